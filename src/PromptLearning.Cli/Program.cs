@@ -1,1 +1,38 @@
-﻿Console.WriteLine("Hello, World!");
+using System.Reflection;
+using PromptLearning.Cli;
+
+// plearn: every command is a class implementing ICommand in Commands/, found by reflection.
+var commands = typeof(ICommand).Assembly.GetTypes()
+    .Where(t => typeof(ICommand).IsAssignableFrom(t) && !t.IsAbstract && !t.IsInterface)
+    .Select(t => (ICommand)Activator.CreateInstance(t)!)
+    .OrderBy(c => c.Name, StringComparer.Ordinal)
+    .ToList();
+
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+{
+    Console.WriteLine("plearn: prompt-based tuning experiments from the command line\n");
+    Console.WriteLine("usage: plearn <command> [options]   (plearn <command> --help for its options)\n");
+    foreach (var c in commands) Console.WriteLine($"  {c.Name,-12} {c.Summary}");
+    return args.Length == 0 ? 2 : 0;
+}
+
+var command = commands.FirstOrDefault(c => c.Name == args[0]);
+if (command is null)
+{
+    Console.Error.WriteLine($"plearn: unknown command '{args[0]}'. Known: {string.Join(", ", commands.Select(c => c.Name))}");
+    return 2;
+}
+try
+{
+    return command.Run(args[1..]);
+}
+catch (CliUsageException e)
+{
+    Console.Error.WriteLine($"plearn {command.Name}: {e.Message}");
+    return 2;
+}
+catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or InvalidOperationException or ArgumentException)
+{
+    Console.Error.WriteLine($"plearn {command.Name}: {e.Message}");
+    return 1;
+}

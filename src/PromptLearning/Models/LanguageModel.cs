@@ -1,0 +1,55 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PromptLearning.Models;
+
+/// <summary>One layer's keys and values, each [batch, heads, length, head_dim] (HF's legacy tuple layout).</summary>
+public sealed record KeyValue(Tensor Key, Tensor Value);
+
+/// <summary>
+/// The one forward contract of every backbone. Give <see cref="InputIds"/> or
+/// <see cref="InputsEmbeds"/> (soft prompts enter here, already concatenated with the word
+/// embeddings). <see cref="PastKeyValues"/> holds one <see cref="KeyValue"/> per layer: a
+/// trainable prefix (prefix tuning, P-tuning v2) or GPT-2's generation cache. As in
+/// <c>transformers</c>: position ids start at the past length unless <see cref="PositionIds"/> is
+/// given, and <see cref="AttentionMask"/> may be [batch, length] (the past is then fully visible) or
+/// [batch, past + length].
+/// </summary>
+public sealed record ForwardArgs
+{
+    public Tensor? InputIds { get; init; }
+    public Tensor? InputsEmbeds { get; init; }
+    /// <summary>1 = attend, 0 = padding; [B, L] or [B, P + L].</summary>
+    public Tensor? AttentionMask { get; init; }
+    /// <summary>BERT segment ids, [B, L]; zeros when absent.</summary>
+    public Tensor? TokenTypeIds { get; init; }
+    public Tensor? PositionIds { get; init; }
+    public IReadOnlyList<KeyValue>? PastKeyValues { get; init; }
+    /// <summary>GPT-2 only: return the keys/values of past + current tokens for incremental decoding.</summary>
+    public bool UseCache { get; init; }
+    public bool OutputHiddenStates { get; init; }
+    /// <summary>Skip the LM head (e.g. for a classification head on [CLS]); Logits is then null.</summary>
+    public bool SkipLmHead { get; init; }
+}
+
+/// <summary>What a backbone returns. <see cref="Logits"/> is null for the bare encoder/decoder.</summary>
+public sealed record ForwardOutput(
+    Tensor LastHiddenState,
+    Tensor? Logits,
+    IReadOnlyList<Tensor>? HiddenStates,
+    IReadOnlyList<KeyValue>? PresentKeyValues);
+
+/// <summary>
+/// A pretrained language model with its head: <c>BertForMaskedLM</c>, <c>RobertaForMaskedLM</c>
+/// (masked LM) or <c>GPT2LMHeadModel</c> (causal LM). Every prompt method works through this.
+/// </summary>
+public interface ILanguageModel : IDisposable
+{
+    TransformerConfig Config { get; }
+    /// <summary>The underlying TorchSharp module (for parameters, train/eval, state dict).</summary>
+    nn.Module Module { get; }
+    /// <summary>Word embeddings only (no position/type embeddings, no LayerNorm): [B, L] -> [B, L, H].</summary>
+    Tensor EmbedTokens(Tensor inputIds);
+    /// <summary>Runs the model; <see cref="ForwardOutput.Logits"/> holds the LM head's scores.</summary>
+    ForwardOutput Forward(ForwardArgs args);
+}
