@@ -1,0 +1,39 @@
+namespace PromptLearning.Tokenization;
+
+/// <summary>
+/// A model's tokenizer: WordPiece for BERT, byte-level BPE for GPT-2 and RoBERTa, each backed by
+/// Microsoft.ML.Tokenizers and configured from the checkpoint's own files. Ids equal those of
+/// <c>transformers</c>' tokenizers for the same files.
+/// </summary>
+public abstract class TextTokenizer
+{
+    /// <summary>Number of ids (including special tokens).</summary>
+    public abstract int VocabSize { get; }
+    /// <summary>Padding id (GPT-2 has none of its own; its eos is used).</summary>
+    public abstract int PadTokenId { get; }
+    /// <summary>The mask token's id, or null for causal models.</summary>
+    public abstract int? MaskTokenId { get; }
+    /// <summary>The mask token's text (<c>[MASK]</c> or <c>&lt;mask&gt;</c>), or null.</summary>
+    public abstract string? MaskToken { get; }
+    /// <summary>[CLS] / &lt;s&gt; (BERT/RoBERTa); GPT-2's bos.</summary>
+    public abstract int? BosTokenId { get; }
+    /// <summary>[SEP] / &lt;/s&gt; (BERT/RoBERTa); GPT-2's &lt;|endoftext|&gt;.</summary>
+    public abstract int? EosTokenId { get; }
+    /// <summary>True for byte-level BPE, where a leading space is part of a word's token.</summary>
+    public abstract bool IsByteLevel { get; }
+
+    /// <summary>Token ids of <paramref name="text"/> without special tokens.</summary>
+    public abstract IReadOnlyList<int> Encode(string text);
+    /// <summary>Token strings of <paramref name="text"/> without special tokens.</summary>
+    public abstract IReadOnlyList<string> Tokenize(string text);
+    /// <summary>Text of the ids; special tokens dropped when asked.</summary>
+    public abstract string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true);
+    /// <summary>The id of one vocabulary entry, or null.</summary>
+    public abstract int? TokenToId(string token);
+    /// <summary>The vocabulary entry of an id.</summary>
+    public abstract string IdToToken(int id);
+    /// <summary>Adds the model's special tokens: <c>[CLS] a [SEP] (b [SEP])</c>, <c>&lt;s&gt; a &lt;/s&gt;(&lt;/s&gt; b &lt;/s&gt;)</c>, nothing for GPT-2.</summary>
+    public abstract IReadOnlyList<int> BuildInputs(IReadOnlyList<int> a, IReadOnlyList<int>? b = null);
+    /// <summary>Segment ids matching <see cref="BuildInputs"/> (0 for a, 1 for b; all 0 where the model has no segments).</summary>
+    public abstract IReadOnlyList<int> BuildTokenTypeIds(IReadOnlyList<int> a, IReadOnlyList<int>? b = null);
+}
