@@ -1,0 +1,280 @@
+using System.Diagnostics;
+using Microsoft.Data.Analysis;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace PromptLearning.Training;
+
+/// <summary>What a <see cref="Trainer{TExample}.Train"/> run did.</summary>
+/// <param name="Steps">Optimizer steps taken.</param>
+/// <param name="StoppedEarly">True when early stopping ended the run before <see cref="TrainerConfig.MaxSteps"/>.</param>
+/// <param name="BestStep">Step of the best evaluation (0 when never evaluated).</param>
+/// <param name="BestMetric">Value of <see cref="TrainerConfig.MetricForBest"/> at <see cref="BestStep"/> (NaN when never evaluated).</param>
+/// <param name="RestoredBest">True when the best parameters were copied back at the end.</param>
+/// <param name="StepLosses">The training loss of every step, in order.</param>
+/// <param name="History">One row per report: step, epoch, loss, lr, grad_norm and a <c>dev_*</c> column per metric.</param>
+/// <param name="Elapsed">Wall time of the run.</param>
+public sealed record TrainResult(
+    int Steps, bool StoppedEarly, int BestStep, double BestMetric, bool RestoredBest,
+    IReadOnlyList<double> StepLosses, DataFrame History, TimeSpan Elapsed);
+
+/// <summary>
+/// Trains any set of parameters: the caller gives a loss delegate (batch -> scalar loss tensor) and,
+/// optionally, an evaluation delegate (-> dev metrics). Each step runs in its own
+/// <c>torch.NewDisposeScope()</c>: loss, backward, NaN/inf guard, gradient clipping by global norm,
+/// scheduled learning rate, AdamW or Adafactor update. Every <see cref="TrainerConfig.EvalEvery"/>
+/// steps it evaluates (under <c>no_grad</c>, module in eval mode), keeps a copy of the trainable
+/// tensors at the best dev metric, stops after <see cref="TrainerConfig.Patience"/> evaluations
+/// without improvement, and puts the best tensors back at the end. Seeded: same seed, same data,
+/// same losses.
+/// </summary>
+/// <typeparam name="TExample">One training example; batches are lists of them.</typeparam>
+public sealed class Trainer<TExample>
+{
+    private readonly TrainerConfig _config;
+    private readonly List<(string Name, Parameter Parameter)> _parameters;
+    private readonly Func<IReadOnlyList<TExample>, Tensor> _loss;
+    private readonly Func<IReadOnlyDictionary<string, double>>? _evaluate;
+    private readonly nn.Module? _module;
+
+    /// <summary>
+    /// A trainer for <paramref name="parameters"/> (name, parameter) pairs; the names decide weight
+    /// decay (see <see cref="TrainerConfig.NoDecayOnBiasAndNorm"/>). <paramref name="module"/>, when
+    /// given, is put in train mode for steps and eval mode for evaluations.
+    /// </summary>
+    public Trainer(
+        TrainerConfig config,
+        IEnumerable<(string Name, Parameter Parameter)> parameters,
+        Func<IReadOnlyList<TExample>, Tensor> loss,
+        Func<IReadOnlyDictionary<string, double>>? evaluate = null,
+        nn.Module? module = null)
+    {
+        config.Validate();
+        _config = config;
+        _parameters = parameters.ToList();
+        if (_parameters.Count == 0) throw new ArgumentException("Trainer: no parameters to train", nameof(parameters));
+        foreach (var (name, p) in _parameters)
+            if (!p.requires_grad) throw new ArgumentException($"Trainer: parameter '{name}' does not require grad (frozen parameters must not be passed for training)", nameof(parameters));
+        _loss = loss;
+        _evaluate = evaluate;
+        _module = module;
+    }
+
+    /// <summary>A trainer for unnamed parameters (all get weight decay).</summary>
+    public Trainer(
+        TrainerConfig config,
+        IEnumerable<Parameter> parameters,
+        Func<IReadOnlyList<TExample>, Tensor> loss,
+        Func<IReadOnlyDictionary<string, double>>? evaluate = null,
+        nn.Module? module = null)
+        : this(config, parameters.Select((p, i) => ($"param{i}", p)), loss, evaluate, module) { }
+
+    /// <summary>The configuration.</summary>
+    public TrainerConfig Config => _config;
+
+    /// <summary>Number of trainable scalars.</summary>
+    public long TrainableParameterCount => _parameters.Sum(p => p.Parameter.numel());
+
+    /// <summary>Bytes of optimizer state after the last <see cref="Train"/> (0 before).</summary>
+    public long OptimizerStateBytes { get; private set; }
+
+    /// <summary>
+    /// Runs <see cref="TrainerConfig.MaxSteps"/> steps over shuffled batches of <paramref name="train"/>
+    /// (reshuffled every epoch), reporting to <paramref name="progress"/>.
+    /// </summary>
+    /// <exception cref="NonFiniteLossException">The loss or gradient norm became NaN/inf.</exception>
+    public TrainResult Train(IReadOnlyList<TExample> train, IProgress<TrainerProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        if (train.Count == 0) throw new ArgumentException("Trainer.Train: the training set is empty", nameof(train));
+        if (_config.DropLast && train.Count < _config.BatchSize)
+            throw new ArgumentException($"Trainer.Train: DropLast with {train.Count} examples < batch size {_config.BatchSize} leaves no batch", nameof(train));
+
+        torch.manual_seed(_config.Seed);
+        var rng = new Random(_config.Seed);
+        var clock = Stopwatch.StartNew();
+        var parameters = _parameters.Select(p => p.Parameter).ToList();
+        using var optimizer = ParameterOptimizer.Create(_config, _parameters);
+        var history = new HistoryBuilder();
+        var stepLosses = new List<double>(_config.MaxSteps);
+        var best = new BestKeeper(parameters, _config);
+        string? metricName = _config.MetricForBest;
+        int evalsWithoutImprovement = 0, epoch = 0, step = 0;
+        bool stoppedEarly = false;
+        double sinceReportLoss = 0, lastLr = 0, lastGradNorm = 0;
+        int sinceReportSteps = 0;
+        var order = Array.Empty<int>();
+        int cursor = 0;
+
+        _module?.train();
+        try
+        {
+            while (step < _config.MaxSteps && !stoppedEarly)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                if (cursor >= order.Length || (_config.DropLast && order.Length - cursor < _config.BatchSize))
+                {
+                    order = Enumerable.Range(0, train.Count).ToArray();
+                    rng.Shuffle(order);
+                    cursor = 0;
+                    epoch++;
+                }
+                var n = Math.Min(_config.BatchSize, order.Length - cursor);
+                var batch = new TExample[n];
+                for (int i = 0; i < n; i++) batch[i] = train[order[cursor + i]];
+                cursor += n;
+                step++;
+
+                double lossValue;
+                using (var scope = torch.NewDisposeScope())
+                {
+                    optimizer.ZeroGrad();
+                    var loss = _loss(batch);
+                    if (loss.numel() != 1) throw new InvalidOperationException($"Trainer: the loss delegate returned a tensor of shape [{string.Join(", ", loss.shape)}] at step {step}; it must return a scalar");
+                    lossValue = loss.item<float>();
+                    if (!double.IsFinite(lossValue))
+                        throw new NonFiniteLossException(step, "the training loss", lossValue,
+                            "Lower the learning rate, check the inputs of this batch, or clip gradients (MaxGradNorm).");
+                    loss.backward();
+                    lastGradNorm = _config.MaxGradNorm is { } maxNorm
+                        ? torch.nn.utils.clip_grad_norm_(parameters, maxNorm)
+                        : GlobalNorm(parameters);
+                    if (!double.IsFinite(lastGradNorm))
+                        throw new NonFiniteLossException(step, $"the gradient norm (loss {lossValue:G6})", lastGradNorm,
+                            "Lower the learning rate or check the loss for overflow.");
+                    lastLr = LearningRateSchedule.At(_config, step);
+                    optimizer.Step(lastLr);
+                }
+                stepLosses.Add(lossValue);
+                sinceReportLoss += lossValue; sinceReportSteps++;
+
+                bool evalNow = _evaluate is not null &&
+                    ((_config.EvalEvery > 0 && step % _config.EvalEvery == 0) || step == _config.MaxSteps);
+                bool logNow = step % _config.LogEvery == 0 || step == _config.MaxSteps || evalNow;
+                if (!logNow) continue;
+
+                IReadOnlyDictionary<string, double>? metrics = null;
+                bool isBest = false;
+                if (evalNow)
+                {
+                    metrics = Evaluate();
+                    metricName ??= metrics.Keys.FirstOrDefault()
+                        ?? throw new InvalidOperationException("Trainer: the eval delegate returned no metrics");
+                    if (!metrics.TryGetValue(metricName, out var value))
+                        throw new InvalidOperationException($"Trainer: the eval delegate returned no metric '{metricName}' (it returned: {string.Join(", ", metrics.Keys)})");
+                    isBest = best.Offer(step, value);
+                    if (isBest) evalsWithoutImprovement = 0;
+                    else if (_config.Patience is { } patience && ++evalsWithoutImprovement >= patience) stoppedEarly = true;
+                }
+                var report = new TrainerProgress(step, _config.MaxSteps, epoch, sinceReportLoss / sinceReportSteps,
+                    lastLr, lastGradNorm, metrics, isBest, clock.Elapsed);
+                history.Add(report);
+                progress?.Report(report);
+                sinceReportLoss = 0; sinceReportSteps = 0;
+            }
+        }
+        catch (NonFiniteLossException)
+        {
+            if (_config.RestoreBest) best.Restore();
+            best.Dispose();
+            throw;
+        }
+        finally
+        {
+            OptimizerStateBytes = optimizer.StateBytes;
+            _module?.train();
+        }
+
+        bool restored = _config.RestoreBest && best.Restore();
+        var result = new TrainResult(step, stoppedEarly, best.Step, best.Value, restored, stepLosses, history.Build(), clock.Elapsed);
+        best.Dispose();
+        return result;
+    }
+
+    private IReadOnlyDictionary<string, double> Evaluate()
+    {
+        _module?.eval();
+        try
+        {
+            using var scope = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            return _evaluate!();
+        }
+        finally { _module?.train(); }
+    }
+
+    private static double GlobalNorm(IEnumerable<Parameter> parameters)
+    {
+        using var scope = torch.NewDisposeScope();
+        double sum = 0;
+        foreach (var p in parameters)
+            if (p.grad is { } g) sum += g.square().sum().item<float>();
+        return Math.Sqrt(sum);
+    }
+
+    /// <summary>Copies of the trainable tensors at the best evaluation so far.</summary>
+    private sealed class BestKeeper(List<Parameter> parameters, TrainerConfig config) : IDisposable
+    {
+        private List<Tensor>? _copies;
+        public int Step { get; private set; }
+        public double Value { get; private set; } = double.NaN;
+
+        public bool Offer(int step, double value)
+        {
+            if (double.IsNaN(value)) return false;
+            var better = double.IsNaN(Value) || (config.GreaterIsBetter ? value > Value : value < Value);
+            if (!better) return false;
+            Step = step; Value = value;
+            if (config.RestoreBest)
+            {
+                using var noGrad = torch.no_grad();
+                if (_copies is null)
+                    _copies = parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToList();
+                else
+                    for (int i = 0; i < parameters.Count; i++) _copies[i].copy_(parameters[i]);
+            }
+            return true;
+        }
+
+        public bool Restore()
+        {
+            if (_copies is null) return false;
+            using var noGrad = torch.no_grad();
+            for (int i = 0; i < parameters.Count; i++) parameters[i].copy_(_copies[i]);
+            return true;
+        }
+
+        public void Dispose()
+        {
+            if (_copies is null) return;
+            foreach (var c in _copies) c.Dispose();
+            _copies = null;
+        }
+    }
+
+    /// <summary>Collects reports and turns them into a DataFrame.</summary>
+    private sealed class HistoryBuilder
+    {
+        private readonly List<TrainerProgress> _rows = new();
+        public void Add(TrainerProgress p) => _rows.Add(p);
+
+        public DataFrame Build()
+        {
+            var columns = new List<DataFrameColumn>
+            {
+                new Int32DataFrameColumn("step", _rows.Select(r => r.Step)),
+                new Int32DataFrameColumn("epoch", _rows.Select(r => r.Epoch)),
+                new DoubleDataFrameColumn("loss", _rows.Select(r => r.Loss)),
+                new DoubleDataFrameColumn("lr", _rows.Select(r => r.LearningRate)),
+                new DoubleDataFrameColumn("grad_norm", _rows.Select(r => r.GradNorm)),
+                new DoubleDataFrameColumn("elapsed_s", _rows.Select(r => r.Elapsed.TotalSeconds)),
+            };
+            var names = _rows.Where(r => r.Metrics is not null).SelectMany(r => r.Metrics!.Keys).Distinct().ToList();
+            foreach (var name in names)
+                columns.Add(new DoubleDataFrameColumn("dev_" + name,
+                    _rows.Select(r => r.Metrics is not null && r.Metrics.TryGetValue(name, out var v) ? v : (double?)null)));
+            columns.Add(new BooleanDataFrameColumn("is_best", _rows.Select(r => r.IsBest)));
+            return new DataFrame(columns);
+        }
+    }
+}
