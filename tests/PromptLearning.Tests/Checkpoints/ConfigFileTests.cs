@@ -1,0 +1,112 @@
+using PromptLearning.Checkpoints;
+using PromptLearning.Models;
+
+namespace PromptLearning.Tests.Checkpoints;
+
+public sealed class ConfigFileTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("cfg-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    string Write(string json)
+    {
+        var path = Path.Combine(_dir, $"config-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    const string Gpt2 = """
+        {"model_type":"gpt2","vocab_size":297,"n_embd":32,"n_layer":2,"n_head":4,"n_inner":null,
+         "n_positions":64,"layer_norm_epsilon":1e-05,"activation_function":"gelu_new","resid_pdrop":0.2,"attn_pdrop":0.3,
+         "bos_token_id":296,"eos_token_id":296}
+        """;
+
+    [Fact]
+    public void Gpt2KeysMapOntoTheRecord()
+    {
+        var c = ConfigFile.Read(Write(Gpt2));
+        Assert.Equal("gpt2", c.ModelType);
+        Assert.Equal(32, c.HiddenSize);
+        Assert.Equal(2, c.NumHiddenLayers);
+        Assert.Equal(4, c.NumAttentionHeads);
+        Assert.Equal(128, c.IntermediateSize);
+        Assert.Equal(64, c.MaxPositionEmbeddings);
+        Assert.Equal(1e-5, c.LayerNormEps);
+        Assert.Equal("gelu_new", c.HiddenAct);
+        Assert.Equal(0.2, c.HiddenDropoutProb);
+        Assert.Equal(0.3, c.AttentionProbsDropoutProb);
+        Assert.Equal(296, c.EosTokenId);
+        Assert.Null(c.PadTokenId);
+        Assert.True(c.IsCausal);
+    }
+
+    [Fact]
+    public void WriteThenReadRoundTrips()
+    {
+        foreach (var json in new[] { Gpt2, """{"model_type":"roberta","vocab_size":50,"hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,"intermediate_size":16,"max_position_embeddings":20,"type_vocab_size":1,"pad_token_id":1,"layer_norm_eps":1e-5}""" })
+        {
+            var c = ConfigFile.Parse(json);
+            var path = Path.Combine(_dir, "config.json");
+            ConfigFile.Write(c, path);
+            Assert.Equal(c, ConfigFile.Read(path));
+        }
+    }
+
+    [FixtureTheory]
+    [InlineData("bert", 104, 1e-12, "gelu", 2)]
+    [InlineData("roberta", 293, 1e-5, "gelu", 1)]
+    [InlineData("gpt2", 297, 1e-5, "gelu_new", 2)]
+    public void FixtureConfigsRead(string model, int vocab, double eps, string act, int typeVocab)
+    {
+        var c = ConfigFile.Read(Path.Combine(HfFixtures.Model(model), "config.json"));
+        Assert.Equal(model, c.ModelType);
+        Assert.Equal(vocab, c.VocabSize);
+        Assert.Equal(32, c.HiddenSize);
+        Assert.Equal(2, c.NumHiddenLayers);
+        Assert.Equal(4, c.NumAttentionHeads);
+        Assert.Equal(64, c.IntermediateSize);
+        Assert.Equal(eps, c.LayerNormEps);
+        Assert.Equal(act, c.HiddenAct);
+        Assert.Equal(typeVocab, c.TypeVocabSize);
+    }
+
+    [Fact]
+    public void MalformedJsonNamesTheFile()
+    {
+        var path = Write("""{"model_type": "bert", """);
+        var ex = Assert.Throws<InvalidDataException>(() => ConfigFile.Read(path));
+        Assert.Contains(path, ex.Message);
+        Assert.Contains("malformed JSON", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("n_embd")]
+    [InlineData("n_layer")]
+    [InlineData("n_head")]
+    [InlineData("n_positions")]
+    [InlineData("vocab_size")]
+    [InlineData("model_type")]
+    public void MissingRequiredFieldNamesFileAndField(string field)
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(Gpt2)!.AsObject();
+        json.Remove(field);
+        var path = Write(json.ToJsonString());
+        var ex = Assert.Throws<InvalidDataException>(() => ConfigFile.Read(path));
+        Assert.Contains(path, ex.Message);
+        Assert.Contains($"'{field}' is missing", ex.Message);
+    }
+
+    [Fact]
+    public void WrongTypeAndBadValuesNameTheField()
+    {
+        var ex = Assert.Throws<InvalidDataException>(() => ConfigFile.Read(Write(Gpt2.Replace("\"n_layer\":2", "\"n_layer\":\"two\""))));
+        Assert.Contains("'n_layer' must be an integer", ex.Message);
+        ex = Assert.Throws<InvalidDataException>(() => ConfigFile.Read(Write(Gpt2.Replace("\"n_head\":4", "\"n_head\":5"))));
+        Assert.Contains("'n_head'", ex.Message);
+        ex = Assert.Throws<InvalidDataException>(() => ConfigFile.Read(Write(Gpt2.Replace("\"gpt2\"", "\"t5\""))));
+        Assert.Contains("'model_type'", ex.Message);
+        ex = Assert.Throws<InvalidDataException>(() => ConfigFile.Read(Write("[1, 2]")));
+        Assert.Contains("JSON object", ex.Message);
+    }
+}
