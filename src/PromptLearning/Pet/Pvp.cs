@@ -1,0 +1,331 @@
+using PromptLearning.Models;
+using PromptLearning.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PromptLearning.Pet;
+
+/// <summary>How a label word of several tokens is scored at prediction time.</summary>
+public enum MultiTokenDecoding
+{
+    /// <summary>PET's default: repeatedly fill the mask whose token is most probable, re-run, sum the log-probabilities.</summary>
+    MostConfidentFirst,
+    /// <summary>Fill the masks left to right, one forward pass each.</summary>
+    LeftToRight,
+    /// <summary>One forward pass; sum the log-probabilities of all tokens at once (what training uses).</summary>
+    Parallel,
+}
+
+/// <summary>A padded batch of encoded patterns (right padding). Dispose it, or create it in a dispose scope.</summary>
+public sealed record PvpBatch(Tensor InputIds, Tensor AttentionMask, Tensor TokenTypeIds, long[][] MaskPositions) : IDisposable
+{
+    /// <summary>Number of examples.</summary>
+    public int Size => MaskPositions.Length;
+
+    public void Dispose() { InputIds.Dispose(); AttentionMask.Dispose(); TokenTypeIds.Dispose(); }
+}
+
+/// <summary>What the masked LM sees for one example under a PVP (for display and checks).</summary>
+public sealed record PvpView(string Text, IReadOnlyList<string> Tokens, IReadOnlyList<int> InputIds, IReadOnlyList<int> MaskPositions,
+    IReadOnlyList<(string Label, IReadOnlyList<(string Word, int[] TokenIds, string[] Tokens)> Words)> Verbalizations);
+
+/// <summary>
+/// A pattern-verbalizer pair (PVP) bound to a tokenizer: turns examples into cloze inputs and the
+/// masked LM's scores at the mask into one score per label.
+/// <para>
+/// Single-token words (the usual case): a label's score is the MLM logit of its word at the mask
+/// (several words: their mean or sum, <see cref="Verbalizer.Reduction"/>), as PET's
+/// <c>convert_mlm_logits_to_cls_logits</c>. Multi-token words: the mask slot gets as many masks as the
+/// word has tokens and the word's score is the sum of its tokens' log-probabilities, decoded at
+/// prediction time as PET does (<see cref="MultiTokenDecoding.MostConfidentFirst"/>) and in one
+/// parallel pass for training (<see cref="ClassLogits"/>).
+/// </para>
+/// </summary>
+public sealed class Pvp
+{
+    /// <summary>The pattern.</summary>
+    public Pattern Pattern { get; }
+    /// <summary>The verbalizer.</summary>
+    public Verbalizer Verbalizer { get; }
+    /// <summary>The tokenizer the ids belong to.</summary>
+    public TextTokenizer Tokenizer { get; }
+    /// <summary>Maximum ids per encoded example (special tokens included).</summary>
+    public int MaxLength { get; }
+    /// <summary>A short name for tables (default: the template).</summary>
+    public string Name { get; }
+    /// <summary>Token ids of every verbalizer word, [label][word][token].</summary>
+    public int[][][] LabelTokenIds { get; }
+    /// <summary>True when some word is more than one token.</summary>
+    public bool IsMultiToken { get; }
+
+    private readonly long[] _flatIds;      // [C * W] single-token ids (0 where a label has fewer words)
+    private readonly float[] _wordMask;    // [C * W] 1 for a real word
+    private readonly int _maxWords;
+
+    /// <summary>
+    /// Binds <paramref name="pattern"/> and <paramref name="verbalizer"/> to <paramref name="tokenizer"/>.
+    /// With <paramref name="allowMultiToken"/> false, every word must be a single token (the error names
+    /// the first that is not). A template that writes k &gt; 1 masks allows words of at most k tokens.
+    /// </summary>
+    public Pvp(Pattern pattern, Verbalizer verbalizer, TextTokenizer tokenizer, int maxLength = 128, bool allowMultiToken = true, string? name = null)
+    {
+        Pattern = pattern ?? throw new ArgumentNullException(nameof(pattern));
+        Verbalizer = verbalizer ?? throw new ArgumentNullException(nameof(verbalizer));
+        Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
+        if (tokenizer.MaskTokenId is null)
+            throw new ArgumentException($"PVP \"{pattern.Template}\": the tokenizer has no mask token; PET needs a masked LM (BERT/RoBERTa)", nameof(tokenizer));
+        MaxLength = maxLength;
+        Name = name ?? pattern.Template;
+        LabelTokenIds = verbalizer.TokenIds(tokenizer, pattern.MaskSlot.LeadingSpace, requireSingleToken: !allowMultiToken);
+        if (pattern.MaskSlot.Count > 1)
+            for (int l = 0; l < LabelTokenIds.Length; l++)
+                for (int w = 0; w < LabelTokenIds[l].Length; w++)
+                    if (LabelTokenIds[l][w].Length > pattern.MaskSlot.Count)
+                        throw new ArgumentException(
+                            $"verbalizer word '{verbalizer.Words[l][w]}' (label '{verbalizer.Labels[l]}') is {LabelTokenIds[l][w].Length} tokens but pattern \"{pattern.Template}\" has only {pattern.MaskSlot.Count} masks");
+        IsMultiToken = LabelTokenIds.Any(l => l.Any(w => w.Length > 1));
+
+        _maxWords = LabelTokenIds.Max(l => l.Length);
+        _flatIds = new long[verbalizer.Count * _maxWords];
+        _wordMask = new float[verbalizer.Count * _maxWords];
+        if (!IsMultiToken)
+            for (int l = 0; l < verbalizer.Count; l++)
+                for (int w = 0; w < LabelTokenIds[l].Length; w++)
+                {
+                    _flatIds[l * _maxWords + w] = LabelTokenIds[l][w][0];
+                    _wordMask[l * _maxWords + w] = 1f;
+                }
+    }
+
+    /// <summary>Number of labels.</summary>
+    public int NumLabels => Verbalizer.Count;
+
+    /// <summary>Encodes one example with <paramref name="maskCount"/> masks (default: the template's).</summary>
+    public EncodedPattern Encode(PetExample example, int? maskCount = null) => Pattern.Encode(Tokenizer, example, MaxLength, maskCount);
+
+    /// <summary>Encodes and right-pads examples into tensors.</summary>
+    public PvpBatch EncodeBatch(IReadOnlyList<PetExample> examples, int? maskCount = null) =>
+        Collate(examples.Select(e => Encode(e, maskCount)).ToList(), Tokenizer.PadTokenId);
+
+    /// <summary>Right-pads encoded patterns into a <see cref="PvpBatch"/>.</summary>
+    public static PvpBatch Collate(IReadOnlyList<EncodedPattern> encoded, int padId)
+    {
+        if (encoded.Count == 0) throw new ArgumentException("empty batch", nameof(encoded));
+        int b = encoded.Count, len = encoded.Max(e => e.InputIds.Length);
+        var ids = new long[b * len]; var att = new long[b * len]; var types = new long[b * len];
+        for (int i = 0; i < b; i++)
+        {
+            var e = encoded[i];
+            for (int j = 0; j < len; j++)
+            {
+                bool real = j < e.InputIds.Length;
+                ids[i * len + j] = real ? e.InputIds[j] : padId;
+                att[i * len + j] = real ? 1 : 0;
+                types[i * len + j] = real ? e.TokenTypeIds[j] : 0;
+            }
+        }
+        return new PvpBatch(tensor(ids, new long[] { b, len }), tensor(att, new long[] { b, len }), tensor(types, new long[] { b, len }),
+            encoded.Select(e => e.MaskPositions.Select(p => (long)p).ToArray()).ToArray());
+    }
+
+    /// <summary>The MLM's logits for a batch, [B, L, V].</summary>
+    public static Tensor MlmLogits(ILanguageModel model, PvpBatch batch) =>
+        model.Forward(new ForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, TokenTypeIds = batch.TokenTypeIds }).Logits
+        ?? throw new InvalidOperationException("the model returned no LM logits; PET needs a masked-LM head");
+
+    /// <summary>
+    /// Label scores [B, C] for a batch, differentiable (used by the training loss). Single-token
+    /// verbalizers: the logits of the verbalizer tokens at the mask; multi-token: summed
+    /// log-probabilities of each word's tokens in one parallel pass.
+    /// </summary>
+    public Tensor ClassLogits(ILanguageModel model, IReadOnlyList<PetExample> examples)
+    {
+        if (!IsMultiToken)
+        {
+            using var batch = EncodeBatch(examples, 1);
+            using var logits = MlmLogits(model, batch);
+            return SingleTokenScores(logits, batch.MaskPositions);
+        }
+        var wordScores = new Tensor?[NumLabels][];
+        for (int l = 0; l < NumLabels; l++) wordScores[l] = new Tensor?[LabelTokenIds[l].Length];
+        foreach (var k in LabelTokenIds.SelectMany(l => l.Select(w => w.Length)).Distinct())
+        {
+            using var batch = EncodeBatch(examples, k);
+            using var logits = MlmLogits(model, batch);
+            using var logp = AtMasks(logits, batch.MaskPositions).log_softmax(-1); // [B, k, V]
+            for (int l = 0; l < NumLabels; l++)
+                for (int w = 0; w < LabelTokenIds[l].Length; w++)
+                {
+                    var toks = LabelTokenIds[l][w];
+                    if (toks.Length != k) continue;
+                    using var idx = tensor(toks.Select(t => (long)t).ToArray()).view(1, k, 1).expand(logp.shape[0], k, 1);
+                    wordScores[l][w] = logp.gather(2, idx).squeeze(2).sum(1); // [B]
+                }
+        }
+        var perLabel = wordScores.Select(ws => Reduce(torch.stack(ws.Select(t => t!).ToArray(), 1))).ToArray();
+        var result = torch.stack(perLabel, 1);
+        foreach (var ws in wordScores) foreach (var t in ws) t!.Dispose();
+        foreach (var t in perLabel) t.Dispose();
+        return result;
+    }
+
+    private Tensor Reduce(Tensor wordScores) => Verbalizer.Reduction == VerbalizerReduction.Sum ? wordScores.sum(1) : wordScores.mean(new long[] { 1 });
+
+    /// <summary>Logits at each example's mask positions: [B, k, V] (k = masks per example).</summary>
+    private static Tensor AtMasks(Tensor logits, long[][] maskPositions)
+    {
+        int b = maskPositions.Length, k = maskPositions[0].Length;
+        var flat = maskPositions.SelectMany(p => p).ToArray();
+        using var idx = tensor(flat, new long[] { b, k, 1 }).expand(b, k, logits.shape[2]);
+        return logits.gather(1, idx);
+    }
+
+    /// <summary>Single-token label scores from MLM logits [B, L, V] and one mask position per example.</summary>
+    internal Tensor SingleTokenScores(Tensor logits, long[][] maskPositions)
+    {
+        using var scope = NewDisposeScope();
+        var atMask = AtMasks(logits, maskPositions).squeeze(1);               // [B, V]
+        var ids = tensor(_flatIds);
+        var gathered = atMask.index_select(1, ids).view(-1, NumLabels, _maxWords); // [B, C, W]
+        var mask = tensor(_wordMask).view(1, NumLabels, _maxWords).to(gathered.dtype);
+        var summed = (gathered * mask).sum(2);
+        var result = Verbalizer.Reduction == VerbalizerReduction.Sum ? summed : summed / mask.sum(2);
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Label scores [N, C] for <paramref name="examples"/> with the model in eval mode and no gradient
+    /// (the model's train/eval state is restored). Single-token PVPs return MLM logits, multi-token
+    /// ones summed log-probabilities decoded by <paramref name="decoding"/>.
+    /// </summary>
+    public float[,] Predict(ILanguageModel model, IReadOnlyList<PetExample> examples, int batchSize = 32,
+        MultiTokenDecoding decoding = MultiTokenDecoding.MostConfidentFirst)
+    {
+        var result = new float[examples.Count, NumLabels];
+        bool wasTraining = model.Module.training;
+        model.Module.eval();
+        try
+        {
+            using var noGrad = torch.no_grad();
+            for (int start = 0; start < examples.Count; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                var chunk = examples.Skip(start).Take(batchSize).ToList();
+                var scores = IsMultiToken && decoding != MultiTokenDecoding.Parallel
+                    ? DecodeMultiToken(model, chunk, decoding)
+                    : ClassLogits(model, chunk);
+                var data = scores.to_type(ScalarType.Float32).data<float>().ToArray();
+                for (int i = 0; i < chunk.Count; i++)
+                    for (int c = 0; c < NumLabels; c++) result[start + i, c] = data[i * NumLabels + c];
+            }
+        }
+        finally { model.Module.train(wasTraining); }
+        return result;
+    }
+
+    /// <summary>Predicted label per example (argmax of <see cref="Predict"/>).</summary>
+    public int[] PredictLabels(ILanguageModel model, IReadOnlyList<PetExample> examples, int batchSize = 32) =>
+        Argmax(Predict(model, examples, batchSize));
+
+    /// <summary>Share of <paramref name="examples"/> whose gold label is predicted (all must be labelled).</summary>
+    public double Accuracy(ILanguageModel model, IReadOnlyList<PetExample> examples, int batchSize = 32) =>
+        AccuracyOf(Predict(model, examples, batchSize), examples);
+
+    /// <summary>Row-wise argmax.</summary>
+    public static int[] Argmax(float[,] scores)
+    {
+        var r = new int[scores.GetLength(0)];
+        for (int i = 0; i < r.Length; i++)
+            for (int c = 1; c < scores.GetLength(1); c++)
+                if (scores[i, c] > scores[i, r[i]]) r[i] = c;
+        return r;
+    }
+
+    /// <summary>Accuracy of score rows against the examples' gold labels.</summary>
+    public static double AccuracyOf(float[,] scores, IReadOnlyList<PetExample> examples)
+    {
+        if (examples.Count == 0) throw new ArgumentException("no examples to score", nameof(examples));
+        var pred = Argmax(scores);
+        int hit = 0;
+        for (int i = 0; i < examples.Count; i++)
+            if (pred[i] == (examples[i].Label ?? throw new ArgumentException($"example {i} has no label", nameof(examples)))) hit++;
+        return hit / (double)examples.Count;
+    }
+
+    /// <summary>PET's iterative decoding of multi-token words for a batch; returns [B, C].</summary>
+    private Tensor DecodeMultiToken(ILanguageModel model, IReadOnlyList<PetExample> examples, MultiTokenDecoding decoding)
+    {
+        int b = examples.Count;
+        var wordScores = new double[NumLabels][][];
+        for (int l = 0; l < NumLabels; l++) wordScores[l] = new double[LabelTokenIds[l].Length][];
+        foreach (var k in LabelTokenIds.SelectMany(l => l.Select(w => w.Length)).Distinct())
+        {
+            using var batch = EncodeBatch(examples, k);
+            using var first = MlmLogits(model, batch);
+            for (int l = 0; l < NumLabels; l++)
+                for (int w = 0; w < LabelTokenIds[l].Length; w++)
+                    if (LabelTokenIds[l][w].Length == k)
+                        wordScores[l][w] = DecodeWord(model, batch, first, LabelTokenIds[l][w], decoding);
+        }
+        var scores = new float[b * NumLabels];
+        for (int i = 0; i < b; i++)
+            for (int l = 0; l < NumLabels; l++)
+            {
+                double s = wordScores[l].Sum(ws => ws[i]);
+                scores[i * NumLabels + l] = (float)(Verbalizer.Reduction == VerbalizerReduction.Sum ? s : s / wordScores[l].Length);
+            }
+        return tensor(scores, new long[] { b, NumLabels });
+    }
+
+    /// <summary>Log-probability of one word (token ids <paramref name="tokens"/>) in each example's mask slot.</summary>
+    private static double[] DecodeWord(ILanguageModel model, PvpBatch batch, Tensor firstLogits, int[] tokens, MultiTokenDecoding decoding)
+    {
+        int b = batch.Size, k = tokens.Length;
+        var score = new double[b];
+        var remaining = new bool[b, k];
+        for (int i = 0; i < b; i++) for (int j = 0; j < k; j++) remaining[i, j] = true;
+        var ids = batch.InputIds.data<long>().ToArray();
+        long len = batch.InputIds.shape[1];
+        for (int step = 0; step < k; step++)
+        {
+            using var scope = NewDisposeScope();
+            var logits = step == 0 ? firstLogits : model.Forward(new ForwardArgs { InputIds = tensor(ids, new long[] { b, len }), AttentionMask = batch.AttentionMask, TokenTypeIds = batch.TokenTypeIds }).Logits!;
+            var logp = AtMasks(logits, batch.MaskPositions).log_softmax(-1);  // [B, k, V]
+            var tok = tensor(tokens.Select(t => (long)t).ToArray()).view(1, k, 1).expand(b, k, 1);
+            var tokLogp = logp.gather(2, tok).squeeze(2).to_type(ScalarType.Float32).data<float>().ToArray(); // [B * k]
+            for (int i = 0; i < b; i++)
+            {
+                if (decoding == MultiTokenDecoding.Parallel)
+                {
+                    for (int j = 0; j < k; j++) score[i] += tokLogp[i * k + j];
+                    continue;
+                }
+                int best = -1;
+                for (int j = 0; j < k; j++)
+                {
+                    if (!remaining[i, j]) continue;
+                    if (best < 0) { best = j; if (decoding == MultiTokenDecoding.LeftToRight) break; continue; }
+                    if (tokLogp[i * k + j] > tokLogp[i * k + best]) best = j;
+                }
+                score[i] += tokLogp[i * k + best];
+                remaining[i, best] = false;
+                ids[i * len + batch.MaskPositions[i][best]] = tokens[best];
+            }
+            if (decoding == MultiTokenDecoding.Parallel) break;
+        }
+        return score;
+    }
+
+    /// <summary>What the MLM sees for <paramref name="example"/> and which token ids each label's words score.</summary>
+    public PvpView Explain(PetExample example)
+    {
+        var enc = Encode(example, IsMultiToken ? LabelTokenIds.Max(l => l.Max(w => w.Length)) : 1);
+        var verbal = Verbalizer.Labels.Select((label, l) => (label,
+            (IReadOnlyList<(string, int[], string[])>)Verbalizer.Words[l].Select((word, w) =>
+                (word, LabelTokenIds[l][w], LabelTokenIds[l][w].Select(Tokenizer.IdToToken).ToArray())).ToList())).ToList();
+        return new PvpView(Pattern.Render(example, Tokenizer.MaskToken ?? "[MASK]", enc.MaskPositions.Length),
+            enc.InputIds.Select(Tokenizer.IdToToken).ToList(), enc.InputIds, enc.MaskPositions, verbal);
+    }
+
+    public override string ToString() => $"{Name} -> {Verbalizer}";
+}
