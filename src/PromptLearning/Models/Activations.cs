@@ -1,0 +1,41 @@
+using static TorchSharp.torch;
+
+namespace PromptLearning.Models;
+
+/// <summary>The activation functions named by <c>hidden_act</c> / <c>activation_function</c>, computed as <c>transformers</c> does.</summary>
+public static class Activations
+{
+    static readonly double SqrtTwoOverPi = Math.Sqrt(2.0 / Math.PI);
+
+    /// <summary>
+    /// Applies <paramref name="name"/>: <c>gelu</c> (exact, erf), <c>gelu_new</c> / <c>gelu_pytorch_tanh</c>
+    /// (tanh approximation, HF's <c>NewGELUActivation</c> formula), <c>relu</c>, <c>silu</c> / <c>swish</c>, <c>tanh</c>.
+    /// </summary>
+    public static Tensor Apply(string name, Tensor x) => name switch
+    {
+        "gelu" => nn.functional.gelu(x),
+        "gelu_new" or "gelu_pytorch_tanh" => GeluTanh(x),
+        "relu" => nn.functional.relu(x),
+        "silu" or "swish" => nn.functional.silu(x),
+        "tanh" => x.tanh(),
+        _ => throw new NotSupportedException($"Activation '{name}' (config hidden_act / activation_function) is not supported; use gelu, gelu_new, gelu_pytorch_tanh, relu, silu or tanh."),
+    };
+
+    /// <summary>Checks that <paramref name="name"/> is supported, so a bad config fails when the model is built.</summary>
+    public static void Validate(string name)
+    {
+        if (name is not ("gelu" or "gelu_new" or "gelu_pytorch_tanh" or "relu" or "silu" or "swish" or "tanh"))
+            Apply(name, null!);
+    }
+
+    /// <summary>0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as HF's <c>NewGELUActivation</c>.</summary>
+    static Tensor GeluTanh(Tensor x)
+    {
+        using var cube = x.pow(3.0);
+        using var inner = x.add(cube, 0.044715);
+        using var scaled = inner.mul(SqrtTwoOverPi);
+        using var t = scaled.tanh();
+        using var onePlus = t.add(1.0);
+        return x.mul(onePlus).mul_(0.5);
+    }
+}
