@@ -9,7 +9,7 @@ namespace PromptLearning.Models;
 /// <c>RobertaEmbeddings</c>). RoBERTa (<see cref="TransformerConfig.IsRoberta"/>) numbers positions
 /// from <c>padding_idx + 1</c> and gives pads <c>padding_idx</c>, as <c>transformers</c> does.
 /// </summary>
-public sealed class BertEmbeddings : nn.Module
+public sealed class BertEmbeddings : HfModule
 {
     readonly TransformerConfig _config;
     public Embedding WordEmbeddings { get; }
@@ -75,7 +75,7 @@ public sealed class BertEmbeddings : nn.Module
 }
 
 /// <summary>Multi-head self-attention (HF <c>BertSelfAttention</c>, absolute positions); a key/value prefix is concatenated in front of the keys/values.</summary>
-public sealed class BertSelfAttention : nn.Module
+public sealed class BertSelfAttention : HfModule
 {
     readonly int _heads;
     readonly double _dropout;
@@ -115,7 +115,7 @@ public sealed class BertSelfAttention : nn.Module
 }
 
 /// <summary>Dense + dropout + residual LayerNorm after attention (HF <c>BertSelfOutput</c>).</summary>
-public sealed class BertSelfOutput : nn.Module
+public sealed class BertSelfOutput : HfModule
 {
     public Linear Dense { get; }
     public LayerNorm LayerNorm { get; }
@@ -140,7 +140,7 @@ public sealed class BertSelfOutput : nn.Module
 }
 
 /// <summary>Self-attention followed by its output block (HF <c>BertAttention</c>: <c>self</c>, <c>output</c>).</summary>
-public sealed class BertAttention : nn.Module
+public sealed class BertAttention : HfModule
 {
     public BertSelfAttention Self { get; }
     public BertSelfOutput Output { get; }
@@ -161,7 +161,7 @@ public sealed class BertAttention : nn.Module
 }
 
 /// <summary>Feed-forward up-projection and activation (HF <c>BertIntermediate</c>).</summary>
-public sealed class BertIntermediate : nn.Module
+public sealed class BertIntermediate : HfModule
 {
     readonly string _act;
     public Linear Dense { get; }
@@ -182,7 +182,7 @@ public sealed class BertIntermediate : nn.Module
 }
 
 /// <summary>Feed-forward down-projection + dropout + residual LayerNorm (HF <c>BertOutput</c>).</summary>
-public sealed class BertOutput : nn.Module
+public sealed class BertOutput : HfModule
 {
     public Linear Dense { get; }
     public LayerNorm LayerNorm { get; }
@@ -207,7 +207,7 @@ public sealed class BertOutput : nn.Module
 }
 
 /// <summary>One transformer encoder layer (HF <c>BertLayer</c>: <c>attention</c>, <c>intermediate</c>, <c>output</c>).</summary>
-public sealed class BertLayer : nn.Module
+public sealed class BertLayer : HfModule
 {
     public BertAttention Attention { get; }
     public BertIntermediate Intermediate { get; }
@@ -232,7 +232,7 @@ public sealed class BertLayer : nn.Module
 }
 
 /// <summary>The stack of layers (HF <c>BertEncoder</c>: <c>layer.{i}</c>).</summary>
-public sealed class BertEncoder : nn.Module
+public sealed class BertEncoder : HfModule
 {
     public ModuleList<BertLayer> Layer { get; }
 
@@ -248,7 +248,7 @@ public sealed class BertEncoder : nn.Module
 /// <c>encoder</c>). It has no pooler: masked-LM checkpoints (<c>BertForMaskedLM</c>,
 /// <c>RobertaForMaskedLM</c>) store no pooler weights, and a pooler in a checkpoint is ignored by the loader.
 /// </summary>
-public sealed class BertModel : nn.Module
+public sealed class BertModel : HfModule
 {
     public TransformerConfig Config { get; }
     public BertEmbeddings Embeddings { get; }
@@ -287,7 +287,7 @@ public sealed class BertModel : nn.Module
 }
 
 /// <summary>Dense + activation + LayerNorm before the BERT decoder (HF <c>BertPredictionHeadTransform</c>).</summary>
-public sealed class BertPredictionHeadTransform : nn.Module
+public sealed class BertPredictionHeadTransform : HfModule
 {
     readonly string _act;
     public Linear Dense { get; }
@@ -315,7 +315,7 @@ public sealed class BertPredictionHeadTransform : nn.Module
 /// HF's <c>RobertaLMHead</c>). The decoder weight is the word-embedding Parameter itself when
 /// <c>tie_word_embeddings</c> (no <c>decoder.weight</c> of its own); the decoder bias is <c>bias</c>.
 /// </summary>
-public sealed class MaskedLMHead : nn.Module
+public sealed class MaskedLMHead : HfModule
 {
     readonly bool _roberta;
     readonly BertPredictionHeadTransform? _transform;
@@ -363,7 +363,7 @@ public sealed class MaskedLMHead : nn.Module
 }
 
 /// <summary>HF <c>BertOnlyMLMHead</c>: holds <c>predictions</c> so that keys read <c>cls.predictions.*</c>.</summary>
-public sealed class BertOnlyMLMHead : nn.Module
+public sealed class BertOnlyMLMHead : HfModule
 {
     public MaskedLMHead Predictions { get; }
 
@@ -381,7 +381,7 @@ public sealed class BertOnlyMLMHead : nn.Module
 /// source key; <see cref="TiedWeights"/> names the aliases a checkpoint may also hold.
 /// Build with <c>new BertForMaskedLM(config)</c> (HF initialisation), then load weights into <see cref="Module"/>.
 /// </summary>
-public sealed class BertForMaskedLM : nn.Module, ILanguageModel
+public sealed class BertForMaskedLM : HfModule, ILanguageModel
 {
     readonly BertModel _encoder;
     readonly MaskedLMHead _lmHead;

@@ -8,7 +8,7 @@ namespace PromptLearning.Models;
 /// HF's <c>Conv1D</c>: a linear layer whose weight is stored [in, out] (y = x W + b), as in the
 /// original GPT-2 checkpoints. Keys <c>weight</c> [in, out] and <c>bias</c> [out].
 /// </summary>
-public sealed class Conv1D : nn.Module
+public sealed class Conv1D : HfModule
 {
     public Parameter Weight { get; }
     public Parameter Bias { get; }
@@ -37,7 +37,7 @@ public sealed class Conv1D : nn.Module
 /// Past keys/values (a prefix or the generation cache) are concatenated in front; the present
 /// keys/values (past + current) are returned for the cache.
 /// </summary>
-public sealed class GPT2Attention : nn.Module
+public sealed class GPT2Attention : HfModule
 {
     readonly int _heads;
     readonly long _hidden;
@@ -84,7 +84,7 @@ public sealed class GPT2Attention : nn.Module
 }
 
 /// <summary>GPT-2 feed-forward (HF <c>GPT2MLP</c>: <c>c_fc</c>, activation, <c>c_proj</c>, dropout).</summary>
-public sealed class GPT2MLP : nn.Module
+public sealed class GPT2MLP : HfModule
 {
     readonly string _act;
     public Conv1D CFc { get; }
@@ -111,7 +111,7 @@ public sealed class GPT2MLP : nn.Module
 }
 
 /// <summary>One pre-LayerNorm GPT-2 block (HF <c>GPT2Block</c>: <c>ln_1</c>, <c>attn</c>, <c>ln_2</c>, <c>mlp</c>).</summary>
-public sealed class GPT2Block : nn.Module
+public sealed class GPT2Block : HfModule
 {
     public LayerNorm Ln1 { get; }
     public GPT2Attention Attn { get; }
@@ -144,7 +144,7 @@ public sealed class GPT2Block : nn.Module
 }
 
 /// <summary>The bare GPT-2 decoder (HF <c>GPT2Model</c>: <c>wte</c>, <c>wpe</c>, <c>h.{i}</c>, <c>ln_f</c>).</summary>
-public sealed class GPT2Model : nn.Module
+public sealed class GPT2Model : HfModule
 {
     public TransformerConfig Config { get; }
     public Embedding Wte { get; }
@@ -216,7 +216,7 @@ public sealed class GPT2Model : nn.Module
 /// <c>lm_head.weight</c> of its own (see <see cref="TiedWeights"/>). With <see cref="ForwardArgs.UseCache"/>
 /// the output carries the key/value cache (<see cref="ForwardOutput.PresentKeyValues"/>).
 /// </summary>
-public sealed class GPT2LMHeadModel : nn.Module, ILanguageModel
+public sealed class GPT2LMHeadModel : HfModule, ILanguageModel
 {
     readonly GPT2Model _transformer;
     readonly Linear? _lmHead;

@@ -52,4 +52,10 @@ public interface ILanguageModel : IDisposable
     Tensor EmbedTokens(Tensor inputIds);
     /// <summary>Runs the model; <see cref="ForwardOutput.Logits"/> holds the LM head's scores.</summary>
     ForwardOutput Forward(ForwardArgs args);
+    /// <summary>
+    /// Tied weights, alias state-dict key -> source key (e.g. GPT-2 <c>lm_head.weight</c> ->
+    /// <c>transformer.wte.weight</c>). The module holds one shared Parameter under the source key only,
+    /// so a checkpoint loader fills the source and accepts (ignores) the alias when a file stores it.
+    /// </summary>
+    IReadOnlyDictionary<string, string> TiedWeights => new Dictionary<string, string>();
 }
