@@ -36,4 +36,14 @@ public abstract class TextTokenizer
     public abstract IReadOnlyList<int> BuildInputs(IReadOnlyList<int> a, IReadOnlyList<int>? b = null);
     /// <summary>Segment ids matching <see cref="BuildInputs"/> (0 for a, 1 for b; all 0 where the model has no segments).</summary>
     public abstract IReadOnlyList<int> BuildTokenTypeIds(IReadOnlyList<int> a, IReadOnlyList<int>? b = null);
+
+    /// <summary>Longest input the model takes (<c>model_max_length</c>), or null when the files give none.</summary>
+    public virtual int? ModelMaxLength => null;
+
+    /// <summary>Writes the vocabulary files and <c>tokenizer_config.json</c>/<c>special_tokens_map.json</c> into <paramref name="folder"/>, so the tokenizer loads again from there.</summary>
+    public abstract void Save(string folder);
+
+    /// <summary>True when both paths name the same file.</summary>
+    protected static bool SamePath(string a, string b) =>
+        string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
 }
