@@ -41,7 +41,9 @@ public abstract class TextTokenizer
     public virtual int? ModelMaxLength => null;
 
     /// <summary>Writes the vocabulary files and <c>tokenizer_config.json</c>/<c>special_tokens_map.json</c> into <paramref name="folder"/>, so the tokenizer loads again from there.</summary>
-    public abstract void Save(string folder);
+    /// <exception cref="NotSupportedException">A tokenizer that is not backed by Hugging Face files (e.g. a test double).</exception>
+    public virtual void Save(string folder) =>
+        throw new NotSupportedException($"{GetType().Name} is not backed by tokenizer files and cannot be saved to '{folder}'.");
 
     /// <summary>True when both paths name the same file.</summary>
     protected static bool SamePath(string a, string b) =>
