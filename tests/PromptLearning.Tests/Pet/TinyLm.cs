@@ -16,13 +16,13 @@ internal sealed class TinyLm : nn.Module, ILanguageModel
     private readonly Parameter bias;
     private readonly bool _contextual;
 
-    public TinyLm(int vocab, int hidden, bool contextual, int seed = 1) : base(nameof(TinyLm))
+    public TinyLm(int vocab, int hidden, bool contextual, int seed = 1, double dropout = 0.1) : base(nameof(TinyLm))
     {
         _contextual = contextual;
         var gen = new Generator().manual_seed(seed);
         table = new Parameter(torch.randn(new long[] { vocab, contextual ? hidden : vocab }, generator: gen));
         bias = new Parameter(torch.zeros(vocab));
-        Config = new TransformerConfig { ModelType = "bert", VocabSize = vocab, HiddenSize = contextual ? hidden : vocab, NumHiddenLayers = 1, NumAttentionHeads = 1, IntermediateSize = 4, MaxPositionEmbeddings = 512 };
+        Config = new TransformerConfig { ModelType = "bert", VocabSize = vocab, HiddenSize = contextual ? hidden : vocab, NumHiddenLayers = 1, NumAttentionHeads = 1, IntermediateSize = 4, MaxPositionEmbeddings = 512, HiddenDropoutProb = dropout };
         RegisterComponents();
     }
 

@@ -1,0 +1,141 @@
+using PromptLearning.Models;
+using PromptLearning.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace PromptLearning.Pet;
+
+/// <summary>How one PVP model is trained (PET §3.1-3.3).</summary>
+public sealed record PvpTrainingConfig
+{
+    /// <summary>Steps, labelled batch size, learning rate, schedule, seed (PET: 250 steps, batch 4, lr 1e-5 for RoBERTa-large).</summary>
+    public TrainerConfig Trainer { get; init; } = new() { MaxSteps = 250, BatchSize = 4, LearningRate = 1e-5, EvalEvery = 0, LogEvery = 50 };
+    /// <summary>Weight of the auxiliary MLM loss: <c>(1 - alpha) CE + alpha MLM</c>.</summary>
+    public double Alpha { get; init; } = PetLoss.DefaultAlpha;
+    /// <summary>Unlabelled examples per step for the auxiliary MLM loss (PET: 4x the labelled batch); 0 = no auxiliary loss.</summary>
+    public int UnlabelledBatchSize { get; init; } = 16;
+    /// <summary>Share of tokens the auxiliary MLM masks (BERT: 15%, of which 80% [MASK], 10% random, 10% kept).</summary>
+    public double MaskProbability { get; init; } = 0.15;
+}
+
+/// <summary>A masked-LM batch: inputs with some tokens replaced, labels = original id there, -100 elsewhere.</summary>
+public sealed record MlmBatch(PvpBatch Inputs, Tensor Labels) : IDisposable
+{
+    public void Dispose() { Inputs.Dispose(); Labels.Dispose(); }
+}
+
+/// <summary>
+/// Trains one masked LM on one PVP: cross-entropy over the verbalizer scores of the labelled batch,
+/// plus the auxiliary MLM loss on a batch of unlabelled examples in the same pattern (PET encodes
+/// them with the pattern too), through the shared <see cref="Trainer{TExample}"/>.
+/// </summary>
+public static class PvpTrainer
+{
+    /// <summary>
+    /// The PET loss of one step: <c>(1 - alpha) CE(verbalizer scores, labels) + alpha MLM(unlabelled)</c>;
+    /// without <paramref name="unlabelled"/>, the cross-entropy alone.
+    /// </summary>
+    public static Tensor Loss(ILanguageModel model, Pvp pvp, IReadOnlyList<PetExample> labelled, MlmBatch? unlabelled, double alpha = PetLoss.DefaultAlpha)
+    {
+        using var scope = NewDisposeScope();
+        var labels = tensor(labelled.Select((e, i) => (long)(e.Label ?? throw new ArgumentException($"labelled example {i} has no label", nameof(labelled)))).ToArray());
+        var ce = PetLoss.Classification(pvp.ClassLogits(model, labelled), labels);
+        Tensor? mlm = null;
+        if (unlabelled is not null) mlm = PetLoss.MaskedLm(Pvp.MlmLogits(model, unlabelled.Inputs), unlabelled.Labels);
+        return PetLoss.Combine(ce, mlm, alpha).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// BERT's masking of <paramref name="examples"/> encoded with <paramref name="pvp"/>'s pattern:
+    /// each non-special, non-pattern-mask token is chosen with probability
+    /// <paramref name="maskProbability"/>; chosen ones become the mask token (80%), a random token (10%)
+    /// or stay (10%). At least one token per batch is chosen. Deterministic for a given <paramref name="rng"/>.
+    /// </summary>
+    public static MlmBatch MaskForMlm(Pvp pvp, IReadOnlyList<PetExample> examples, Random rng, double maskProbability = 0.15)
+    {
+        var tok = pvp.Tokenizer;
+        var encoded = examples.Select(e => pvp.Encode(e, 1)).ToList();
+        var special = new HashSet<int> { tok.PadTokenId, tok.MaskTokenId!.Value };
+        if (tok.BosTokenId is { } bos) special.Add(bos);
+        if (tok.EosTokenId is { } eos) special.Add(eos);
+        var maskId = tok.MaskTokenId.Value;
+        var masked = new List<EncodedPattern>();
+        var labelRows = new List<long[]>();
+        foreach (var e in encoded)
+        {
+            var ids = (int[])e.InputIds.Clone();
+            var labels = Enumerable.Repeat(PetLoss.IgnoreIndex, ids.Length).ToArray();
+            for (int j = 0; j < ids.Length; j++)
+            {
+                if (special.Contains(ids[j]) || rng.NextDouble() >= maskProbability) continue;
+                labels[j] = ids[j];
+                var r = rng.NextDouble();
+                if (r < 0.8) ids[j] = maskId;
+                else if (r < 0.9) ids[j] = rng.Next(tok.VocabSize);
+            }
+            masked.Add(e with { InputIds = ids });
+            labelRows.Add(labels);
+        }
+        if (labelRows.All(r => r.All(l => l == PetLoss.IgnoreIndex)))
+        {
+            // Tiny batches may draw no token at all; mask one so the loss is defined.
+            for (int i = 0; i < encoded.Count; i++)
+            {
+                var j = Array.FindIndex(encoded[i].InputIds, id => !special.Contains(id));
+                if (j < 0) continue;
+                labelRows[i][j] = encoded[i].InputIds[j];
+                masked[i].InputIds[j] = maskId;
+                break;
+            }
+        }
+        var batch = Pvp.Collate(masked, tok.PadTokenId);
+        int len = (int)batch.InputIds.shape[1];
+        var flat = labelRows.SelectMany(r => r.Concat(Enumerable.Repeat(PetLoss.IgnoreIndex, len - r.Length))).ToArray();
+        return new MlmBatch(batch, tensor(flat, new long[] { labelRows.Count, len }));
+    }
+
+    /// <summary>
+    /// Trains <paramref name="model"/> in place on <paramref name="train"/> with <paramref name="pvp"/>.
+    /// With an <paramref name="unlabelled"/> pool and <see cref="PvpTrainingConfig.UnlabelledBatchSize"/> &gt; 0,
+    /// every step adds the auxiliary MLM loss on the next unlabelled batch (cycling through a shuffled pool).
+    /// </summary>
+    public static TrainResult Train(ILanguageModel model, Pvp pvp, IReadOnlyList<PetExample> train, IReadOnlyList<PetExample>? unlabelled,
+        PvpTrainingConfig config, IProgress<TrainerProgress>? progress = null)
+    {
+        if (train.Count == 0) throw new ArgumentException("PET training set is empty", nameof(train));
+        bool aux = unlabelled is { Count: > 0 } && config.UnlabelledBatchSize > 0 && config.Alpha > 0;
+        var rng = new Random(config.Trainer.Seed * 7919 + 17);
+        var order = aux ? Enumerable.Range(0, unlabelled!.Count).OrderBy(_ => rng.Next()).ToArray() : Array.Empty<int>();
+        int cursor = 0;
+
+        MlmBatch? NextUnlabelled()
+        {
+            if (!aux) return null;
+            var chunk = new List<PetExample>(config.UnlabelledBatchSize);
+            for (int i = 0; i < Math.Min(config.UnlabelledBatchSize, order.Length); i++)
+            {
+                if (cursor >= order.Length) cursor = 0;
+                chunk.Add(unlabelled![order[cursor++]]);
+            }
+            return MaskForMlm(pvp, chunk, rng, config.MaskProbability);
+        }
+
+        var trainer = new Trainer<PetExample>(config.Trainer, TrainableParameters(model.Module),
+            batch =>
+            {
+                using var mlm = NextUnlabelled();
+                return Loss(model, pvp, batch, mlm, config.Alpha);
+            },
+            module: model.Module);
+        return trainer.Train(train, progress);
+    }
+
+    /// <summary>The module's parameters that require grad, each once (tied weights appear under one name).</summary>
+    public static IEnumerable<(string Name, Parameter Parameter)> TrainableParameters(nn.Module module)
+    {
+        var seen = new HashSet<IntPtr>();
+        foreach (var (name, p) in module.named_parameters())
+            if (p.requires_grad && seen.Add(p.Handle)) yield return (name, p);
+    }
+}

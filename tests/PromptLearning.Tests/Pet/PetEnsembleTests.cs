@@ -1,0 +1,113 @@
+using PromptLearning.Native;
+using PromptLearning.Pet;
+using PromptLearning.Training;
+using TorchSharp;
+
+namespace PromptLearning.Tests.Pet;
+
+public class PetEnsembleTests
+{
+    public PetEnsembleTests() => TorchSharpNative.EnsureLoaded();
+
+    private static readonly string[] Subjects = { "the food", "the service", "it" };
+    private static readonly string[] Positive = { "great", "good" };
+    private static readonly string[] Negative = { "bad", "cold", "slow" };
+
+    /// <summary>Tiny sentiment data: "subject was [very] word." labelled by the word.</summary>
+    private static List<PetExample> Data(int seed, int n)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, n).Select(_ =>
+        {
+            int label = rng.Next(2);
+            var words = label == 1 ? Positive : Negative;
+            var text = $"{Subjects[rng.Next(Subjects.Length)]} was {(rng.Next(2) == 0 ? "very " : "")}{words[rng.Next(words.Length)]}.";
+            return PetExample.Single(text, label);
+        }).ToList();
+    }
+
+    [Fact]
+    public void EnsembleLogitsAreAccuracyWeightedAverages()
+    {
+        var a = new float[,] { { 1, 0 }, { 0, 2 } };
+        var b = new float[,] { { 3, 1 }, { 1, 0 } };
+        var m = PetEnsemble.EnsembleLogits(new[] { (a, 0.75), (b, 0.25) });
+        Assert.Equal(0.75 * 1 + 0.25 * 3, m[0, 0], 5);
+        Assert.Equal(0.75 * 2 + 0.25 * 0, m[1, 1], 5);
+        var uniform = PetEnsemble.EnsembleLogits(new[] { (a, 0.0), (b, 0.0) });
+        Assert.Equal(2.0, uniform[0, 0], 5);
+    }
+
+    [Fact]
+    public void DistillationReproducesTheTeachersSoftLabels()
+    {
+        var tok = PatternTests.Bert();
+        var pool = Data(5, 40).Select(e => e.WithLabel(null)).DistinctBy(e => e.Field("a")).Take(8).ToList();
+        // Two "PVP models" with different opinions, merged by weight, are the teacher.
+        var rng = new Random(9);
+        float[,] Random2() { var r = new float[pool.Count, 2]; for (int i = 0; i < pool.Count; i++) for (int j = 0; j < 2; j++) r[i, j] = (float)(rng.NextDouble() * 4 - 2); return r; }
+        var teacher = PetEnsemble.EnsembleLogits(new[] { (Random2(), 0.9), (Random2(), 0.6) });
+        var soft = PetLoss.SoftLabels(teacher, 2.0);
+
+        using var student = new SequenceClassifier(new TinyLm(tok.VocabSize, 16, contextual: true, seed: 2, dropout: 0), 2, seed: 1);
+        var cfg = new TrainerConfig { MaxSteps = 300, BatchSize = pool.Count, LearningRate = 3e-2, EvalEvery = 0, LogEvery = 1000, Seed = 1 };
+        var result = ClassifierTraining.Distill(student, tok, pool, teacher, cfg, maxLength: 32, temperature: 2.0);
+        Assert.True(result.StepLosses[^1] < result.StepLosses[0] / 20, $"distillation loss {result.StepLosses[0]} -> {result.StepLosses[^1]}");
+
+        var got = PetLoss.SoftLabels(student.Predict(tok, pool, 32), 2.0);
+        for (int i = 0; i < pool.Count; i++)
+            Assert.True(Math.Abs(got[i, 1] - soft[i, 1]) < 0.02, $"example {i}: student {got[i, 1]:F3} vs teacher {soft[i, 1]:F3}");
+    }
+
+    [Fact]
+    public void GrowTrainingSetKeepsGoldRatioAndUsesEnsembleLabels()
+    {
+        var train = Data(1, 10);
+        var pool = Data(2, 60).Select(e => e.WithLabel(null)).ToList();
+        var logits = new float[pool.Count, 2];
+        for (int i = 0; i < pool.Count; i++) logits[i, i % 2 == 0 ? 1 : 0] = 2f;  // 30 positive, 30 negative
+        var grown = PetEnsemble.GrowTrainingSet(train, pool, logits, 50, new Random(4));
+        Assert.Equal(50, grown.Count);
+        Assert.Equal(train, grown.Take(10));
+        var added = grown.Skip(10).ToList();
+        int goldPos = train.Count(e => e.Label == 1);
+        Assert.InRange(added.Count(e => e.Label == 1), (int)Math.Floor(40.0 * goldPos / 10), (int)Math.Ceiling(40.0 * goldPos / 10));
+        foreach (var e in added) Assert.Equal(e.Label, pool.IndexOf(pool.First(p => ReferenceEquals(p.Fields, e.Fields))) % 2 == 0 ? 1 : 0);
+        Assert.Equal(added.Count, added.Select(e => e.Fields).Distinct().Count()); // drawn without replacement
+    }
+
+    [Fact]
+    public void PetAndIPetRunEndToEndOnATinyModel()
+    {
+        var tok = PatternTests.Bert();
+        var train = Data(1, 8);
+        var pool = Data(2, 100).Select(e => e.WithLabel(null)).ToList();
+        var test = Data(3, 30);
+        var pvps = new[]
+        {
+            new Pvp(Pattern.Parse("{a} It was [MASK]."), Verbalizer.Of(("negative", "bad"), ("positive", "great")), tok, 32),
+            new Pvp(Pattern.Parse("[MASK]: {a}"), Verbalizer.Of(("negative", "no"), ("positive", "yes")), tok, 32),
+        };
+        var config = new PetConfig
+        {
+            PvpTraining = new PvpTrainingConfig { Trainer = new TrainerConfig { MaxSteps = 40, BatchSize = 4, LearningRate = 2e-2, EvalEvery = 0, LogEvery = 1000 }, UnlabelledBatchSize = 4 },
+            Distillation = new TrainerConfig { MaxSteps = 40, BatchSize = 8, LearningRate = 2e-2, EvalEvery = 0, LogEvery = 1000 },
+            Seeds = new[] { 1, 2 },
+            Generations = 1,
+        };
+        int loads = 0;
+        var pet = new PetEnsemble(() => { loads++; return new TinyLm(tok.VocabSize, 16, contextual: true, seed: 7, dropout: 0); }, pvps, config);
+        using var petResult = pet.RunPet(train, pool, test);
+        Assert.Equal(4, petResult.Models.Count);
+        Assert.Equal(5, loads);                                  // 4 PVP models + the classifier
+        Assert.All(petResult.Models, m => Assert.InRange(m.Weight, 0, 1));
+        Assert.True(petResult.EnsembleTestAccuracy >= 0.7, $"ensemble accuracy {petResult.EnsembleTestAccuracy}");
+        Assert.NotNull(petResult.DistilledTestAccuracy);
+
+        using var ipet = pet.RunIPet(train, pool, test, petResult.Models, distill: false);
+        var gen1 = ipet.Models.Where(m => m.Generation == 1).ToList();
+        Assert.Equal(4, gen1.Count);
+        Assert.All(gen1, m => Assert.Equal(40, m.TrainSize));   // |T| * d = 8 * 5
+        Assert.Null(ipet.Classifier);
+    }
+}
