@@ -1,0 +1,47 @@
+using PromptLearning.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PromptLearning.Pretraining;
+
+/// <summary>Loss and held-out counts of a language model on a <see cref="LanguageModelingBatch"/>.</summary>
+public static class LanguageModelingLoss
+{
+    /// <summary>
+    /// Mean cross-entropy over labelled positions: at the same position for masked LMs, shifted by
+    /// one (position t predicts label t+1) for causal LMs, as <c>transformers</c> computes it.
+    /// </summary>
+    public static Tensor Compute(ILanguageModel model, LanguageModelingBatch batch)
+    {
+        var (logits, labels) = Aligned(model, batch);
+        return nn.functional.cross_entropy(logits, labels, ignore_index: LanguageModelingBatch.IgnoreIndex);
+    }
+
+    /// <summary>
+    /// Summed cross-entropy, number of labelled positions and number predicted right (argmax) — for
+    /// held-out masked-token accuracy and perplexity.
+    /// </summary>
+    public static (double LossSum, long Count, long Correct) Score(ILanguageModel model, LanguageModelingBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        var (logits, labels) = Aligned(model, batch);
+        var loss = nn.functional.cross_entropy(logits, labels, ignore_index: LanguageModelingBatch.IgnoreIndex, reduction: nn.Reduction.Sum);
+        var valid = labels.ne(LanguageModelingBatch.IgnoreIndex);
+        var correct = logits.argmax(-1).eq(labels).logical_and(valid).sum();
+        return (loss.item<float>(), valid.sum().item<long>(), correct.item<long>());
+    }
+
+    private static (Tensor Logits, Tensor Labels) Aligned(ILanguageModel model, LanguageModelingBatch batch)
+    {
+        var output = model.Forward(new ForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask });
+        var logits = output.Logits ?? throw new InvalidOperationException("the model returned no logits (LM head skipped?)");
+        var labels = batch.Labels;
+        if (model.Config.IsCausal)
+        {
+            logits = logits[.., ..^1, ..];
+            labels = labels[.., 1..];
+        }
+        var v = logits.shape[^1];
+        return (logits.reshape(-1, v), labels.reshape(-1));
+    }
+}

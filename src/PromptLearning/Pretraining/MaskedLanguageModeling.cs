@@ -1,0 +1,69 @@
+using static TorchSharp.torch;
+
+namespace PromptLearning.Pretraining;
+
+/// <summary>
+/// BERT's masked-LM objective (Devlin et al. 2019, as <c>DataCollatorForLanguageModeling</c>): each
+/// non-special token is chosen with probability 15%; a chosen token becomes <c>[MASK]</c> 80% of the
+/// time, a random non-special token 10%, and stays 10%; labels hold the original id at chosen
+/// positions and -100 elsewhere. A sequence where no token was chosen gets one chosen at random,
+/// so no batch has an empty loss. The masking is drawn from the given <see cref="Random"/>, so a
+/// seed fixes it.
+/// </summary>
+public sealed class MaskedLanguageModeling
+{
+    private readonly int _vocabSize;
+    private readonly int _maskId;
+    private readonly HashSet<int> _special;
+    private readonly int[] _replacementIds;
+
+    /// <summary>Share of tokens chosen for prediction.</summary>
+    public double Probability { get; }
+
+    /// <param name="vocabSize">Number of token ids.</param>
+    /// <param name="maskTokenId">Id of <c>[MASK]</c>.</param>
+    /// <param name="specialTokenIds">Ids never chosen and never used as random replacements ([PAD], [CLS], [SEP], [MASK], [UNK]).</param>
+    /// <param name="probability">Share of non-special tokens to choose (BERT: 0.15).</param>
+    public MaskedLanguageModeling(int vocabSize, int maskTokenId, IEnumerable<int> specialTokenIds, double probability = 0.15)
+    {
+        if (probability is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(probability), probability, "must be in (0, 1)");
+        _vocabSize = vocabSize;
+        _maskId = maskTokenId;
+        _special = new HashSet<int>(specialTokenIds) { maskTokenId };
+        _replacementIds = Enumerable.Range(0, vocabSize).Where(i => !_special.Contains(i)).ToArray();
+        Probability = probability;
+    }
+
+    /// <summary>Masks <paramref name="sequences"/> (token ids with special tokens) into a padded batch.</summary>
+    public LanguageModelingBatch Collate(IReadOnlyList<IReadOnlyList<int>> sequences, int padId, Random random)
+    {
+        var (ids, mask) = LanguageModelingBatch.Pad(sequences, padId);
+        int b = ids.GetLength(0), l = ids.GetLength(1);
+        var labels = new long[b, l];
+        for (int r = 0; r < b; r++)
+        {
+            var candidates = new List<int>();
+            bool any = false;
+            for (int i = 0; i < l; i++)
+            {
+                labels[r, i] = LanguageModelingBatch.IgnoreIndex;
+                if (mask[r, i] == 0 || _special.Contains((int)ids[r, i])) continue;
+                candidates.Add(i);
+                if (random.NextDouble() < Probability) { Choose(ids, labels, r, i, random); any = true; }
+            }
+            if (!any && candidates.Count > 0) Choose(ids, labels, r, candidates[random.Next(candidates.Count)], random);
+        }
+        return new LanguageModelingBatch(tensor(ids), tensor(mask), tensor(labels));
+    }
+
+    private void Choose(long[,] ids, long[,] labels, int r, int i, Random random)
+    {
+        labels[r, i] = ids[r, i];
+        var u = random.NextDouble();
+        if (u < 0.8) ids[r, i] = _maskId;
+        else if (u < 0.9) ids[r, i] = _replacementIds[random.Next(_replacementIds.Length)];
+    }
+
+    /// <summary>Number of token ids this objective was built for.</summary>
+    public int VocabSize => _vocabSize;
+}
