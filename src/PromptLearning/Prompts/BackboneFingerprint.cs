@@ -1,0 +1,39 @@
+using System.Security.Cryptography;
+using System.Text;
+using PromptLearning.Models;
+using static TorchSharp.torch;
+
+namespace PromptLearning.Prompts;
+
+/// <summary>
+/// A short identity of a backbone: SHA-256 over its config JSON and, for every tensor of its state
+/// dict in name order, the name, shape and 16 values sampled at evenly spaced positions. Two
+/// checkpoints of the same architecture with different weights get different fingerprints; a saved
+/// prompt records it so that loading it onto another backbone fails clearly.
+/// </summary>
+public static class BackboneFingerprint
+{
+    private const int SamplesPerTensor = 16;
+
+    /// <summary>The fingerprint of <paramref name="model"/>'s current weights (first 16 hex digits of the hash).</summary>
+    public static string Compute(ILanguageModel model)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(Encoding.UTF8.GetBytes(model.Config.ToJson()));
+        foreach (var (name, t) in model.Module.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            sha.AppendData(Encoding.UTF8.GetBytes(name + "[" + string.Join(",", t.shape) + "]"));
+            var flat = t.detach().flatten().to_type(ScalarType.Float32);
+            long n = flat.shape[0];
+            if (n == 0) continue;
+            var idx = Enumerable.Range(0, SamplesPerTensor).Select(i => (long)((double)i * (n - 1) / (SamplesPerTensor - 1))).Distinct().ToArray();
+            var values = flat.index_select(0, tensor(idx)).data<float>().ToArray();
+            var bytes = new byte[values.Length * 4];
+            Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
+            sha.AppendData(bytes);
+        }
+        return Convert.ToHexString(sha.GetHashAndReset())[..16].ToLowerInvariant();
+    }
+}

@@ -1,0 +1,45 @@
+using PromptLearning.Models;
+using PromptLearning.Tokenization;
+
+namespace PromptLearning.Prompts.Baselines;
+
+/// <summary>Full fine-tuning in the prompt API: no prompt, the backbone trained with the head.</summary>
+public sealed class FineTuningModel : PromptModel
+{
+    public FineTuningModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, FineTuningConfig? config = null)
+        : base(backbone, tokenizer, config ??= new FineTuningConfig(), [Baseline.Task(backbone, tokenizer, task, config, HeadKind.Classification)], trainBackbone: true) { }
+}
+
+/// <summary>Head-only: no prompt, frozen backbone, a trained linear head.</summary>
+public sealed class HeadOnlyModel : PromptModel
+{
+    public HeadOnlyModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, HeadOnlyConfig? config = null)
+        : base(backbone, tokenizer, config ??= new HeadOnlyConfig(), [Baseline.Task(backbone, tokenizer, task, config, HeadKind.Classification)], trainBackbone: false)
+    {
+        if (Tasks[0].Head.Kind is HeadKind.LanguageModel or HeadKind.Cloze)
+            throw new ArgumentException($"head-only training needs a head with weights; task '{task.Name}' would use the {Tasks[0].Head.Kind} head, which has none");
+    }
+}
+
+/// <summary>Zero-shot cloze: pattern + verbalizer on the frozen masked LM; no trainable parameters.</summary>
+public sealed class ZeroShotClozeModel : PromptModel
+{
+    public ZeroShotClozeModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, ZeroShotClozeConfig? config = null)
+        : base(backbone, tokenizer, config ??= new ZeroShotClozeConfig(), [Baseline.Task(backbone, tokenizer, task, config, HeadKind.Cloze)], trainBackbone: false) { }
+}
+
+internal static class Baseline
+{
+    /// <summary>The baselines' task: no prompt, template "{x}" unless given, the given head for classification.</summary>
+    public static TaskPrompt Task(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PromptMethodConfig config, HeadKind classificationHead)
+    {
+        var head = config.Head ?? task.Kind switch
+        {
+            TaskKind.Classification => classificationHead,
+            TaskKind.Tagging => HeadKind.Token,
+            _ => HeadKind.LanguageModel,
+        };
+        var template = PromptTemplate.Parse(config.Template ?? "{x}");
+        return new TaskPrompt(task, template, null, PromptHeads.Create(head, backbone.Config, tokenizer, task, config.HeadDropout));
+    }
+}

@@ -1,0 +1,25 @@
+using PromptLearning.Models;
+using PromptLearning.Tokenization;
+
+namespace PromptLearning.Prompts.PTuning;
+
+/// <summary>
+/// P-tuning v1 on a masked LM (cloze with verbalizer, or a [CLS] head) or GPT-2 (generation): the
+/// prompt encoder's tokens fill the template's [P] slots; the backbone is frozen unless
+/// <see cref="PTuningConfig.TrainBackbone"/>.
+/// </summary>
+public sealed class PTuningModel : PromptModel
+{
+    public PTuningModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PTuningConfig? config = null)
+        : base(backbone, tokenizer, config ??= new PTuningConfig(), [Build(backbone, tokenizer, task, config)], trainBackbone: config.TrainBackbone) { }
+
+    private static TaskPrompt Build(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PTuningConfig config)
+    {
+        var head = config.Head ?? PromptHeads.DefaultFor(task, backbone.Config, preferCloze: true);
+        var template = PromptTemplate.Parse(config.Template ?? (head == HeadKind.Cloze ? "[P*3] {x} [P*3] [MASK] ." : "[P*3] {x} [P*3]"));
+        if (template.SlotCount == 0) throw new ArgumentException($"P-tuning: template '{template}' has no [P] slot");
+        int h = backbone.Config.HiddenSize;
+        var encoder = new PromptEncoder(template.SlotCount, h, config.EncoderHiddenSize ?? h, config.Encoder, config.Seed);
+        return new TaskPrompt(task, template, encoder, PromptHeads.Create(head, backbone.Config, tokenizer, task, config.HeadDropout));
+    }
+}

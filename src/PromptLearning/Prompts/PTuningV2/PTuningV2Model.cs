@@ -1,0 +1,24 @@
+using PromptLearning.Models;
+using PromptLearning.Prompts.PrefixTuning;
+using PromptLearning.Tokenization;
+
+namespace PromptLearning.Prompts.PTuningV2;
+
+/// <summary>
+/// P-tuning v2 on a frozen backbone: deep prompts in every layer read out by a linear head on [CLS]
+/// (classification) or on every token (BIO tagging); the LM head for generation on GPT-2.
+/// </summary>
+public sealed class PTuningV2Model : PromptModel
+{
+    public PTuningV2Model(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PTuningV2Config? config = null)
+        : base(backbone, tokenizer, config ??= new PTuningV2Config(), [Build(backbone, tokenizer, task, config)], trainBackbone: false) { }
+
+    private static TaskPrompt Build(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PTuningV2Config config)
+    {
+        var c = backbone.Config;
+        var head = config.Head ?? PromptHeads.DefaultFor(task, c, preferCloze: false);
+        var template = PromptTemplate.Parse(config.Template ?? (head == HeadKind.Cloze ? "{x} [MASK]" : "{x}"));
+        var prompts = new PrefixEncoder(config.Length, c.NumHiddenLayers, c.NumAttentionHeads, c.HeadDim, config.Reparameterize, config.HiddenSize, config.InitStd, config.Seed);
+        return new TaskPrompt(task, template, prompts, PromptHeads.Create(head, c, tokenizer, task, config.HeadDropout), config.PrefixDropout);
+    }
+}

@@ -1,0 +1,29 @@
+using PromptLearning.Models;
+using PromptLearning.Tokenization;
+
+namespace PromptLearning.Prompts.PrefixTuning;
+
+/// <summary>
+/// Prefix tuning on a frozen backbone: GPT-2 table-to-text (LM head; the prefix conditions
+/// generation) or BERT/RoBERTa classification (cloze head with verbalizer when the task has one,
+/// else a [CLS] head). Saved prompts hold only the collapsed prefixes.
+/// </summary>
+public sealed class PrefixTuningModel : PromptModel
+{
+    public PrefixTuningModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PrefixTuningConfig? config = null)
+        : base(backbone, tokenizer, config ??= new PrefixTuningConfig(), [Build(backbone, tokenizer, task, config)], trainBackbone: false) { }
+
+    private static TaskPrompt Build(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PrefixTuningConfig config)
+    {
+        var c = backbone.Config;
+        var head = config.Head ?? PromptHeads.DefaultFor(task, c, preferCloze: true);
+        var template = PromptTemplate.Parse(config.Template ?? (head == HeadKind.Cloze ? "{x} [MASK]" : "{x}"));
+        var encoder = new PrefixEncoder(config.Length, c.NumHiddenLayers, c.NumAttentionHeads, c.HeadDim, config.Reparameterize, config.HiddenSize, 1.0, config.Seed);
+        if (config.InitText is not null)
+        {
+            using var target = RealWordPrefix.Activations(backbone, tokenizer, config.InitText, config.Length);
+            encoder.InitializeTo(target, config.InitFitSteps);
+        }
+        return new TaskPrompt(task, template, encoder, PromptHeads.Create(head, c, tokenizer, task, config.HeadDropout), config.PrefixDropout);
+    }
+}

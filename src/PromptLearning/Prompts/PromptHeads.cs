@@ -1,0 +1,184 @@
+using PromptLearning.Models;
+using PromptLearning.Tokenization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PromptLearning.Prompts;
+
+/// <summary>
+/// Turns the backbone's output for the rows of one task into scores and a loss. Heads with weights
+/// (<see cref="ClassificationHead"/>, <see cref="TokenClassificationHead"/>) are trained with the prompt
+/// and saved with it; the cloze and LM heads reuse the backbone's own LM head.
+/// </summary>
+public abstract class PromptHead : nn.Module
+{
+    protected PromptHead(string name) : base(name) { }
+
+    public abstract HeadKind Kind { get; }
+
+    /// <summary>Whether the backbone must compute its LM logits (cloze, LM) or only hidden states.</summary>
+    public abstract bool NeedsLmLogits { get; }
+
+    /// <summary>Scores for the batch rows <paramref name="rows"/>: [R, C] (classes), [R, L, T] (tags) or [R, L, V] (next token).</summary>
+    public abstract Tensor Scores(ForwardOutput output, PromptBatch batch, Tensor rows);
+
+    /// <summary>Mean loss of <paramref name="scores"/> against the rows' labels.</summary>
+    public virtual Tensor Loss(Tensor scores, Tensor labels) => F.cross_entropy(scores, labels);
+
+    /// <summary>Gathers one position per row: [B, L, D] at [R] positions -> [R, D].</summary>
+    protected static Tensor AtPositions(Tensor states, Tensor rows, Tensor positions)
+    {
+        var sel = states.index_select(0, rows);
+        var pos = positions.index_select(0, rows).view(-1, 1, 1).expand(-1, 1, sel.shape[2]);
+        return sel.gather(1, pos).squeeze(1);
+    }
+}
+
+/// <summary>
+/// Cloze with a verbalizer (PET, prompt tuning and P-tuning on an MLM): the LM head's logits at the
+/// [MASK] position, restricted to one token per label word: [R, C].
+/// </summary>
+public sealed class ClozeHead : PromptHead
+{
+    private readonly Tensor _tokenIds;
+
+    /// <summary>The verbalizer's token ids, one per label.</summary>
+    public IReadOnlyList<int> TokenIds { get; }
+
+    public ClozeHead(IReadOnlyList<int> tokenIds) : base(nameof(ClozeHead))
+    {
+        TokenIds = tokenIds.ToArray();
+        _tokenIds = tensor(TokenIds.Select(i => (long)i).ToArray());
+    }
+
+    /// <summary>Maps each verbalizer word to its single token (a leading space for byte-level BPE, as after "It was").</summary>
+    public static ClozeHead ForWords(TextTokenizer tokenizer, PromptTask task)
+    {
+        var words = task.Verbalizer ?? throw new ArgumentException($"task '{task.Name}': a cloze head needs verbalizer words");
+        var ids = new List<int>();
+        foreach (var w in words)
+        {
+            var pieces = tokenizer.Encode(tokenizer.IsByteLevel ? " " + w.Trim() : w.Trim());
+            if (pieces.Count != 1)
+                throw new ArgumentException($"task '{task.Name}': verbalizer word '{w}' is {pieces.Count} tokens ({string.Join(" ", tokenizer.Tokenize(tokenizer.IsByteLevel ? " " + w : w))}) in this vocabulary; pick a single-token word");
+            ids.Add(pieces[0]);
+        }
+        if (ids.Distinct().Count() != ids.Count) throw new ArgumentException($"task '{task.Name}': two verbalizer words map to the same token");
+        return new ClozeHead(ids);
+    }
+
+    public override HeadKind Kind => HeadKind.Cloze;
+    public override bool NeedsLmLogits => true;
+
+    public override Tensor Scores(ForwardOutput output, PromptBatch batch, Tensor rows)
+    {
+        var logits = output.Logits ?? throw new InvalidOperationException("cloze head: the backbone returned no LM logits");
+        var atMask = AtPositions(logits, rows, batch.MaskPositions);
+        return atMask.index_select(1, _tokenIds.to(atMask.device));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _tokenIds.Dispose();
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>Dropout + a linear layer on the pooled token's final hidden state ([CLS] for BERT/RoBERTa, the last token for GPT-2): [R, C].</summary>
+public sealed class ClassificationHead : PromptHead
+{
+    private readonly Dropout dropout;
+    private readonly Linear classifier;
+
+    public ClassificationHead(int hiddenSize, int numLabels, double dropoutProb) : base(nameof(ClassificationHead))
+    {
+        dropout = nn.Dropout(dropoutProb);
+        classifier = nn.Linear(hiddenSize, numLabels);
+        RegisterComponents();
+    }
+
+    public override HeadKind Kind => HeadKind.Classification;
+    public override bool NeedsLmLogits => false;
+
+    public override Tensor Scores(ForwardOutput output, PromptBatch batch, Tensor rows)
+        => classifier.forward(dropout.forward(AtPositions(output.LastHiddenState, rows, batch.PoolPositions)));
+}
+
+/// <summary>Dropout + a linear layer on every token (BIO tagging; P-tuning v2's token head): [R, L, T].</summary>
+public sealed class TokenClassificationHead : PromptHead
+{
+    private readonly Dropout dropout;
+    private readonly Linear classifier;
+
+    public TokenClassificationHead(int hiddenSize, int numTags, double dropoutProb) : base(nameof(TokenClassificationHead))
+    {
+        dropout = nn.Dropout(dropoutProb);
+        classifier = nn.Linear(hiddenSize, numTags);
+        RegisterComponents();
+    }
+
+    public override HeadKind Kind => HeadKind.Token;
+    public override bool NeedsLmLogits => false;
+
+    public override Tensor Scores(ForwardOutput output, PromptBatch batch, Tensor rows)
+        => classifier.forward(dropout.forward(output.LastHiddenState.index_select(0, rows)));
+
+    public override Tensor Loss(Tensor scores, Tensor labels)
+        => F.cross_entropy(scores.reshape(-1, scores.shape[2]), labels.reshape(-1), ignore_index: -100);
+}
+
+/// <summary>GPT-2 conditional generation: next-token logits [R, L, V]; the loss covers the target tokens only.</summary>
+public sealed class LanguageModelHead : PromptHead
+{
+    public LanguageModelHead() : base(nameof(LanguageModelHead)) { }
+
+    public override HeadKind Kind => HeadKind.LanguageModel;
+    public override bool NeedsLmLogits => true;
+
+    public override Tensor Scores(ForwardOutput output, PromptBatch batch, Tensor rows)
+        => (output.Logits ?? throw new InvalidOperationException("LM head: the backbone returned no LM logits")).index_select(0, rows);
+
+    public override Tensor Loss(Tensor scores, Tensor labels)
+    {
+        var L = scores.shape[1];
+        var shifted = scores.narrow(1, 0, L - 1);
+        var next = labels.narrow(1, 1, L - 1);
+        return F.cross_entropy(shifted.reshape(-1, shifted.shape[2]), next.reshape(-1), ignore_index: -100);
+    }
+}
+
+/// <summary>Builds heads and picks each method's default head.</summary>
+public static class PromptHeads
+{
+    /// <summary>A new head of <paramref name="kind"/> for <paramref name="task"/> on a backbone with <paramref name="config"/>.</summary>
+    public static PromptHead Create(HeadKind kind, TransformerConfig config, TextTokenizer tokenizer, PromptTask task, double dropout) => kind switch
+    {
+        HeadKind.Cloze => task.Kind == TaskKind.Classification
+            ? ClozeHead.ForWords(tokenizer, task)
+            : throw new ArgumentException($"task '{task.Name}': a cloze head is for classification, not {task.Kind}"),
+        HeadKind.Classification => task.Kind == TaskKind.Classification
+            ? new ClassificationHead(config.HiddenSize, task.Labels.Count, dropout)
+            : throw new ArgumentException($"task '{task.Name}': a classification head is for classification, not {task.Kind}"),
+        HeadKind.Token => task.Kind == TaskKind.Tagging
+            ? new TokenClassificationHead(config.HiddenSize, task.Labels.Count, dropout)
+            : throw new ArgumentException($"task '{task.Name}': a token head is for tagging, not {task.Kind}"),
+        HeadKind.LanguageModel => task.Kind == TaskKind.Generation
+            ? new LanguageModelHead()
+            : throw new ArgumentException($"task '{task.Name}': the LM head is for generation, not {task.Kind}"),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>
+    /// The head a method uses when none is asked for: generation -> LM, tagging -> token head,
+    /// classification -> cloze when <paramref name="preferCloze"/>, the backbone is a masked LM and the
+    /// task has verbalizer words; otherwise the linear [CLS] head.
+    /// </summary>
+    public static HeadKind DefaultFor(PromptTask task, TransformerConfig config, bool preferCloze) => task.Kind switch
+    {
+        TaskKind.Generation => HeadKind.LanguageModel,
+        TaskKind.Tagging => HeadKind.Token,
+        _ => preferCloze && !config.IsCausal && task.Verbalizer is not null ? HeadKind.Cloze : HeadKind.Classification,
+    };
+}

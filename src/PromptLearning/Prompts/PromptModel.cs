@@ -1,0 +1,365 @@
+using PromptLearning.Models;
+using PromptLearning.Tokenization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PromptLearning.Prompts;
+
+/// <summary>
+/// A backbone plus one or more tasks' soft prompts and heads: the shared base of every method.
+/// Virtual input tokens are written into the word embeddings at their template slots; key/value
+/// prefixes are handed to every layer as <see cref="ForwardArgs.PastKeyValues"/> with the attention
+/// mask extended over them. Each example uses its own task's prompt, so one batch may mix tasks
+/// (prompts of different lengths are padded and masked; position ids follow each example's own
+/// prefix length, so a row's outputs do not depend on its neighbours).
+/// The backbone is frozen (<c>requires_grad = false</c>) unless the method trains it; it is shared,
+/// not owned: disposing the model leaves it alone.
+/// </summary>
+public class PromptModel : nn.Module
+{
+    private readonly ModuleList<TaskPrompt> tasks;
+    private BatchBuilder _builder;
+
+    /// <summary>The pretrained model.</summary>
+    public ILanguageModel Backbone { get; }
+    /// <summary>Its tokenizer.</summary>
+    public TextTokenizer Tokenizer { get; }
+    /// <summary>The method and its settings.</summary>
+    public PromptMethodConfig Config { get; }
+    /// <summary>The tasks in task-id order.</summary>
+    public IReadOnlyList<TaskPrompt> Tasks => tasks.ToList();
+    /// <summary>True when the backbone's weights are trained too (fine-tuning; P-tuning with backbone tuning).</summary>
+    public bool TrainsBackbone { get; }
+    /// <summary>Fingerprint of the backbone as it was when this model was built (<see cref="BackboneFingerprint"/>).</summary>
+    public string BackboneFingerprintValue { get; }
+    /// <summary>Longest input sequence the model builds.</summary>
+    public int MaxLength => _builder.MaxLength;
+
+    /// <summary>A model over <paramref name="backbone"/> with the given tasks' prompts and heads.</summary>
+    public PromptModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptMethodConfig config,
+        IEnumerable<TaskPrompt> taskPrompts, bool trainBackbone, string? fingerprint = null)
+        : base(nameof(PromptModel))
+    {
+        Backbone = backbone;
+        Tokenizer = tokenizer;
+        Config = config;
+        TrainsBackbone = trainBackbone;
+        tasks = new ModuleList<TaskPrompt>(taskPrompts.ToArray());
+        if (tasks.Count == 0) throw new ArgumentException("a prompt model needs at least one task");
+        var names = tasks.Select(t => t.Task.Name).ToList();
+        if (names.Distinct().Count() != names.Count) throw new ArgumentException($"task names must be distinct: {string.Join(", ", names)}");
+        foreach (var t in tasks) CheckFits(t);
+        RegisterComponents();
+        BackboneFingerprintValue = fingerprint ?? BackboneFingerprint.Compute(backbone);
+        _builder = MakeBuilder();
+        ApplyFreezing();
+    }
+
+    /// <summary>
+    /// One model serving every task of <paramref name="models"/> (same backbone instance, frozen): the
+    /// prefix-tuning paper's "one batch, many users". The tasks' prompts and heads are shared with the
+    /// given models, not copied.
+    /// </summary>
+    public static PromptModel Combine(params PromptModel[] models)
+    {
+        if (models.Length == 0) throw new ArgumentException("nothing to combine");
+        var first = models[0];
+        foreach (var m in models)
+        {
+            if (!ReferenceEquals(m.Backbone, first.Backbone)) throw new ArgumentException("combined prompt models must share one backbone instance");
+            if (m.TrainsBackbone) throw new ArgumentException($"method '{m.Config.Method}' changes the backbone's weights; its tasks cannot share a batch with others");
+        }
+        return new PromptModel(first.Backbone, first.Tokenizer, first.Config, models.SelectMany(m => m.Tasks), false, first.BackboneFingerprintValue);
+    }
+
+    private void CheckFits(TaskPrompt t)
+    {
+        var c = Backbone.Config;
+        if (t.Prompt is InputPrompt ip)
+        {
+            using var _ = no_grad();
+            using var e = ip.Embeddings();
+            if (e.shape[1] != c.HiddenSize) throw new ArgumentException($"task '{t.Task.Name}': prompt width {e.shape[1]} != backbone hidden size {c.HiddenSize}");
+        }
+        if (t.Prompt is PrefixPrompt pp)
+        {
+            using var _ = no_grad();
+            using var kv = pp.KeyValues();
+            var want = new long[] { c.NumHiddenLayers, 2, c.NumAttentionHeads, pp.Length, c.HeadDim };
+            if (!kv.shape.SequenceEqual(want))
+                throw new ArgumentException($"task '{t.Task.Name}': prefix shape [{string.Join(", ", kv.shape)}] does not fit the backbone ([{string.Join(", ", want)}] expected)");
+        }
+        if (t.Head.Kind == HeadKind.LanguageModel && !c.IsCausal) throw new ArgumentException($"task '{t.Task.Name}': generation needs a causal LM (GPT-2), got {c.ModelType}");
+        if (t.Head.Kind == HeadKind.Cloze && c.IsCausal) throw new ArgumentException($"task '{t.Task.Name}': a cloze head needs a masked LM, got {c.ModelType}");
+    }
+
+    private BatchBuilder MakeBuilder()
+    {
+        var c = Backbone.Config;
+        int prefix = tasks.Select(t => t.Prompt is PrefixPrompt p ? p.Length : 0).Max();
+        int positions = c.MaxPositionEmbeddings - (c.IsRoberta ? (c.PadTokenId ?? 1) + 1 : 0) - prefix;
+        int max = Math.Min(Config.MaxLength, positions);
+        if (max < 4) throw new ArgumentException($"backbone has {c.MaxPositionEmbeddings} positions; a prefix of {prefix} leaves too few for the input");
+        return new BatchBuilder(Tokenizer, tasks.Select(t => (t.Task, t.Template)).ToList(), max, c.IsCausal);
+    }
+
+    /// <summary>Sets <c>requires_grad</c>: backbone trained only if the method says so; prompts and heads always.</summary>
+    public void ApplyFreezing()
+    {
+        foreach (var p in Backbone.Module.parameters()) p.requires_grad = TrainsBackbone;
+        foreach (var p in tasks.parameters()) p.requires_grad = true;
+    }
+
+    /// <summary>Train/eval mode for the prompts, heads and the backbone (re-applies freezing when training).</summary>
+    public override void train(bool on = true)
+    {
+        if (on) ApplyFreezing();
+        base.train(on);
+        Backbone.Module.train(on);
+    }
+
+    /// <summary>Every trainable tensor with a name: <c>tasks.{i}.prompt.*</c>, <c>tasks.{i}.head.*</c>, and <c>backbone.*</c> when trained.</summary>
+    public IReadOnlyList<(string Name, Parameter Parameter)> TrainableParameters()
+    {
+        var list = tasks.named_parameters().Select(p => ("tasks." + p.name, p.parameter)).ToList();
+        if (TrainsBackbone) list.AddRange(Backbone.Module.named_parameters().Select(p => ("backbone." + p.name, p.parameter)));
+        return list;
+    }
+
+    /// <summary>Number of trainable scalars (prompt encoders at their training size, heads, and the backbone when trained).</summary>
+    public long TrainableParameterCount => TrainableParameters().Sum(p => p.Parameter.numel());
+
+    /// <summary>Number of scalars in the backbone.</summary>
+    public long BackboneParameterCount => Backbone.Module.parameters().Sum(p => p.numel());
+
+    /// <summary>Trainable scalars as a share of the backbone's.</summary>
+    public double TrainableShare => (double)TrainableParameterCount / BackboneParameterCount;
+
+    /// <summary>Lays out examples for this model (see <see cref="BatchBuilder.Build"/>).</summary>
+    public PromptBatch Encode(IReadOnlyList<PromptExample> examples, bool withTargets = true) => _builder.Build(examples, withTargets);
+
+    /// <summary>
+    /// Runs the backbone with each example's prompt. <paramref name="lmLogits"/>: force (or skip) the
+    /// LM head; by default it runs when a task's head needs it. <paramref name="useCache"/> returns the
+    /// keys/values (GPT-2) for incremental decoding.
+    /// </summary>
+    public ForwardOutput Forward(PromptBatch batch, bool? lmLogits = null, bool useCache = false)
+    {
+        var c = Backbone.Config;
+        int B = batch.Count;
+        long L = batch.InputIds.shape[1];
+        var used = batch.TaskIndex.Distinct().OrderBy(t => t).ToArray();
+        foreach (var t in used)
+            if (t < 0 || t >= tasks.Count) throw new ArgumentException($"batch uses task id {t}; this model has {tasks.Count} task(s)");
+        bool needLm = lmLogits ?? used.Any(t => tasks[t].Head.NeedsLmLogits);
+
+        // Virtual tokens at the input: write each example's own task's prompt rows into its slots.
+        Tensor? embeds = null;
+        var inputTasks = used.Where(t => tasks[t].Prompt is InputPrompt).ToArray();
+        if (inputTasks.Length > 0)
+        {
+            embeds = Backbone.EmbedTokens(batch.InputIds);
+            var offsets = new long[tasks.Count];
+            var tables = new List<Tensor>();
+            long off = 0;
+            foreach (var t in inputTasks)
+            {
+                offsets[t] = off;
+                var e = ((InputPrompt)tasks[t].Prompt!).Embeddings();
+                tables.Add(e);
+                off += e.shape[0];
+            }
+            var table = tables.Count == 1 ? tables[0] : cat(tables, 0);
+            var isSlot = batch.Slots.ge(0);
+            var rowOffset = tensor(offsets).index_select(0, batch.TaskIds).unsqueeze(1);
+            var index = where(isSlot, batch.Slots + rowOffset, zeros_like(batch.Slots)).flatten();
+            var rows = table.index_select(0, index).view(B, L, -1);
+            embeds = where(isSlot.unsqueeze(-1), rows.to_type(embeds.dtype), embeds);
+        }
+        else if (batch.Slots.ge(0).any().item<bool>())
+            throw new ArgumentException("batch has virtual-token slots but none of its tasks has an input prompt");
+
+        // Key/value prefixes in every layer.
+        IReadOnlyList<KeyValue>? past = null;
+        Tensor mask = batch.AttentionMask;
+        Tensor? positions = null;
+        var prefixTasks = used.Where(t => tasks[t].Prompt is PrefixPrompt).ToArray();
+        if (prefixTasks.Length > 0)
+        {
+            int layers = c.NumHiddenLayers;
+            Tensor kv; // [layers, 2, B, heads, P, head_dim]
+            Tensor prefixMask; // [B, P]
+            if (used.Length == 1)
+            {
+                var tp = tasks[used[0]];
+                var one = PrefixKeyValues(tp);
+                int n = (int)one.shape[3];
+                kv = one.unsqueeze(2).expand(layers, 2, B, one.shape[2], n, one.shape[4]);
+                prefixMask = ones(B, n, dtype: mask.dtype);
+            }
+            else
+            {
+                int P = used.Max(t => tasks[t].Prompt is PrefixPrompt p ? p.Length : 0);
+                var stacked = new List<Tensor>();
+                var lengths = new long[tasks.Count];
+                var slotOf = new long[tasks.Count];
+                foreach (var t in used)
+                {
+                    slotOf[t] = stacked.Count;
+                    if (tasks[t].Prompt is PrefixPrompt)
+                    {
+                        var one = PrefixKeyValues(tasks[t]);
+                        lengths[t] = one.shape[3];
+                        stacked.Add(one.shape[3] == P ? one : F.pad(one, [0, 0, 0, P - one.shape[3]]));
+                    }
+                    else stacked.Add(zeros(new long[] { layers, 2, c.NumAttentionHeads, P, c.HeadDim }));
+                }
+                var all = stack(stacked, 0); // [T, layers, 2, heads, P, hd]
+                var pick = tensor(slotOf).index_select(0, batch.TaskIds);
+                kv = all.index_select(0, pick).permute(1, 2, 0, 3, 4, 5);
+                var n = tensor(lengths).index_select(0, batch.TaskIds); // [B]
+                prefixMask = arange(P).unsqueeze(0).lt(n.unsqueeze(1)).to_type(mask.dtype);
+                positions = c.IsRoberta
+                    ? (batch.AttentionMask.cumsum(1) + n.unsqueeze(1)) * batch.AttentionMask + (c.PadTokenId ?? 1)
+                    : arange(L).unsqueeze(0) + n.unsqueeze(1);
+            }
+            var list = new List<KeyValue>(layers);
+            for (int l = 0; l < layers; l++) list.Add(new KeyValue(kv[l, 0], kv[l, 1]));
+            past = list;
+            mask = cat([prefixMask, mask], 1);
+        }
+
+        return Backbone.Forward(new ForwardArgs
+        {
+            InputIds = embeds is null ? batch.InputIds : null,
+            InputsEmbeds = embeds,
+            AttentionMask = mask,
+            TokenTypeIds = c.IsCausal ? null : batch.TokenTypeIds,
+            PositionIds = positions,
+            PastKeyValues = past,
+            UseCache = useCache,
+            SkipLmHead = !needLm,
+        });
+    }
+
+    private Tensor PrefixKeyValues(TaskPrompt t)
+    {
+        var kv = ((PrefixPrompt)t.Prompt!).KeyValues();
+        return t.PrefixDropout > 0 && training ? F.dropout(kv, t.PrefixDropout, true) : kv;
+    }
+
+    /// <summary>Scores of task <paramref name="task"/>'s rows (see <see cref="PromptHead.Scores"/>).</summary>
+    public Tensor Scores(ForwardOutput output, PromptBatch batch, int task)
+        => tasks[task].Head.Scores(output, batch, RowsOf(batch, task));
+
+    private static Tensor RowsOf(PromptBatch batch, int task)
+        => tensor(Enumerable.Range(0, batch.Count).Where(i => batch.TaskIndex[i] == task).Select(i => (long)i).ToArray());
+
+    /// <summary>Mean training loss of a labelled batch (each task's head on its own rows, weighted by row count).</summary>
+    public Tensor Loss(PromptBatch batch)
+    {
+        var labels = batch.Labels ?? throw new ArgumentException("Loss needs a labelled batch");
+        var output = Forward(batch);
+        Tensor? total = null;
+        foreach (var t in batch.TaskIndex.Distinct())
+        {
+            var rows = RowsOf(batch, t);
+            var head = tasks[t].Head;
+            var loss = head.Loss(head.Scores(output, batch, rows), labels.index_select(0, rows));
+            var weighted = loss * (rows.shape[0] / (double)batch.Count);
+            total = total is null ? weighted : total + weighted;
+        }
+        return total!;
+    }
+
+    /// <summary>Loss of labelled examples: the delegate a <c>Trainer</c> calls.</summary>
+    public Tensor Loss(IReadOnlyList<PromptExample> examples)
+    {
+        using var batch = Encode(examples);
+        return Loss(batch);
+    }
+
+    /// <summary>Class index per example (classification tasks), in batches of <paramref name="batchSize"/>, eval mode, no gradients.</summary>
+    public int[] PredictLabels(IReadOnlyList<PromptExample> examples, int batchSize = 32)
+        => Inference(examples, batchSize, (output, batch) =>
+        {
+            var result = new int[batch.Count];
+            foreach (var t in batch.TaskIndex.Distinct())
+            {
+                var rows = RowsOf(batch, t).data<long>().ToArray();
+                var best = Scores(output, batch, t).argmax(1).data<long>().ToArray();
+                for (int i = 0; i < rows.Length; i++) result[rows[i]] = (int)best[i];
+            }
+            return result;
+        });
+
+    /// <summary>Tag index per word (tagging tasks); words cut off by truncation get tag 0.</summary>
+    public int[][] PredictTags(IReadOnlyList<PromptExample> examples, int batchSize = 32)
+    {
+        var tags = Inference(examples, batchSize, (output, batch) =>
+        {
+            var result = new int[batch.Count][];
+            foreach (var t in batch.TaskIndex.Distinct())
+            {
+                var rows = RowsOf(batch, t).data<long>().ToArray();
+                using var best = Scores(output, batch, t).argmax(2);
+                for (int i = 0; i < rows.Length; i++)
+                {
+                    var starts = batch.WordStarts![(int)rows[i]];
+                    var row = best[i].data<long>().ToArray();
+                    result[rows[i]] = starts.Select(p => (int)row[p]).ToArray();
+                }
+            }
+            return result;
+        });
+        for (int i = 0; i < tags.Length; i++)
+        {
+            int words = examples[i].A.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+            if (tags[i].Length < words) tags[i] = tags[i].Concat(Enumerable.Repeat(0, words - tags[i].Length)).ToArray();
+        }
+        return tags;
+    }
+
+    private T[] Inference<T>(IReadOnlyList<PromptExample> examples, int batchSize, Func<ForwardOutput, PromptBatch, T[]> read)
+    {
+        bool was = training;
+        eval();
+        try
+        {
+            var all = new List<T>(examples.Count);
+            for (int start = 0; start < examples.Count; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                using var _ = no_grad();
+                var chunk = examples.Skip(start).Take(batchSize).ToList();
+                using var batch = Encode(chunk, withTargets: false);
+                var got = read(Forward(batch), batch);
+                all.AddRange(got);
+            }
+            return all.ToArray();
+        }
+        finally { if (was) train(); }
+    }
+
+    /// <summary>Every tensor that defines this model's tasks, collapsed for storage: <c>{task}.prompt</c> and <c>{task}.head.*</c>.</summary>
+    internal Dictionary<string, Tensor> PromptTensors()
+    {
+        var d = new Dictionary<string, Tensor>();
+        using var _ = no_grad();
+        foreach (var t in tasks)
+        {
+            if (t.Prompt is InputPrompt ip) d[$"{t.Task.Name}.prompt"] = ip.Embeddings().detach().clone();
+            if (t.Prompt is PrefixPrompt pp) d[$"{t.Task.Name}.prefix"] = pp.KeyValues().detach().clone();
+            foreach (var (name, p) in t.Head.named_parameters()) d[$"{t.Task.Name}.head.{name}"] = p.detach().clone();
+        }
+        return d;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        // The backbone is shared, not owned.
+        base.Dispose(disposing);
+    }
+}

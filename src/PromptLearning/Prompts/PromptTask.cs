@@ -1,0 +1,69 @@
+using System.Text.Json.Serialization;
+
+namespace PromptLearning.Prompts;
+
+/// <summary>What a task asks the model to produce.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<TaskKind>))]
+public enum TaskKind
+{
+    /// <summary>One label per text (or text pair).</summary>
+    Classification,
+    /// <summary>One BIO tag per word.</summary>
+    Tagging,
+    /// <summary>A text from a text (table-to-text with GPT-2).</summary>
+    Generation,
+}
+
+/// <summary>How the model's output becomes a prediction.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<HeadKind>))]
+public enum HeadKind
+{
+    /// <summary>The MLM head's scores of the verbalizer words at <c>[MASK]</c> (cloze; no new parameters).</summary>
+    Cloze,
+    /// <summary>A linear layer on the <c>[CLS]</c> (first token's) final hidden state.</summary>
+    Classification,
+    /// <summary>A linear layer on every token's final hidden state (BIO tagging).</summary>
+    Token,
+    /// <summary>The causal LM head: conditional generation of the target after the source.</summary>
+    LanguageModel,
+}
+
+/// <summary>
+/// A task as a prompt method sees it: its name (the key of its prompt in a multi-task model), what
+/// it predicts, its label set (class names or BIO tags) and, for cloze heads, one verbalizer word per
+/// label.
+/// </summary>
+public sealed record PromptTask
+{
+    public required string Name { get; init; }
+    public required TaskKind Kind { get; init; }
+    /// <summary>Class names (classification) or tags (tagging); empty for generation.</summary>
+    public IReadOnlyList<string> Labels { get; init; } = [];
+    /// <summary>One word per label for cloze heads (e.g. <c>terrible</c>, <c>great</c>).</summary>
+    public IReadOnlyList<string>? Verbalizer { get; init; }
+
+    /// <summary>Checks the fields against each other; throws naming the task and the problem.</summary>
+    public PromptTask Validated()
+    {
+        if (string.IsNullOrWhiteSpace(Name)) throw new ArgumentException("task name is empty");
+        if (Kind != TaskKind.Generation && Labels.Count < 2) throw new ArgumentException($"task '{Name}': a {Kind} task needs at least two labels, got {Labels.Count}");
+        if (Verbalizer is not null && Verbalizer.Count != Labels.Count)
+            throw new ArgumentException($"task '{Name}': {Verbalizer.Count} verbalizer words for {Labels.Count} labels");
+        return this;
+    }
+}
+
+/// <summary>
+/// One example: text <see cref="A"/> (a review, a premise, a linearised table), an optional
+/// second text <see cref="B"/>, and its gold output: <see cref="Label"/> (class index),
+/// <see cref="Tags"/> (one tag index per word of <see cref="A"/> split on whitespace) or
+/// <see cref="Target"/> (the text to generate). <see cref="Task"/> names the task whose prompt it uses.
+/// </summary>
+public sealed record PromptExample(string A, string? B = null)
+{
+    public int Label { get; init; } = -1;
+    public IReadOnlyList<int>? Tags { get; init; }
+    public string? Target { get; init; }
+    /// <summary>Task name for mixed-task batches; null = the model's only (first) task.</summary>
+    public string? Task { get; init; }
+}

@@ -1,0 +1,67 @@
+using PromptLearning.Models;
+using PromptLearning.Tokenization;
+using static TorchSharp.torch;
+
+namespace PromptLearning.Prompts.PromptTuning;
+
+/// <summary>
+/// Prompt tuning on a frozen backbone: a [n, hidden] <see cref="PromptTable"/> in front of the text
+/// (after [CLS] for BERT/RoBERTa, so [CLS] stays at position 0), read out by a cloze head with
+/// verbalizer (masked LM), a classification head, or the LM head for generation (GPT-2).
+/// </summary>
+public sealed class PromptTuningModel : PromptModel
+{
+    public PromptTuningModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PromptTuningConfig? config = null)
+        : base(backbone, tokenizer, config ??= new PromptTuningConfig(), [Build(backbone, tokenizer, task, config)], trainBackbone: false) { }
+
+    private static TaskPrompt Build(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PromptTuningConfig config)
+    {
+        var head = config.Head ?? PromptHeads.DefaultFor(task, backbone.Config, preferCloze: true);
+        var template = config.Template is not null
+            ? PromptTemplate.Parse(config.Template)
+            : PromptTemplate.WithPrefix(config.Length, head == HeadKind.Cloze ? "{x} [MASK]" : "{x}");
+        if (template.SlotCount != config.Length)
+            throw new ArgumentException($"prompt tuning: template '{template}' has {template.SlotCount} [P] slots but Length is {config.Length}");
+        var table = new PromptTable(InitialEmbeddings(backbone, tokenizer, task, config));
+        return new TaskPrompt(task, template, table, PromptHeads.Create(head, backbone.Config, tokenizer, task, config.HeadDropout));
+    }
+
+    /// <summary>The [n, hidden] starting values for <paramref name="config"/>'s initialisation.</summary>
+    public static Tensor InitialEmbeddings(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PromptTuningConfig config)
+    {
+        int n = config.Length, h = backbone.Config.HiddenSize;
+        if (n < 1) throw new ArgumentException($"prompt tuning: Length must be >= 1, got {n}");
+        var gen = new Generator((ulong)config.Seed);
+        using var _ = no_grad();
+        switch (config.Init)
+        {
+            case PromptInit.RandomUniform:
+                return (rand(new long[] { n, h }, generator: gen) * 2 - 1) * config.UniformRange;
+            case PromptInit.SampledVocab:
+            {
+                var special = new HashSet<int?> { tokenizer.PadTokenId, tokenizer.MaskTokenId, tokenizer.BosTokenId, tokenizer.EosTokenId };
+                var pool = Enumerable.Range(0, Math.Min(5000, tokenizer.VocabSize)).Where(i => !special.Contains(i) && !IsSpecialText(tokenizer.IdToToken(i))).ToArray();
+                var rng = new Random(config.Seed);
+                var ids = Enumerable.Range(0, n).Select(_ => (long)pool[rng.Next(pool.Length)]).ToArray();
+                return Embed(backbone, ids);
+            }
+            case PromptInit.Text:
+            {
+                var text = config.InitText ?? (task.Verbalizer is { } v ? string.Join(" ", v) : string.Join(" ", task.Labels));
+                var ids = tokenizer.Encode(tokenizer.IsByteLevel ? " " + text : text);
+                if (ids.Count == 0) throw new ArgumentException($"prompt tuning: init text '{text}' has no tokens");
+                return Embed(backbone, Enumerable.Range(0, n).Select(i => (long)ids[i % ids.Count]).ToArray());
+            }
+            default: throw new ArgumentOutOfRangeException(nameof(config), config.Init, "unknown init");
+        }
+    }
+
+    private static bool IsSpecialText(string token) => token.StartsWith('[') && token.EndsWith(']') || token.StartsWith('<') && token.EndsWith('>');
+
+    private static Tensor Embed(ILanguageModel backbone, long[] ids)
+    {
+        using var idt = tensor(ids).unsqueeze(0);
+        using var e = backbone.EmbedTokens(idt);
+        return e[0].detach().clone();
+    }
+}

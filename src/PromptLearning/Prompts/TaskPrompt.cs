@@ -1,0 +1,42 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PromptLearning.Prompts;
+
+/// <summary>
+/// One task's trainable parts in a <see cref="PromptModel"/>: its soft prompt (none for the
+/// baselines), its template and its head. State-dict keys: <c>prompt.*</c>, <c>head.*</c>.
+/// </summary>
+public sealed class TaskPrompt : nn.Module
+{
+    private readonly SoftPrompt? prompt;
+    private readonly PromptHead head;
+
+    /// <summary>The task.</summary>
+    public PromptTask Task { get; }
+    /// <summary>Where inputs, virtual tokens and the mask go.</summary>
+    public PromptTemplate Template { get; }
+    /// <summary>The soft prompt: input tokens, layer prefixes, or null (fine-tuning, head-only, zero-shot).</summary>
+    public SoftPrompt? Prompt => prompt;
+    /// <summary>The head.</summary>
+    public PromptHead Head => head;
+    /// <summary>Dropout on the key/value prefixes while training (P-tuning v2).</summary>
+    public double PrefixDropout { get; }
+
+    public TaskPrompt(PromptTask task, PromptTemplate template, SoftPrompt? prompt, PromptHead head, double prefixDropout = 0.0)
+        : base(nameof(TaskPrompt))
+    {
+        Task = task.Validated();
+        Template = template;
+        if (prompt is InputPrompt ip && ip.Length != template.SlotCount)
+            throw new ArgumentException($"task '{task.Name}': the input prompt has {ip.Length} virtual tokens but template '{template}' has {template.SlotCount} [P] slots");
+        if (prompt is not InputPrompt && template.SlotCount > 0)
+            throw new ArgumentException($"task '{task.Name}': template '{template}' has [P] slots but this method puts no virtual tokens at the input");
+        if (head.Kind == HeadKind.Cloze && !template.HasMask)
+            throw new ArgumentException($"task '{task.Name}': a cloze head needs a [MASK] in template '{template}'");
+        this.prompt = prompt;
+        this.head = head;
+        PrefixDropout = prefixDropout;
+        RegisterComponents();
+    }
+}
