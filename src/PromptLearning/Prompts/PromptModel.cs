@@ -77,16 +77,16 @@ public class PromptModel : nn.Module
     private void CheckFits(TaskPrompt t)
     {
         var c = Backbone.Config;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
         if (t.Prompt is InputPrompt ip)
         {
-            using var _ = no_grad();
-            using var e = ip.Embeddings();
+            var e = ip.Embeddings();
             if (e.shape[1] != c.HiddenSize) throw new ArgumentException($"task '{t.Task.Name}': prompt width {e.shape[1]} != backbone hidden size {c.HiddenSize}");
         }
         if (t.Prompt is PrefixPrompt pp)
         {
-            using var _ = no_grad();
-            using var kv = pp.KeyValues();
+            var kv = pp.KeyValues();
             var want = new long[] { c.NumHiddenLayers, 2, c.NumAttentionHeads, pp.Length, c.HeadDim };
             if (!kv.shape.SequenceEqual(want))
                 throw new ArgumentException($"task '{t.Task.Name}': prefix shape [{string.Join(", ", kv.shape)}] does not fit the backbone ([{string.Join(", ", want)}] expected)");

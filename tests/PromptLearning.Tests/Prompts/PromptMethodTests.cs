@@ -1,0 +1,186 @@
+using PromptLearning.Prompts;
+using PromptLearning.Prompts.PrefixTuning;
+using PromptLearning.Prompts.PTuningV2;
+using PromptLearning.Prompts.PromptTuning;
+using PromptLearning.Training;
+using static TorchSharp.torch;
+
+namespace PromptLearning.Tests.Prompts;
+
+/// <summary>Shared behaviour of every method on the tiny HF fixture backbones.</summary>
+public class PromptMethodTests
+{
+    public static TheoryData<string, string> SoftPromptMethods() => new()
+    {
+        { PromptMethods.PromptTuning, "bert" }, { PromptMethods.PTuning, "bert" }, { PromptMethods.PrefixTuning, "bert" },
+        { PromptMethods.PTuningV2, "bert" }, { PromptMethods.HeadOnly, "bert" },
+        { PromptMethods.PromptTuning, "roberta" }, { PromptMethods.PrefixTuning, "roberta" },
+        { PromptMethods.PTuningV2, "gpt2" }, { PromptMethods.PromptTuning, "gpt2" },
+    };
+
+    [FixtureTheory]
+    [MemberData(nameof(SoftPromptMethods))]
+    public void GradientsReachOnlyThePromptParameters(string method, string backboneName)
+    {
+        using var backbone = PromptTestKit.Backbone(backboneName);
+        var tok = PromptTestKit.Tokenizer(backboneName);
+        using var model = PromptTestKit.Classifier(method, backbone, tok);
+        model.train();
+        using var scope = NewDisposeScope();
+        var loss = model.Loss(PromptTestKit.SentimentExamples(6, 1));
+        loss.backward();
+        foreach (var (name, p) in backbone.Module.named_parameters())
+        {
+            Assert.False(p.requires_grad, $"backbone parameter {name} is trainable");
+            Assert.True(p.grad is null, $"backbone parameter {name} received a gradient");
+        }
+        var trainable = model.TrainableParameters();
+        Assert.NotEmpty(trainable);
+        Assert.All(trainable, p => Assert.False(p.Name.StartsWith("backbone.")));
+        Assert.All(trainable, p => Assert.True(p.Parameter.grad is not null && p.Parameter.grad.abs().sum().item<float>() > 0, $"{p.Name} got no gradient"));
+        Assert.InRange(model.TrainableShare, 1e-6, 1.0);
+    }
+
+    [FixtureFact]
+    public void FineTuningTrainsTheBackboneAndPTuningCanToo()
+    {
+        using var backbone = PromptTestKit.Backbone("bert");
+        var tok = PromptTestKit.Tokenizer("bert");
+        using var ft = PromptTestKit.Classifier(PromptMethods.FineTuning, backbone, tok);
+        Assert.Contains(ft.TrainableParameters(), p => p.Name.StartsWith("backbone."));
+        Assert.True(ft.TrainableShare > 1.0);
+        using var pt = new PromptLearning.Prompts.PTuning.PTuningModel(backbone, tok, PromptTestKit.Sentiment(),
+            new PromptLearning.Prompts.PTuning.PTuningConfig { TrainBackbone = true, EncoderHiddenSize = 16 });
+        Assert.Contains(pt.TrainableParameters(), p => p.Name.StartsWith("backbone."));
+        using var zs = PromptTestKit.Classifier(PromptMethods.ZeroShot, backbone, tok);
+        Assert.Equal(0, zs.TrainableParameterCount);
+    }
+
+    [FixtureTheory]
+    [MemberData(nameof(SoftPromptMethods))]
+    public void PaddingDoesNotChangeAnExamplesScores(string method, string backboneName)
+    {
+        using var backbone = PromptTestKit.Backbone(backboneName);
+        var tok = PromptTestKit.Tokenizer(backboneName);
+        using var model = PromptTestKit.Classifier(method, backbone, tok);
+        model.eval();
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var examples = PromptTestKit.SentimentExamples(5, 2);
+        examples.Add(new PromptExample("bad .") { Label = 0 });
+        using var batch = model.Encode(examples);
+        var all = model.Scores(model.Forward(batch), batch, 0);
+        Assert.Equal(new long[] { examples.Count, 2 }, all.shape);
+        for (int i = 0; i < examples.Count; i++)
+        {
+            using var one = model.Encode([examples[i]]);
+            var alone = model.Scores(model.Forward(one), one, 0);
+            PromptTestKit.AssertClose(alone[0], all[i], 2e-5, $"{method}/{backboneName} row {i}");
+        }
+    }
+
+    [FixtureTheory]
+    [MemberData(nameof(SoftPromptMethods))]
+    public void SaveLoadGivesTheSameOutputsAndTheBackboneStaysBitwiseUnchanged(string method, string backboneName)
+    {
+        using var backbone = PromptTestKit.Backbone(backboneName);
+        var tok = PromptTestKit.Tokenizer(backboneName);
+        var before = PromptTestKit.Snapshot(backbone);
+        using var model = PromptTestKit.Classifier(method, backbone, tok);
+        var trainer = PromptTraining.CreateTrainer(model, PromptTraining.TrainerConfigFor(model.Config, 4) with { BatchSize = 4, LearningRate = 1e-2, Optimizer = OptimizerKind.AdamW });
+        trainer.Train(PromptTestKit.SentimentExamples(16, 3));
+        Assert.Empty(PromptTestKit.Changed(backbone, before));
+
+        var dir = Path.Combine(Path.GetTempPath(), $"prompt-{method}-{backboneName}-{Guid.NewGuid():N}");
+        try
+        {
+            model.eval();
+            PromptCheckpoint.Save(model, dir);
+            Assert.True(File.Exists(Path.Combine(dir, PromptCheckpoint.TensorFile)));
+            using var loaded = PromptCheckpoint.Load(dir, backbone, tok);
+            Assert.Equal(model.Config, loaded.Config);
+            var examples = PromptTestKit.SentimentExamples(6, 4);
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            using var batch = model.Encode(examples);
+            var a = model.Scores(model.Forward(batch), batch, 0);
+            var b = loaded.Scores(loaded.Forward(batch), batch, 0);
+            PromptTestKit.AssertClose(a, b, 1e-5, $"{method}/{backboneName} after reload");
+            Assert.Equal(model.PredictLabels(examples), loaded.PredictLabels(examples));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [FixtureFact]
+    public void LoadingOntoAnotherBackboneFailsClearly()
+    {
+        using var backbone = PromptTestKit.Backbone("bert");
+        var tok = PromptTestKit.Tokenizer("bert");
+        using var model = PromptTestKit.Classifier(PromptMethods.PTuningV2, backbone, tok);
+        var dir = Path.Combine(Path.GetTempPath(), $"prompt-mismatch-{Guid.NewGuid():N}");
+        try
+        {
+            PromptCheckpoint.Save(model, dir);
+            using var other = PromptTestKit.Backbone("bert");
+            using (no_grad()) other.Module.named_parameters().First().parameter.add_(1e-3f);
+            var e = Assert.Throws<InvalidDataException>(() => PromptCheckpoint.Load(dir, other, tok));
+            Assert.Contains("different backbone", e.Message);
+            using var gpt = PromptTestKit.Backbone("gpt2");
+            Assert.Throws<InvalidDataException>(() => PromptCheckpoint.Load(dir, gpt, PromptTestKit.Tokenizer("gpt2")));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [FixtureFact]
+    public void PrefixReparameterisationCollapsesToTheSameOutputs()
+    {
+        using var backbone = PromptTestKit.Backbone("gpt2");
+        var tok = PromptTestKit.Tokenizer("gpt2");
+        using var model = new PrefixTuningModel(backbone, tok, PromptTestKit.Generation(), new PrefixTuningConfig { Length = 3, HiddenSize = 24 });
+        var encoder = Assert.IsType<PrefixEncoder>(model.Tasks[0].Prompt);
+        Assert.True(encoder.Reparameterized);
+        using var collapsed = encoder.Collapse();
+        Assert.IsType<PrefixTable>(collapsed);
+        // Training size counts the MLP; storage keeps only layers x 2 x heads x n x head_dim.
+        var c = backbone.Config;
+        Assert.Equal((long)c.NumHiddenLayers * 2 * c.HiddenSize * 3, collapsed.parameters().Sum(p => p.numel()));
+        Assert.True(model.TrainableParameterCount > collapsed.parameters().Sum(p => p.numel()));
+    }
+
+    [FixtureFact]
+    public void RealWordInitialisationReproducesTheWordsActivations()
+    {
+        using var backbone = PromptTestKit.Backbone("gpt2");
+        var tok = PromptTestKit.Tokenizer("gpt2");
+        using var target = RealWordPrefix.Activations(backbone, tok, "name : area", 3);
+        using var plain = new PrefixTuningModel(backbone, tok, PromptTestKit.Generation(), new PrefixTuningConfig { Length = 3, Reparameterize = false, InitText = "name : area" });
+        using (no_grad()) PromptTestKit.AssertClose(target, ((PrefixPrompt)plain.Tasks[0].Prompt!).KeyValues(), 0, "plain prefix");
+        using var mlp = new PrefixTuningModel(backbone, tok, PromptTestKit.Generation(), new PrefixTuningConfig { Length = 3, HiddenSize = 32, InitText = "name : area", InitFitSteps = 400 });
+        using (no_grad())
+        {
+            var got = ((PrefixPrompt)mlp.Tasks[0].Prompt!).KeyValues();
+            var rel = ((got - target).square().mean() / target.square().mean()).item<float>();
+            Assert.True(rel < 0.05, $"MLP fit to real-word activations: relative error {rel}");
+        }
+        // BERT: computed from the layers' key/value projections.
+        using var bert = PromptTestKit.Backbone("bert");
+        using var kv = RealWordPrefix.Activations(bert, PromptTestKit.Tokenizer("bert"), "good movie", 4);
+        Assert.Equal(new long[] { bert.Config.NumHiddenLayers, 2, bert.Config.NumAttentionHeads, 4, bert.Config.HeadDim }, kv.shape);
+    }
+
+    [FixtureFact]
+    public void PromptTuningInitialisations()
+    {
+        using var backbone = PromptTestKit.Backbone("bert");
+        var tok = PromptTestKit.Tokenizer("bert");
+        var task = PromptTestKit.Sentiment();
+        using var fromText = PromptTuningModel.InitialEmbeddings(backbone, tok, task, new PromptTuningConfig { Length = 3, Init = PromptInit.Text, InitText = "bad good" });
+        using var ids = tensor(new long[] { tok.TokenToId("bad")!.Value, tok.TokenToId("good")!.Value, tok.TokenToId("bad")!.Value }).unsqueeze(0);
+        using (no_grad()) PromptTestKit.AssertClose(backbone.EmbedTokens(ids)[0], fromText, 0, "text init");
+        using var uniform = PromptTuningModel.InitialEmbeddings(backbone, tok, task, new PromptTuningConfig { Length = 50, Init = PromptInit.RandomUniform });
+        Assert.InRange(uniform.abs().max().item<float>(), 0.4f, 0.5f);
+        using var vocab = PromptTuningModel.InitialEmbeddings(backbone, tok, task, new PromptTuningConfig { Length = 5, Init = PromptInit.SampledVocab });
+        using var table = backbone.EmbedTokens(arange(backbone.Config.VocabSize).unsqueeze(0))[0];
+        for (int i = 0; i < 5; i++) Assert.True(table.sub(vocab[i]).abs().sum(1).min().item<float>() == 0, $"row {i} is not a vocabulary embedding");
+    }
+}
