@@ -1,0 +1,60 @@
+using System.Text;
+
+namespace PromptLearning.Data.Formats;
+
+/// <summary>
+/// CoNLL column files: one token per line, whitespace-separated columns with the token first and
+/// the tag last (so CoNLL-2003's <c>token POS chunk NER</c> and two-column <c>token tag</c> files
+/// both load), a blank line between sentences, <c>-DOCSTART-</c> lines ignored. Tags must be
+/// <c>O</c> or <c>B-/I-/E-/S-TYPE</c> (IOB1, IOB2 and IOBES all parse).
+/// </summary>
+public static class ConllFile
+{
+    /// <summary>Loads sentences from a CoNLL file.</summary>
+    public static List<TaggingExample> Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
+        var result = new List<TaggingExample>();
+        var tokens = new List<string>();
+        var tags = new List<string>();
+        var lines = File.ReadAllLines(path);
+        void Flush()
+        {
+            if (tokens.Count > 0) result.Add(new TaggingExample(tokens.ToArray(), tags.ToArray()));
+            tokens.Clear();
+            tags.Clear();
+        }
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].Trim();
+            if (line.Length == 0) { Flush(); continue; }
+            var cols = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (cols[0] == "-DOCSTART-") { Flush(); continue; }
+            if (cols.Length < 2) throw new InvalidDataException($"{path}:{i + 1}: expected at least 2 columns (token ... tag), found 1: '{line}'");
+            var tag = cols[^1];
+            if (!IsTag(tag)) throw new InvalidDataException($"{path}:{i + 1}: tag column: '{tag}' is not O or B-/I-/E-/S-TYPE");
+            tokens.Add(cols[0]);
+            tags.Add(tag);
+        }
+        Flush();
+        return result;
+    }
+
+    private static bool IsTag(string tag) => tag == "O" || (tag.Length > 2 && tag[1] == '-' && tag[0] is 'B' or 'I' or 'E' or 'S');
+
+    /// <summary>Writes sentences as two columns <c>token tag</c>, blank line between sentences.</summary>
+    public static void Write(string path, IEnumerable<TaggingExample> sentences)
+    {
+        var sb = new StringBuilder();
+        foreach (var s in sentences)
+        {
+            for (int i = 0; i < s.Tokens.Count; i++)
+            {
+                if (s.Tokens[i].Any(char.IsWhiteSpace)) throw new ArgumentException($"token '{s.Tokens[i]}' contains whitespace");
+                sb.Append(s.Tokens[i]).Append(' ').Append(s.Tags[i]).Append('\n');
+            }
+            sb.Append('\n');
+        }
+        AtomicFile.WriteAllText(path, sb.ToString());
+    }
+}
