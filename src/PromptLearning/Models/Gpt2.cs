@@ -181,8 +181,9 @@ public sealed class GPT2Model : HfModule
         var embeds = args.InputsEmbeds ?? Wte.forward(args.InputIds!);
         var device = embeds.device;
         var positions = args.PositionIds ?? arange(past, past + shape.Length, dtype: ScalarType.Int64, device: device).unsqueeze(0);
-        if (past + shape.Length > Config.MaxPositionEmbeddings && args.PositionIds is null)
-            throw new ArgumentException($"GPT2Model: past {past} + length {shape.Length} exceeds n_positions ({Config.MaxPositionEmbeddings}).");
+        long maxPos = positions.numel() == 0 ? -1 : positions.max().item<long>();
+        if (maxPos >= Config.MaxPositionEmbeddings)
+            throw new ArgumentException($"GPT2Model: position id {maxPos} (past {past} + length {shape.Length}) is past n_positions ({Config.MaxPositionEmbeddings}).");
         var hidden = embeds + Wpe.forward(positions);
         if (args.TokenTypeIds is not null) hidden = hidden.add_(Wte.forward(args.TokenTypeIds));
         hidden = _drop.forward(hidden);

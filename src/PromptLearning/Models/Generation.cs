@@ -1,0 +1,327 @@
+using static TorchSharp.torch;
+
+namespace PromptLearning.Models;
+
+/// <summary>
+/// Decoding settings (HF <c>GenerationConfig</c> names). <see cref="NumBeams"/> 1 = greedy search.
+/// No logits processors are applied (no temperature, repetition penalty or minimum length).
+/// </summary>
+public sealed record GenerationConfig
+{
+    /// <summary>Tokens to generate after the prompt (HF <c>max_new_tokens</c>).</summary>
+    public int MaxNewTokens { get; init; } = 20;
+    /// <summary>1 = greedy; more = beam search (HF <c>num_beams</c>).</summary>
+    public int NumBeams { get; init; } = 1;
+    /// <summary>End of sequence (HF <c>eos_token_id</c>); null = never stop early.</summary>
+    public int? EosTokenId { get; init; }
+    /// <summary>Fills finished rows; defaults to <see cref="EosTokenId"/> as HF does when no pad token exists.</summary>
+    public int? PadTokenId { get; init; }
+    /// <summary>Beam score = sum log p / generated_length ^ this (HF <c>length_penalty</c>, default 1.0).</summary>
+    public double LengthPenalty { get; init; } = 1.0;
+    /// <summary>Beam search stops as soon as <see cref="NumBeams"/> hypotheses ended (HF <c>early_stopping=True</c>); false = HF's heuristic.</summary>
+    public bool EarlyStopping { get; init; }
+
+    /// <summary>Greedy decoding for a model's config: eos and pad from it.</summary>
+    public static GenerationConfig From(TransformerConfig config, int maxNewTokens, int numBeams = 1) => new()
+    {
+        MaxNewTokens = maxNewTokens, NumBeams = numBeams, EosTokenId = config.EosTokenId, PadTokenId = config.PadTokenId,
+    };
+}
+
+/// <summary>What <see cref="Generation"/> returns.</summary>
+/// <param name="Sequences">[B, prompt + new] ids: the prompt (with its padding) then the generated tokens; finished rows padded.</param>
+/// <param name="Scores">Greedy: the last position's logits at each step, [B, V] per step. Beam search: null.</param>
+/// <param name="SequenceScores">Beam search: the length-normalised log probability of each returned sequence [B]. Greedy: null.</param>
+public sealed record GenerationResult(Tensor Sequences, IReadOnlyList<Tensor>? Scores, Tensor? SequenceScores) : IDisposable
+{
+    public void Dispose()
+    {
+        Sequences.Dispose();
+        if (Scores is not null) foreach (var s in Scores) s.Dispose();
+        SequenceScores?.Dispose();
+    }
+}
+
+/// <summary>
+/// Autoregressive decoding for a causal LM (GPT-2) with the key/value cache, as <c>transformers</c>'
+/// <c>generate</c> does: a left-padded batch gets position ids <c>cumsum(mask) - 1</c> (pads 1) and masked
+/// pads; an optional <c>prefix</c> (per-layer keys/values, e.g. from prefix tuning) stays in front of the
+/// cache, visible to every token, and shifts positions by its length. Runs under no_grad; put the model in
+/// eval() first (dropout is not switched off here).
+/// </summary>
+public static class Generation
+{
+    /// <summary>Greedy search or beam search, by <see cref="GenerationConfig.NumBeams"/>.</summary>
+    public static GenerationResult Generate(ILanguageModel model, Tensor inputIds, GenerationConfig config, Tensor? attentionMask = null, IReadOnlyList<KeyValue>? prefix = null) =>
+        config.NumBeams > 1 ? BeamSearch(model, inputIds, config, attentionMask, prefix) : Greedy(model, inputIds, config, attentionMask, prefix);
+
+    /// <summary>Greedy search: the arg-max token at each step.</summary>
+    public static GenerationResult Greedy(ILanguageModel model, Tensor inputIds, GenerationConfig config, Tensor? attentionMask = null, IReadOnlyList<KeyValue>? prefix = null)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var state = DecodingState.Start(model, inputIds, config, attentionMask, prefix, 1);
+        long batch = inputIds.shape[0];
+        int? eos = config.EosTokenId;
+        long pad = config.PadTokenId ?? config.EosTokenId ?? 0;
+        var unfinished = ones(batch, dtype: ScalarType.Bool);
+        var scores = new List<Tensor>();
+        for (int step = 0; step < config.MaxNewTokens; step++)
+        {
+            var logits = state.Step();
+            scores.Add(logits);
+            var next = logits.argmax(-1);
+            if (eos is not null)
+            {
+                next = where(unfinished, next, full_like(next, pad));
+                unfinished = unfinished.logical_and(next.ne(eos.Value));
+            }
+            state.Append(next, null);
+            if (eos is not null && !unfinished.any().item<bool>()) break;
+        }
+        var sequences = state.Sequences.MoveToOuterDisposeScope();
+        return new GenerationResult(sequences, scores.Select(t => t.MoveToOuterDisposeScope()).ToList(), null);
+    }
+
+    /// <summary>
+    /// Beam search as HF's <c>BeamSearchScorer</c> (length penalty on the generated length, early stopping
+    /// true/false, eos ends a hypothesis when among the top <c>num_beams</c> candidates); returns the best
+    /// hypothesis per row, with eos appended when it ended early and pads to the longest.
+    /// </summary>
+    public static GenerationResult BeamSearch(ILanguageModel model, Tensor inputIds, GenerationConfig config, Tensor? attentionMask = null, IReadOnlyList<KeyValue>? prefix = null)
+    {
+        if (config.NumBeams < 1) throw new ArgumentException($"GenerationConfig.NumBeams must be at least 1, got {config.NumBeams}.");
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        int beams = config.NumBeams;
+        long batch = inputIds.shape[0], promptLength = inputIds.shape[1];
+        int? eos = config.EosTokenId;
+        long pad = config.PadTokenId ?? config.EosTokenId ?? 0;
+        var state = DecodingState.Start(model, inputIds, config, attentionMask, prefix, beams);
+        var beamScores = zeros(batch, beams, dtype: ScalarType.Float32);
+        beamScores[.., 1..] = tensor(-1e9f);
+        beamScores = beamScores.view(-1);
+        var hyps = Enumerable.Range(0, (int)batch).Select(_ => new BeamHypotheses(beams, config.LengthPenalty, config.EarlyStopping)).ToArray();
+        var done = new bool[batch];
+        int candidates = Math.Max(2, 1 + (eos is null ? 0 : 1)) * beams;
+
+        for (int step = 0; step < config.MaxNewTokens; step++)
+        {
+            float[] scoreArr;
+            long[] idArr;
+            long vocab;
+            using (var logits = state.Step())
+            using (var stepScope = NewDisposeScope())
+            {
+                vocab = logits.shape[^1];
+                var next = logits.log_softmax(-1).add_(beamScores.unsqueeze(1)).view(batch, beams * vocab);
+                var (topScores, topIds) = next.topk(candidates, 1);
+                scoreArr = topScores.contiguous().data<float>().ToArray();
+                idArr = topIds.contiguous().data<long>().ToArray();
+            }
+            long curLength = state.Sequences.shape[1];
+            var sequences = state.Sequences.contiguous().data<long>().ToArray();
+
+            var newScores = new float[batch * beams];
+            var newTokens = new long[batch * beams];
+            var newSources = new long[batch * beams];
+            for (int b = 0; b < batch; b++)
+            {
+                if (done[b])
+                {
+                    for (int j = 0; j < beams; j++) { newTokens[b * beams + j] = pad; newSources[b * beams + j] = b * beams; }
+                    continue;
+                }
+                int filled = 0;
+                for (int rank = 0; rank < candidates && filled < beams; rank++)
+                {
+                    long flat = idArr[b * candidates + rank];
+                    long token = flat % vocab, source = b * beams + flat / vocab;
+                    float score = scoreArr[b * candidates + rank];
+                    if (eos is not null && token == eos.Value)
+                    {
+                        if (rank >= beams) continue;
+                        hyps[b].Add(sequences.AsSpan((int)(source * curLength), (int)curLength).ToArray(), score, curLength - promptLength);
+                    }
+                    else
+                    {
+                        newScores[b * beams + filled] = score;
+                        newTokens[b * beams + filled] = token;
+                        newSources[b * beams + filled] = source;
+                        filled++;
+                    }
+                }
+                float bestRunning = scoreArr.AsSpan(b * candidates, candidates).ToArray().Max();
+                done[b] = hyps[b].IsDone(bestRunning, curLength - promptLength);
+            }
+            beamScores.Dispose();
+            beamScores = tensor(newScores);
+            state.Append(tensor(newTokens), tensor(newSources));
+            if (done.All(d => d)) break;
+        }
+
+        var final = state.Sequences.contiguous().data<long>().ToArray();
+        long finalLength = state.Sequences.shape[1];
+        var finalScores = beamScores.data<float>().ToArray();
+        for (int b = 0; b < batch; b++)
+        {
+            if (done[b]) continue;
+            for (int j = 0; j < beams; j++)
+            {
+                long row = b * beams + j;
+                hyps[b].Add(final.AsSpan((int)(row * finalLength), (int)finalLength).ToArray(), finalScores[row], finalLength - promptLength);
+            }
+        }
+
+        var best = hyps.Select(h => h.Best()).ToArray();
+        long maxLength = promptLength + config.MaxNewTokens;
+        long width = Math.Min(best.Max(h => h.Tokens.Length) + 1, maxLength);
+        var output = new long[batch * width];
+        Array.Fill(output, pad);
+        for (int b = 0; b < batch; b++)
+        {
+            var tokens = best[b].Tokens;
+            Array.Copy(tokens, 0, output, b * width, tokens.Length);
+            if (tokens.Length < width && eos is not null) output[b * width + tokens.Length] = eos.Value;
+        }
+        var sequencesOut = tensor(output, new[] { batch, width });
+        var seqScores = tensor(best.Select(h => (float)h.Score).ToArray());
+        return new GenerationResult(sequencesOut.MoveToOuterDisposeScope(), null, seqScores.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The finished hypotheses of one row (HF <c>BeamHypotheses</c>): keeps the best <c>num_beams</c>.</summary>
+    sealed class BeamHypotheses(int beams, double lengthPenalty, bool earlyStopping)
+    {
+        readonly List<(double Score, long[] Tokens)> _items = [];
+        double _worst = 1e9;
+
+        /// <summary>Adds a hypothesis scored sum_logprobs / generated_length ^ length_penalty.</summary>
+        public void Add(long[] tokens, double sumLogProbs, long generatedLength)
+        {
+            double score = sumLogProbs / Math.Pow(generatedLength, lengthPenalty);
+            if (_items.Count < beams || score > _worst)
+            {
+                _items.Add((score, tokens));
+                if (_items.Count > beams)
+                {
+                    int worstIndex = 0;
+                    for (int i = 1; i < _items.Count; i++) if (_items[i].Score < _items[worstIndex].Score) worstIndex = i;
+                    _items.RemoveAt(worstIndex);
+                    _worst = _items.Min(h => h.Score);
+                }
+                else _worst = Math.Min(score, _worst);
+            }
+        }
+
+        /// <summary>True when no running beam can beat the worst kept hypothesis (or, with early stopping, when full).</summary>
+        public bool IsDone(double bestSumLogProbs, long generatedLength)
+        {
+            if (_items.Count < beams) return false;
+            if (earlyStopping) return true;
+            return _worst >= bestSumLogProbs / Math.Pow(generatedLength, lengthPenalty);
+        }
+
+        public (double Score, long[] Tokens) Best() => _items.OrderByDescending(h => h.Score).First();
+    }
+
+    /// <summary>Sequences, mask and cache of a decoding run; every row is repeated for each beam.</summary>
+    sealed class DecodingState
+    {
+        readonly ILanguageModel _model;
+        Tensor _input;
+        Tensor _mask;
+        IReadOnlyList<KeyValue>? _past;
+        public Tensor Sequences { get; private set; }
+
+        DecodingState(ILanguageModel model, Tensor sequences, Tensor mask, IReadOnlyList<KeyValue>? past)
+        {
+            _model = model;
+            Sequences = sequences;
+            _input = sequences;
+            _mask = mask;
+            _past = past;
+        }
+
+        public static DecodingState Start(ILanguageModel model, Tensor inputIds, GenerationConfig config, Tensor? attentionMask, IReadOnlyList<KeyValue>? prefix, int beams)
+        {
+            if (!model.Config.IsCausal)
+                throw new ArgumentException($"Generation needs a causal LM (gpt2), got model_type '{model.Config.ModelType}'.");
+            if (inputIds.dim() != 2 || inputIds.shape[1] == 0)
+                throw new ArgumentException($"Generation input ids must be [batch, length > 0], got [{string.Join(", ", inputIds.shape)}].");
+            if (config.MaxNewTokens < 0) throw new ArgumentException($"GenerationConfig.MaxNewTokens must be >= 0, got {config.MaxNewTokens}.");
+            if (attentionMask is not null && !attentionMask.shape.SequenceEqual(inputIds.shape))
+                throw new ArgumentException($"Generation attention mask must be [{string.Join(", ", inputIds.shape)}] like the input ids, got [{string.Join(", ", attentionMask.shape)}].");
+            long batch = inputIds.shape[0];
+            // Fresh tensors throughout: the state disposes what it replaces, never the caller's tensors.
+            var mask = attentionMask?.to_type(ScalarType.Int64).clone() ?? ones_like(inputIds, dtype: ScalarType.Int64);
+            IReadOnlyList<KeyValue>? past = null;
+            if (prefix is not null)
+            {
+                past = prefix.Select((kv, i) => new KeyValue(ExpandPrefix(kv.Key, batch, i), ExpandPrefix(kv.Value, batch, i))).ToList();
+                long prefixLength = past.Count == 0 ? 0 : past[0].Key.shape[2];
+                mask = cat(new[] { ones(batch, prefixLength, dtype: ScalarType.Int64), mask }, 1);
+            }
+            var sequences = inputIds.to_type(ScalarType.Int64).clone();
+            if (beams > 1)
+            {
+                sequences = sequences.repeat_interleave(beams, 0);
+                mask = mask.repeat_interleave(beams, 0);
+                past = past?.Select(kv => new KeyValue(kv.Key.repeat_interleave(beams, 0), kv.Value.repeat_interleave(beams, 0))).ToList();
+            }
+            return new DecodingState(model, sequences, mask, past);
+        }
+
+        static Tensor ExpandPrefix(Tensor t, long batch, int layer)
+        {
+            if (t.dim() != 4 || (t.shape[0] != batch && t.shape[0] != 1))
+                throw new ArgumentException($"Generation prefix layer {layer} must be [{batch} or 1, heads, prefix, head_dim], got [{string.Join(", ", t.shape)}].");
+            return t.shape[0] == batch ? t.alias() : t.expand(batch, -1, -1, -1);
+        }
+
+        /// <summary>Runs the model on the tokens not yet in the cache; returns the last position's logits [rows, V].</summary>
+        public Tensor Step()
+        {
+            using var scope = NewDisposeScope();
+            var positions = _mask.cumsum(-1).sub_(1).masked_fill_(_mask.eq(0), 1);
+            positions = positions[.., (int)(positions.shape[1] - _input.shape[1])..];
+            var output = _model.Forward(new ForwardArgs
+            {
+                InputIds = _input, AttentionMask = _mask, PastKeyValues = _past, PositionIds = positions, UseCache = true,
+            });
+            var present = output.PresentKeyValues ?? throw new InvalidOperationException($"{_model.GetType().Name} returned no key/value cache.");
+            Replace(ref _past, present);
+            return output.Logits![.., -1, ..].clone().MoveToOuterDisposeScope();
+        }
+
+        /// <summary>Appends one token per row; <paramref name="sources"/> (beam search) reorders rows and cache first.</summary>
+        public void Append(Tensor tokens, Tensor? sources)
+        {
+            using var scope = NewDisposeScope();
+            var rows = Sequences;
+            var mask = _mask;
+            if (sources is not null)
+            {
+                rows = rows.index_select(0, sources);
+                mask = mask.index_select(0, sources);
+                Replace(ref _past, _past!.Select(kv => new KeyValue(kv.Key.index_select(0, sources), kv.Value.index_select(0, sources))).ToList());
+            }
+            var input = tokens.unsqueeze(1);
+            var grown = cat(new[] { rows, input }, 1);
+            var grownMask = cat(new[] { mask, ones(mask.shape[0], 1, dtype: ScalarType.Int64) }, 1);
+            var (oldSequences, oldInput, oldMask) = (Sequences, _input, _mask);
+            Sequences = grown.MoveToOuterDisposeScope();
+            _input = input.MoveToOuterDisposeScope();
+            _mask = grownMask.MoveToOuterDisposeScope();
+            oldSequences.Dispose();
+            if (!ReferenceEquals(oldInput, oldSequences)) oldInput.Dispose();
+            oldMask.Dispose();
+        }
+
+        static void Replace(ref IReadOnlyList<KeyValue>? current, IReadOnlyList<KeyValue> next)
+        {
+            foreach (var kv in next) { kv.Key.MoveToOuterDisposeScope(); kv.Value.MoveToOuterDisposeScope(); }
+            if (current is not null) foreach (var kv in current) { kv.Key.Dispose(); kv.Value.Dispose(); }
+            current = next;
+        }
+    }
+}
