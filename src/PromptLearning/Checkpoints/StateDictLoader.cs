@@ -57,6 +57,10 @@ public static class TiedWeights
         ["lm_head.weight"] = "transformer.wte.weight",
     };
 
+    /// <summary>Load options for <paramref name="model"/>: those of its <c>model_type</c> with the model's own tied aliases.</summary>
+    public static StateDictLoadOptions OptionsFor(PromptLearning.Models.ILanguageModel model) =>
+        OptionsFor(model.Config.ModelType) with { TiedAliases = model.TiedWeights };
+
     /// <summary>Load options for a <c>model_type</c> (<c>bert</c>, <c>roberta</c>, <c>gpt2</c>): tied aliases, base prefix, and the tensors <c>transformers</c> also ignores.</summary>
     public static StateDictLoadOptions OptionsFor(string modelType) => modelType switch
     {

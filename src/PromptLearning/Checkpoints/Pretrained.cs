@@ -1,0 +1,93 @@
+using PromptLearning.Models;
+using PromptLearning.Tokenization;
+
+namespace PromptLearning.Checkpoints;
+
+/// <summary>A loaded checkpoint: its config, the model with its weights (in eval mode), its tokenizer, and the folder it came from.</summary>
+public sealed record PretrainedModel(TransformerConfig Config, ILanguageModel Model, TextTokenizer Tokenizer, string Folder) : IDisposable
+{
+    /// <summary>Writes config, weights and tokenizer files into <paramref name="folder"/> (see <see cref="Pretrained.Save"/>).</summary>
+    public void Save(string folder) => Pretrained.Save(Model, Tokenizer, folder);
+
+    public void Dispose() => Model.Dispose();
+}
+
+/// <summary>
+/// Loads BERT, RoBERTa and GPT-2 checkpoints in the Hugging Face layout (<c>config.json</c>,
+/// <c>model.safetensors</c>, tokenizer files) by folder or by hub name, and saves them the same way.
+/// </summary>
+public static class Pretrained
+{
+    /// <summary>
+    /// Loads config, model and tokenizer. <paramref name="nameOrFolder"/> is (a) a local folder in the
+    /// Hugging Face layout, or a hub id (<c>gpt2</c>, <c>ORG/NAME</c>) found (b) in the Hugging Face
+    /// cache (<c>HF_HUB_CACHE</c> / <c>HF_HOME</c> / <c>~/.cache/huggingface/hub</c>) or else (c)
+    /// downloaded from the hub (<c>HF_ENDPOINT</c>) into that cache. The model is in eval mode.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A file is malformed or the weights do not fit the config (all names listed).</exception>
+    /// <exception cref="FileNotFoundException">A needed file is absent (named).</exception>
+    public static PretrainedModel Load(string nameOrFolder, HubOptions? hub = null)
+    {
+        var folder = Resolve(nameOrFolder, hub);
+        var config = ConfigFile.Read(Path.Combine(folder, "config.json"));
+        var tokenizer = TokenizerFactory.FromFolder(folder, config.ModelType);
+        var model = CreateModel(config);
+        try
+        {
+            LoadWeights(model, folder);
+            model.Module.eval();
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        return new PretrainedModel(config, model, tokenizer, folder);
+    }
+
+    /// <summary>The local folder <paramref name="nameOrFolder"/> stands for: itself when it is a folder, else the hub model's cached (or freshly downloaded) snapshot.</summary>
+    public static string Resolve(string nameOrFolder, HubOptions? hub = null)
+    {
+        if (Directory.Exists(nameOrFolder))
+        {
+            if (!File.Exists(Path.Combine(nameOrFolder, "config.json")))
+                throw new FileNotFoundException($"Model folder '{nameOrFolder}' has no config.json.", Path.Combine(nameOrFolder, "config.json"));
+            return Path.GetFullPath(nameOrFolder);
+        }
+        if (!HfCache.IsRepoId(nameOrFolder))
+            throw new DirectoryNotFoundException($"'{nameOrFolder}' is neither an existing folder nor a hub model id (NAME or ORG/NAME).");
+        using var client = new HubClient(hub);
+        return client.DownloadModel(nameOrFolder);
+    }
+
+    /// <summary>A freshly initialised model for <paramref name="config"/>: <c>BertForMaskedLM</c> for bert/roberta, <c>GPT2LMHeadModel</c> for gpt2.</summary>
+    public static ILanguageModel CreateModel(TransformerConfig config) =>
+        config.IsCausal ? new GPT2LMHeadModel(config) : new BertForMaskedLM(config);
+
+    /// <summary>Loads <c>model.safetensors</c> of <paramref name="folder"/> into <paramref name="model"/> (tied weights and HF's ignorable tensors accepted).</summary>
+    public static StateDictLoadReport LoadWeights(ILanguageModel model, string folder)
+    {
+        var path = Path.Combine(folder, "model.safetensors");
+        if (!File.Exists(path))
+        {
+            string why = File.Exists(Path.Combine(folder, "model.safetensors.index.json")) ? " (sharded checkpoints are not supported)"
+                : File.Exists(Path.Combine(folder, "pytorch_model.bin")) ? " (only pytorch_model.bin is there; convert it to safetensors)"
+                : "";
+            throw new FileNotFoundException($"Model folder '{folder}' has no model.safetensors{why}.", path);
+        }
+        return StateDictLoader.Load(model.Module, path, TiedWeights.OptionsFor(model));
+    }
+
+    /// <summary>
+    /// Writes <c>config.json</c>, <c>model.safetensors</c> (tied aliases left out, as
+    /// <c>save_pretrained</c>) and, when given, the tokenizer files into <paramref name="folder"/>;
+    /// each file is written atomically (temp file + rename), the weights before the config.
+    /// </summary>
+    public static void Save(ILanguageModel model, TextTokenizer? tokenizer, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        StateDictLoader.Save(model.Module, Path.Combine(folder, "model.safetensors"), model.TiedWeights);
+        tokenizer?.Save(folder);
+        ConfigFile.Write(model.Config, Path.Combine(folder, "config.json"));
+    }
+}
