@@ -61,7 +61,7 @@ public sealed class PackageResolver(string workRoot, Action<string> log)
         // Fast path: the same pinned packages were restored before and every file is still there
         // (a stale local package was just evicted above, which makes its files missing).
         if (packages.All(p => p.Version is not null && !p.Version.Contains('*')) && File.Exists(assets)
-            && File.GetLastWriteTimeUtc(assets) >= File.GetLastWriteTimeUtc(project))
+            && File.GetLastWriteTimeUtc(assets) >= File.GetLastWriteTimeUtc(project) && !HasErrors(assets))
         {
             try { return RuntimeAssemblies(assets); }
             catch (FileNotFoundException) { }
@@ -81,6 +81,11 @@ public sealed class PackageResolver(string workRoot, Action<string> log)
         }
         return RuntimeAssemblies(assets);
     }
+
+    /// <summary>Whether a restore recorded errors (a failed restore still writes its assets file).</summary>
+    private static bool HasErrors(string assetsPath) =>
+        JsonNode.Parse(File.ReadAllText(assetsPath))?["logs"] is JsonArray logs
+        && logs.Any(l => l?["level"]?.GetValue<string>() == "Error");
 
     /// <summary>The runtime assemblies of every package in a restore's assets file.</summary>
     public static IReadOnlyList<string> RuntimeAssemblies(string assetsPath)
