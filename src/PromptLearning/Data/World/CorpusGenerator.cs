@@ -4,14 +4,14 @@ namespace PromptLearning.Data.World;
 
 /// <summary>
 /// The unlabelled pretraining corpus of the world: one document per line, mixing venue
-/// descriptions, reviews (about half of them with an overall evaluative sentence such as
+/// descriptions, reviews (60% of them with an overall evaluative sentence such as
 /// "It was great."), venue pages (description + reviews) and area guides. Every document is
 /// checked against an <see cref="OverlapIndex"/> of held-out texts and redrawn when it contains one.
 /// </summary>
 public static class CorpusGenerator
 {
     /// <summary>Probability that a corpus review carries an overall evaluative sentence.</summary>
-    public const double EvaluativeRate = 0.5;
+    public const double EvaluativeRate = 0.6;
 
     /// <summary>Generates documents until their total length reaches <paramref name="targetChars"/>.</summary>
     public static List<string> Generate(RestaurantWorld world, WorldRandom r, long targetChars, OverlapIndex heldOut)

@@ -195,7 +195,7 @@ public static class DescriptionRealiser
     private static string PriceWord(WorldRandom r, SlotValue a) => Lexicon.PriceLevel(a.Value) switch
     {
         0 => r.Pick(["low", "cheap"]),
-        1 => r.Pick(["moderate", "average", "mid-range"]),
+        1 => r.Pick(["moderate", "average"]),
         _ => r.Pick(["high", "expensive"]),
     };
 

@@ -215,7 +215,7 @@ public static class ReviewWriter
                     2 => r.Pick(["prices", "bills"]),
                     _ => r.Pick(["room", "decor", "atmosphere"]),
                 };
-                var intens = o.Strong ? r.Pick(Lexicon.StrongIntensifiers) + " " : "";
+                var intens = o.Strong ? r.Pick(Lexicon.StrongIntensifiers[..^3]) + " " : "";
                 t.Add($"{intens}{adj} {noun}").Punct(".");
                 return;
             }
@@ -271,7 +271,7 @@ public static class ReviewWriter
         {
             bool positive = stars > 3;
             var words = Lexicon.Evaluative[positive ? 1 : 0];
-            double top = stars is 1 or 5 ? 0.6 : 0.45;
+            double top = stars is 1 or 5 ? 0.7 : 0.55;
             adj = r.Chance(top) ? words[0] : r.Pick(words[1..]);
             if (r.Chance(0.08)) adj = positive ? "not bad" : "not great";
         }
