@@ -57,16 +57,17 @@ public sealed class HubClient : IDisposable
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("PromptLearning", "0.1"));
     }
 
-    /// <summary>The files a model of <paramref name="modelType"/> needs besides <c>config.json</c>, and the optional ones.</summary>
+    /// <summary>The tokenizer files a model of <paramref name="modelType"/> needs, and the optional files.</summary>
     public static (string[] Required, string[] Optional) ModelFiles(string modelType) => modelType switch
     {
-        "bert" => (["model.safetensors", "vocab.txt"], ["tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "generation_config.json"]),
-        _ => (["model.safetensors", "vocab.json", "merges.txt"], ["tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "generation_config.json"]),
+        "bert" => (["vocab.txt"], ["tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "generation_config.json"]),
+        _ => (["vocab.json", "merges.txt"], ["tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "generation_config.json"]),
     };
 
     /// <summary>
-    /// A local snapshot folder holding <paramref name="repoId"/>'s config, weights and tokenizer
-    /// files at the configured revision, downloading what the cache lacks.
+    /// A local snapshot folder holding <paramref name="repoId"/>'s config, weights
+    /// (<c>model.safetensors</c>, or an index and its shards) and tokenizer files at the configured
+    /// revision, downloading what the cache lacks.
     /// </summary>
     /// <exception cref="HubFileNotFoundException">A required file is not on the hub (named).</exception>
     /// <exception cref="IOException">Offline and not cached, or the download failed.</exception>
@@ -76,13 +77,29 @@ public sealed class HubClient : IDisposable
         // optional files it lacks count as absent, without asking the network.
         var cached = Cache.SnapshotFolder(repoId, _options.Revision);
         var config = DownloadFile(repoId, "config.json", cancel);
-        var modelType = ConfigFile.Read(config).ModelType;
-        var (required, optional) = ModelFiles(modelType);
-        bool complete = cached is not null && required.All(f => File.Exists(Path.Combine(cached, f)));
+        var folder = Path.GetDirectoryName(config)!;
+        var (required, optional) = ModelFiles(ConfigFile.Read(config).ModelType);
+        bool complete = cached is not null && required.All(f => File.Exists(Path.Combine(cached, f))) && HasWeights(cached);
+        if (!complete)
+        {
+            if (TryDownloadFile(repoId, SafetensorsIndex.SingleFile, cancel) is null)
+            {
+                var index = TryDownloadFile(repoId, SafetensorsIndex.IndexFile, cancel)
+                    ?? throw new HubFileNotFoundException($"Hub model '{repoId}' has neither '{SafetensorsIndex.SingleFile}' nor '{SafetensorsIndex.IndexFile}' at revision '{_options.Revision}' (weights in safetensors format are needed).");
+                foreach (var shard in SafetensorsIndex.Shards(index)) DownloadFile(repoId, shard, cancel);
+            }
+        }
         foreach (var f in required) DownloadFile(repoId, f, cancel);
         if (!complete)
             foreach (var f in optional) TryDownloadFile(repoId, f, cancel);
-        return Path.GetDirectoryName(config)!;
+        return folder;
+    }
+
+    static bool HasWeights(string folder)
+    {
+        if (File.Exists(Path.Combine(folder, SafetensorsIndex.SingleFile))) return true;
+        var index = Path.Combine(folder, SafetensorsIndex.IndexFile);
+        return File.Exists(index) && SafetensorsIndex.Shards(index).All(s => File.Exists(Path.Combine(folder, s)));
     }
 
     /// <summary>Like <see cref="DownloadFile"/>, but null when the hub has no such file.</summary>

@@ -64,18 +64,30 @@ public static class Pretrained
     public static ILanguageModel CreateModel(TransformerConfig config) =>
         config.IsCausal ? new GPT2LMHeadModel(config) : new BertForMaskedLM(config);
 
-    /// <summary>Loads <c>model.safetensors</c> of <paramref name="folder"/> into <paramref name="model"/> (tied weights and HF's ignorable tensors accepted).</summary>
-    public static StateDictLoadReport LoadWeights(ILanguageModel model, string folder)
+    /// <summary>
+    /// Loads the weights of <paramref name="folder"/> into <paramref name="model"/>: <c>model.safetensors</c>,
+    /// or the shards a <c>model.safetensors.index.json</c> lists (tied weights and HF's ignorable tensors accepted).
+    /// </summary>
+    public static StateDictLoadReport LoadWeights(ILanguageModel model, string folder) =>
+        StateDictLoader.Load(model.Module, WeightFiles(folder), TiedWeights.OptionsFor(model));
+
+    /// <summary>The safetensors files holding a folder's weights: <c>model.safetensors</c>, or the shards named by <c>model.safetensors.index.json</c>.</summary>
+    /// <exception cref="FileNotFoundException">No weights in safetensors format (the message says what is there instead).</exception>
+    /// <exception cref="InvalidDataException">A malformed index.</exception>
+    public static IReadOnlyList<string> WeightFiles(string folder)
     {
-        var path = Path.Combine(folder, "model.safetensors");
-        if (!File.Exists(path))
+        var single = Path.Combine(folder, SafetensorsIndex.SingleFile);
+        if (File.Exists(single)) return [single];
+        var index = Path.Combine(folder, SafetensorsIndex.IndexFile);
+        if (File.Exists(index))
         {
-            string why = File.Exists(Path.Combine(folder, "model.safetensors.index.json")) ? " (sharded checkpoints are not supported)"
-                : File.Exists(Path.Combine(folder, "pytorch_model.bin")) ? " (only pytorch_model.bin is there; convert it to safetensors)"
-                : "";
-            throw new FileNotFoundException($"Model folder '{folder}' has no model.safetensors{why}.", path);
+            var shards = SafetensorsIndex.Shards(index).Select(s => Path.Combine(folder, s)).ToList();
+            foreach (var s in shards)
+                if (!File.Exists(s)) throw new FileNotFoundException($"Shard '{s}' listed in '{index}' is missing.", s);
+            return shards;
         }
-        return StateDictLoader.Load(model.Module, path, TiedWeights.OptionsFor(model));
+        string why = File.Exists(Path.Combine(folder, "pytorch_model.bin")) ? " (only pytorch_model.bin is there; convert it to safetensors)" : "";
+        throw new FileNotFoundException($"Model folder '{folder}' has no model.safetensors{why}.", single);
     }
 
     /// <summary>

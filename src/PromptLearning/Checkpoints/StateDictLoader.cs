@@ -97,6 +97,34 @@ public static class StateDictLoader
         return Load(module, reader.Names.ToList(), n => reader.Entry(n).Shape, reader.Read, $"'{safetensorsPath}'", options);
     }
 
+    /// <summary>
+    /// Loads a checkpoint split over several safetensors files (a sharded checkpoint) into
+    /// <paramref name="module"/>; a tensor stored in two shards is an error.
+    /// </summary>
+    public static StateDictLoadReport Load(nn.Module module, IReadOnlyList<string> safetensorsPaths, StateDictLoadOptions? options = null)
+    {
+        if (safetensorsPaths.Count == 1) return Load(module, safetensorsPaths[0], options);
+        var readers = new List<SafetensorsReader>();
+        try
+        {
+            var owner = new Dictionary<string, SafetensorsReader>();
+            foreach (var path in safetensorsPaths)
+            {
+                var reader = SafetensorsReader.Open(path);
+                readers.Add(reader);
+                foreach (var name in reader.Names)
+                    if (!owner.TryAdd(name, reader))
+                        throw new InvalidDataException($"Tensor '{name}' is stored in two shards: '{owner[name].Path}' and '{path}'.");
+            }
+            var source = string.Join(", ", safetensorsPaths.Select(p => $"'{p}'"));
+            return Load(module, owner.Keys.ToList(), n => owner[n].Entry(n).Shape, n => owner[n].Read(n), source, options);
+        }
+        finally
+        {
+            foreach (var r in readers) r.Dispose();
+        }
+    }
+
     /// <summary>Loads in-memory tensors (name -> tensor) into <paramref name="module"/>; <paramref name="source"/> names them in errors.</summary>
     public static StateDictLoadReport Load(nn.Module module, IReadOnlyDictionary<string, Tensor> tensors, string source, StateDictLoadOptions? options = null) =>
         Load(module, tensors.Keys.ToList(), n => tensors[n].shape, n => tensors[n].detach(), source, options);
