@@ -1,0 +1,76 @@
+using Microsoft.Data.Analysis;
+using Plotly.NET;
+using PromptLearning.Display;
+
+namespace PromptLearning.Tests.Display;
+
+public class DisplayTests
+{
+    private static string Html(GenericChart chart) => GenericChart.toChartHTML(chart);
+
+    [Fact]
+    public void LineChartHasTitleAxisLabelsAndErrorBars()
+    {
+        var seeds = new IReadOnlyList<double>[] { [0.5, 0.7], [0.8, 0.8] };
+        var series = Series.MeanStd("PET", [10, 100], seeds);
+        Assert.Equal([0.6, 0.8], series.Y.Select(v => Math.Round(v, 10)));
+        Assert.Equal([0.1, 0.0], series.YError!.Select(v => Math.Round(v, 10)));
+        var html = Html(Charts.LineChart("Few-shot accuracy", new Axis("training examples", Log: true), new Axis("accuracy", "%"), series));
+        Assert.Contains("Few-shot accuracy", html);
+        Assert.Contains("training examples", html);
+        Assert.Contains("accuracy (%)", html);
+        Assert.Contains("\"error_y\"", html);
+        Assert.Contains("\"type\":\"log\"", html);
+        Assert.Contains("\"name\":\"PET\"", html);
+    }
+
+    [Fact]
+    public void BarScatterAndRankingRender()
+    {
+        var bars = Html(Charts.BarChart("Accuracy by task", new Axis("task"), new Axis("accuracy", "%"), ["SST-2", "RTE"],
+            new BarSeries("prompt tuning", [80, 60], [1, 2]), new BarSeries("fine-tuning", [85, 65])));
+        Assert.Contains("\"type\":\"bar\"", bars);
+        Assert.Contains("SST-2", bars);
+        var scatter = Html(Charts.Scatter("Accuracy vs parameters", new Axis("trainable parameters", Log: true), new Axis("accuracy", "%"),
+            [new LabeledPoint("prefix", 1e4, 70, "prompt"), new LabeledPoint("full", 1e8, 75, "fine-tuning")]));
+        Assert.Contains("prefix", scatter);
+        Assert.Contains("\"type\":\"log\"", scatter);
+        var ranking = Html(Charts.Ranking("Top predictions", new Axis("probability"), [("good", 0.6), ("bad", 0.3)]));
+        Assert.Contains("\"orientation\":\"h\"", ranking);
+    }
+
+    [Fact]
+    public void MismatchedSeriesIsNamed()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Charts.LineChart("t", new Axis("x"), new Axis("y"), new Series("loss", [1, 2], [1])));
+        Assert.Contains("loss", e.Message);
+        Assert.Contains("2 x values but 1 y values", e.Message);
+    }
+
+    private sealed record Row(string Method, int Parameters, double Accuracy, bool Frozen);
+
+    [Fact]
+    public void RecordsBecomeTypedDataFrameColumns()
+    {
+        var df = Tables.ToDataFrame([new Row("PET", 1_000, 0.81, true), new Row("fine-tuning", 4_000_000, 0.85, false)]);
+        Assert.Equal(["Method", "Parameters", "Accuracy", "Frozen"], df.Columns.Select(c => c.Name));
+        Assert.IsType<StringDataFrameColumn>(df.Columns["Method"]);
+        Assert.IsType<Int64DataFrameColumn>(df.Columns["Parameters"]);
+        Assert.IsType<DoubleDataFrameColumn>(df.Columns["Accuracy"]);
+        Assert.Equal(0.85, df.Columns["Accuracy"][1]);
+        var cols = Tables.FromColumns(("k", new[] { 1, 2 }), ("name", new[] { "a", "b" }));
+        Assert.Equal(2, cols.Rows.Count);
+        Assert.Throws<ArgumentException>(() => Tables.FromColumns(("k", new[] { 1, 2 }), ("name", new[] { "a" })));
+    }
+
+    [Fact]
+    public void HtmlTablesEncodeAndFormat()
+    {
+        var html = Tables.KeyValueHtml("model <x>", [("parameters", 1234567L), ("lr", 0.000123456)]);
+        Assert.Contains("<caption>model &lt;x&gt;</caption>", html);
+        Assert.Contains("<td>1,234,567</td>", html);
+        Assert.Contains("<td>0.0001235</td>", html);
+        Assert.Equal("4.4M", Summaries.Compact(4_400_000));
+        Assert.Equal("0.013%", Summaries.Percent(13, 100_000));
+    }
+}
