@@ -33,9 +33,19 @@ public static class LanguageModelingLoss
 
     private static (Tensor Logits, Tensor Labels) Aligned(ILanguageModel model, LanguageModelingBatch batch)
     {
-        var output = model.Forward(new ForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask });
-        var logits = output.Logits ?? throw new InvalidOperationException("the model returned no logits (LM head skipped?)");
         var labels = batch.Labels;
+        if (model is BertForMaskedLM bert)
+        {
+            // Only the labelled (~15%) positions need the vocabulary-sized head: same loss, far less work.
+            var output = bert.Forward(new ForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, SkipLmHead = true });
+            var flat = labels.reshape(-1);
+            var positions = flat.ne(LanguageModelingBatch.IgnoreIndex).nonzero().squeeze(1);
+            var hidden = output.LastHiddenState.reshape(-1, output.LastHiddenState.shape[^1]).index_select(0, positions);
+            var scores = bert.LMHead.Forward(hidden, bert.Encoder.Embeddings.WordEmbeddings.weight!);
+            return (scores, flat.index_select(0, positions));
+        }
+        var logits = model.Forward(new ForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask }).Logits
+            ?? throw new InvalidOperationException("the model returned no logits (LM head skipped?)");
         if (model.Config.IsCausal)
         {
             logits = logits[.., ..^1, ..];

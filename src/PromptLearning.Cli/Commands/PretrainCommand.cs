@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Text.Json;
+using PromptLearning.Checkpoints;
+using PromptLearning.Models;
+using PromptLearning.Pretraining;
+using PromptLearning.Tokenization;
+using PromptLearning.Training;
+
+namespace PromptLearning.Cli.Commands;
+
+/// <summary>
+/// <c>plearn pretrain</c>: builds a vocabulary from a corpus, pretrains a BERT (masked LM) or GPT-2
+/// (causal LM) from scratch and writes a Hugging Face model folder (config.json,
+/// model.safetensors, tokenizer files) with <c>pretraining.json</c>, <c>loss_chart.svg</c> and a
+/// model card. <c>--card-only</c> rebuilds the card of an existing folder (zero-shot cloze for
+/// masked LMs, samples for causal LMs).
+/// </summary>
+public sealed class PretrainCommand : ICommand
+{
+    public string Name => "pretrain";
+    public string Summary => "pretrain a small BERT (MLM) or GPT-2 (causal LM) from a corpus into a HF model folder";
+
+    private const string Usage = """
+        usage: plearn pretrain --arch bert|gpt2 --size small|base --corpus <folder|file> --out <folder>
+                               [--steps 3000] [--seed 42] [--batch 32] [--lr 1e-3] [--max-length 128]
+                               [--vocab-size 4000] [--warmup-ratio 0.05] [--weight-decay 0.01]
+                               [--eval-every <steps/10>] [--log-every 50] [--threads 1] [--no-packing]
+               plearn pretrain --card-only --out <folder> [--data <data folder>]
+          --corpus: a folder with train.txt + valid.txt (one document per line), or one file (last 2% held out)
+        """;
+
+    public int Run(string[] args)
+    {
+        if (args.Contains("--help")) { Console.WriteLine(Usage); return 0; }
+        var o = new Options(args, "no-packing", "card-only");
+        if (o.Has("card-only"))
+        {
+            var folder = o.Require("out");
+            var data = o.Get("data");
+            o.RejectUnknown();
+            WriteCard(folder, data);
+            return 0;
+        }
+        var arch = o.Require("arch");
+        var size = o.Get("size", "small");
+        var corpusPath = o.Require("corpus");
+        var outDir = o.Require("out");
+        var steps = o.GetInt("steps", 3000);
+        var seed = o.GetInt("seed", 42);
+        var batch = o.GetInt("batch", 32);
+        var lr = o.GetDouble("lr", 1e-3);
+        var maxLength = o.GetInt("max-length", 128);
+        var vocabSize = o.GetInt("vocab-size", 4000);
+        var warmupRatio = o.GetDouble("warmup-ratio", 0.05);
+        var weightDecay = o.GetDouble("weight-decay", 0.01);
+        var evalEvery = o.GetInt("eval-every", Math.Max(1, steps / 10));
+        var logEvery = o.GetInt("log-every", 50);
+        var threads = o.GetInt("threads", 1);
+        var packing = !o.Has("no-packing");
+        o.RejectUnknown();
+        if (arch is not ("bert" or "gpt2")) throw new CliUsageException($"--arch must be bert or gpt2, not '{arch}'");
+
+        TorchSharp.torch.set_num_threads(threads);
+        var clock = Stopwatch.StartNew();
+        var corpus = Corpus.Read(corpusPath);
+        Console.WriteLine($"corpus {corpusPath}: {corpus.Train.Count:N0} training, {corpus.HeldOut.Count:N0} held-out documents");
+        Directory.CreateDirectory(outDir);
+
+        // 1. Vocabulary from the training documents, written as the checkpoint's tokenizer files.
+        if (arch == "bert") WordPieceVocabBuilder.Save(WordPieceVocabBuilder.Build(corpus.Train, vocabSize), outDir, maxLength);
+        else ByteLevelBpeBuilder.Save(ByteLevelBpeBuilder.Build(corpus.Train, vocabSize), outDir, maxLength);
+        var tokenizer = TokenizerFactory.FromFolder(outDir, arch);
+        Console.WriteLine($"vocabulary: {tokenizer.VocabSize:N0} tokens ({clock.Elapsed.TotalSeconds:F0}s)");
+
+        // 2. Model from the preset, seeded.
+        var config = ModelPresets.Create(arch, size, tokenizer.VocabSize, maxLength,
+            arch == "bert" ? tokenizer.PadTokenId : null, arch == "gpt2" ? tokenizer.EosTokenId : null);
+        TorchSharp.torch.manual_seed(seed);
+        using ILanguageModel model = arch == "bert" ? new BertForMaskedLM(config) : new GPT2LMHeadModel(config);
+        var parameters = model.Module.parameters().Sum(p => p.numel());
+        Console.WriteLine($"model: {arch}-{size}, {parameters:N0} parameters");
+
+        // 3. Pretraining.
+        var trainer = new TrainerConfig
+        {
+            MaxSteps = steps, BatchSize = batch, LearningRate = lr, WeightDecay = weightDecay,
+            WarmupRatio = warmupRatio, MaxGradNorm = 1.0, EvalEvery = evalEvery, LogEvery = logEvery,
+            Seed = seed, RestoreBest = false, DropLast = true,
+        };
+        var pretraining = new PretrainingConfig { MaxLength = maxLength, Packing = packing, Trainer = trainer };
+        // Weights are saved at every evaluation too, so a long run can be inspected while it goes.
+        var printer = new ProgressPrinter();
+        var progress = new Progress(p =>
+        {
+            printer.Report(p);
+            if (p.Metrics is not null) SaveWeights(model, config, outDir);
+        });
+        var result = Pretrainer.Run(model, tokenizer, corpus.Train, corpus.HeldOut, pretraining, progress);
+        Console.WriteLine($"held-out: accuracy {result.HeldOut.Accuracy:P2}, perplexity {result.HeldOut.Perplexity:F2}");
+
+        // 4. Weights and config as save_pretrained writes them; the record of the run.
+        SaveWeights(model, config, outDir);
+        var h = result.Training.History;
+        double? Col(string name, int i) => h.Columns.Any(c => c.Name == name) ? (double?)h[name][i] : null;
+        var record = new PretrainingRecord
+        {
+            Command = "plearn pretrain " + string.Join(" ", args), Arch = arch, Size = size, Corpus = corpusPath,
+            TrainDocuments = corpus.Train.Count, HeldOutDocuments = corpus.HeldOut.Count,
+            TrainSequences = result.TrainSequences, TrainTokens = result.TrainTokens, MaxLength = maxLength, Packing = packing,
+            Trainer = trainer, StepsDone = result.Training.Steps, WallTimeSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1),
+            Threads = threads, Parameters = parameters, HeldOut = result.HeldOut,
+            Log = Enumerable.Range(0, (int)h.Rows.Count).Select(i => new PretrainingLogRow(
+                (int)h["step"][i]!, (double)h["loss"][i]!, (double)h["lr"][i]!,
+                Col("dev_loss", i), Col("dev_accuracy", i), Col("dev_perplexity", i))).ToList(),
+        };
+        record.Save(outDir);
+
+        // 5. The card (zero-shot cloze / samples) from the saved folder.
+        WriteCard(outDir, null);
+        return 0;
+    }
+
+    private static void SaveWeights(ILanguageModel model, TransformerConfig config, string outDir)
+    {
+        StateDictLoader.Save(model.Module, Path.Combine(outDir, "model.safetensors"),
+            model is BertForMaskedLM b ? b.TiedWeights : ((GPT2LMHeadModel)model).TiedWeights);
+        ConfigFile.Write(config, Path.Combine(outDir, "config.json"));
+        if (config.IsCausal)
+            AtomicFile.WriteText(Path.Combine(outDir, "generation_config.json"),
+                $"{{\n  \"bos_token_id\": {config.BosTokenId},\n  \"eos_token_id\": {config.EosTokenId}\n}}\n");
+    }
+
+    /// <summary>Synchronous <see cref="IProgress{T}"/> (System.Progress posts to the thread pool).</summary>
+    private sealed class Progress(Action<TrainerProgress> report) : IProgress<TrainerProgress>
+    {
+        public void Report(TrainerProgress value) => report(value);
+    }
+
+    /// <summary>Loads the saved folder, scores it for the card and writes README.md + loss_chart.svg.</summary>
+    private static void WriteCard(string folder, string? dataDir)
+    {
+        var record = PretrainingRecord.Load(folder);
+        var config = ConfigFile.Read(Path.Combine(folder, "config.json"));
+        var tokenizer = TokenizerFactory.FromFolder(folder);
+        using ILanguageModel model = config.IsCausal ? new GPT2LMHeadModel(config) : new BertForMaskedLM(config);
+        StateDictLoader.Load(model.Module, Path.Combine(folder, "model.safetensors"), TiedWeights.OptionsFor(config.ModelType));
+        model.Module.eval();
+        var card = new ModelCard
+        {
+            Name = Path.GetFileName(Path.GetFullPath(folder)), Config = config,
+            FileBytes = new FileInfo(Path.Combine(folder, "model.safetensors")).Length, Record = record,
+        };
+        card.Save(folder);
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            model = folder, arch = record.Arch, size = record.Size, parameters = record.Parameters, steps = record.StepsDone,
+            wall_time_s = record.WallTimeSeconds, held_out_accuracy = record.HeldOut.Accuracy,
+            held_out_perplexity = record.HeldOut.Perplexity, file_mb = Math.Round(card.FileBytes / 1048576.0, 2),
+        }));
+    }
+
+}

@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Text;
+using PromptLearning.Models;
+
+namespace PromptLearning.Pretraining;
+
+/// <summary>Zero-shot cloze accuracy of a masked LM on a labelled test set (no training).</summary>
+public sealed record ClozeScore(string Task, string Pattern, string Verbalizer, int Examples, double Accuracy);
+
+/// <summary>
+/// The facts a shipped checkpoint's <c>README.md</c> reports: architecture and size, corpus,
+/// tokenizer, training settings and time, the loss curve (table; the SVG chart lives next to it),
+/// held-out scores, zero-shot cloze accuracy (masked LMs) and samples (causal LMs).
+/// </summary>
+public sealed record ModelCard
+{
+    public required string Name { get; init; }
+    public required TransformerConfig Config { get; init; }
+    public required long FileBytes { get; init; }
+    public required PretrainingRecord Record { get; init; }
+    public ClozeScore? ZeroShot { get; init; }
+    public IReadOnlyList<(string Prompt, string Continuation)>? Samples { get; init; }
+    /// <summary>File name of the loss chart next to the card.</summary>
+    public string ChartFile { get; init; } = "loss_chart.svg";
+
+    /// <summary>The loss chart (SVG) drawn from the record's log.</summary>
+    public string Chart() => LossChartSvg.Render(
+        Record.Log.Select(row => (row.Step, row.Loss)).ToList(),
+        $"{Name}: {(Config.IsCausal ? "causal" : "masked")}-LM pretraining",
+        Record.Log.Where(row => row.HeldOutLoss is not null).Select(row => (row.Step, row.HeldOutLoss!.Value)).ToList());
+
+    /// <summary>Writes <c>README.md</c> and the chart into <paramref name="folder"/>.</summary>
+    public void Save(string folder)
+    {
+        Checkpoints.AtomicFile.WriteText(Path.Combine(folder, ChartFile), Chart());
+        Checkpoints.AtomicFile.WriteText(Path.Combine(folder, "README.md"), ToMarkdown());
+    }
+
+    /// <summary>The card as Markdown with a YAML header, as on the Hugging Face hub.</summary>
+    public string ToMarkdown()
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var c = Config;
+        var mlm = !c.IsCausal;
+        var r = Record;
+        var t = r.Trainer;
+        var sb = new StringBuilder();
+        sb.AppendLine("---");
+        sb.AppendLine("language: en");
+        sb.AppendLine("library_name: promptlearning");
+        sb.AppendLine(mlm ? "pipeline_tag: fill-mask" : "pipeline_tag: text-generation");
+        sb.AppendLine("tags: [" + (mlm ? "bert, masked-lm" : "gpt2, causal-lm") + ", generated-corpus, tiny]");
+        sb.AppendLine("---");
+        sb.AppendLine();
+        sb.AppendLine(ci, $"# {Name}");
+        sb.AppendLine();
+        sb.AppendLine(ci, $"A small {(mlm ? "BERT-style masked language model (`BertForMaskedLM`)" : "GPT-2-style causal language model (`GPT2LMHeadModel`)")} pretrained from scratch by this project on its generated restaurant-world corpus, so that the prompt-learning notebooks run without downloads. It loads exactly like a Hugging Face checkpoint (`config.json`, `model.safetensors`, {(mlm ? "`vocab.txt`" : "`vocab.json` + `merges.txt`")}, `tokenizer_config.json`, `special_tokens_map.json`).");
+        sb.AppendLine();
+        sb.AppendLine("## Size");
+        sb.AppendLine();
+        sb.AppendLine("| | |");
+        sb.AppendLine("|---|---|");
+        sb.AppendLine(ci, $"| parameters | {r.Parameters:N0} |");
+        sb.AppendLine(ci, $"| `model.safetensors` | {FileBytes / 1048576.0:F2} MB (float32) |");
+        sb.AppendLine(ci, $"| layers / hidden / heads / feed-forward | {c.NumHiddenLayers} / {c.HiddenSize} / {c.NumAttentionHeads} / {c.IntermediateSize} |");
+        sb.AppendLine(ci, $"| vocabulary | {c.VocabSize:N0} ({(mlm ? "WordPiece, lower-cased" : "byte-level BPE")}, built from the training corpus) |");
+        sb.AppendLine(ci, $"| max positions | {c.MaxPositionEmbeddings} |");
+        sb.AppendLine();
+        sb.AppendLine("## Training");
+        sb.AppendLine();
+        sb.AppendLine("| | |");
+        sb.AppendLine("|---|---|");
+        sb.AppendLine(ci, $"| corpus | `{r.Corpus}`: {r.TrainDocuments:N0} training documents, {r.HeldOutDocuments:N0} held-out documents (disjoint from every dev/test text of the data sets) |");
+        sb.AppendLine(ci, $"| objective | {(mlm ? "masked LM, BERT recipe: 15% of non-special tokens, 80% [MASK] / 10% random / 10% unchanged, masks drawn afresh per batch" : "causal LM (next token)")} |");
+        sb.AppendLine(ci, $"| sequences | {r.TrainSequences:N0} ({r.TrainTokens:N0} tokens), at most {r.MaxLength} tokens, {(r.Packing ? "packed" : "one document per sequence, padded per batch")} |");
+        sb.AppendLine(ci, $"| steps | {r.StepsDone:N0} of {t.MaxSteps:N0}, batch {t.BatchSize} |");
+        sb.AppendLine(ci, $"| optimizer | {t.Optimizer}, peak lr {t.LearningRate:G3}, weight decay {t.WeightDecay:G3}, warm-up {t.EffectiveWarmupSteps} steps then linear decay, gradient clipping {t.MaxGradNorm?.ToString("G3", ci) ?? "off"} |");
+        sb.AppendLine(ci, $"| seed | {t.Seed} |");
+        sb.AppendLine(ci, $"| wall time | {r.WallTimeSeconds / 60:F1} min on {r.Threads} CPU thread(s) (TorchSharp, float32) |");
+        sb.AppendLine();
+        sb.AppendLine("Reproduce:");
+        sb.AppendLine();
+        sb.AppendLine("```");
+        sb.AppendLine(r.Command);
+        sb.AppendLine("```");
+        sb.AppendLine();
+        sb.AppendLine("## Training loss");
+        sb.AppendLine();
+        sb.AppendLine(ci, $"![training loss]({ChartFile})");
+        sb.AppendLine();
+        sb.AppendLine("| step | training loss | held-out loss |");
+        sb.AppendLine("|---:|---:|---:|");
+        var every = Math.Max(1, r.Log.Count / 20);
+        foreach (var (row, i) in r.Log.Select((row, i) => (row, i)))
+            if (i % every == every - 1 || i == r.Log.Count - 1 || row.HeldOutLoss is not null)
+                sb.AppendLine(ci, $"| {row.Step} | {row.Loss:F3} | {(row.HeldOutLoss is { } h ? h.ToString("F3", ci) : "")} |");
+        sb.AppendLine();
+        sb.AppendLine("## Held-out evaluation");
+        sb.AppendLine();
+        sb.AppendLine("| metric | value |");
+        sb.AppendLine("|---|---:|");
+        sb.AppendLine(ci, $"| {(mlm ? "masked-token accuracy" : "next-token accuracy")} | {r.HeldOut.Accuracy:P1} |");
+        sb.AppendLine(ci, $"| perplexity{(mlm ? " (masked tokens)" : "")} | {r.HeldOut.Perplexity:F2} |");
+        sb.AppendLine(ci, $"| cross-entropy | {r.HeldOut.Loss:F3} nats over {r.HeldOut.Tokens:N0} tokens |");
+        sb.AppendLine();
+        sb.AppendLine(ci, $"`plearn eval lm --model <this folder> --json` recomputes these{(mlm ? " (fixed masking seed)" : "")}.");
+        if (ZeroShot is { } z)
+        {
+            sb.AppendLine();
+            sb.AppendLine("## Zero-shot cloze");
+            sb.AppendLine();
+            sb.AppendLine(ci, $"No training at all: pattern `{z.Pattern}`, verbalizer {z.Verbalizer}, on the {z.Examples:N0} examples of the `{z.Task}` test set: **{z.Accuracy:P1}** accuracy (`plearn eval cloze --model <this folder> --task {z.Task} --json`).");
+        }
+        if (Samples is { Count: > 0 })
+        {
+            sb.AppendLine();
+            sb.AppendLine("## Samples");
+            sb.AppendLine();
+            sb.AppendLine("Greedy continuations of description prompts (prompt in bold):");
+            sb.AppendLine();
+            foreach (var (prompt, continuation) in Samples)
+                sb.AppendLine(ci, $"- **{prompt}**{continuation}");
+        }
+        sb.AppendLine();
+        sb.AppendLine("## Limitations");
+        sb.AppendLine();
+        sb.AppendLine("Trained only on a small synthetic English corpus about restaurants; it knows nothing else. Meant for teaching and tests, not for real-world use.");
+        return sb.ToString();
+    }
+}

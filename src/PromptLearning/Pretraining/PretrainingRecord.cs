@@ -1,0 +1,63 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using PromptLearning.Checkpoints;
+
+namespace PromptLearning.Pretraining;
+
+/// <summary>One row of the training log: a progress report, with held-out scores where it followed an evaluation.</summary>
+public sealed record PretrainingLogRow(
+    [property: JsonPropertyName("step")] int Step,
+    [property: JsonPropertyName("loss")] double Loss,
+    [property: JsonPropertyName("lr")] double LearningRate,
+    [property: JsonPropertyName("held_out_loss")] double? HeldOutLoss,
+    [property: JsonPropertyName("held_out_accuracy")] double? HeldOutAccuracy,
+    [property: JsonPropertyName("held_out_perplexity")] double? HeldOutPerplexity);
+
+/// <summary>
+/// <c>pretraining.json</c> in a pretrained model folder: how it was made (command, corpus, settings,
+/// time) and what it scored, so the model card can be rebuilt from the folder alone.
+/// </summary>
+public sealed record PretrainingRecord
+{
+    [JsonPropertyName("command")] public required string Command { get; init; }
+    [JsonPropertyName("arch")] public required string Arch { get; init; }
+    [JsonPropertyName("size")] public required string Size { get; init; }
+    [JsonPropertyName("corpus")] public required string Corpus { get; init; }
+    [JsonPropertyName("train_documents")] public required int TrainDocuments { get; init; }
+    [JsonPropertyName("held_out_documents")] public required int HeldOutDocuments { get; init; }
+    [JsonPropertyName("train_sequences")] public required int TrainSequences { get; init; }
+    [JsonPropertyName("train_tokens")] public required long TrainTokens { get; init; }
+    [JsonPropertyName("max_length")] public required int MaxLength { get; init; }
+    [JsonPropertyName("packing")] public required bool Packing { get; init; }
+    [JsonPropertyName("trainer")] public required Training.TrainerConfig Trainer { get; init; }
+    [JsonPropertyName("steps_done")] public required int StepsDone { get; init; }
+    [JsonPropertyName("wall_time_s")] public required double WallTimeSeconds { get; init; }
+    [JsonPropertyName("threads")] public required int Threads { get; init; }
+    [JsonPropertyName("parameters")] public required long Parameters { get; init; }
+    [JsonPropertyName("held_out")] public required LanguageModelScores HeldOut { get; init; }
+    [JsonPropertyName("log")] public required IReadOnlyList<PretrainingLogRow> Log { get; init; }
+
+    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
+
+    /// <summary>File name inside the model folder.</summary>
+    public const string FileName = "pretraining.json";
+
+    /// <summary>Writes the record into <paramref name="folder"/> (atomically).</summary>
+    public void Save(string folder) => AtomicFile.WriteText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, Options) + "\n");
+
+    /// <summary>Reads the record of <paramref name="folder"/>; names the file when it is absent or malformed.</summary>
+    public static PretrainingRecord Load(string folder)
+    {
+        var path = Path.Combine(folder, FileName);
+        if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' is missing: the folder was not written by plearn pretrain", path);
+        try
+        {
+            return JsonSerializer.Deserialize<PretrainingRecord>(File.ReadAllText(path), Options)
+                ?? throw new InvalidDataException($"'{path}': empty JSON");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{path}': malformed pretraining record: {e.Message}", e);
+        }
+    }
+}
