@@ -1,0 +1,64 @@
+using PromptLearning.Models;
+using PromptLearning.Pretraining;
+using PromptLearning.Training;
+
+namespace PromptLearning.Tests.Pretraining;
+
+public class ModelCardTests
+{
+    private static PretrainingRecord Record() => new()
+    {
+        Command = "plearn pretrain --arch bert --size small --corpus data/corpus --out x --steps 4", Arch = "bert", Size = "small",
+        Corpus = "data/corpus", TrainDocuments = 10, HeldOutDocuments = 2, TrainSequences = 5, TrainTokens = 300, MaxLength = 64,
+        Packing = true, Trainer = new TrainerConfig { MaxSteps = 4, BatchSize = 2 }, StepsDone = 4, WallTimeSeconds = 12.5,
+        Threads = 1, Parameters = 1234, HeldOut = new LanguageModelScores(2.0, Math.Exp(2.0), 0.25, 40),
+        Log = new[]
+        {
+            new PretrainingLogRow(2, 5.5, 1e-3, null, null, null),
+            new PretrainingLogRow(4, 4.5, 5e-4, 4.25, 0.25, Math.Exp(4.25)),
+        },
+    };
+
+    [Fact]
+    public void RecordRoundTripsThroughTheFolder()
+    {
+        var dir = Directory.CreateTempSubdirectory("plearn-card-").FullName;
+        Record().Save(dir);
+        var back = PretrainingRecord.Load(dir);
+        Assert.Equal(Record().Command, back.Command);
+        Assert.Equal(Record().HeldOut, back.HeldOut);
+        Assert.Equal(Record().Log, back.Log);
+        Assert.Equal(4, back.Trainer.MaxSteps);
+    }
+
+    [Fact]
+    public void MissingRecordIsNamed()
+    {
+        var dir = Directory.CreateTempSubdirectory("plearn-card-").FullName;
+        var ex = Assert.Throws<FileNotFoundException>(() => PretrainingRecord.Load(dir));
+        Assert.Contains("pretraining.json", ex.Message);
+    }
+
+    [Fact]
+    public void CardReportsSizeMetricsLossAndChart()
+    {
+        var card = new ModelCard
+        {
+            Name = "bert-test", FileBytes = 3 * 1048576,
+            Config = new TransformerConfig { ModelType = "bert", VocabSize = 100, HiddenSize = 32, NumHiddenLayers = 2, NumAttentionHeads = 2, IntermediateSize = 64, MaxPositionEmbeddings = 64 },
+            Record = Record(), ZeroShot = new ClozeScore("sentiment", "{a} It was [MASK].", "0: terrible; 1: great", 800, 0.75),
+        };
+        var md = card.ToMarkdown();
+        Assert.Contains("| parameters | 1,234 |", md);
+        Assert.Contains("3.00 MB", md);
+        Assert.Contains("| masked-token accuracy | 25.0 % |", md.Replace("25.0%", "25.0 %"));
+        Assert.Contains("| 4 | 4.500 | 4.250 |", md);
+        Assert.Contains("![training loss](loss_chart.svg)", md);
+        Assert.Contains("**75.0", md);
+        Assert.Contains(Record().Command, md);
+        var svg = card.Chart();
+        Assert.StartsWith("<svg", svg);
+        Assert.Contains("<polyline", svg);
+        Assert.Contains("optimizer step", svg);
+    }
+}
