@@ -27,26 +27,29 @@ public sealed class OverlapIndex
         }
     }
 
-    private static string? PrefixAt(string text, int start)
+    private static string? PrefixAt(string text, int start) => PrefixLength(text, start) is int n ? text.Substring(start, n) : null;
+
+    /// <summary>Length of the first three words from <paramref name="start"/> (up to the third space), or null when fewer remain.</summary>
+    private static int? PrefixLength(string text, int start)
     {
         int spaces = 0;
         for (int i = start; i < text.Length; i++)
         {
             if (text[i] != ' ') continue;
-            if (++spaces == 3) return text[start..i];
+            if (++spaces == 3) return i - start;
         }
-        return spaces == 2 && text.Length > start ? text[start..] : null;
+        return spaces == 2 && text.Length > start ? text.Length - start : null;
     }
 
     /// <summary>The first held-out text that occurs in <paramref name="document"/> (starting at a word), or null.</summary>
     public string? FindIn(string document)
     {
+        var lookup = _byPrefix.GetAlternateLookup<ReadOnlySpan<char>>();
         for (int p = 0; p < document.Length; p++)
         {
             if (p > 0 && document[p - 1] != ' ') continue;
-            var key = PrefixAt(document, p);
-            if (key is null) return null;
-            if (!_byPrefix.TryGetValue(key, out var candidates)) continue;
+            if (PrefixLength(document, p) is not int n) return null;
+            if (!lookup.TryGetValue(document.AsSpan(p, n), out var candidates)) continue;
             foreach (var c in candidates)
                 if (c.Length <= document.Length - p && string.CompareOrdinal(document, p, c, 0, c.Length) == 0) return c;
         }

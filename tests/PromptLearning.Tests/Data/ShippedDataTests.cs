@@ -1,5 +1,6 @@
 using PromptLearning.Data;
 using PromptLearning.Data.Formats;
+using PromptLearning.Data.World;
 
 namespace PromptLearning.Tests.Data;
 
@@ -51,5 +52,43 @@ public class ShippedDataTests
         Assert.InRange(train.Count(e => e.Label == "1") / (double)train.Count, 0.45, 0.55);
         var trainTexts = train.Select(e => e.TextA).ToHashSet(StringComparer.Ordinal);
         Assert.DoesNotContain(test, e => trainTexts.Contains(e.TextA));
+    }
+
+    [Fact]
+    public void RegeneratingWithTheDefaultSeedReproducesTheCommittedFiles()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "plearn-regen-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            DatasetGenerator.Generate(dir, DatasetGenerator.DefaultSeed, GenerationSizes.Default);
+            var files = Directory.GetFiles(dir, "*", SearchOption.AllDirectories).OrderBy(f => f, StringComparer.Ordinal).ToList();
+            Assert.True(files.Count > 80, $"only {files.Count} files generated");
+            foreach (var f in files)
+            {
+                var rel = Path.GetRelativePath(dir, f);
+                var committed = Path.Combine(Root, rel);
+                Assert.True(File.Exists(committed), $"data/{rel} is generated but not committed");
+                Assert.True(File.ReadAllBytes(f).AsSpan().SequenceEqual(File.ReadAllBytes(committed)),
+                    $"data/{rel} differs from what 'plearn data generate' writes now; regenerate the data (and retrain models that used it)");
+            }
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void TaskRegistryLoadsEverySplitAndFewShotSubset()
+    {
+        foreach (var task in ClassificationTask.All)
+        {
+            var dev = task.Load("dev");
+            Assert.All(dev, e => Assert.InRange(task.LabelIndex(e.Label!), 0, task.Labels.Count - 1));
+            var fs = task.FewShot(32, 1);
+            Assert.Equal(32, fs.Count);
+            Assert.Equal(task.Labels.Count, fs.Select(e => e.Label).Distinct().Count());
+            Assert.All(task.Load("unlabeled"), e => Assert.Null(e.Label));
+        }
+        Assert.Equal(100, EmbeddedTasks.SlotsFewShot(100, 2).Count);
+        Assert.Equal(10, EmbeddedTasks.E2eFewShot(10, 0).Count);
+        Assert.Throws<ArgumentException>(() => ClassificationTask.Get("sst5"));
     }
 }

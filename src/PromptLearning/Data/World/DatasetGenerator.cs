@@ -29,6 +29,9 @@ public sealed record GenerationSizes(int Train, int Dev, int Test, int Unlabeled
 /// </summary>
 public static class DatasetGenerator
 {
+    /// <summary>The seed of the shipped data/ folder.</summary>
+    public const int DefaultSeed = 13;
+
     /// <summary>Probability of an overall evaluative sentence in a labelled review.</summary>
     public const double LabelledEvaluativeRate = 0.15;
 

@@ -1,0 +1,107 @@
+using PromptLearning.Data.Formats;
+
+namespace PromptLearning.Data;
+
+/// <summary>
+/// A classification task of the embedded data: where its files are, which loader reads them and
+/// what its labels are. Splits are "train", "dev", "test" and "unlabeled"; few-shot subsets by
+/// size and seed. The same <see cref="Loader"/> reads the real data set the task stands in for.
+/// </summary>
+/// <param name="Name">Task name, e.g. "sentiment".</param>
+/// <param name="Folder">Folder under the data root.</param>
+/// <param name="Extension">File extension of its splits.</param>
+/// <param name="DevFile">File name of the dev split (SuperGLUE calls it val.jsonl).</param>
+/// <param name="Labels">The labels as written in the files, in a fixed order.</param>
+/// <param name="LabelNames">Human-readable names of <see cref="Labels"/>, same order.</param>
+/// <param name="Loader">Reads one file of this format.</param>
+public sealed record ClassificationTask(string Name, string Folder, string Extension, string DevFile,
+    IReadOnlyList<string> Labels, IReadOnlyList<string> LabelNames, Func<string, List<ClassificationExample>> Loader)
+{
+    /// <summary>Binary sentiment in the SST-2 layout (0 negative, 1 positive).</summary>
+    public static readonly ClassificationTask Sentiment = new("sentiment", EmbeddedData.Sentiment, "tsv", "dev.tsv",
+        ["0", "1"], ["negative", "positive"], Sst2Tsv.Load);
+
+    /// <summary>5-way star rating in the Yelp layout.</summary>
+    public static readonly ClassificationTask Rating = new("rating", EmbeddedData.Rating, "csv", "dev.csv",
+        ["1", "2", "3", "4", "5"], ["1 star", "2 stars", "3 stars", "4 stars", "5 stars"], YelpCsv.Load);
+
+    /// <summary>3-way inference in the CommitmentBank layout.</summary>
+    public static readonly ClassificationTask Inference = new("inference", EmbeddedData.Inference, "jsonl", "val.jsonl",
+        ["entailment", "contradiction", "neutral"], ["entailment", "contradiction", "neutral"], SuperGlueJsonl.Load);
+
+    /// <summary>4-way aspect classification in the AG News layout (TextA title, TextB description).</summary>
+    public static readonly ClassificationTask Aspect = new("aspect", EmbeddedData.Aspect, "csv", "dev.csv",
+        ["1", "2", "3", "4"], ["food", "service", "price", "place"], AgNewsCsv.Load);
+
+    /// <summary>All classification tasks.</summary>
+    public static IReadOnlyList<ClassificationTask> All => [Sentiment, Rating, Inference, Aspect];
+
+    /// <summary>The task with this name; the error lists the known ones.</summary>
+    public static ClassificationTask Get(string name) =>
+        All.FirstOrDefault(t => t.Name == name) ?? throw new ArgumentException($"unknown task '{name}' (known: {string.Join(", ", All.Select(t => t.Name))})");
+
+    /// <summary>Path of a split ("train", "dev", "test" or "unlabeled") under <paramref name="root"/> (default: the embedded data).</summary>
+    public string SplitPath(string split, string? root = null)
+    {
+        var file = split switch
+        {
+            "train" or "test" or "unlabeled" => $"{split}.{Extension}",
+            "dev" => DevFile,
+            _ => throw new ArgumentException($"unknown split '{split}' (known: train, dev, test, unlabeled)", nameof(split)),
+        };
+        return Path.Combine(root ?? EmbeddedData.Root, Folder, file);
+    }
+
+    /// <summary>Loads a split.</summary>
+    public List<ClassificationExample> Load(string split, string? root = null) => Loader(SplitPath(split, root));
+
+    /// <summary>Loads a fixed few-shot training subset (sizes 10, 32, 100, 1000; seeds 0, 1, 2).</summary>
+    public List<ClassificationExample> FewShot(int size, int seed, string? root = null) =>
+        Loader(Path.Combine(root ?? EmbeddedData.Root, Folder, EmbeddedData.FewShotFile(Extension, size, seed)));
+
+    /// <summary>Index of a file label in <see cref="Labels"/>; throws naming the label and the task.</summary>
+    public int LabelIndex(string label)
+    {
+        for (int i = 0; i < Labels.Count; i++) if (Labels[i] == label) return i;
+        throw new ArgumentException($"label '{label}' is not one of task {Name}'s labels ({string.Join(", ", Labels)})");
+    }
+}
+
+/// <summary>The embedded slot-tagging and table-to-text data.</summary>
+public static class EmbeddedTasks
+{
+    /// <summary>Slot tagging (CoNLL, IOB2): split "train", "dev", "test" or "unlabeled" (all tags O).</summary>
+    public static List<TaggingExample> Slots(string split, string? root = null) =>
+        ConllFile.Load(Path.Combine(root ?? EmbeddedData.Root, EmbeddedData.Slots, split switch
+        {
+            "train" or "dev" or "test" or "unlabeled" => split + ".txt",
+            _ => throw new ArgumentException($"unknown split '{split}' (known: train, dev, test, unlabeled)", nameof(split)),
+        }));
+
+    /// <summary>A few-shot subset of the slot-tagging training set.</summary>
+    public static List<TaggingExample> SlotsFewShot(int size, int seed, string? root = null) =>
+        ConllFile.Load(Path.Combine(root ?? EmbeddedData.Root, EmbeddedData.Slots, EmbeddedData.FewShotFile("txt", size, seed)));
+
+    /// <summary>Table-to-text (E2E CSV): split "train", "dev", "test" or "test-unseen" (values never seen in train).</summary>
+    public static List<TableToTextExample> E2e(string split, string? root = null) =>
+        E2eCsv.Load(Path.Combine(root ?? EmbeddedData.Root, EmbeddedData.E2e, split switch
+        {
+            "train" => "trainset.csv",
+            "dev" => "devset.csv",
+            "test" => "testset_w_refs.csv",
+            "test-unseen" => "testset_unseen_w_refs.csv",
+            _ => throw new ArgumentException($"unknown split '{split}' (known: train, dev, test, test-unseen)", nameof(split)),
+        }));
+
+    /// <summary>A few-shot subset of the E2E training set (size counted in MRs).</summary>
+    public static List<TableToTextExample> E2eFewShot(int size, int seed, string? root = null) =>
+        E2eCsv.Load(Path.Combine(root ?? EmbeddedData.Root, EmbeddedData.E2e, EmbeddedData.FewShotFile("csv", size, seed, "trainset")));
+
+    /// <summary>The pretraining corpus: "train" or "valid", one document per line.</summary>
+    public static string[] Corpus(string split, string? root = null) =>
+        File.ReadAllLines(Path.Combine(root ?? EmbeddedData.Root, EmbeddedData.Corpus, split switch
+        {
+            "train" or "valid" => split + ".txt",
+            _ => throw new ArgumentException($"unknown split '{split}' (known: train, valid)", nameof(split)),
+        }));
+}
