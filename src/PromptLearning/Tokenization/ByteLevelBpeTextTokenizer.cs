@@ -123,8 +123,9 @@ public sealed class ByteLevelBpeTextTokenizer : TextTokenizer
     public override bool IsByteLevel => true;
     public override int? ModelMaxLength => Settings.ModelMaxLength;
 
+    /// <remarks>With <c>add_prefix_space</c>, a text that does not start with whitespace gets a leading space (as <c>transformers</c>).</remarks>
     public override IReadOnlyList<int> Encode(string text) =>
-        _bpe.EncodeToIds(_addPrefixSpace ? " " + Strip(text) : Strip(text));
+        _bpe.EncodeToIds(_addPrefixSpace && text.Length > 0 && !char.IsWhiteSpace(text[0]) ? " " + Strip(text) : Strip(text));
 
     public override IReadOnlyList<string> Tokenize(string text) => Encode(text).Select(IdToToken).ToList();
 

@@ -53,6 +53,18 @@ public sealed class TokenizerFilesTests : IDisposable
     }
 
     [FixtureFact]
+    public void AddPrefixSpaceAddsOneLeadingSpace()
+    {
+        var plain = TokenizerFactory.FromFolder(HfFixtures.Model("gpt2"));
+        var dir = CopyOnly("gpt2", "vocab.json", "merges.txt");
+        File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), "{\"tokenizer_class\": \"GPT2Tokenizer\", \"add_prefix_space\": true}");
+        var prefixed = TokenizerFactory.FromFolder(dir);
+        Assert.Equal(plain.Encode(" Hello world"), prefixed.Encode("Hello world"));
+        Assert.Equal(plain.Encode(" Hello world"), prefixed.Encode(" Hello world"));
+        Assert.Empty(prefixed.Encode(""));
+    }
+
+    [FixtureFact]
     public void MissingMergesFileIsNamed()
     {
         var dir = CopyOnly("gpt2", "vocab.json", "config.json");
