@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Analysis;
+using PromptLearning.Checkpoints;
+using PromptLearning.Models;
+using PromptLearning.Tokenization;
+using PromptLearning.Training;
+
+namespace PromptLearning.Pet;
+
+/// <summary>The methods a few-shot curve compares.</summary>
+public static class FewShotMethods
+{
+    /// <summary>The PVPs' cloze predictions with no training (one point per PVP).</summary>
+    public const string ZeroShot = "zero-shot";
+    /// <summary>PET: PVP ensemble distilled into a classifier.</summary>
+    public const string Pet = "pet";
+    /// <summary>iPET: generations of PVP models, last one distilled.</summary>
+    public const string IPet = "ipet";
+    /// <summary>Supervised fine-tuning of a sequence classifier (backbone + classification head).</summary>
+    public const string FineTune = "finetune";
+    /// <summary>All four, in chart order.</summary>
+    public static readonly IReadOnlyList<string> All = new[] { ZeroShot, Pet, IPet, FineTune };
+}
+
+/// <summary>
+/// Settings of a few-shot curve. The defaults are sized for a 2-core laptop with the embedded
+/// models (minutes); raise the steps, pool and test sizes, PVPs and generations to approach the
+/// paper (250 steps per PVP model, 3 seeds per PVP, pools of 10k+, 3 iPET generations).
+/// </summary>
+public sealed record FewShotConfig
+{
+    /// <summary>Labelled training sizes (the shipped few-shot subsets).</summary>
+    public IReadOnlyList<int> Sizes { get; init; } = new[] { 10, 32, 100, 1000 };
+    /// <summary>Few-shot subset seeds; each size is run once per seed (mean ± std over them).</summary>
+    public IReadOnlyList<int> Seeds { get; init; } = new[] { 0, 1, 2 };
+    /// <summary>Methods to run (<see cref="FewShotMethods"/>).</summary>
+    public IReadOnlyList<string> Methods { get; init; } = FewShotMethods.All;
+    /// <summary>Use the first N PVPs of each task (null = all).</summary>
+    public int? PvpCount { get; init; } = 2;
+    /// <summary>Unlabelled examples used for the auxiliary MLM loss, iPET labelling and distillation.</summary>
+    public int PoolSize { get; init; } = 200;
+    /// <summary>Test examples scored (the first N of the test file).</summary>
+    public int TestSize { get; init; } = 200;
+    /// <summary>Max ids per encoded input.</summary>
+    public int MaxLength { get; init; } = 96;
+    /// <summary>PET / iPET settings (PVP training, distillation, generations).</summary>
+    public PetConfig Pet { get; init; } = new()
+    {
+        PvpTraining = new PvpTrainingConfig
+        {
+            Trainer = new TrainerConfig { MaxSteps = 40, BatchSize = 4, LearningRate = 1e-4, WarmupRatio = 0.1, EvalEvery = 0, LogEvery = 1000 },
+            UnlabelledBatchSize = 4,
+        },
+        Distillation = new TrainerConfig { MaxSteps = 60, BatchSize = 16, LearningRate = 1e-4, WarmupRatio = 0.1, EvalEvery = 0, LogEvery = 1000 },
+        Generations = 1,
+        ClassifierMaxLength = 96,
+    };
+    /// <summary>Supervised baseline: steps, batch, learning rate (same step budget as one PVP model by default).</summary>
+    public TrainerConfig FineTune { get; init; } = new() { MaxSteps = 40, BatchSize = 4, LearningRate = 1e-4, WarmupRatio = 0.1, EvalEvery = 0, LogEvery = 1000 };
+    /// <summary>Baseline trains only the head (backbone frozen) instead of the whole model.</summary>
+    public bool FineTuneHeadOnly { get; init; }
+}
+
+/// <summary>One run: a method on one task, training size and subset seed (zero-shot: size 0, seed = PVP index).</summary>
+public sealed record FewShotRun(string Task, string Method, int Size, int Seed, double Accuracy, double Seconds, string Detail);
+
+/// <summary>One point of a curve: mean and sample standard deviation of the runs' accuracies.</summary>
+public sealed record FewShotPoint(string Task, string Method, int Size, double Mean, double Std, int Runs);
+
+/// <summary>The result of a few-shot experiment: all runs and the aggregated curve points.</summary>
+public sealed class FewShotResult
+{
+    /// <summary>Every run, in the order run.</summary>
+    public IReadOnlyList<FewShotRun> Runs { get; }
+    /// <summary>Mean ± std per task, method and size.</summary>
+    public IReadOnlyList<FewShotPoint> Points { get; }
+    /// <summary>The model the curves were measured on.</summary>
+    public string Model { get; }
+    /// <summary>The settings used.</summary>
+    public FewShotConfig Config { get; }
+
+    public FewShotResult(string model, FewShotConfig config, IReadOnlyList<FewShotRun> runs)
+    {
+        Model = model;
+        Config = config;
+        Runs = runs;
+        Points = runs.GroupBy(r => (r.Task, r.Method, r.Size))
+            .Select(g =>
+            {
+                var xs = g.Select(r => r.Accuracy).ToList();
+                double mean = xs.Average();
+                double std = xs.Count > 1 ? Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / (xs.Count - 1)) : 0;
+                return new FewShotPoint(g.Key.Task, g.Key.Method, g.Key.Size, mean, std, xs.Count);
+            }).ToList();
+    }
+
+    /// <summary>The curve points as a DataFrame (task, method, size, mean, std, runs).</summary>
+    public DataFrame ToDataFrame() => new(
+        new StringDataFrameColumn("task", Points.Select(p => p.Task)),
+        new StringDataFrameColumn("method", Points.Select(p => p.Method)),
+        new PrimitiveDataFrameColumn<int>("size", Points.Select(p => p.Size)),
+        new PrimitiveDataFrameColumn<double>("mean", Points.Select(p => Math.Round(p.Mean, 4))),
+        new PrimitiveDataFrameColumn<double>("std", Points.Select(p => Math.Round(p.Std, 4))),
+        new PrimitiveDataFrameColumn<int>("runs", Points.Select(p => p.Runs)));
+
+    /// <summary>A plain-text table: one row per task and method, one column per size (<c>mean ± std</c>).</summary>
+    public string ToTable()
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var sizes = Points.Select(p => p.Size).Where(s => s > 0).Distinct().OrderBy(s => s).ToList();
+        var sb = new StringBuilder();
+        sb.Append("task        method     ").Append(string.Concat(sizes.Select(s => $"{("n=" + s),-16}"))).AppendLine();
+        foreach (var g in Points.GroupBy(p => (p.Task, p.Method)))
+        {
+            sb.Append($"{g.Key.Task,-12}{g.Key.Method,-11}");
+            foreach (var s in sizes)
+            {
+                var p = g.FirstOrDefault(x => x.Size == s) ?? (g.Key.Method == FewShotMethods.ZeroShot ? g.FirstOrDefault() : null);
+                sb.Append(p is null ? $"{"-",-16}" : string.Create(ci, $"{$"{p.Mean:F3} ± {p.Std:F3}",-16}"));
+            }
+            sb.AppendLine();
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>JSON with the model, the settings, the points and the runs.</summary>
+    public string ToJson() => JsonSerializer.Serialize(new
+    {
+        model = Model,
+        config = new
+        {
+            sizes = Config.Sizes, seeds = Config.Seeds, methods = Config.Methods, pvp_count = Config.PvpCount,
+            pool_size = Config.PoolSize, test_size = Config.TestSize, max_length = Config.MaxLength,
+            pvp_steps = Config.Pet.PvpTraining.Trainer.MaxSteps, pvp_lr = Config.Pet.PvpTraining.Trainer.LearningRate,
+            pvp_batch = Config.Pet.PvpTraining.Trainer.BatchSize, unlabelled_batch = Config.Pet.PvpTraining.UnlabelledBatchSize,
+            alpha = Config.Pet.PvpTraining.Alpha, models_per_pvp = Config.Pet.Seeds.Count,
+            distill_steps = Config.Pet.Distillation.MaxSteps, temperature = Config.Pet.Temperature,
+            ipet_generations = Config.Pet.Generations, growth_factor = Config.Pet.GrowthFactor,
+            finetune_steps = Config.FineTune.MaxSteps, finetune_lr = Config.FineTune.LearningRate, finetune_head_only = Config.FineTuneHeadOnly,
+        },
+        points = Points.Select(p => new { task = p.Task, method = p.Method, size = p.Size, mean = p.Mean, std = p.Std, runs = p.Runs }),
+        runs = Runs.Select(r => new { task = r.Task, method = r.Method, size = r.Size, seed = r.Seed, accuracy = r.Accuracy, seconds = r.Seconds, detail = r.Detail }),
+    }, new JsonSerializerOptions { WriteIndented = true });
+
+    /// <summary>CSV of the curve points (<c>task,method,size,mean,std,runs</c>).</summary>
+    public string ToPointsCsv() => "task,method,size,mean,std,runs\n" + string.Concat(Points.Select(p =>
+        string.Create(CultureInfo.InvariantCulture, $"{p.Task},{p.Method},{p.Size},{p.Mean:F4},{p.Std:F4},{p.Runs}\n")));
+
+    /// <summary>CSV of every run (<c>task,method,size,seed,accuracy,seconds</c>).</summary>
+    public string ToRunsCsv() => "task,method,size,seed,accuracy,seconds\n" + string.Concat(Runs.Select(r =>
+        string.Create(CultureInfo.InvariantCulture, $"{r.Task},{r.Method},{r.Size},{r.Seed},{r.Accuracy:F4},{r.Seconds:F1}\n")));
+
+    /// <summary>Writes <c>pet-results.json</c>, <c>pet-curves.csv</c> and <c>pet-runs.csv</c> into <paramref name="folder"/> (atomically).</summary>
+    public IReadOnlyList<string> Write(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var files = new[] { ("pet-results.json", ToJson()), ("pet-curves.csv", ToPointsCsv()), ("pet-runs.csv", ToRunsCsv()) };
+        foreach (var (name, text) in files) AtomicFile.WriteText(Path.Combine(folder, name), text);
+        return files.Select(f => Path.Combine(folder, f.Item1)).ToList();
+    }
+}
+
+/// <summary>
+/// Few-shot curves as in the PET paper's tables: for each task, training size and few-shot subset
+/// seed, zero-shot cloze (once per PVP), PET, iPET (starting from PET's models) and supervised
+/// fine-tuning of a classifier, all on copies of one pretrained masked LM.
+/// </summary>
+public static class FewShotExperiment
+{
+    /// <summary>
+    /// Runs the curves. <paramref name="loadModel"/> returns a fresh copy of the pretrained MLM each
+    /// call (every PVP model and classifier starts from it); <paramref name="log"/> gets progress lines.
+    /// </summary>
+    public static FewShotResult Run(string modelName, Func<ILanguageModel> loadModel, TextTokenizer tokenizer, IReadOnlyList<PetTask> tasks,
+        FewShotConfig config, TextWriter? log = null, string? dataRoot = null)
+    {
+        foreach (var m in config.Methods)
+            if (!FewShotMethods.All.Contains(m)) throw new ArgumentException($"unknown method '{m}' (known: {string.Join(", ", FewShotMethods.All)})");
+        var runs = new List<FewShotRun>();
+        var ci = CultureInfo.InvariantCulture;
+        foreach (var task in tasks)
+        {
+            var pvps = task.BuildPvps(tokenizer, config.MaxLength, config.PvpCount);
+            var test = task.Read(task.TestFile, dataRoot).Take(config.TestSize).ToList();
+            var pool = task.Read(task.UnlabelledFile, dataRoot).Take(config.PoolSize).Select(e => e.WithLabel(null)).ToList();
+            log?.WriteLine($"== {task.Name}: {pvps.Count} PVPs, test {test.Count}, pool {pool.Count}");
+
+            if (config.Methods.Contains(FewShotMethods.ZeroShot))
+            {
+                using var model = loadModel();
+                for (int p = 0; p < pvps.Count; p++)
+                {
+                    var clock = Stopwatch.StartNew();
+                    var acc = pvps[p].Accuracy(model, test, config.Pet.EvalBatchSize);
+                    runs.Add(new FewShotRun(task.Name, FewShotMethods.ZeroShot, 0, p, acc, clock.Elapsed.TotalSeconds, pvps[p].ToString()));
+                    log?.WriteLine(string.Create(ci, $"  zero-shot | {pvps[p]} | acc {acc:F4}"));
+                }
+            }
+
+            foreach (var size in config.Sizes)
+                foreach (var seed in config.Seeds)
+                {
+                    var train = task.FewShot(size, seed, dataRoot);
+                    log?.WriteLine($"-- {task.Name} n={size} seed={seed}");
+                    bool pet = config.Methods.Contains(FewShotMethods.Pet), ipet = config.Methods.Contains(FewShotMethods.IPet);
+                    if (pet || ipet)
+                    {
+                        var petConfig = config.Pet with { Seeds = config.Pet.Seeds.Select(s => s + 1000 * seed).ToList() };
+                        var ensemble = new PetEnsemble(loadModel, pvps, petConfig, log);
+                        var clock = Stopwatch.StartNew();
+                        using var petResult = ensemble.RunPet(train, pool, test, distill: pet);
+                        if (pet)
+                            runs.Add(new FewShotRun(task.Name, FewShotMethods.Pet, size, seed, petResult.DistilledTestAccuracy!.Value, clock.Elapsed.TotalSeconds,
+                                string.Create(ci, $"ensemble {petResult.EnsembleTestAccuracy:F4}; PVP models {string.Join(" ", petResult.Models.Select(m => m.TestAccuracy?.ToString("F3", ci)))}")));
+                        if (ipet)
+                        {
+                            using var ipetResult = ensemble.RunIPet(train, pool, test, petResult.Models);
+                            runs.Add(new FewShotRun(task.Name, FewShotMethods.IPet, size, seed, ipetResult.DistilledTestAccuracy!.Value,
+                                clock.Elapsed.TotalSeconds, // includes generation 0 (shared with PET)
+                                string.Create(ci, $"ensemble {ipetResult.EnsembleTestAccuracy:F4}; last generation {ipetResult.Models.Max(m => m.Generation)} train sizes {string.Join(" ", ipetResult.Models.Where(m => m.Generation == ipetResult.Models.Max(x => x.Generation)).Select(m => m.TrainSize))}")));
+                        }
+                    }
+                    if (config.Methods.Contains(FewShotMethods.FineTune))
+                    {
+                        var clock = Stopwatch.StartNew();
+                        using var classifier = new SequenceClassifier(loadModel(), task.Labels.Count, seed: 7 + seed);
+                        var ftConfig = config.FineTune with { Seed = config.FineTune.Seed + 1000 * seed };
+                        var trained = ClassifierTraining.FineTune(classifier, tokenizer, train, ftConfig, config.MaxLength, config.FineTuneHeadOnly);
+                        var acc = Pvp.AccuracyOf(classifier.Predict(tokenizer, test, config.MaxLength, config.Pet.EvalBatchSize), test);
+                        runs.Add(new FewShotRun(task.Name, FewShotMethods.FineTune, size, seed, acc, clock.Elapsed.TotalSeconds,
+                            string.Create(ci, $"final loss {trained.StepLosses.TakeLast(10).Average():F4}")));
+                        log?.WriteLine(string.Create(ci, $"  finetune | acc {acc:F4} | {clock.Elapsed.TotalSeconds:F1}s"));
+                    }
+                    foreach (var r in runs.Where(r => r.Task == task.Name && r.Size == size && r.Seed == seed))
+                        log?.WriteLine(string.Create(ci, $"  => {r.Method,-9} acc {r.Accuracy:F4} ({r.Seconds:F1}s)"));
+                }
+        }
+        return new FewShotResult(modelName, config, runs);
+    }
+}
