@@ -77,6 +77,12 @@ public sealed class PetCommand : ICommand
         log?.WriteLine($"loading {folder}");
         var pretrained = Pretrained.Load(folder);
         using var copies = new ModelCopies(pretrained.Model);
+        int positions = pretrained.Config.MaxPositionEmbeddings - (pretrained.Config.IsRoberta ? 2 : 0);
+        if (config.MaxLength > positions)
+        {
+            log?.WriteLine($"max length {config.MaxLength} -> {positions} (the model's positions)");
+            config = config with { MaxLength = positions, Pet = config.Pet with { ClassifierMaxLength = positions } };
+        }
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = FewShotExperiment.Run(modelName, copies.Create, pretrained.Tokenizer, tasks, config, log);
         var files = result.Write(outDir);
