@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Analysis;
+using Plotly.NET;
+using PromptLearning.Display;
 using PromptLearning.Checkpoints;
 using PromptLearning.Models;
 using PromptLearning.Tokenization;
@@ -106,13 +108,39 @@ public sealed class FewShotResult
         new PrimitiveDataFrameColumn<double>("std", Points.Select(p => Math.Round(p.Std, 4))),
         new PrimitiveDataFrameColumn<int>("runs", Points.Select(p => p.Runs)));
 
+    /// <summary>
+    /// The few-shot curve of <paramref name="task"/>: accuracy (mean ± std over seeds) against the
+    /// number of labelled examples (log axis), one line per method; zero-shot is drawn flat.
+    /// </summary>
+    public GenericChart Chart(string task)
+    {
+        var points = Points.Where(p => p.Task == task).ToList();
+        if (points.Count == 0) throw new ArgumentException($"no results for task '{task}' (have: {string.Join(", ", Points.Select(p => p.Task).Distinct())})");
+        var sizes = points.Where(p => p.Size > 0).Select(p => (double)p.Size).Distinct().OrderBy(s => s).ToList();
+        var series = new List<Series>();
+        foreach (var method in FewShotMethods.All)
+        {
+            var mp = points.Where(p => p.Method == method).OrderBy(p => p.Size).ToList();
+            if (mp.Count == 0) continue;
+            if (method == FewShotMethods.ZeroShot)
+            {
+                if (sizes.Count == 0) continue;
+                series.Add(new Series($"{method} (no training)", sizes, sizes.Select(_ => mp[0].Mean).ToList(), sizes.Select(_ => mp[0].Std).ToList()));
+            }
+            else series.Add(new Series(method, mp.Select(p => (double)p.Size).ToList(), mp.Select(p => p.Mean).ToList(), mp.Select(p => p.Std).ToList()));
+        }
+        return Charts.LineChart($"{task}: few-shot accuracy ({Model})", new Axis("labelled training examples", "count", Log: true),
+            new Axis("test accuracy", "fraction"), series.ToArray());
+    }
+
     /// <summary>A plain-text table: one row per task and method, one column per size (<c>mean ± std</c>).</summary>
     public string ToTable()
     {
         var ci = CultureInfo.InvariantCulture;
         var sizes = Points.Select(p => p.Size).Where(s => s > 0).Distinct().OrderBy(s => s).ToList();
+        if (sizes.Count == 0) sizes.Add(0); // zero-shot only
         var sb = new StringBuilder();
-        sb.Append("task        method     ").Append(string.Concat(sizes.Select(s => $"{("n=" + s),-16}"))).AppendLine();
+        sb.Append("task        method     ").Append(string.Concat(sizes.Select(s => $"{(s == 0 ? "no training" : "n=" + s),-16}"))).AppendLine();
         foreach (var g in Points.GroupBy(p => (p.Task, p.Method)))
         {
             sb.Append($"{g.Key.Task,-12}{g.Key.Method,-11}");

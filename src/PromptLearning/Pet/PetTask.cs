@@ -43,13 +43,16 @@ public sealed record PetTask(string Name, IReadOnlyList<string> Labels, IReadOnl
             new PvpSpec("{a} In summary, the restaurant is [MASK].", "0: bad; 1: good"),
         }, Sst2Tsv.Load, "tsv", "test.tsv", "unlabeled.tsv");
 
-    /// <summary>3-way inference (CommitmentBank JSONL): entailment, contradiction, neutral.</summary>
+    /// <summary>
+/// 3-way inference (CommitmentBank JSONL): entailment, contradiction, neutral. PET's RTE/MNLI
+/// pattern with words the embedded vocabulary has (it has no "yes"), and a discourse-marker pattern.
+/// </summary>
     public static PetTask Inference { get; } = new("inference", new[] { "entailment", "contradiction", "neutral" }, new[] { "entailment", "contradiction", "neutral" },
         new[]
         {
-            new PvpSpec("{h:nopunct}? [MASK], {p}", "entailment: yes; contradiction: no; neutral: maybe"),
-            new PvpSpec("\"{h:nopunct}\"? [MASK], \"{p}\"", "entailment: yes; contradiction: no; neutral: maybe"),
-            new PvpSpec("{h:nopunct}? [MASK]. {p}", "entailment: right; contradiction: wrong; neutral: maybe"),
+            new PvpSpec("{h:nopunct}? [MASK], {p}", "entailment: exactly; contradiction: no; neutral: maybe"),
+            new PvpSpec("{p} [MASK], {h:lowerfirst}", "entailment: so; contradiction: but; neutral: also"),
+            new PvpSpec("\"{h:nopunct}\"? [MASK], \"{p}\"", "entailment: exactly; contradiction: no; neutral: maybe"),
         }, SuperGlueJsonl.Load, "jsonl", "test.jsonl", "unlabeled.jsonl");
 
     /// <summary>Aspect classification (AG News CSV): 1 food, 2 service, 3 price, 4 place.</summary>
