@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using PromptLearning.Checkpoints;
+using PromptLearning.Data;
 using PromptLearning.Models;
 using PromptLearning.Pretraining;
 using PromptLearning.Tokenization;
@@ -25,6 +26,7 @@ public sealed class PretrainCommand : ICommand
                                [--steps 3000] [--seed 42] [--batch 32] [--lr 1e-3] [--max-length 128]
                                [--vocab-size 4000] [--warmup-ratio 0.05] [--weight-decay 0.01]
                                [--eval-every <steps/10>] [--log-every 50] [--threads 1] [--no-packing]
+               plearn pretrain --init-from <model folder> --corpus ... --out ... [same options]   (continued pretraining)
                plearn pretrain --card-only --out <folder> [--data <data folder>]
           --corpus: a folder with train.txt + valid.txt (one document per line), or one file (last 2% held out)
         """;
@@ -41,8 +43,7 @@ public sealed class PretrainCommand : ICommand
             WriteCard(folder, data);
             return 0;
         }
-        var arch = o.Require("arch");
-        var size = o.Get("size", "small");
+        var initFrom = o.Get("init-from");
         var corpusPath = o.Require("corpus");
         var outDir = o.Require("out");
         var steps = o.GetInt("steps", 3000);
@@ -57,8 +58,10 @@ public sealed class PretrainCommand : ICommand
         var logEvery = o.GetInt("log-every", 50);
         var threads = o.GetInt("threads", 1);
         var packing = !o.Has("no-packing");
+        var arch = initFrom is null ? o.Require("arch") : o.Get("arch");
+        var size = o.Get("size", "small");
         o.RejectUnknown();
-        if (arch is not ("bert" or "gpt2")) throw new CliUsageException($"--arch must be bert or gpt2, not '{arch}'");
+        if (arch is not (null or "bert" or "gpt2")) throw new CliUsageException($"--arch must be bert or gpt2, not '{arch}'");
 
         TorchSharp.torch.set_num_threads(threads);
         var clock = Stopwatch.StartNew();
@@ -66,17 +69,43 @@ public sealed class PretrainCommand : ICommand
         Console.WriteLine($"corpus {corpusPath}: {corpus.Train.Count:N0} training, {corpus.HeldOut.Count:N0} held-out documents");
         Directory.CreateDirectory(outDir);
 
-        // 1. Vocabulary from the training documents, written as the checkpoint's tokenizer files.
-        if (arch == "bert") WordPieceVocabBuilder.Save(WordPieceVocabBuilder.Build(corpus.Train, vocabSize), outDir, maxLength);
-        else ByteLevelBpeBuilder.Save(ByteLevelBpeBuilder.Build(corpus.Train, vocabSize), outDir, maxLength);
-        var tokenizer = TokenizerFactory.FromFolder(outDir, arch);
-        Console.WriteLine($"vocabulary: {tokenizer.VocabSize:N0} tokens ({clock.Elapsed.TotalSeconds:F0}s)");
+        TransformerConfig config;
+        TextTokenizer tokenizer;
+        ILanguageModel model;
+        PretrainingRecord? previous = null;
+        if (initFrom is not null)
+        {
+            // Continued pretraining: the checkpoint's own vocabulary and weights (any BERT/RoBERTa/GPT-2 folder).
+            var init = Pretrained.Load(initFrom);
+            config = init.Config;
+            var initArch = config.IsCausal ? "gpt2" : "bert";
+            if (arch is not null && arch != initArch) throw new CliUsageException($"--arch {arch} does not match --init-from {initFrom} ({config.ModelType})");
+            arch = initArch;
+            if (File.Exists(Path.Combine(init.Folder, PretrainingRecord.FileName))) previous = PretrainingRecord.Load(init.Folder);
+            size = previous?.Size ?? size;
+            if (maxLength > config.MaxPositionEmbeddings) throw new CliUsageException($"--max-length {maxLength} exceeds the model's max_position_embeddings {config.MaxPositionEmbeddings}");
+            if (Path.GetFullPath(init.Folder) != Path.GetFullPath(outDir))
+                foreach (var f in new[] { "vocab.txt", "vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json" })
+                    if (File.Exists(Path.Combine(init.Folder, f))) File.Copy(Path.Combine(init.Folder, f), Path.Combine(outDir, f), overwrite: true);
+            tokenizer = init.Tokenizer;
+            model = init.Model;
+            Console.WriteLine($"continuing from {initFrom}{(previous is null ? "" : $" ({previous.StepsDone:N0} steps)")}");
+        }
+        else
+        {
+            // 1. Vocabulary from the training documents, written as the checkpoint's tokenizer files.
+            if (arch == "bert") WordPieceVocabBuilder.Save(WordPieceVocabBuilder.Build(corpus.Train, vocabSize), outDir, maxLength);
+            else ByteLevelBpeBuilder.Save(ByteLevelBpeBuilder.Build(corpus.Train, vocabSize), outDir, maxLength);
+            tokenizer = TokenizerFactory.FromFolder(outDir, arch);
+            Console.WriteLine($"vocabulary: {tokenizer.VocabSize:N0} tokens ({clock.Elapsed.TotalSeconds:F0}s)");
 
-        // 2. Model from the preset, seeded.
-        var config = ModelPresets.Create(arch, size, tokenizer.VocabSize, maxLength,
-            arch == "bert" ? tokenizer.PadTokenId : null, arch == "gpt2" ? tokenizer.EosTokenId : null);
-        TorchSharp.torch.manual_seed(seed);
-        using ILanguageModel model = arch == "bert" ? new BertForMaskedLM(config) : new GPT2LMHeadModel(config);
+            // 2. Model from the preset, seeded.
+            config = ModelPresets.Create(arch!, size, tokenizer.VocabSize, maxLength,
+                arch == "bert" ? tokenizer.PadTokenId : null, arch == "gpt2" ? tokenizer.EosTokenId : null);
+            TorchSharp.torch.manual_seed(seed);
+            model = arch == "bert" ? new BertForMaskedLM(config) : new GPT2LMHeadModel(config);
+        }
+        using var _ = model;
         var parameters = model.Module.parameters().Sum(p => p.numel());
         Console.WriteLine($"model: {arch}-{size}, {parameters:N0} parameters");
 
@@ -102,16 +131,19 @@ public sealed class PretrainCommand : ICommand
         SaveWeights(model, config, outDir);
         var h = result.Training.History;
         double? Col(string name, int i) => h.Columns.Any(c => c.Name == name) ? (double?)h[name][i] : null;
+        var offset = previous?.StepsDone ?? 0;
         var record = new PretrainingRecord
         {
-            Command = "plearn pretrain " + string.Join(" ", args), Arch = arch, Size = size, Corpus = corpusPath,
+            Command = "plearn pretrain " + string.Join(" ", args), Arch = arch!, Size = size, Corpus = corpusPath,
             TrainDocuments = corpus.Train.Count, HeldOutDocuments = corpus.HeldOut.Count,
             TrainSequences = result.TrainSequences, TrainTokens = result.TrainTokens, MaxLength = maxLength, Packing = packing,
-            Trainer = trainer, StepsDone = result.Training.Steps, WallTimeSeconds = Math.Round(clock.Elapsed.TotalSeconds, 1),
+            Trainer = trainer, StepsDone = offset + result.Training.Steps,
+            WallTimeSeconds = Math.Round(clock.Elapsed.TotalSeconds + (previous?.WallTimeSeconds ?? 0), 1),
             Threads = threads, Parameters = parameters, HeldOut = result.HeldOut,
-            Log = Enumerable.Range(0, (int)h.Rows.Count).Select(i => new PretrainingLogRow(
-                (int)h["step"][i]!, (double)h["loss"][i]!, (double)h["lr"][i]!,
-                Col("dev_loss", i), Col("dev_accuracy", i), Col("dev_perplexity", i))).ToList(),
+            Log = (previous?.Log ?? Array.Empty<PretrainingLogRow>()).Concat(Enumerable.Range(0, (int)h.Rows.Count).Select(i => new PretrainingLogRow(
+                offset + (int)h["step"][i]!, (double)h["loss"][i]!, (double)h["lr"][i]!,
+                Col("dev_loss", i), Col("dev_accuracy", i), Col("dev_perplexity", i)))).ToList(),
+            PreviousCommands = previous is null ? Array.Empty<string>() : previous.PreviousCommands.Append(previous.Command).ToArray(),
         };
         record.Save(outDir);
 
@@ -145,17 +177,28 @@ public sealed class PretrainCommand : ICommand
         using ILanguageModel model = config.IsCausal ? new GPT2LMHeadModel(config) : new BertForMaskedLM(config);
         StateDictLoader.Load(model.Module, Path.Combine(folder, "model.safetensors"), TiedWeights.OptionsFor(config.ModelType));
         model.Module.eval();
+        ClozeScore? cloze = null;
+        IReadOnlyList<(string, string)>? samples = null;
+        if (config.IsCausal)
+        {
+            var corpus = Corpus.Read(record.Corpus);
+            samples = SampleText.Greedy(model, tokenizer, SampleText.DescriptionPrompts(corpus.HeldOut, 5), 40);
+        }
+        else if ((dataDir ?? EmbeddedData.FindRoot()) is { } data)
+            cloze = ZeroShotCloze.Score(model, tokenizer, "sentiment", data);
+        else Console.WriteLine("no data/ folder found (--data): the card has no zero-shot cloze score");
         var card = new ModelCard
         {
             Name = Path.GetFileName(Path.GetFullPath(folder)), Config = config,
             FileBytes = new FileInfo(Path.Combine(folder, "model.safetensors")).Length, Record = record,
+            ZeroShot = cloze, Samples = samples,
         };
         card.Save(folder);
         Console.WriteLine(JsonSerializer.Serialize(new
         {
             model = folder, arch = record.Arch, size = record.Size, parameters = record.Parameters, steps = record.StepsDone,
             wall_time_s = record.WallTimeSeconds, held_out_accuracy = record.HeldOut.Accuracy,
-            held_out_perplexity = record.HeldOut.Perplexity, file_mb = Math.Round(card.FileBytes / 1048576.0, 2),
+            held_out_perplexity = record.HeldOut.Perplexity, zero_shot_sentiment_accuracy = cloze?.Accuracy, file_mb = Math.Round(card.FileBytes / 1048576.0, 2),
         }));
     }
 

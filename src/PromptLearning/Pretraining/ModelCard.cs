@@ -73,7 +73,8 @@ public sealed record ModelCard
         sb.AppendLine(ci, $"| corpus | `{r.Corpus}`: {r.TrainDocuments:N0} training documents, {r.HeldOutDocuments:N0} held-out documents (disjoint from every dev/test text of the data sets) |");
         sb.AppendLine(ci, $"| objective | {(mlm ? "masked LM, BERT recipe: 15% of non-special tokens, 80% [MASK] / 10% random / 10% unchanged, masks drawn afresh per batch" : "causal LM (next token)")} |");
         sb.AppendLine(ci, $"| sequences | {r.TrainSequences:N0} ({r.TrainTokens:N0} tokens), at most {r.MaxLength} tokens, {(r.Packing ? "packed" : "one document per sequence, padded per batch")} |");
-        sb.AppendLine(ci, $"| steps | {r.StepsDone:N0} of {t.MaxSteps:N0}, batch {t.BatchSize} |");
+        var stages = r.PreviousCommands.Count > 0 ? $" in {r.PreviousCommands.Count + 1} stages (the last {t.MaxSteps:N0}; settings below are the last stage's)" : "";
+        sb.AppendLine(ci, $"| steps | {r.StepsDone:N0}{stages}, batch {t.BatchSize} |");
         sb.AppendLine(ci, $"| optimizer | {t.Optimizer}, peak lr {t.LearningRate:G3}, weight decay {t.WeightDecay:G3}, warm-up {t.EffectiveWarmupSteps} steps then linear decay, gradient clipping {t.MaxGradNorm?.ToString("G3", ci) ?? "off"} |");
         sb.AppendLine(ci, $"| seed | {t.Seed} |");
         sb.AppendLine(ci, $"| wall time | {r.WallTimeSeconds / 60:F1} min on {r.Threads} CPU thread(s) (TorchSharp, float32) |");
@@ -81,6 +82,7 @@ public sealed record ModelCard
         sb.AppendLine("Reproduce:");
         sb.AppendLine();
         sb.AppendLine("```");
+        foreach (var earlier in r.PreviousCommands) sb.AppendLine(earlier);
         sb.AppendLine(r.Command);
         sb.AppendLine("```");
         sb.AppendLine();

@@ -36,6 +36,8 @@ public sealed record PretrainingRecord
     [JsonPropertyName("parameters")] public required long Parameters { get; init; }
     [JsonPropertyName("held_out")] public required LanguageModelScores HeldOut { get; init; }
     [JsonPropertyName("log")] public required IReadOnlyList<PretrainingLogRow> Log { get; init; }
+    /// <summary>Commands of earlier stages when this run continued from a checkpoint (<c>--init-from</c>), oldest first.</summary>
+    [JsonPropertyName("previous_commands")] public IReadOnlyList<string> PreviousCommands { get; init; } = Array.Empty<string>();
 
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
 

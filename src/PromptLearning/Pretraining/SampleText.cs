@@ -1,0 +1,43 @@
+using PromptLearning.Models;
+using PromptLearning.Tokenization;
+using static TorchSharp.torch;
+
+namespace PromptLearning.Pretraining;
+
+/// <summary>Greedy continuations of description prompts, to show what a causal LM learned (model cards, notebooks).</summary>
+public static class SampleText
+{
+    /// <summary>
+    /// Up to <paramref name="count"/> prompts taken from held-out documents that open with a venue
+    /// description: the text up to and including the first <c>" is a"</c> (e.g. "The Wild Swan is a").
+    /// </summary>
+    public static IReadOnlyList<string> DescriptionPrompts(IEnumerable<string> heldOut, int count = 4) =>
+        heldOut.Select(d => (Doc: d, At: d.IndexOf(" is a", StringComparison.Ordinal)))
+            .Where(x => x.At > 0 && x.At < 40 && !x.Doc[..x.At].Contains('.'))
+            .Select(x => x.Doc[..(x.At + " is a".Length)])
+            .Distinct()
+            .Take(count)
+            .ToList();
+
+    /// <summary>
+    /// The greedy continuation (at most <paramref name="maxNewTokens"/> tokens, stopping at end of text)
+    /// of each prompt, decoded. Runs the model in eval mode under no_grad.
+    /// </summary>
+    public static IReadOnlyList<(string Prompt, string Continuation)> Greedy(ILanguageModel model, TextTokenizer tokenizer, IEnumerable<string> prompts, int maxNewTokens)
+    {
+        if (!model.Config.IsCausal) throw new ArgumentException("samples need a causal LM (GPT-2)", nameof(model));
+        model.Module.eval();
+        var result = new List<(string, string)>();
+        foreach (var prompt in prompts)
+        {
+            using var scope = NewDisposeScope();
+            var ids = tokenizer.Encode(prompt);
+            var input = tensor(ids.Select(i => (long)i).ToArray()).unsqueeze(0);
+            using var generated = Generation.Greedy(model, input, GenerationConfig.From(model.Config, maxNewTokens));
+            var newIds = generated.Sequences[0].data<long>().ToArray().Skip(ids.Count).Select(i => (int)i)
+                .TakeWhile(i => i != tokenizer.EosTokenId).ToList();
+            result.Add((prompt, tokenizer.Decode(newIds)));
+        }
+        return result;
+    }
+}

@@ -1,0 +1,76 @@
+using PromptLearning.Checkpoints;
+using PromptLearning.Native;
+using PromptLearning.Pretraining;
+using static TorchSharp.torch;
+
+namespace PromptLearning.Tests.Pretraining;
+
+/// <summary>The checkpoints shipped in data/models load like Hugging Face folders and meet their quality bars.</summary>
+public class ShippedModelTests
+{
+    public ShippedModelTests()
+    {
+        TorchSharpNative.EnsureLoaded();
+        set_num_threads(1);
+    }
+
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Notebooks.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new DirectoryNotFoundException("repository root (Notebooks.sln) not found above " + AppContext.BaseDirectory);
+    }
+
+    private static string Model(string name) => Path.Combine(RepoRoot(), "data", "models", name);
+
+    [Theory]
+    [InlineData("bert-small", "bert")]
+    [InlineData("gpt2-small", "gpt2")]
+    public void LoadsAsAHuggingFaceFolderWithinTheSizeLimit(string name, string modelType)
+    {
+        var folder = Model(name);
+        foreach (var f in new[] { "config.json", "model.safetensors", "tokenizer_config.json", "special_tokens_map.json", "README.md", "loss_chart.svg", "pretraining.json" })
+            Assert.True(File.Exists(Path.Combine(folder, f)), $"{name}: {f} is missing");
+        Assert.True(new FileInfo(Path.Combine(folder, "model.safetensors")).Length <= 25L * 1024 * 1024, $"{name}: model.safetensors exceeds 25 MB");
+        using var loaded = Pretrained.Load(folder);
+        Assert.Equal(modelType, loaded.Config.ModelType);
+        Assert.Equal(loaded.Config.VocabSize, loaded.Tokenizer.VocabSize);
+        var readme = File.ReadAllText(Path.Combine(folder, "README.md"));
+        Assert.Contains("## Held-out evaluation", readme);
+        Assert.Contains(PretrainingRecord.Load(folder).Command, readme);
+    }
+
+    [Fact]
+    public void BertSmallMeetsTheZeroShotClozeBarOnASlice()
+    {
+        using var loaded = Pretrained.Load(Model("bert-small"));
+        var score = ZeroShotCloze.Score(loaded.Model, loaded.Tokenizer, "sentiment", Path.Combine(RepoRoot(), "data"), limit: 200);
+        Assert.Equal("{a} It was [MASK].", score.Pattern);
+        Assert.True(score.Accuracy >= 0.70, $"zero-shot sentiment accuracy {score.Accuracy:P1} on {score.Examples} test examples is below 70%");
+    }
+
+    [Fact]
+    public void Gpt2SmallContinuesADescriptionInDomain()
+    {
+        using var loaded = Pretrained.Load(Model("gpt2-small"));
+        var sample = SampleText.Greedy(loaded.Model, loaded.Tokenizer, new[] { "The Wild Swan is a" }, 12).Single();
+        var words = sample.Continuation.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(words.Length >= 3, $"continuation '{sample.Continuation}'");
+        // In-domain: the continuation uses the corpus's vocabulary (every word occurs in the training corpus).
+        var vocabulary = File.ReadLines(Path.Combine(RepoRoot(), "data", "corpus", "train.txt")).Take(5000)
+            .SelectMany(l => l.Split(' ')).Select(w => w.Trim('.', ',', '!', '?')).ToHashSet();
+        Assert.All(words.Select(w => w.Trim('.', ',', '!', '?')).Where(w => w.Length > 0), w => Assert.Contains(w, vocabulary));
+    }
+
+    [Fact]
+    public void Gpt2SmallHeldOutPerplexityIsLow()
+    {
+        using var loaded = Pretrained.Load(Model("gpt2-small"));
+        var corpus = Corpus.Read(Path.Combine(RepoRoot(), "data", "corpus"));
+        var sequences = Pretrainer.BuildSequences(loaded.Tokenizer, corpus.HeldOut.Take(60).ToList(), 128, packing: true, causal: true);
+        loaded.Model.Module.eval();
+        using var noGrad = no_grad();
+        var scores = Pretrainer.Score(loaded.Model, loaded.Tokenizer, sequences);
+        Assert.True(scores.Perplexity < 8, $"held-out perplexity {scores.Perplexity:F2}");
+    }
+}
