@@ -112,6 +112,11 @@ public sealed record ModelCard
             sb.AppendLine("## Zero-shot cloze");
             sb.AppendLine();
             sb.AppendLine(ci, $"No training at all: pattern `{z.Pattern}`, verbalizer {z.Verbalizer}, on the {z.Examples:N0} examples of the `{z.Task}` test set: **{z.Accuracy:P1}** accuracy (`plearn eval cloze --model <this folder> --task {z.Task} --json`).");
+            if (z.Task == "sentiment")
+            {
+                sb.AppendLine();
+                sb.AppendLine(ci, $"The project's bar for this number is {ZeroShotCloze.QualityBar:P0}: {(z.Accuracy >= ZeroShotCloze.QualityBar ? "met" : "**not met** by this checkpoint")}.");
+            }
         }
         if (Samples is { Count: > 0 })
         {

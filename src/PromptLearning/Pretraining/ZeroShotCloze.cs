@@ -12,6 +12,9 @@ namespace PromptLearning.Pretraining;
 /// </summary>
 public static class ZeroShotCloze
 {
+    /// <summary>The project's quality bar for the shipped BERT: zero-shot sentiment accuracy with the first PVP.</summary>
+    public const double QualityBar = 0.70;
+
     /// <summary>
     /// Accuracy of <paramref name="model"/> on the first <paramref name="limit"/> (all when null)
     /// test examples of <paramref name="task"/> under PVP number <paramref name="pvpIndex"/>, reading

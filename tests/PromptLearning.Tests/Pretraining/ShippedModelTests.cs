@@ -40,6 +40,26 @@ public class ShippedModelTests
         Assert.Contains(PretrainingRecord.Load(folder).Command, readme);
     }
 
+    [Fact(Skip = "bar not met by the shipped bert-small: zero-shot sentiment accuracy 52.0% on the 800 test examples (see data/models/bert-small/README.md); unskip when a retrained checkpoint reaches it")]
+    public void BertSmallMeetsTheZeroShotClozeBarOnASlice()
+    {
+        using var loaded = Pretrained.Load(Model("bert-small"));
+        var score = ZeroShotCloze.Score(loaded.Model, loaded.Tokenizer, "sentiment", Path.Combine(RepoRoot(), "data"), limit: 200);
+        Assert.Equal("{a} It was [MASK].", score.Pattern);
+        Assert.True(score.Accuracy >= ZeroShotCloze.QualityBar, $"zero-shot sentiment accuracy {score.Accuracy:P1} on {score.Examples} test examples is below 70%");
+    }
+
+    [Fact]
+    public void BertSmallZeroShotScoreInTheCardIsReproduced()
+    {
+        var folder = Model("bert-small");
+        using var loaded = Pretrained.Load(folder);
+        var score = ZeroShotCloze.Score(loaded.Model, loaded.Tokenizer, "sentiment", Path.Combine(RepoRoot(), "data"));
+        var readme = File.ReadAllText(Path.Combine(folder, "README.md"));
+        Assert.Contains($"**{score.Accuracy.ToString("P1", System.Globalization.CultureInfo.InvariantCulture)}** accuracy", readme);
+        Assert.True(score.Accuracy > 0.45, $"zero-shot accuracy {score.Accuracy:P1} is far below chance: a broken checkpoint or scorer");
+    }
+
     [Fact]
     public void Gpt2SmallContinuesADescriptionInDomain()
     {
