@@ -6,7 +6,11 @@ namespace PromptLearning.Tests.Pretraining;
 
 public class MaskedLanguageModelingTests
 {
-    public MaskedLanguageModelingTests() => TorchSharpNative.EnsureLoaded();
+    public MaskedLanguageModelingTests()
+    {
+        TorchSharpNative.EnsureLoaded();
+        set_num_threads(1);
+    }
 
     // ids: 0 [PAD], 1 [UNK], 2 [CLS], 3 [SEP], 4 [MASK], 5.. words
     private const int Vocab = 50, Pad = 0, Cls = 2, Sep = 3, Mask = 4;

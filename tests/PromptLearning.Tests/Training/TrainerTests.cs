@@ -8,7 +8,11 @@ namespace PromptLearning.Tests.Training;
 
 public class TrainerTests
 {
-    public TrainerTests() => TorchSharpNative.EnsureLoaded();
+    public TrainerTests()
+    {
+        TorchSharpNative.EnsureLoaded();
+        set_num_threads(1); // OpenMP threads spin under contention on shared cores
+    }
 
     /// <summary>y = 3 x0 - 2 x1 + 1, 64 points on a grid.</summary>
     private static (float X0, float X1, float Y)[] RegressionData()
