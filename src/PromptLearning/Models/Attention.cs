@@ -38,9 +38,14 @@ internal static class Attention
     /// <summary>
     /// softmax(q kᵀ / sqrt(d) + bias) v with dropout on the probabilities when training.
     /// q: [B, h, Q, d]; k, v: [B, h, K, d]; bias broadcastable to [B, h, Q, K].
+    /// Without autograd (evaluation, generation) libtorch's fused <c>scaled_dot_product_attention</c> runs
+    /// (faster, same values within float noise); with autograd the explicit form runs, whose backward is
+    /// cheaper on CPU. Both meet the HF parity tolerance (the parity tests cover both).
     /// </summary>
     public static Tensor ScaledDotProduct(Tensor q, Tensor k, Tensor v, Tensor? bias, double dropout, bool training)
     {
+        if (!is_grad_enabled())
+            return nn.functional.scaled_dot_product_attention(q, k, v, bias, training ? dropout : 0.0);
         using var kt = k.transpose(-1, -2);
         using var scores = matmul(q, kt);
         scores.div_(Math.Sqrt(q.shape[^1]));

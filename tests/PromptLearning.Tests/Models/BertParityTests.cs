@@ -41,6 +41,49 @@ public class BertParityTests(ITestOutputHelper output)
     [InlineData("roberta")]
     public void StateDictKeysAreTheSafetensorsKeys(string name) => ParityFixture.AssertStateDictKeys(new ParityFixture(name, output));
 
+    /// <summary>With autograd on (training path: explicit attention), the same values, and gradients reach the tied embedding.</summary>
+    [FixtureTheory]
+    [InlineData("bert")]
+    [InlineData("roberta")]
+    public void BatchWithGradientsMatchesTransformers(string name)
+    {
+        var f = new ParityFixture(name, output);
+        using var scope = NewDisposeScope();
+        using var model = f.LoadModel();
+        var result = model.Forward(new ForwardArgs
+        {
+            InputIds = f.Long("batch.input_ids"),
+            AttentionMask = f.Long("batch.attention_mask"),
+            TokenTypeIds = f.Has("batch.token_type_ids") ? f.Long("batch.token_type_ids") : null,
+        });
+        f.AssertClose("batch.logits (autograd path)", result.Logits!, "batch.logits");
+        result.Logits!.sum().backward();
+        var bert = (BertForMaskedLM)model;
+        var grad = bert.Encoder.Embeddings.WordEmbeddings.weight!.grad;
+        Assert.NotNull(grad);
+        // Rows of unused tokens get gradient only through the tied decoder: proof that the head uses the embedding Parameter.
+        var used = f.Long("batch.input_ids").unique().Item1.data<long>().ToHashSet();
+        long unused = Enumerable.Range(0, f.Config.VocabSize).First(i => !used.Contains(i));
+        Assert.True(grad![unused].abs().sum().item<float>() > 0);
+        Assert.NotNull(bert.LMHead.Bias.grad);
+    }
+
+    [FixtureFact]
+    public void DropoutActsInTrainModeOnly()
+    {
+        var f = new ParityFixture("bert", output);
+        using var scope = NewDisposeScope();
+        using var model = f.LoadModel();
+        var args = new ForwardArgs { InputIds = f.Long("batch.input_ids"), AttentionMask = f.Long("batch.attention_mask") };
+        using (no_grad())
+        {
+            Assert.True(model.Forward(args).Logits!.allclose(model.Forward(args).Logits!, 0, 0));
+            model.Module.train();
+            Assert.False(model.Forward(args).Logits!.allclose(model.Forward(args).Logits!, 1e-3, 1e-3));
+        }
+        Assert.False(model.Forward(args).Logits!.allclose(model.Forward(args).Logits!, 1e-3, 1e-3));
+    }
+
     [FixtureTheory]
     [InlineData("bert")]
     [InlineData("roberta")]

@@ -50,12 +50,25 @@ public class Gpt2ParityTests(ITestOutputHelper output)
         f.AssertClose("prefix_past_key_values.last_hidden_state", result.LastHiddenState, "prefix_past_key_values.last_hidden_state");
         f.AssertClose("prefix_past_key_values.logits", result.Logits!, "prefix_past_key_values.logits");
 
+        // With autograd (training path) the values hold too, and gradients reach the prefix (prefix tuning trains it).
+        foreach (var kv in past) { kv.Key.requires_grad_(); kv.Value.requires_grad_(); }
+        using (enable_grad())
+        {
+            var trained = model.Forward(new ForwardArgs
+            {
+                InputIds = ids, AttentionMask = f.Long("prefix_past_key_values.attention_mask"), PastKeyValues = past,
+            });
+            f.AssertClose("prefix_past_key_values.logits (autograd path)", trained.Logits!, "prefix_past_key_values.logits");
+            trained.Logits!.sum().backward();
+        }
+        Assert.All(past, kv => Assert.True(kv.Key.grad!.abs().sum().item<float>() > 0 && kv.Value.grad!.abs().sum().item<float>() > 0));
+
         // The cache holds the prefix in front of the new keys/values.
         long prefix = keys.shape[3];
         var present = result.PresentKeyValues!;
         Assert.Equal(past.Count, present.Count);
         Assert.Equal(prefix + ids.shape[1], present[0].Key.shape[2]);
-        Assert.True(present[0].Key[.., .., ..(int)prefix].allclose(keys[0], 0, 0));
-        Assert.True(present[^1].Value[.., .., ..(int)prefix].allclose(values[^1], 0, 0));
+        Assert.True(present[0].Key[.., .., ..(int)prefix].allclose(keys[0].detach(), 0, 0));
+        Assert.True(present[^1].Value[.., .., ..(int)prefix].allclose(values[^1].detach(), 0, 0));
     }
 }
