@@ -13,6 +13,9 @@ public sealed class OverlapIndex
     /// <summary>Number of indexed texts.</summary>
     public int Count { get; private set; }
 
+    /// <summary>Number of texts left out because they have fewer than three words.</summary>
+    public int Skipped { get; private set; }
+
     /// <summary>Builds the index from held-out texts.</summary>
     public OverlapIndex(IEnumerable<string> heldOut)
     {
@@ -20,7 +23,7 @@ public sealed class OverlapIndex
         {
             var t = text.Trim();
             var key = PrefixAt(t, 0);
-            if (key is null) continue;
+            if (key is null) { Skipped++; continue; }
             if (!_byPrefix.TryGetValue(key, out var list)) _byPrefix[key] = list = new List<string>();
             list.Add(t);
             Count++;

@@ -21,6 +21,7 @@ public class ShippedDataTests
             heldOut.AddRange(E2eCsv.Load(Path.Combine(Root, "e2e", f)).SelectMany(e => e.References));
         var index = new OverlapIndex(heldOut);
         Assert.True(index.Count > 5000, $"only {index.Count} held-out texts indexed");
+        Assert.Equal(0, index.Skipped);
         foreach (var file in new[] { "train.txt", "valid.txt" })
         {
             int line = 0;

@@ -52,6 +52,7 @@ public static class DatasetGenerator
         heldOut.AddRange(E2e(outDir, world, seed, sizes, Report));
 
         var index = new OverlapIndex(heldOut);
+        if (index.Skipped > 0) throw new InvalidOperationException($"{index.Skipped} held-out texts have fewer than three words and cannot be kept out of the corpus");
         var r = new WorldRandom(StableSeed(seed, "corpus"));
         var docs = CorpusGenerator.Generate(world, r, sizes.CorpusChars + sizes.CorpusChars / 40, index);
         int validCount = Math.Max(1, docs.Count / 41);

@@ -76,7 +76,8 @@ public static class ReviewWriter
 
     /// <summary>
     /// A short text mostly about one aspect (for the aspect-classification task): a title and a
-    /// description with 1-3 opinions on <paramref name="aspect"/> and possibly one on another aspect.
+    /// description with 1-3 opinions on <paramref name="aspect"/> and possibly one on another aspect
+    /// (two sentences at least).
     /// </summary>
     public static (string Title, string Description) AspectText(Restaurant venue, int aspect, WorldRandom r)
     {
@@ -111,6 +112,8 @@ public static class ReviewWriter
             var distractor = new Opinion(other, r.Chance(0.5), r.Chance(0.4));
             if (r.Chance(0.35)) opinions.Insert(0, distractor); else opinions.Add(distractor);
         }
+        // at least two sentences, so that every description is specific enough to be recognised
+        if (opinions.Count < 2) opinions.Add(new Opinion(aspect, r.Chance(0.8) ? positive : !positive, r.Chance(0.4)));
         foreach (var o in opinions) Sentence(t, venue, o, r);
         return (title, t.Finish().Render());
     }
