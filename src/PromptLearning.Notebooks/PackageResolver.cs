@@ -60,14 +60,18 @@ public sealed class PackageResolver(string workRoot, Action<string> log)
 
         // Fast path: the same pinned packages were restored before and every file is still there
         // (a stale local package was just evicted above, which makes its files missing).
+        var stamp = Path.Combine(dir, "restored.stamp"); // the project text of the last successful restore
         if (packages.All(p => p.Version is not null && !p.Version.Contains('*')) && File.Exists(assets)
-            && File.GetLastWriteTimeUtc(assets) >= File.GetLastWriteTimeUtc(project) && !HasErrors(assets))
+            && File.Exists(stamp) && File.ReadAllText(stamp) == xml.ToString() && !HasErrors(assets))
         {
             try { return RuntimeAssemblies(assets); }
             catch (FileNotFoundException) { }
         }
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        log($"dotnet restore {string.Join("; ", packages)} ...");
         var (code, output) = Dotnet(dir, "restore", project, "--nologo", "-v", "q");
+        log($"dotnet restore finished in {clock.Elapsed.TotalSeconds:F1} s");
         if (code != 0)
         {
             var errors = output.Split('\n').Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase))
@@ -79,7 +83,9 @@ public sealed class PackageResolver(string workRoot, Action<string> log)
                 (sources.Count > 0 ? $" (extra sources: {string.Join(", ", sources)})" : "") + ":\n" +
                 string.Join("\n", errors.Count > 0 ? errors : [output.Trim()]));
         }
-        return RuntimeAssemblies(assets);
+        var result = RuntimeAssemblies(assets);
+        File.WriteAllText(stamp, xml.ToString());
+        return result;
     }
 
     /// <summary>Whether a restore recorded errors (a failed restore still writes its assets file).</summary>
