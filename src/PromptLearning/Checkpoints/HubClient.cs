@@ -73,6 +73,18 @@ public sealed class HubClient : IDisposable
     /// <exception cref="IOException">Offline and not cached, or the download failed.</exception>
     public string DownloadModel(string repoId, CancellationToken cancel = default)
     {
+        var folder = DownloadModelOnce(repoId, cancel);
+        // The branch moved on the hub while files were fetched (or since an earlier, partial
+        // download): gather every file in the snapshot of the commit it points at now.
+        if (Cache.SnapshotFolder(repoId, _options.Revision) is { } now && !SamePath(now, folder))
+            folder = DownloadModelOnce(repoId, cancel);
+        return folder;
+    }
+
+    static bool SamePath(string a, string b) => Path.GetFullPath(a).TrimEnd(Path.DirectorySeparatorChar) == Path.GetFullPath(b).TrimEnd(Path.DirectorySeparatorChar);
+
+    string DownloadModelOnce(string repoId, CancellationToken cancel)
+    {
         // A snapshot that is already complete (e.g. written by huggingface_hub) is used as it is:
         // optional files it lacks count as absent, without asking the network.
         var cached = Cache.SnapshotFolder(repoId, _options.Revision);

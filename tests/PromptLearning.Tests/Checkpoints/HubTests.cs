@@ -52,9 +52,9 @@ public sealed class HubTests : IDisposable
         using (loaded)
         {
             var repo = Repo("tiny-org/tiny-gpt2");
-            var snapshot = Path.Combine(repo, "snapshots", LoopbackHub.Commit);
+            var snapshot = Path.Combine(repo, "snapshots", _hub.Commit);
             Assert.Equal(snapshot, loaded.Folder);
-            Assert.Equal(LoopbackHub.Commit, File.ReadAllText(Path.Combine(repo, "refs", "main")).Trim());
+            Assert.Equal(_hub.Commit, File.ReadAllText(Path.Combine(repo, "refs", "main")).Trim());
             foreach (var f in new[] { "config.json", "model.safetensors", "vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json" })
             {
                 var info = new FileInfo(Path.Combine(snapshot, f));
@@ -92,6 +92,21 @@ public sealed class HubTests : IDisposable
         Assert.Equal(File.ReadAllBytes(Path.Combine(HfFixtures.Model("bert"), "model.safetensors")),
             File.ReadAllBytes(Path.Combine(loaded.Folder, "model.safetensors")));
         Assert.Contains("resuming at 40.0 kB", _progress.ToString());
+    }
+
+    [FixtureFact]
+    public void PartialSnapshotOfAnOlderCommitEndsInOneCompleteNewSnapshot()
+    {
+        _hub.Add("org/moving", HfFixtures.Model("gpt2"));
+        using (Pretrained.Load("org/moving", Options())) { }
+        var old = Path.Combine(Repo("org/moving"), "snapshots", _hub.Commit);
+        File.Delete(Path.Combine(old, "model.safetensors"));   // as if interrupted before the weights
+        _hub.Commit = "89abcdef0123456789abcdef0123456789abcdef";  // and the branch moved since
+        using var loaded = Pretrained.Load("org/moving", Options());
+        Assert.Equal(Path.Combine(Repo("org/moving"), "snapshots", _hub.Commit), loaded.Folder);
+        Assert.Equal(_hub.Commit, File.ReadAllText(Path.Combine(Repo("org/moving"), "refs", "main")).Trim());
+        foreach (var f in new[] { "config.json", "model.safetensors", "vocab.json", "merges.txt" })
+            Assert.True(File.Exists(Path.Combine(loaded.Folder, f)), f);
     }
 
     [FixtureFact]

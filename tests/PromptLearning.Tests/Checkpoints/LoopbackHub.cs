@@ -15,7 +15,8 @@ namespace PromptLearning.Tests.Checkpoints;
 /// </summary>
 public sealed class LoopbackHub : IDisposable
 {
-    public const string Commit = "0123456789abcdef0123456789abcdef01234567";
+    /// <summary>The commit every answer names (change it to simulate a push).</summary>
+    public string Commit { get; set; } = "0123456789abcdef0123456789abcdef01234567";
 
     readonly HttpListener _listener = new();
     readonly Dictionary<string, string> _repos = new();
