@@ -17,6 +17,9 @@ public sealed class BatchBuilder
     private readonly bool _causal;
     private readonly int _leading;
 
+    /// <summary>Number of special tokens the tokenizer puts before the template ([CLS]: 1; GPT-2: 0).</summary>
+    public int LeadingSpecialTokens => _leading;
+
     /// <summary>Longest sequence built (virtual tokens and special tokens included).</summary>
     public int MaxLength { get; }
 

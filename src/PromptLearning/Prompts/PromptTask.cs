@@ -41,6 +41,10 @@ public sealed record PromptTask
     public IReadOnlyList<string> Labels { get; init; } = [];
     /// <summary>One word per label for cloze heads (e.g. <c>terrible</c>, <c>great</c>).</summary>
     public IReadOnlyList<string>? Verbalizer { get; init; }
+    /// <summary>How the example's texts enter a template: <c>{x}</c>, or e.g. <c>{a} [SEP] {b}</c> for pairs.</summary>
+    public string Input { get; init; } = "{x}";
+    /// <summary>The input with a <c>[MASK]</c> for cloze heads, e.g. <c>{x} It was [MASK] .</c> or <c>{a} ? [MASK] , {b}</c>.</summary>
+    public string Cloze { get; init; } = "{x} [MASK]";
 
     /// <summary>Checks the fields against each other; throws naming the task and the problem.</summary>
     public PromptTask Validated()

@@ -37,7 +37,26 @@ internal static class PromptTestKit
 
     /// <summary>A toy tokenizer over <see cref="Words"/> (byte-level for roberta/gpt2, with the Ġ-prefixed forms).</summary>
     public static TextTokenizer Tokenizer(string name)
-        => name == "bert" ? new FakeTokenizer(false, Words) : new FakeTokenizer(true, Words.Concat(Words.Select(w => "\u0120" + w)));
+        => new AnyIdTokenizer(name == "bert" ? new FakeTokenizer(false, Words) : new FakeTokenizer(true, Words.Concat(Words.Select(w => "\u0120" + w))));
+
+    /// <summary>The toy tokenizer, decoding ids beyond its vocabulary (a random fixture LM generates any id) as <c>&lt;id&gt;</c>.</summary>
+    private sealed class AnyIdTokenizer(TextTokenizer inner) : TextTokenizer
+    {
+        public override int VocabSize => inner.VocabSize;
+        public override int PadTokenId => inner.PadTokenId;
+        public override int? MaskTokenId => inner.MaskTokenId;
+        public override string? MaskToken => inner.MaskToken;
+        public override int? BosTokenId => inner.BosTokenId;
+        public override int? EosTokenId => inner.EosTokenId;
+        public override bool IsByteLevel => inner.IsByteLevel;
+        public override IReadOnlyList<int> Encode(string text) => inner.Encode(text);
+        public override IReadOnlyList<string> Tokenize(string text) => inner.Tokenize(text);
+        public override string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true) => string.Join(" ", ids.Select(IdToToken));
+        public override int? TokenToId(string token) => inner.TokenToId(token);
+        public override string IdToToken(int id) => id < inner.VocabSize ? inner.IdToToken(id) : $"<{id}>";
+        public override IReadOnlyList<int> BuildInputs(IReadOnlyList<int> a, IReadOnlyList<int>? b = null) => inner.BuildInputs(a, b);
+        public override IReadOnlyList<int> BuildTokenTypeIds(IReadOnlyList<int> a, IReadOnlyList<int>? b = null) => inner.BuildTokenTypeIds(a, b);
+    }
 
     public static PromptTask Sentiment(string name = "sentiment") => new()
     {
@@ -58,7 +77,7 @@ internal static class PromptTestKit
         var list = new List<PromptExample>();
         for (int i = 0; i < n; i++)
         {
-            int label = rng.Next(2);
+            int label = i % 2;
             var word = label == 1 ? pos[rng.Next(2)] : neg[rng.Next(2)];
             var text = $"{subj[rng.Next(subj.Length)]} was {adv[rng.Next(adv.Length)]}{word}" + (rng.Next(2) == 0 ? " ." : " and the food is there .");
             list.Add(new PromptExample(text) { Label = label });

@@ -29,10 +29,11 @@ public sealed record HeadOnlyConfig : PromptMethodConfig
     }
 }
 
-/// <summary>Zero-shot cloze: a hand-written pattern and verbalizer on the untouched masked LM; nothing is trained.</summary>
+/// <summary>
+/// Zero-shot cloze: a hand-written pattern (the task's <see cref="PromptTask.Cloze"/>, e.g.
+/// <c>{x} It was [MASK] .</c>) and verbalizer on the untouched masked LM; nothing is trained.
+/// </summary>
 public sealed record ZeroShotClozeConfig : PromptMethodConfig
 {
     public override string Method => PromptMethods.ZeroShot;
-
-    public ZeroShotClozeConfig() => Template = "{x} It was [MASK] .";
 }

@@ -39,7 +39,7 @@ internal static class Baseline
             TaskKind.Tagging => HeadKind.Token,
             _ => HeadKind.LanguageModel,
         };
-        var template = PromptTemplate.Parse(config.Template ?? "{x}");
+        var template = PromptTemplate.Parse(config.Template ?? (head == HeadKind.Cloze ? task.Cloze : task.Input));
         return new TaskPrompt(task, template, null, PromptHeads.Create(head, backbone.Config, tokenizer, task, config.HeadDropout));
     }
 }

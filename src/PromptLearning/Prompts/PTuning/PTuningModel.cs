@@ -13,10 +13,18 @@ public sealed class PTuningModel : PromptModel
     public PTuningModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PTuningConfig? config = null)
         : base(backbone, tokenizer, config ??= new PTuningConfig(), [Build(backbone, tokenizer, task, config)], trainBackbone: config.TrainBackbone) { }
 
+    /// <summary>
+    /// P-tuning's default placement: three virtual tokens before the input and three before the
+    /// mask (cloze: <c>[P*3] {x} [P*3] [MASK]</c>, anchors of the task's cloze pattern kept), or around
+    /// the input otherwise (<c>[P*3] {x} [P*3]</c>).
+    /// </summary>
+    public static string DefaultTemplate(PromptTask task, HeadKind head)
+        => head == HeadKind.Cloze ? "[P*3] " + task.Cloze.Replace("[MASK]", "[P*3] [MASK]") : "[P*3] " + task.Input + " [P*3]";
+
     private static TaskPrompt Build(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PTuningConfig config)
     {
         var head = config.Head ?? PromptHeads.DefaultFor(task, backbone.Config, preferCloze: true);
-        var template = PromptTemplate.Parse(config.Template ?? (head == HeadKind.Cloze ? "[P*3] {x} [P*3] [MASK] ." : "[P*3] {x} [P*3]"));
+        var template = PromptTemplate.Parse(config.Template ?? DefaultTemplate(task, head));
         if (template.SlotCount == 0) throw new ArgumentException($"P-tuning: template '{template}' has no [P] slot");
         int h = backbone.Config.HiddenSize;
         var encoder = new PromptEncoder(template.SlotCount, h, config.EncoderHiddenSize ?? h, config.Encoder, config.Seed);

@@ -17,7 +17,7 @@ public sealed class PTuningV2Model : PromptModel
     {
         var c = backbone.Config;
         var head = config.Head ?? PromptHeads.DefaultFor(task, c, preferCloze: false);
-        var template = PromptTemplate.Parse(config.Template ?? (head == HeadKind.Cloze ? "{x} [MASK]" : "{x}"));
+        var template = PromptTemplate.Parse(config.Template ?? (head == HeadKind.Cloze ? task.Cloze : task.Input));
         var prompts = new PrefixEncoder(config.Length, c.NumHiddenLayers, c.NumAttentionHeads, c.HeadDim, config.Reparameterize, config.HiddenSize, config.InitStd, config.Seed);
         return new TaskPrompt(task, template, prompts, PromptHeads.Create(head, c, tokenizer, task, config.HeadDropout), config.PrefixDropout);
     }

@@ -17,7 +17,7 @@ public sealed class PrefixTuningModel : PromptModel
     {
         var c = backbone.Config;
         var head = config.Head ?? PromptHeads.DefaultFor(task, c, preferCloze: true);
-        var template = PromptTemplate.Parse(config.Template ?? (head == HeadKind.Cloze ? "{x} [MASK]" : "{x}"));
+        var template = PromptTemplate.Parse(config.Template ?? (head == HeadKind.Cloze ? task.Cloze : task.Input));
         var encoder = new PrefixEncoder(config.Length, c.NumHiddenLayers, c.NumAttentionHeads, c.HeadDim, config.Reparameterize, config.HiddenSize, 1.0, config.Seed);
         if (config.InitText is not null)
         {

@@ -19,7 +19,7 @@ public sealed class PromptTuningModel : PromptModel
         var head = config.Head ?? PromptHeads.DefaultFor(task, backbone.Config, preferCloze: true);
         var template = config.Template is not null
             ? PromptTemplate.Parse(config.Template)
-            : PromptTemplate.WithPrefix(config.Length, head == HeadKind.Cloze ? "{x} [MASK]" : "{x}");
+            : PromptTemplate.WithPrefix(config.Length, head == HeadKind.Cloze ? task.Cloze : task.Input);
         if (template.SlotCount != config.Length)
             throw new ArgumentException($"prompt tuning: template '{template}' has {template.SlotCount} [P] slots but Length is {config.Length}");
         var table = new PromptTable(InitialEmbeddings(backbone, tokenizer, task, config));

@@ -1,0 +1,77 @@
+using PromptLearning.Checkpoints;
+using PromptLearning.Data;
+using PromptLearning.Prompts;
+using PromptLearning.Prompts.PrefixTuning;
+using PromptLearning.Prompts.PTuning;
+using PromptLearning.Prompts.PTuningV2;
+using PromptLearning.Prompts.PromptTuning;
+
+namespace PromptLearning.Cli.Commands;
+
+/// <summary>Options shared by <c>plearn train</c>, <c>plearn eval prompt</c> and <c>plearn bench</c>: model lookup and method configs from flags.</summary>
+internal static class PromptRun
+{
+    public const string MethodHelp = "prompt|ptuning|prefix|ptuning2|finetune|head|zeroshot";
+
+    /// <summary>The embedded default model for a task: gpt2-small for table-to-text, bert-small otherwise.</summary>
+    public static string DefaultModel(string task) => task == EmbeddedData.E2e ? "gpt2-small" : "bert-small";
+
+    /// <summary>Loads <paramref name="name"/>: a folder, an embedded model (data/models/NAME), or a hub id.</summary>
+    public static PretrainedModel LoadModel(string name)
+    {
+        if (!Directory.Exists(name) && EmbeddedData.FindRoot() is { } root && Directory.Exists(Path.Combine(root, "models", name)))
+            name = Path.Combine(root, "models", name);
+        return Pretrained.Load(name);
+    }
+
+    /// <summary>The method's paper defaults, overridden by the flags given.</summary>
+    public static PromptMethodConfig Config(string method, Options o)
+    {
+        var config = PromptMethodConfig.Default(method);
+        config = config switch
+        {
+            PromptTuningConfig c => c with
+            {
+                Length = o.GetInt("length", c.Length),
+                Init = o.Get("init") switch { null => c.Init, "vocab" => PromptInit.SampledVocab, "uniform" => PromptInit.RandomUniform, "text" => PromptInit.Text, var v => throw new CliUsageException($"--init expects vocab|uniform|text, got '{v}'") },
+                InitText = o.Get("init-text") ?? c.InitText,
+            },
+            PTuningConfig c => c with
+            {
+                Encoder = o.Get("encoder") switch { null => c.Encoder, "lstm" => PromptEncoderKind.Lstm, "mlp" => PromptEncoderKind.Mlp, var v => throw new CliUsageException($"--encoder expects lstm|mlp, got '{v}'") },
+                TrainBackbone = o.Has("train-backbone"),
+            },
+            PrefixTuningConfig c => c with
+            {
+                Length = o.GetInt("length", c.Length),
+                Reparameterize = !o.Has("no-reparam"),
+                HiddenSize = o.GetInt("prefix-hidden", c.HiddenSize),
+                InitText = o.Get("init-text") ?? c.InitText,
+            },
+            PTuningV2Config c => c with
+            {
+                Length = o.GetInt("length", c.Length),
+                Reparameterize = o.Has("reparam"),
+                HiddenSize = o.GetInt("prefix-hidden", c.HiddenSize),
+            },
+            _ => config,
+        };
+        return config with
+        {
+            Template = o.Get("template") ?? config.Template,
+            Head = o.Get("head") switch { null => config.Head, "cloze" => HeadKind.Cloze, "cls" => HeadKind.Classification, "token" => HeadKind.Token, "lm" => HeadKind.LanguageModel, var v => throw new CliUsageException($"--head expects cloze|cls|token|lm, got '{v}'") },
+            LearningRate = o.GetDouble("lr", config.LearningRate),
+            BatchSize = o.GetInt("batch", config.BatchSize),
+            Optimizer = o.Get("optimizer") ?? config.Optimizer,
+            MaxLength = o.GetInt("max-length", config.MaxLength),
+            Seed = o.GetInt("seed", config.Seed),
+        };
+    }
+
+    /// <summary>Keeps the first <paramref name="limit"/> examples (0 = all).</summary>
+    public static TaskSplit Limit(TaskSplit split, int limit) => limit <= 0 || split.Examples.Count <= limit ? split
+        : split with { Examples = split.Examples.Take(limit).ToList(), References = split.References?.Take(limit).ToList() };
+
+    /// <summary>Total bytes of the files in <paramref name="folder"/>.</summary>
+    public static long FolderBytes(string folder) => new DirectoryInfo(folder).EnumerateFiles().Sum(f => f.Length);
+}

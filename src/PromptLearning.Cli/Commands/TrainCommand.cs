@@ -1,0 +1,96 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Analysis;
+using PromptLearning.Checkpoints;
+using PromptLearning.Prompts;
+using PromptLearning.Training;
+
+namespace PromptLearning.Cli.Commands;
+
+/// <summary>
+/// <c>plearn train --method M --task T [--model NAME|FOLDER] ...</c>: trains one method with the paper's
+/// defaults on an embedded task, evaluating on dev every N steps, keeping the best prompt; writes the
+/// prompt checkpoint (prompt.safetensors + prompt.json), result.json and history.csv.
+/// </summary>
+public sealed class TrainCommand : ICommand
+{
+    public string Name => "train";
+    public string Summary => $"train a prompt method on a task (--method {PromptRun.MethodHelp} --task T [--model M])";
+
+    public int Run(string[] args)
+    {
+        var o = new Options(args, "help", "json", "train-backbone", "no-reparam", "reparam");
+        if (o.Has("help"))
+        {
+            Console.WriteLine($"usage: plearn train --method {PromptRun.MethodHelp} --task {string.Join("|", TaskData.Names)}");
+            Console.WriteLine("         [--model bert-small|gpt2-small|FOLDER|HUB-ID] [--shots N --seed S] [--steps 300] [--eval-every 50]");
+            Console.WriteLine("         [--patience N] [--dev-limit 400] [--lr X] [--batch N] [--optimizer adamw|adafactor] [--length N]");
+            Console.WriteLine("         [--template T] [--head cloze|cls|token|lm] [--init vocab|uniform|text] [--init-text T]");
+            Console.WriteLine("         [--encoder lstm|mlp] [--train-backbone] [--no-reparam] [--reparam] [--prefix-hidden 512]");
+            Console.WriteLine("         [--max-new-tokens 60] [--beams 1] [--threads N] [--out runs/TASK-METHOD] [--json]");
+            Console.WriteLine("Defaults are the method's paper settings (see the config records in Prompts/).");
+            return 0;
+        }
+        var method = o.Require("method");
+        var taskName = o.Require("task");
+        var modelName = o.Get("model", PromptRun.DefaultModel(taskName));
+        int shots = o.GetInt("shots", 0), dataSeed = o.GetInt("data-seed", 0), steps = o.GetInt("steps", 300);
+        int evalEvery = o.GetInt("eval-every", 50), devLimit = o.GetInt("dev-limit", 400), patience = o.GetInt("patience", 0);
+        int maxNew = o.GetInt("max-new-tokens", 60), beams = o.GetInt("beams", 1), threads = o.GetInt("threads", 0);
+        var outDir = o.Get("out", Path.Combine("runs", $"{taskName}-{method}"));
+        bool json = o.Has("json");
+        var config = PromptRun.Config(method, o);
+        o.RejectUnknown();
+        if (threads > 0) TorchSharp.torch.set_num_threads(threads);
+
+        using var pretrained = PromptRun.LoadModel(modelName);
+        var train = TaskData.Load(taskName, "train", shots, dataSeed);
+        var dev = PromptRun.Limit(TaskData.Load(taskName, "dev"), devLimit);
+        using var model = PromptMethodFactory.Create(pretrained.Model, pretrained.Tokenizer, train.Task, config);
+        if (!json) Console.WriteLine($"{method} on {taskName} ({train.Examples.Count} training examples) with {modelName}: {model.TrainableParameterCount:N0} trainable parameters ({100 * model.TrainableShare:F3}% of the backbone)");
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Dictionary<string, double> Evaluate() => PromptEvaluation.Evaluate(model, dev, config.BatchSize * 2, maxNew, beams);
+        TrainResult? result = null;
+        long optimizerBytes = 0;
+        if (model.TrainableParameterCount > 0)
+        {
+            var trainerConfig = PromptTraining.TrainerConfigFor(config, steps, evalEvery) with { Patience = patience > 0 ? patience : null, LogEvery = Math.Max(1, Math.Min(evalEvery, 10)) };
+            var trainer = PromptTraining.CreateTrainer(model, trainerConfig, () => Evaluate());
+            var progress = json ? null : new Progress<TrainerProgress>(p => Console.WriteLine(p.ToString()));
+            result = trainer.Train(train.Examples, progress);
+            optimizerBytes = trainer.OptimizerStateBytes;
+        }
+        var metrics = Evaluate();
+        Directory.CreateDirectory(outDir);
+        PromptCheckpoint.Save(model, outDir);
+        if (result is not null) DataFrame.SaveCsv(result.History, Path.Combine(outDir, "history.csv"));
+
+        var report = new JsonObject
+        {
+            ["method"] = method,
+            ["task"] = taskName,
+            ["model"] = modelName,
+            ["train_examples"] = train.Examples.Count,
+            ["shots"] = shots,
+            ["dev_examples"] = dev.Examples.Count,
+            ["steps"] = result?.Steps ?? 0,
+            ["best_step"] = result?.BestStep ?? 0,
+            ["stopped_early"] = result?.StoppedEarly ?? false,
+            ["dev"] = new JsonObject(metrics.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(Math.Round(kv.Value, 5))))),
+            ["trainable_parameters"] = model.TrainableParameterCount,
+            ["trainable_share"] = model.TrainableShare,
+            ["backbone_parameters"] = model.BackboneParameterCount,
+            ["optimizer_state_bytes"] = optimizerBytes,
+            ["prompt_file_bytes"] = PromptRun.FolderBytes(outDir),
+            ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 1),
+            ["config"] = JsonNode.Parse(config.ToJson()),
+            ["prompt"] = Path.GetFullPath(outDir),
+        };
+        var text = report.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        AtomicFile.WriteText(Path.Combine(outDir, "result.json"), text);
+        if (json) Console.WriteLine(text);
+        else Console.WriteLine($"dev: {string.Join(", ", metrics.Select(kv => $"{kv.Key} {kv.Value:F4}"))}; prompt and result.json in {Path.GetFullPath(outDir)}");
+        return 0;
+    }
+}

@@ -1,0 +1,41 @@
+using PromptLearning.Metrics;
+
+namespace PromptLearning.Prompts;
+
+/// <summary>
+/// A task's dev/test metrics for a <see cref="PromptModel"/>: accuracy and macro-F1 (classification),
+/// span-F1 (BIO tagging), corpus BLEU and ROUGE-L against all references (generation). The first key
+/// is the task's main metric (what early stopping watches).
+/// </summary>
+public static class PromptEvaluation
+{
+    /// <summary>Metrics of <paramref name="model"/> on <paramref name="split"/> (task = the split's task, looked up by name in the model).</summary>
+    public static Dictionary<string, double> Evaluate(PromptModel model, TaskSplit split, int batchSize = 32, int maxNewTokens = 60, int beams = 1)
+    {
+        var examples = split.Examples.Select(e => e with { Task = split.Task.Name }).ToList();
+        if (model.Tasks.Count == 1) examples = split.Examples.Select(e => e with { Task = null }).ToList();
+        switch (split.Task.Kind)
+        {
+            case TaskKind.Classification:
+            {
+                var predicted = model.PredictLabels(examples, batchSize);
+                var gold = examples.Select(e => e.Label).ToArray();
+                return new() { ["accuracy"] = ClassificationMetrics.Accuracy(predicted, gold), ["macro_f1"] = ClassificationMetrics.MacroF1(predicted, gold) };
+            }
+            case TaskKind.Tagging:
+            {
+                var tags = split.Task.Labels;
+                var predicted = model.PredictTags(examples, batchSize).Select(p => (IReadOnlyList<string>)p.Select(i => tags[i]).ToList()).ToList();
+                var gold = examples.Select(e => (IReadOnlyList<string>)e.Tags!.Select(i => tags[i]).ToList()).ToList();
+                var s = SpanF1.Compute(predicted, gold);
+                return new() { ["span_f1"] = s.F1, ["precision"] = s.Precision, ["recall"] = s.Recall };
+            }
+            default:
+            {
+                var refs = split.References ?? examples.Select(e => (IReadOnlyList<string>)[e.Target ?? ""]).ToList();
+                var hyps = model.Generate(examples, maxNewTokens, beams, batchSize);
+                return new() { ["bleu"] = Bleu.Corpus(hyps, refs).Score, ["rouge_l"] = RougeL.Corpus(hyps, refs) };
+            }
+        }
+    }
+}

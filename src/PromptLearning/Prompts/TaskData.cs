@@ -1,0 +1,92 @@
+using PromptLearning.Data;
+using PromptLearning.Data.Formats;
+
+namespace PromptLearning.Prompts;
+
+/// <summary>
+/// The embedded data sets as prompt tasks: the task definition (labels, verbalizer, cloze pattern)
+/// and its splits as <see cref="PromptExample"/>s. Table-to-text training data has one example per
+/// (MR, reference); evaluation data one per MR with all references in <see cref="TaskSplit.References"/>.
+/// </summary>
+public static class TaskData
+{
+    /// <summary>Task names the CLI accepts.</summary>
+    public static readonly IReadOnlyList<string> Names = [EmbeddedData.Sentiment, EmbeddedData.Rating, EmbeddedData.Inference, EmbeddedData.Aspect, EmbeddedData.Slots, EmbeddedData.E2e];
+
+    /// <summary>The task definition for <paramref name="name"/>.</summary>
+    public static PromptTask Task(string name, string? root = null) => name switch
+    {
+        EmbeddedData.Sentiment => new PromptTask { Name = name, Kind = TaskKind.Classification, Labels = ["negative", "positive"], Verbalizer = ["terrible", "great"], Cloze = "{x} It was [MASK] ." },
+        EmbeddedData.Rating => new PromptTask { Name = name, Kind = TaskKind.Classification, Labels = ["1", "2", "3", "4", "5"], Verbalizer = ["terrible", "bad", "okay", "good", "great"], Cloze = "{x} It was [MASK] ." },
+        EmbeddedData.Inference => new PromptTask { Name = name, Kind = TaskKind.Classification, Labels = ["entailment", "contradiction", "neutral"], Verbalizer = ["yes", "no", "maybe"], Input = "{a} [SEP] {b}", Cloze = "{b} ? [MASK] , {a}" },
+        EmbeddedData.Aspect => new PromptTask { Name = name, Kind = TaskKind.Classification, Labels = ["food", "service", "price", "place"], Verbalizer = ["food", "service", "price", "place"], Input = "{a} [SEP] {b}", Cloze = "[MASK] : {a} {b}" },
+        EmbeddedData.Slots => new PromptTask { Name = name, Kind = TaskKind.Tagging, Labels = SlotTags(root) },
+        EmbeddedData.E2e => new PromptTask { Name = name, Kind = TaskKind.Generation },
+        _ => throw new ArgumentException($"unknown task '{name}' (known: {string.Join(", ", Names)})"),
+    };
+
+    /// <summary>
+    /// A split of a task: "train", "dev", "test" (and "test-unseen" for e2e); <paramref name="shots"/> &gt; 0
+    /// picks the fixed few-shot training subset of that size and <paramref name="seed"/>.
+    /// </summary>
+    public static TaskSplit Load(string name, string split, int shots = 0, int seed = 0, string? root = null)
+    {
+        root ??= EmbeddedData.Root;
+        var task = Task(name, root);
+        string Path_(string file) => Path.Combine(root, name, file);
+        string Few(string ext, string stem = "train") => Path.Combine(root, name, EmbeddedData.FewShotFile(ext, shots, seed, stem));
+        bool few = shots > 0 && split == "train";
+        switch (name)
+        {
+            case EmbeddedData.Sentiment: return Classification(task, Sst2Tsv.Load(few ? Few("tsv") : Path_($"{split}.tsv")), ["0", "1"]);
+            case EmbeddedData.Rating: return Classification(task, YelpCsv.Load(few ? Few("csv") : Path_($"{split}.csv")), ["1", "2", "3", "4", "5"]);
+            case EmbeddedData.Aspect: return Classification(task, AgNewsCsv.Load(few ? Few("csv") : Path_($"{split}.csv")), ["1", "2", "3", "4"]);
+            case EmbeddedData.Inference: return Classification(task, SuperGlueJsonl.Load(few ? Few("jsonl") : Path_((split == "dev" ? "val" : split) + ".jsonl")), task.Labels);
+            case EmbeddedData.Slots:
+            {
+                var data = ConllFile.Load(few ? Few("txt") : Path_($"{split}.txt"));
+                var index = task.Labels.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i);
+                return new TaskSplit(task, data.Select(s => new PromptExample(s.Text)
+                {
+                    Tags = s.Tags.Select(t => index.TryGetValue(t, out var i) ? i : throw new InvalidDataException($"{name}/{split}: tag '{t}' is not in the training tags")).ToArray(),
+                }).ToList(), null);
+            }
+            case EmbeddedData.E2e:
+            {
+                var file = few ? Few("csv", "trainset") : Path_(split switch
+                {
+                    "train" => "trainset.csv", "dev" => "devset.csv", "test" => "testset_w_refs.csv", "test-unseen" => "testset_unseen_w_refs.csv",
+                    _ => throw new ArgumentException($"e2e has no split '{split}' (train, dev, test, test-unseen)"),
+                });
+                var data = E2eCsv.Load(file);
+                if (split == "train")
+                    return new TaskSplit(task, data.SelectMany(d => d.References.Select(r => new PromptExample(Linearize(d.Mr)) { Target = r })).ToList(), null);
+                return new TaskSplit(task, data.Select(d => new PromptExample(Linearize(d.Mr)) { Target = d.References.FirstOrDefault() }).ToList(),
+                    data.Select(d => d.References).ToList());
+            }
+            default: throw new ArgumentException($"unknown task '{name}'");
+        }
+    }
+
+    /// <summary>An MR as the prefix-tuning paper feeds it to GPT-2: <c>name : The Eagle | food : French | ...</c>.</summary>
+    public static string Linearize(MeaningRepresentation mr) => string.Join(" | ", mr.Attributes.Select(a => $"{a.Slot} : {a.Value}"));
+
+    private static TaskSplit Classification(PromptTask task, List<ClassificationExample> data, IReadOnlyList<string> fileLabels)
+    {
+        var index = fileLabels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i);
+        return new TaskSplit(task, data.Select(e => new PromptExample(e.TextA, e.TextB)
+        {
+            Label = e.Label is null ? -1 : index.TryGetValue(e.Label, out var i) ? i : throw new InvalidDataException($"{task.Name}: label '{e.Label}' of {e.Id} is not one of {string.Join(", ", fileLabels)}"),
+        }).ToList(), null);
+    }
+
+    private static IReadOnlyList<string> SlotTags(string? root)
+    {
+        var data = ConllFile.Load(Path.Combine(root ?? EmbeddedData.Root, EmbeddedData.Slots, "train.txt"));
+        var tags = data.SelectMany(s => s.Tags).Distinct().Where(t => t != "O").OrderBy(t => t.Length > 2 ? t[2..] : t, StringComparer.Ordinal).ThenBy(t => t, StringComparer.Ordinal);
+        return ["O", .. tags];
+    }
+}
+
+/// <summary>A task's examples for one split; <see cref="References"/> holds every reference per example for generation evaluation.</summary>
+public sealed record TaskSplit(PromptTask Task, List<PromptExample> Examples, List<IReadOnlyList<string>>? References);
