@@ -45,7 +45,7 @@ public sealed class BenchCommand : ICommand
         {
             if (pretrained.Config.IsCausal && method == PromptMethods.HeadOnly && data.Task.Kind == TaskKind.Generation) continue;
             var config = PromptMethodConfig.Default(method) with { BatchSize = batch };
-            using var model = PromptMethodFactory.Create(pretrained.Model, pretrained.Tokenizer, data.Task, config);
+            var model = PromptMethodFactory.Create(pretrained.Model, pretrained.Tokenizer, data.Task, config);
             var trainerConfig = PromptTraining.TrainerConfigFor(config, steps + 2) with { EvalEvery = 0, LogEvery = 1, RestoreBest = false };
             var trainer = PromptTraining.CreateTrainer(model, trainerConfig);
             var stamps = new List<double>();
