@@ -440,7 +440,7 @@ public sealed class BertForMaskedLM : HfModule, ILanguageModel
     {
         using var scope = NewDisposeScope();
         var (last, states) = _encoder.Forward(args);
-        var logits = args.SkipLmHead ? null : _lmHead.Forward(last, _encoder.Embeddings.WordEmbeddings.weight!);
+        var logits = args.SkipLmHead ? null : _lmHead.Forward(args.HeadInput(last), _encoder.Embeddings.WordEmbeddings.weight!);
         ForwardChecks.MoveOut(last, states);
         logits?.MoveToOuterDisposeScope();
         return new ForwardOutput(last, logits, states, null);

@@ -258,7 +258,7 @@ public sealed class GPT2LMHeadModel : HfModule, ILanguageModel
     {
         using var scope = NewDisposeScope();
         var (last, states, presents) = _transformer.Forward(args);
-        var logits = args.SkipLmHead ? null : nn.functional.linear(last, _lmHead?.weight ?? _transformer.Wte.weight!);
+        var logits = args.SkipLmHead ? null : nn.functional.linear(args.HeadInput(last), _lmHead?.weight ?? _transformer.Wte.weight!);
         ForwardChecks.MoveOut(last, states);
         logits?.MoveToOuterDisposeScope();
         if (presents is not null)

@@ -30,6 +30,18 @@ public sealed record ForwardArgs
     public bool OutputHiddenStates { get; init; }
     /// <summary>Skip the LM head (e.g. for a classification head on [CLS]); Logits is then null.</summary>
     public bool SkipLmHead { get; init; }
+    /// <summary>
+    /// Run the LM head only at these positions of each row, [B, K] (int64): <see cref="ForwardOutput.Logits"/>
+    /// is then [B, K, V] instead of [B, L, V]. A cloze needs the vocabulary scores at its [MASK] only, and
+    /// the vocabulary projection at every position is a large share of a small model's cost (like
+    /// <c>logits_to_keep</c> in <c>transformers</c>).
+    /// </summary>
+    public Tensor? LogitsPositions { get; init; }
+
+    /// <summary>The rows of <paramref name="last"/> [B, L, H] the LM head should see: all, or those at <see cref="LogitsPositions"/>.</summary>
+    internal Tensor HeadInput(Tensor last) => LogitsPositions is { } pos
+        ? last.gather(1, pos.unsqueeze(-1).expand(-1, -1, last.shape[2]))
+        : last;
 }
 
 /// <summary>What a backbone returns. <see cref="Logits"/> is null for the bare encoder/decoder.</summary>

@@ -75,7 +75,10 @@ public sealed class ClozeHead : PromptHead
     public override Tensor Scores(ForwardOutput output, PromptBatch batch, Tensor rows)
     {
         var logits = output.Logits ?? throw new InvalidOperationException("cloze head: the backbone returned no LM logits");
-        var atMask = AtPositions(logits, rows, batch.MaskPositions);
+        // Logits of every position [B, L, V], or only of the [MASK]s [B, 1, V] (ForwardArgs.LogitsPositions).
+        var atMask = logits.shape[1] == batch.InputIds.shape[1]
+            ? AtPositions(logits, rows, batch.MaskPositions)
+            : logits.index_select(0, rows).select(1, 0);
         return atMask.index_select(1, _tokenIds.to(atMask.device));
     }
 

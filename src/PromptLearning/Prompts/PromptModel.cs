@@ -22,8 +22,14 @@ public class PromptModel : nn.Module
     private readonly ModuleList<TaskPrompt> tasks;
     private BatchBuilder _builder;
 
-    /// <summary>The pretrained model.</summary>
-    public ILanguageModel Backbone { get; }
+    /// <summary>The pretrained model (shared, not owned: not a registered submodule, never disposed here).</summary>
+    public ILanguageModel Backbone => _backbone.Model;
+    // Held through a plain record so that RegisterComponents does not adopt the backbone as a child
+    // module (which would put its weights into this model's parameters() and dispose them with it).
+    private readonly Shared _backbone;
+    private sealed record Shared(ILanguageModel Model);
+    // False for a Combine()d model: its task prompts belong to the models it was combined from.
+    private readonly bool _ownsTasks = true;
     /// <summary>Its tokenizer.</summary>
     public TextTokenizer Tokenizer { get; }
     /// <summary>The method and its settings.</summary>
@@ -40,9 +46,14 @@ public class PromptModel : nn.Module
     /// <summary>A model over <paramref name="backbone"/> with the given tasks' prompts and heads.</summary>
     public PromptModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptMethodConfig config,
         IEnumerable<TaskPrompt> taskPrompts, bool trainBackbone, string? fingerprint = null)
+        : this(backbone, tokenizer, config, taskPrompts, trainBackbone, fingerprint, ownsTasks: true) { }
+
+    private PromptModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptMethodConfig config,
+        IEnumerable<TaskPrompt> taskPrompts, bool trainBackbone, string? fingerprint, bool ownsTasks)
         : base(nameof(PromptModel))
     {
-        Backbone = backbone;
+        _ownsTasks = ownsTasks;
+        _backbone = new Shared(backbone ?? throw new ArgumentNullException(nameof(backbone)));
         Tokenizer = tokenizer;
         Config = config;
         TrainsBackbone = trainBackbone;
@@ -71,7 +82,7 @@ public class PromptModel : nn.Module
             if (!ReferenceEquals(m.Backbone, first.Backbone)) throw new ArgumentException("combined prompt models must share one backbone instance");
             if (m.TrainsBackbone) throw new ArgumentException($"method '{m.Config.Method}' changes the backbone's weights; its tasks cannot share a batch with others");
         }
-        return new PromptModel(first.Backbone, first.Tokenizer, first.Config, models.SelectMany(m => m.Tasks), false, first.BackboneFingerprintValue);
+        return new PromptModel(first.Backbone, first.Tokenizer, first.Config, models.SelectMany(m => m.Tasks), false, first.BackboneFingerprintValue, ownsTasks: false);
     }
 
     private void CheckFits(TaskPrompt t)
@@ -154,6 +165,8 @@ public class PromptModel : nn.Module
         foreach (var t in used)
             if (t < 0 || t >= tasks.Count) throw new ArgumentException($"batch uses task id {t}; this model has {tasks.Count} task(s)");
         bool needLm = lmLogits ?? used.Any(t => tasks[t].Head.NeedsLmLogits);
+        // Cloze heads read the vocabulary scores at the [MASK] only: project just that position.
+        bool maskOnly = lmLogits is null && used.All(t => tasks[t].Head is ClozeHead);
 
         // Virtual tokens at the input: write each example's own task's prompt rows into its slots.
         Tensor? embeds = null;
@@ -241,6 +254,7 @@ public class PromptModel : nn.Module
             PastKeyValues = past,
             UseCache = useCache,
             SkipLmHead = !needLm,
+            LogitsPositions = needLm && maskOnly ? batch.MaskPositions.unsqueeze(1) : null,
         });
     }
 
@@ -458,9 +472,9 @@ public class PromptModel : nn.Module
         return d;
     }
 
+    /// <summary>Frees the prompts and heads; the backbone is never disposed here, and a combined model leaves its parts to the models it came from.</summary>
     protected override void Dispose(bool disposing)
     {
-        // The backbone is shared, not owned.
-        base.Dispose(disposing);
+        if (_ownsTasks) base.Dispose(disposing);
     }
 }

@@ -77,4 +77,42 @@ public class MixedTaskTests
         for (int i = 0; i < src.Count; i++) rows.Add(src[i] with { Task = names[i % 3] });
         AssertMixedEqualsPerTask(mixed, rows);
     }
+
+    [FixtureFact]
+    public void DisposingPromptModelsLeavesTheBackboneAndSharedPromptsIntact()
+    {
+        using var backbone = PromptTestKit.Backbone("bert");
+        var tok = PromptTestKit.Tokenizer("bert");
+        long backboneSize = backbone.Module.parameters().Sum(p => p.numel());
+        using var a = new PromptTuningModel(backbone, tok, PromptTestKit.Sentiment("sst"), new PromptTuningConfig { Length = 2, Seed = 1 });
+        var b = new PTuningV2Model(backbone, tok, PromptTestKit.Sentiment("yelp"), new PTuningV2Config { Length = 3, Seed = 2 });
+        Assert.Equal(a.TrainableParameterCount, a.parameters().Sum(p => p.numel())); // the backbone is not a child module
+        long aSize = a.TrainableParameterCount;
+        PromptModel.Combine(a, b).Dispose();
+        Assert.Equal(aSize, a.parameters().Sum(p => p.numel()));
+        b.Dispose();
+        Assert.Equal(backboneSize, backbone.Module.parameters().Sum(p => p.numel()));
+        Assert.Equal(aSize, a.parameters().Sum(p => p.numel()));
+        a.eval();
+        using var _ = no_grad();
+        using var batch = a.Encode(PromptTestKit.SentimentExamples(2, 1).Select(e => e with { Task = "sst" }).ToList());
+        Assert.Equal(2, a.Scores(a.Forward(batch), batch, 0).shape[0]);
+    }
+
+    [FixtureFact]
+    public void ClozeScoresFromMaskOnlyLogitsEqualThoseFromAllPositions()
+    {
+        using var backbone = PromptTestKit.Backbone("bert");
+        var tok = PromptTestKit.Tokenizer("bert");
+        using var model = new PromptTuningModel(backbone, tok, PromptTestKit.Sentiment("sst"), new PromptTuningConfig { Length = 3, Seed = 1 });
+        model.eval();
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        using var batch = model.Encode(PromptTestKit.SentimentExamples(4, 3).Select(e => e with { Task = "sst" }).ToList());
+        var maskOnly = model.Forward(batch);
+        var all = model.Forward(batch, lmLogits: true);
+        Assert.Equal(1, maskOnly.Logits!.shape[1]);
+        Assert.Equal(batch.InputIds.shape[1], all.Logits!.shape[1]);
+        PromptTestKit.AssertClose(model.Scores(all, batch, 0), model.Scores(maskOnly, batch, 0), 1e-5, "cloze scores");
+    }
 }
