@@ -73,4 +73,20 @@ public class DisplayTests
         Assert.Equal("4.4M", Summaries.Compact(4_400_000));
         Assert.Equal("0.013%", Summaries.Percent(13, 100_000));
     }
+
+    [FixtureFact]
+    public void ModelSummaryCountsTotalAndTrainableParameters()
+    {
+        using var model = PromptLearning.Tests.Prompts.PromptTestKit.Backbone("bert");
+        long total = model.Module.parameters().Sum(p => p.numel());
+        var frozen = model.Module.named_parameters().Where(p => !p.name.Contains("encoder.layer.0.")).ToList();
+        foreach (var (_, p) in frozen) p.requires_grad = false;
+        long trainable = total - frozen.Sum(p => p.parameter.numel());
+        var html = Summaries.Model(model, "tiny <bert>");
+        Assert.Equal((total, trainable), Summaries.ParameterCounts(model));
+        Assert.Contains("tiny &lt;bert&gt;", html);
+        Assert.Contains($"<td>{total:N0} ({Summaries.Compact(total)})</td>", html);
+        Assert.Contains($"<td>{trainable:N0} ({Summaries.Percent(trainable, total)})</td>", html);
+        Assert.Contains($"<td>{model.Config.NumHiddenLayers}</td>", html);
+    }
 }
