@@ -25,7 +25,7 @@ public sealed class PretrainCommand : ICommand
         usage: plearn pretrain --arch bert|gpt2 --size small|base --corpus <folder|file> --out <folder>
                                [--steps 3000] [--seed 42] [--batch 32] [--lr 1e-3] [--max-length 128]
                                [--vocab-size 4000] [--warmup-ratio 0.05] [--weight-decay 0.01]
-                               [--eval-every <steps/10>] [--log-every 50] [--threads 1] [--no-packing]
+                               [--eval-every <steps/10>] [--log-every 50] [--threads 1] [--no-packing] [--mask-probability 0.15]
                plearn pretrain --init-from <model folder> --corpus ... --out ... [same options]   (continued pretraining)
                plearn pretrain --card-only --out <folder> [--data <data folder>]
           --corpus: a folder with train.txt + valid.txt (one document per line), or one file (last 2% held out)
@@ -58,6 +58,7 @@ public sealed class PretrainCommand : ICommand
         var logEvery = o.GetInt("log-every", 50);
         var threads = o.GetInt("threads", 1);
         var packing = !o.Has("no-packing");
+        var maskProbability = o.GetDouble("mask-probability", 0.15);
         var arch = initFrom is null ? o.Require("arch") : o.Get("arch");
         var size = o.Get("size", "small");
         o.RejectUnknown();
@@ -116,7 +117,7 @@ public sealed class PretrainCommand : ICommand
             WarmupRatio = warmupRatio, MaxGradNorm = 1.0, EvalEvery = evalEvery, LogEvery = logEvery,
             Seed = seed, RestoreBest = false, DropLast = true,
         };
-        var pretraining = new PretrainingConfig { MaxLength = maxLength, Packing = packing, Trainer = trainer };
+        var pretraining = new PretrainingConfig { MaxLength = maxLength, Packing = packing, MaskProbability = maskProbability, Trainer = trainer };
         // Weights are saved at every evaluation too, so a long run can be inspected while it goes.
         var printer = new ProgressPrinter();
         var progress = new Progress(p =>
@@ -136,7 +137,7 @@ public sealed class PretrainCommand : ICommand
         {
             Command = "plearn pretrain " + string.Join(" ", args), Arch = arch!, Size = size, Corpus = corpusPath,
             TrainDocuments = corpus.Train.Count, HeldOutDocuments = corpus.HeldOut.Count,
-            TrainSequences = result.TrainSequences, TrainTokens = result.TrainTokens, MaxLength = maxLength, Packing = packing,
+            TrainSequences = result.TrainSequences, TrainTokens = result.TrainTokens, MaxLength = maxLength, Packing = packing, MaskProbability = maskProbability,
             Trainer = trainer, StepsDone = offset + result.Training.Steps,
             WallTimeSeconds = Math.Round(clock.Elapsed.TotalSeconds + (previous?.WallTimeSeconds ?? 0), 1),
             Threads = threads, Parameters = parameters, HeldOut = result.HeldOut,

@@ -71,10 +71,16 @@ public static class Pretrainer
 
         var objective = causal ? null : new MaskedLanguageModeling(tokenizer.VocabSize, tokenizer.MaskTokenId!.Value,
             SpecialIds(tokenizer), config.MaskProbability);
+        // Held-out scores always mask BERT's 15%, so runs with other training rates stay comparable.
+        var heldOutObjective = causal ? null : new MaskedLanguageModeling(tokenizer.VocabSize, tokenizer.MaskTokenId!.Value,
+            SpecialIds(tokenizer), HeldOutMaskProbability);
         var maskRandom = new Random(config.Trainer.Seed);
         LanguageModelingBatch Collate(IReadOnlyList<IReadOnlyList<int>> batch, Random random) => causal
             ? CausalLanguageModeling.Collate(batch, tokenizer.PadTokenId)
             : objective!.Collate(batch, tokenizer.PadTokenId, random);
+        LanguageModelingBatch CollateHeldOut(IReadOnlyList<IReadOnlyList<int>> batch) => causal
+            ? CausalLanguageModeling.Collate(batch, tokenizer.PadTokenId)
+            : heldOutObjective!.Collate(batch, tokenizer.PadTokenId, new Random(HeldOutSeed));
 
         var trainerConfig = config.Trainer with
         {
@@ -83,14 +89,17 @@ public static class Pretrainer
         };
         var trainer = new Trainer<IReadOnlyList<int>>(trainerConfig, model.Module.named_parameters(),
             batch => LanguageModelingLoss.Compute(model, Collate(batch, maskRandom)),
-            () => Score(model, heldOut, b => Collate(b, new Random(HeldOutSeed)), config.EvalBatchSize).ToMetrics(),
+            () => Score(model, heldOut, CollateHeldOut, config.EvalBatchSize).ToMetrics(),
             model.Module);
         var result = trainer.Train(train, progress);
         model.Module.eval();
         LanguageModelScores final;
-        using (no_grad()) final = Score(model, heldOut, b => Collate(b, new Random(HeldOutSeed)), config.EvalBatchSize);
+        using (no_grad()) final = Score(model, heldOut, CollateHeldOut, config.EvalBatchSize);
         return new PretrainingResult(result, final, train.Count, train.Sum(s => (long)s.Count), heldOut.Count);
     }
+
+    /// <summary>Share of held-out tokens masked for scoring (BERT's rate, whatever the training rate).</summary>
+    public const double HeldOutMaskProbability = 0.15;
 
     /// <summary>Seed of the fixed held-out masking (the same masks at every evaluation).</summary>
     public const int HeldOutSeed = 1234;

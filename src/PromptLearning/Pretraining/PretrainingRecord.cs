@@ -29,6 +29,8 @@ public sealed record PretrainingRecord
     [JsonPropertyName("train_tokens")] public required long TrainTokens { get; init; }
     [JsonPropertyName("max_length")] public required int MaxLength { get; init; }
     [JsonPropertyName("packing")] public required bool Packing { get; init; }
+    /// <summary>Share of tokens masked in training (masked LM; BERT: 0.15).</summary>
+    [JsonPropertyName("mask_probability")] public double MaskProbability { get; init; } = 0.15;
     [JsonPropertyName("trainer")] public required Training.TrainerConfig Trainer { get; init; }
     [JsonPropertyName("steps_done")] public required int StepsDone { get; init; }
     [JsonPropertyName("wall_time_s")] public required double WallTimeSeconds { get; init; }
