@@ -446,6 +446,11 @@ public class PromptModel : nn.Module
             ids = tensor(left, new long[] { n, width });
             mask = tensor(leftMask, new long[] { n, width });
         }
+        // Never decode past the backbone's positions: the prefix (or cached source) and the source come first.
+        long used = (prefix is { Count: > 0 } ? prefix[0].Key.shape[2] : 0) + ids.shape[1];
+        int room = (int)(c.MaxPositionEmbeddings - used);
+        if (room < 1) throw new ArgumentException($"task '{tp.Task.Name}': prompt and source take {used} of the backbone's {c.MaxPositionEmbeddings} positions; nothing is left to generate");
+        if (config.MaxNewTokens > room) config = config with { MaxNewTokens = room };
         using var result = Generation.Generate(Backbone, ids, config, mask, prefix);
         var seqs = result.Sequences;
         long inputLength = ids.shape[1];

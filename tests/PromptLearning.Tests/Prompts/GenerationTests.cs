@@ -64,4 +64,18 @@ public class GenerationTests
         var beam = model.Generate(examples.Take(2).ToList(), maxNewTokens: 6, beams: 3);
         Assert.Equal(2, beam.Count);
     }
+
+    [FixtureFact]
+    public void GenerationStopsAtTheLastPosition()
+    {
+        using var backbone = PromptTestKit.Backbone("gpt2");
+        var tok = PromptTestKit.Tokenizer("gpt2");
+        int positions = backbone.Config.MaxPositionEmbeddings;
+        using var model = new PrefixTuningModel(backbone, tok, PromptTestKit.Generation(), new PrefixTuningConfig { Length = positions / 2, HiddenSize = 16 });
+        var example = PromptTestKit.GenerationExamples(1, 3)[0];
+        using var source = model.Encode([example], withTargets: false);
+        var text = model.Generate([example], maxNewTokens: positions)[0];
+        int generated = text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+        Assert.InRange(generated, 0, positions - positions / 2 - source.Lengths[0]);
+    }
 }
