@@ -32,10 +32,20 @@ public class TrainerTests
         return nn.functional.mse_loss(model.forward(x), y);
     };
 
+    /// <summary>
+    /// A 2→1 linear layer whose weights come from <paramref name="seed"/> alone: tests run in parallel and
+    /// share torch's global generator, so seeding it and then calling <c>nn.Linear</c> would race.
+    /// </summary>
     private static Linear NewLinear(int seed)
     {
-        manual_seed(seed);
-        return nn.Linear(2, 1);
+        var model = nn.Linear(2, 1);
+        var rng = new Random(seed);
+        using (no_grad())
+        {
+            model.weight!.copy_(tensor(new[] { (float)(rng.NextDouble() - 0.5), (float)(rng.NextDouble() - 0.5) }).reshape(1, 2));
+            model.bias!.copy_(tensor(new[] { (float)(rng.NextDouble() - 0.5) }));
+        }
+        return model;
     }
 
     [Theory]
