@@ -26,6 +26,8 @@ public sealed class PretrainCommand : ICommand
                                [--steps 3000] [--seed 42] [--batch 32] [--lr 1e-3] [--max-length 128]
                                [--vocab-size 4000] [--warmup-ratio 0.05] [--weight-decay 0.01]
                                [--eval-every <steps/10>] [--log-every 50] [--threads 1] [--no-packing] [--mask-probability 0.15]
+                               [--salient-words w1,w2,... --salient-mask-probability 0.5]   (masked LM: SKEP-style word masking)
+                               [--documents-matching REGEX]   (train only on the corpus documents that match)
                plearn pretrain --init-from <model folder> --corpus ... --out ... [same options]   (continued pretraining)
                plearn pretrain --card-only --out <folder> [--data <data folder>]
           --corpus: a folder with train.txt + valid.txt (one document per line), or one file (last 2% held out)
@@ -59,6 +61,9 @@ public sealed class PretrainCommand : ICommand
         var threads = o.GetInt("threads", 1);
         var packing = !o.Has("no-packing");
         var maskProbability = o.GetDouble("mask-probability", 0.15);
+        var salientWords = (o.Get("salient-words") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var salientProbability = o.GetDouble("salient-mask-probability", 0.5);
+        var documentsMatching = o.Get("documents-matching");
         var arch = initFrom is null ? o.Require("arch") : o.Get("arch");
         var size = o.Get("size", "small");
         o.RejectUnknown();
@@ -67,6 +72,7 @@ public sealed class PretrainCommand : ICommand
         TorchSharp.torch.set_num_threads(threads);
         var clock = Stopwatch.StartNew();
         var corpus = Corpus.Read(corpusPath);
+        if (documentsMatching is not null) corpus = corpus.WithTrainingDocumentsMatching(documentsMatching);
         Console.WriteLine($"corpus {corpusPath}: {corpus.Train.Count:N0} training, {corpus.HeldOut.Count:N0} held-out documents");
         Directory.CreateDirectory(outDir);
 
@@ -117,7 +123,8 @@ public sealed class PretrainCommand : ICommand
             WarmupRatio = warmupRatio, MaxGradNorm = 1.0, EvalEvery = evalEvery, LogEvery = logEvery,
             Seed = seed, RestoreBest = false, DropLast = true,
         };
-        var pretraining = new PretrainingConfig { MaxLength = maxLength, Packing = packing, MaskProbability = maskProbability, Trainer = trainer };
+        var pretraining = new PretrainingConfig { MaxLength = maxLength, Packing = packing, MaskProbability = maskProbability,
+            SalientWords = salientWords, SalientMaskProbability = salientProbability, Trainer = trainer };
         // Weights are saved at every evaluation too, so a long run can be inspected while it goes.
         var printer = new ProgressPrinter();
         var progress = new Progress(p =>
@@ -135,9 +142,10 @@ public sealed class PretrainCommand : ICommand
         var offset = previous?.StepsDone ?? 0;
         var record = new PretrainingRecord
         {
-            Command = "plearn pretrain " + string.Join(" ", args), Arch = arch!, Size = size, Corpus = corpusPath,
+            Command = "plearn pretrain " + string.Join(" ", args.Select(ShellQuote)), Arch = arch!, Size = size, Corpus = corpusPath,
             TrainDocuments = corpus.Train.Count, HeldOutDocuments = corpus.HeldOut.Count,
             TrainSequences = result.TrainSequences, TrainTokens = result.TrainTokens, MaxLength = maxLength, Packing = packing, MaskProbability = maskProbability,
+            SalientWords = salientWords, SalientMaskProbability = salientWords.Length > 0 ? salientProbability : null,
             Trainer = trainer, StepsDone = offset + result.Training.Steps,
             WallTimeSeconds = Math.Round(clock.Elapsed.TotalSeconds + (previous?.WallTimeSeconds ?? 0), 1),
             Threads = threads, Parameters = parameters, HeldOut = result.HeldOut,
@@ -203,4 +211,7 @@ public sealed class PretrainCommand : ICommand
         }));
     }
 
+    /// <summary>An argument as a POSIX shell reads it back: single-quoted when it holds anything but plain characters.</summary>
+    private static string ShellQuote(string arg) =>
+        arg.Length > 0 && arg.All(c => char.IsAsciiLetterOrDigit(c) || "_./,:=+-@%".Contains(c)) ? arg : "'" + arg.Replace("'", "'\\''") + "'";
 }

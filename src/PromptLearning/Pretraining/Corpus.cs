@@ -29,4 +29,17 @@ public sealed record Corpus(string Source, IReadOnlyList<string> Train, IReadOnl
         if (lines.Count < 2) throw new InvalidDataException($"corpus file '{path}' needs at least 2 documents (one is held out), has {lines.Count}");
         return new Corpus(path, lines.Take(lines.Count - held).ToList(), lines.Skip(lines.Count - held).ToList());
     }
+
+    /// <summary>
+    /// The corpus with only the training documents that match <paramref name="pattern"/> (a .NET
+    /// regular expression); held-out documents are kept, so scores stay comparable with earlier stages.
+    /// </summary>
+    /// <exception cref="InvalidDataException">No training document matches.</exception>
+    public Corpus WithTrainingDocumentsMatching(string pattern)
+    {
+        var regex = new System.Text.RegularExpressions.Regex(pattern, System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        var kept = Train.Where(d => regex.IsMatch(d)).ToList();
+        if (kept.Count == 0) throw new InvalidDataException($"no training document of corpus '{Source}' matches /{pattern}/");
+        return this with { Train = kept };
+    }
 }

@@ -8,7 +8,8 @@ namespace PromptLearning.Pretraining;
 /// time, a random non-special token 10%, and stays 10%; labels hold the original id at chosen
 /// positions and -100 elsewhere. A sequence where no token was chosen gets one chosen at random,
 /// so no batch has an empty loss. The masking is drawn from the given <see cref="Random"/>, so a
-/// seed fixes it.
+/// seed fixes it. Optionally, <em>salient</em> token ids (e.g. sentiment words, as SKEP's sentiment
+/// masking, Tian et al. 2020) are chosen with their own, higher probability.
 /// </summary>
 public sealed class MaskedLanguageModeling
 {
@@ -16,22 +17,33 @@ public sealed class MaskedLanguageModeling
     private readonly int _maskId;
     private readonly HashSet<int> _special;
     private readonly int[] _replacementIds;
+    private readonly HashSet<int> _salient;
 
     /// <summary>Share of tokens chosen for prediction.</summary>
     public double Probability { get; }
+
+    /// <summary>Probability of choosing a salient token (equal to <see cref="Probability"/> when there are none).</summary>
+    public double SalientProbability { get; }
 
     /// <param name="vocabSize">Number of token ids.</param>
     /// <param name="maskTokenId">Id of <c>[MASK]</c>.</param>
     /// <param name="specialTokenIds">Ids never chosen and never used as random replacements ([PAD], [CLS], [SEP], [MASK], [UNK]).</param>
     /// <param name="probability">Share of non-special tokens to choose (BERT: 0.15).</param>
-    public MaskedLanguageModeling(int vocabSize, int maskTokenId, IEnumerable<int> specialTokenIds, double probability = 0.15)
+    /// <param name="salientTokenIds">Token ids chosen with <paramref name="salientProbability"/> instead (none by default).</param>
+    /// <param name="salientProbability">Probability of choosing a salient token.</param>
+    public MaskedLanguageModeling(int vocabSize, int maskTokenId, IEnumerable<int> specialTokenIds, double probability = 0.15,
+        IEnumerable<int>? salientTokenIds = null, double? salientProbability = null)
     {
         if (probability is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(probability), probability, "must be in (0, 1)");
+        if (salientProbability is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(salientProbability), salientProbability, "must be in (0, 1)");
         _vocabSize = vocabSize;
         _maskId = maskTokenId;
         _special = new HashSet<int>(specialTokenIds) { maskTokenId };
         _replacementIds = Enumerable.Range(0, vocabSize).Where(i => !_special.Contains(i)).ToArray();
         Probability = probability;
+        _salient = new HashSet<int>(salientTokenIds ?? []);
+        _salient.ExceptWith(_special);
+        SalientProbability = salientProbability ?? probability;
     }
 
     /// <summary>Masks <paramref name="sequences"/> (token ids with special tokens) into a padded batch.</summary>
@@ -49,7 +61,8 @@ public sealed class MaskedLanguageModeling
                 labels[r, i] = LanguageModelingBatch.IgnoreIndex;
                 if (mask[r, i] == 0 || _special.Contains((int)ids[r, i])) continue;
                 candidates.Add(i);
-                if (random.NextDouble() < Probability) { Choose(ids, labels, r, i, random); any = true; }
+                var p = _salient.Contains((int)ids[r, i]) ? SalientProbability : Probability;
+                if (random.NextDouble() < p) { Choose(ids, labels, r, i, random); any = true; }
             }
             if (!any && candidates.Count > 0) Choose(ids, labels, r, candidates[random.Next(candidates.Count)], random);
         }

@@ -71,7 +71,7 @@ public sealed record ModelCard
         sb.AppendLine("| | |");
         sb.AppendLine("|---|---|");
         sb.AppendLine(ci, $"| corpus | `{r.Corpus}`: {r.TrainDocuments:N0} training documents, {r.HeldOutDocuments:N0} held-out documents (disjoint from every dev/test text of the data sets) |");
-        sb.AppendLine(ci, $"| objective | {(mlm ? $"masked LM, BERT recipe: {r.MaskProbability:P0} of non-special tokens, 80% [MASK] / 10% random / 10% unchanged, masks drawn afresh per batch" : "causal LM (next token)")} |");
+        sb.AppendLine(ci, $"| objective | {(mlm ? $"masked LM, BERT recipe: {r.MaskProbability:P0} of non-special tokens, 80% [MASK] / 10% random / 10% unchanged, masks drawn afresh per batch{Salient(r)}" : "causal LM (next token)")} |");
         sb.AppendLine(ci, $"| sequences | {r.TrainSequences:N0} ({r.TrainTokens:N0} tokens), at most {r.MaxLength} tokens, {(r.Packing ? "packed" : "one document per sequence, padded per batch")} |");
         var stages = r.PreviousCommands.Count > 0 ? $" in {r.PreviousCommands.Count + 1} stages (the last {t.MaxSteps:N0}; settings below are the last stage's)" : "";
         sb.AppendLine(ci, $"| steps | {r.StepsDone:N0}{stages}, batch {t.BatchSize} |");
@@ -134,4 +134,7 @@ public sealed record ModelCard
         sb.AppendLine("Trained only on a small synthetic English corpus about restaurants; it knows nothing else. Meant for teaching and tests, not for real-world use.");
         return sb.ToString();
     }
+
+    private static string Salient(PretrainingRecord r) => r.SalientWords.Count == 0 ? "" :
+        string.Create(CultureInfo.InvariantCulture, $"; the words {string.Join(", ", r.SalientWords)} masked with probability {r.SalientMaskProbability:P0} instead (SKEP-style sentiment-word masking, Tian et al. 2020)");
 }

@@ -19,6 +19,13 @@ public sealed record PretrainingConfig
     public bool Packing { get; init; }
     /// <summary>Masked LM: share of tokens chosen (BERT: 0.15).</summary>
     public double MaskProbability { get; init; } = 0.15;
+    /// <summary>
+    /// Masked LM: words whose tokens are chosen with <see cref="SalientMaskProbability"/> instead
+    /// (SKEP-style sentiment masking; every WordPiece of each word counts). Empty: plain BERT masking.
+    /// </summary>
+    public IReadOnlyList<string> SalientWords { get; init; } = [];
+    /// <summary>Masked LM: probability of choosing a token of a <see cref="SalientWords"/> word.</summary>
+    public double SalientMaskProbability { get; init; } = 0.5;
     /// <summary>At most this many held-out sequences are scored at each evaluation.</summary>
     public int MaxHeldOutSequences { get; init; } = 256;
     /// <summary>Batch size for held-out scoring.</summary>
@@ -70,7 +77,7 @@ public static class Pretrainer
         if (heldOut.Count == 0) throw new ArgumentException("no held-out sequences", nameof(heldOutTexts));
 
         var objective = causal ? null : new MaskedLanguageModeling(tokenizer.VocabSize, tokenizer.MaskTokenId!.Value,
-            SpecialIds(tokenizer), config.MaskProbability);
+            SpecialIds(tokenizer), config.MaskProbability, SalientIds(tokenizer, config.SalientWords), config.SalientMaskProbability);
         // Held-out scores always mask BERT's 15%, so runs with other training rates stay comparable.
         var heldOutObjective = causal ? null : new MaskedLanguageModeling(tokenizer.VocabSize, tokenizer.MaskTokenId!.Value,
             SpecialIds(tokenizer), HeldOutMaskProbability);
@@ -131,6 +138,23 @@ public static class Pretrainer
         if (count == 0) throw new InvalidOperationException("no held-out token was scored");
         var loss = lossSum / count;
         return new LanguageModelScores(loss, Math.Exp(loss), correct / (double)count, count);
+    }
+
+    /// <summary>
+    /// The token ids of <paramref name="words"/> (each word's tokens, with and without a leading space for
+    /// byte-level BPE). A word that the vocabulary only knows as <c>[UNK]</c> is an error naming it.
+    /// </summary>
+    public static IReadOnlyList<int> SalientIds(TextTokenizer tokenizer, IEnumerable<string> words)
+    {
+        var special = SpecialIds(tokenizer).ToHashSet();
+        var ids = new SortedSet<int>();
+        foreach (var word in words)
+        {
+            var pieces = tokenizer.Encode(word).Concat(tokenizer.Encode(" " + word)).Where(i => !special.Contains(i)).ToList();
+            if (pieces.Count == 0) throw new ArgumentException($"salient word '{word}' is not in the vocabulary (it encodes to special tokens only)", nameof(words));
+            ids.UnionWith(pieces);
+        }
+        return ids.ToList();
     }
 
     /// <summary>The ids never masked: padding, [CLS]/[SEP] (bos/eos), [MASK], and [UNK] when the vocabulary has it.</summary>

@@ -31,6 +31,10 @@ public sealed record PretrainingRecord
     [JsonPropertyName("packing")] public required bool Packing { get; init; }
     /// <summary>Share of tokens masked in training (masked LM; BERT: 0.15).</summary>
     [JsonPropertyName("mask_probability")] public double MaskProbability { get; init; } = 0.15;
+    /// <summary>Words masked with <see cref="SalientMaskProbability"/> (SKEP-style; empty: plain BERT masking).</summary>
+    [JsonPropertyName("salient_words")] public IReadOnlyList<string> SalientWords { get; init; } = [];
+    /// <summary>Probability of masking a token of a salient word.</summary>
+    [JsonPropertyName("salient_mask_probability")] public double? SalientMaskProbability { get; init; }
     [JsonPropertyName("trainer")] public required Training.TrainerConfig Trainer { get; init; }
     [JsonPropertyName("steps_done")] public required int StepsDone { get; init; }
     [JsonPropertyName("wall_time_s")] public required double WallTimeSeconds { get; init; }

@@ -59,6 +59,27 @@ public class MaskedLanguageModelingTests
     }
 
     [Fact]
+    public void SalientTokensAreChosenAtTheirOwnRate()
+    {
+        int[] salient = [5, 6, 7, 8, 9];
+        var mlm = new MaskedLanguageModeling(Vocab, Mask, new[] { Pad, 1, Cls, Sep }, 0.15, salient, 0.6);
+        var seqs = Sequences(400, 60, 4);
+        using var scope = NewDisposeScope();
+        var labels = mlm.Collate(seqs, Pad, new Random(5)).Labels.data<long>().ToArray();
+        int l = labels.Length / seqs.Count;
+        long salientSeen = 0, salientChosen = 0, otherSeen = 0, otherChosen = 0;
+        for (int r = 0; r < seqs.Count; r++)
+            for (int i = 1; i < seqs[r].Count - 1; i++)
+            {
+                bool chosen = labels[r * l + i] != -100;
+                if (salient.Contains(seqs[r][i])) { salientSeen++; if (chosen) salientChosen++; }
+                else { otherSeen++; if (chosen) otherChosen++; }
+            }
+        Assert.InRange(salientChosen / (double)salientSeen, 0.56, 0.64);
+        Assert.InRange(otherChosen / (double)otherSeen, 0.14, 0.16);
+    }
+
+    [Fact]
     public void SameSeedSameMasksAndEverySequenceHasALabel()
     {
         var mlm = new MaskedLanguageModeling(Vocab, Mask, new[] { Pad, 1, Cls, Sep });
