@@ -70,7 +70,7 @@ public sealed record ModelCard
         sb.AppendLine();
         sb.AppendLine("| | |");
         sb.AppendLine("|---|---|");
-        sb.AppendLine(ci, $"| corpus | `{r.Corpus}`: {r.TrainDocuments:N0} training documents, {r.HeldOutDocuments:N0} held-out documents (disjoint from every dev/test text of the data sets) |");
+        sb.AppendLine(ci, $"| corpus | `{r.Corpus}`: {r.TrainDocuments:N0} training documents{(r.PreviousCommands.Count > 0 ? " in the last stage" : "")}, {r.HeldOutDocuments:N0} held-out documents (disjoint from every dev/test text of the data sets) |");
         sb.AppendLine(ci, $"| objective | {(mlm ? $"masked LM, BERT recipe: {r.MaskProbability:P0} of non-special tokens, 80% [MASK] / 10% random / 10% unchanged, masks drawn afresh per batch{Salient(r)}" : "causal LM (next token)")} |");
         sb.AppendLine(ci, $"| sequences | {r.TrainSequences:N0} ({r.TrainTokens:N0} tokens), at most {r.MaxLength} tokens, {(r.Packing ? "packed" : "one document per sequence, padded per batch")} |");
         var stages = r.PreviousCommands.Count > 0 ? $" in {r.PreviousCommands.Count + 1} stages (the last {t.MaxSteps:N0}; settings below are the last stage's)" : "";
