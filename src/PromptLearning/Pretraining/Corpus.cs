@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace PromptLearning.Pretraining;
 
 /// <summary>A pretraining corpus: training documents and held-out documents (one document per line on disk).</summary>
@@ -37,7 +39,7 @@ public sealed record Corpus(string Source, IReadOnlyList<string> Train, IReadOnl
     /// <exception cref="InvalidDataException">No training document matches.</exception>
     public Corpus WithTrainingDocumentsMatching(string pattern)
     {
-        var regex = new System.Text.RegularExpressions.Regex(pattern, System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        var regex = new Regex(pattern, RegexOptions.CultureInvariant);
         var kept = Train.Where(d => regex.IsMatch(d)).ToList();
         if (kept.Count == 0) throw new InvalidDataException($"no training document of corpus '{Source}' matches /{pattern}/");
         return this with { Train = kept };

@@ -78,16 +78,12 @@ public static class Pretrainer
 
         var objective = causal ? null : new MaskedLanguageModeling(tokenizer.VocabSize, tokenizer.MaskTokenId!.Value,
             SpecialIds(tokenizer), config.MaskProbability, SalientIds(tokenizer, config.SalientWords), config.SalientMaskProbability);
-        // Held-out scores always mask BERT's 15%, so runs with other training rates stay comparable.
-        var heldOutObjective = causal ? null : new MaskedLanguageModeling(tokenizer.VocabSize, tokenizer.MaskTokenId!.Value,
-            SpecialIds(tokenizer), HeldOutMaskProbability);
         var maskRandom = new Random(config.Trainer.Seed);
-        LanguageModelingBatch Collate(IReadOnlyList<IReadOnlyList<int>> batch, Random random) => causal
+        LanguageModelingBatch Collate(IReadOnlyList<IReadOnlyList<int>> batch) => causal
             ? CausalLanguageModeling.Collate(batch, tokenizer.PadTokenId)
-            : objective!.Collate(batch, tokenizer.PadTokenId, random);
-        LanguageModelingBatch CollateHeldOut(IReadOnlyList<IReadOnlyList<int>> batch) => causal
-            ? CausalLanguageModeling.Collate(batch, tokenizer.PadTokenId)
-            : heldOutObjective!.Collate(batch, tokenizer.PadTokenId, new Random(HeldOutSeed));
+            : objective!.Collate(batch, tokenizer.PadTokenId, maskRandom);
+        // Held-out scores always mask BERT's 15% (HeldOutMaskProbability), so runs with other training rates stay comparable.
+        LanguageModelScores ScoreHeldOut() => Score(model, tokenizer, heldOut, HeldOutMaskProbability, config.EvalBatchSize);
 
         var trainerConfig = config.Trainer with
         {
@@ -95,13 +91,13 @@ public static class Pretrainer
             GreaterIsBetter = config.Trainer.MetricForBest is null ? !causal : config.Trainer.GreaterIsBetter,
         };
         var trainer = new Trainer<IReadOnlyList<int>>(trainerConfig, model.Module.named_parameters(),
-            batch => LanguageModelingLoss.Compute(model, Collate(batch, maskRandom)),
-            () => Score(model, heldOut, CollateHeldOut, config.EvalBatchSize).ToMetrics(),
+            batch => LanguageModelingLoss.Compute(model, Collate(batch)),
+            () => ScoreHeldOut().ToMetrics(),
             model.Module);
         var result = trainer.Train(train, progress);
         model.Module.eval();
         LanguageModelScores final;
-        using (no_grad()) final = Score(model, heldOut, CollateHeldOut, config.EvalBatchSize);
+        using (no_grad()) final = ScoreHeldOut();
         return new PretrainingResult(result, final, train.Count, train.Sum(s => (long)s.Count), heldOut.Count);
     }
 
@@ -115,7 +111,7 @@ public static class Pretrainer
     /// Scores <paramref name="model"/> on held-out sequences (masked with <see cref="HeldOutSeed"/> for
     /// masked LMs). Call in eval mode under <c>no_grad</c>.
     /// </summary>
-    public static LanguageModelScores Score(ILanguageModel model, TextTokenizer tokenizer, IReadOnlyList<IReadOnlyList<int>> sequences, double maskProbability = 0.15, int batchSize = 64)
+    public static LanguageModelScores Score(ILanguageModel model, TextTokenizer tokenizer, IReadOnlyList<IReadOnlyList<int>> sequences, double maskProbability = HeldOutMaskProbability, int batchSize = 64)
     {
         var objective = model.Config.IsCausal ? null
             : new MaskedLanguageModeling(tokenizer.VocabSize, tokenizer.MaskTokenId ?? throw new ArgumentException("the tokenizer has no mask token"), SpecialIds(tokenizer), maskProbability);

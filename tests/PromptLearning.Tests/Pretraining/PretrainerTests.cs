@@ -121,6 +121,21 @@ public class PretrainerTests
     }
 
     [Fact]
+    public void SalientWordsReachTheMaskingAndAnUnknownOneIsNamed()
+    {
+        var corpus = TinyCorpus(40, 9);
+        var (model, tok) = Tiny("bert", corpus);
+        using var _ = model;
+        var config = new PretrainingConfig
+        {
+            MaxLength = 32, SalientWords = ["☃"],
+            Trainer = new TrainerConfig { MaxSteps = 1, BatchSize = 4, EvalEvery = 0, RestoreBest = false },
+        };
+        var e = Assert.Throws<ArgumentException>(() => Pretrainer.Run(model, tok, corpus, TinyCorpus(8, 10), config));
+        Assert.Contains("'☃'", e.Message);
+    }
+
+    [Fact]
     public void HeldOutScoresAreDeterministic()
     {
         var corpus = TinyCorpus(40, 7);
