@@ -5,9 +5,9 @@ namespace PromptLearning.Notebooks;
 
 /// <summary>
 /// The outputs of one code cell in the order they happened, stored as the real kernel stores
-/// them: consecutive writes to one stream merge into one <c>stream</c> output; displayed values are
-/// <c>display_data</c>; the last-expression value is <c>execute_result</c>; a failure is <c>error</c>.
-/// Thread-safe: background tasks may still write while the cell runs.
+/// them: consecutive writes to one stream merge into one <c>stream</c> output; displayed values and
+/// the last-expression value are <c>display_data</c> (VS Code's convention; Jupyter would store the
+/// latter as <c>execute_result</c>); a failure is <c>error</c> (name "Error", as VS Code writes it).
 /// </summary>
 public sealed class CellOutputs
 {
@@ -17,7 +17,7 @@ public sealed class CellOutputs
         public string? StreamName;
         public StringBuilder? Text;
         public Dictionary<string, string>? Data;
-        public string? EName, EValue;
+        public string? EName, EValue, ValueId;
         public List<string>? Traceback;
     }
 
@@ -35,22 +35,18 @@ public sealed class CellOutputs
         }
     }
 
-    /// <summary>Adds a <c>display_data</c> output; returns its index for <see cref="Update"/>.</summary>
-    public int Display(Dictionary<string, string> bundle)
+    /// <summary>
+    /// Adds a <c>display_data</c> output, or replaces the one shown earlier with the same
+    /// <paramref name="valueId"/> (the kernel's <c>DisplayedValueUpdated</c>), as VS Code does.
+    /// </summary>
+    public void Display(Dictionary<string, string> bundle, string? valueId = null)
     {
-        lock (_gate) { _outputs.Add(new Output { Type = "display_data", Data = bundle }); return _outputs.Count - 1; }
-    }
-
-    /// <summary>Replaces the data of a displayed value.</summary>
-    public void Update(int index, Dictionary<string, string> bundle)
-    {
-        lock (_gate) { if (index >= 0 && index < _outputs.Count) _outputs[index].Data = bundle; }
-    }
-
-    /// <summary>Adds the cell's value (<c>execute_result</c>).</summary>
-    public void Result(Dictionary<string, string> bundle)
-    {
-        lock (_gate) _outputs.Add(new Output { Type = "execute_result", Data = bundle });
+        lock (_gate)
+        {
+            var existing = valueId is null ? null : _outputs.FirstOrDefault(o => o.ValueId == valueId);
+            if (existing is not null) existing.Data = bundle;
+            else _outputs.Add(new Output { Type = "display_data", Data = bundle, ValueId = valueId });
+        }
     }
 
     /// <summary>Adds an <c>error</c> output.</summary>
@@ -59,8 +55,14 @@ public sealed class CellOutputs
         lock (_gate) _outputs.Add(new Output { Type = "error", EName = name, EValue = value, Traceback = traceback.ToList() });
     }
 
+    /// <summary>The message of the first <c>error</c> output, or null.</summary>
+    public string? FirstError()
+    {
+        lock (_gate) return _outputs.FirstOrDefault(o => o.Type == "error")?.EValue;
+    }
+
     /// <summary>The outputs as nbformat JSON objects.</summary>
-    public List<JsonObject> ToJson(int? executionCount)
+    public List<JsonObject> ToJson()
     {
         lock (_gate)
         {
@@ -72,36 +74,18 @@ public sealed class CellOutputs
                     ["ename"] = o.EName, ["evalue"] = o.EValue, ["output_type"] = "error",
                     ["traceback"] = new JsonArray(o.Traceback!.Select(t => (JsonNode?)JsonValue.Create(t)).ToArray()),
                 },
-                _ => Data(o, executionCount),
+                _ => Data(o),
             }).ToList();
         }
     }
 
-    private static JsonObject Data(Output o, int? executionCount)
+    private static JsonObject Data(Output o)
     {
         var data = new JsonObject();
         foreach (var (mime, text) in o.Data!) data[mime] = mime.StartsWith("image/", StringComparison.Ordinal) ? text : NotebookCell.Lines(text);
         var json = new JsonObject { ["data"] = data };
-        if (o.Type == "execute_result") json["execution_count"] = executionCount;
         json["metadata"] = new JsonObject();
         json["output_type"] = o.Type;
         return json;
-    }
-}
-
-/// <summary>Console writer that sends text to the running cell's outputs (and optionally echoes it).</summary>
-internal sealed class CellWriter(string stream, Func<CellOutputs?> target, TextWriter? echo) : TextWriter
-{
-    public override Encoding Encoding => Encoding.UTF8;
-
-    public override void Write(char value) => Write(value.ToString());
-
-    public override void Write(char[] buffer, int index, int count) => Write(new string(buffer, index, count));
-
-    public override void Write(string? value)
-    {
-        if (string.IsNullOrEmpty(value)) return;
-        target()?.Write(stream, value);
-        echo?.Write(value);
     }
 }

@@ -32,7 +32,7 @@ public static partial class HtmlPage
     public static string Render(NotebookDocument notebook)
     {
         var body = new StringBuilder();
-        bool charts = false;
+        string? plotlyVersion = null;
         foreach (var cell in notebook.Cells)
         {
             if (cell.CellType == "markdown") { body.Append("<div class=\"md\">").Append(Markdown(cell.Source)).Append("</div>\n"); continue; }
@@ -53,7 +53,7 @@ public static partial class HtmlPage
                         if (data["text/html"] is { } html)
                         {
                             var h = Text(html);
-                            charts |= h.Contains("Plotly.newPlot", StringComparison.Ordinal);
+                            if (h.Contains("Plotly.newPlot", StringComparison.Ordinal) && PlotlyVersion().Match(h) is { Success: true } m) plotlyVersion ??= m.Groups[1].Value;
                             body.Append("<div class=\"html\">").Append(h).Append("</div>");
                         }
                         else if (data["image/png"] is { } png) body.Append($"<img src=\"data:image/png;base64,{Text(png).Trim()}\"/>");
@@ -71,7 +71,7 @@ public static partial class HtmlPage
             .Append("pre{padding:.5em;overflow-x:auto;margin:.3em 0}\npre.code{background:#f4f4f6;border-left:3px solid #6a8}\n")
             .Append("pre.stderr,pre.error{background:#fde8e8;color:#900}\ntable{border-collapse:collapse;margin:.5em 0}\n")
             .Append("td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}\n.cell{margin:1.2em 0}\n</style>\n");
-        if (charts && PlotlyJs() is { } js)
+        if (plotlyVersion is not null && PlotlyJs(plotlyVersion) is { } js)
             page.Append("<script>\n").Append(js.Replace("</script", "<\\/script", StringComparison.OrdinalIgnoreCase)).Append("\n</script>\n<script>\n").Append(RequireStandIn).Append("</script>\n");
         page.Append("</head>\n<body>\n").Append(body).Append("</body>\n</html>\n");
         return page.ToString();
@@ -84,18 +84,34 @@ public static partial class HtmlPage
         _ => "",
     };
 
-    /// <summary>plotly.js as embedded in the Plotly.NET assembly the notebook loaded (null when none was loaded).</summary>
-    private static string? PlotlyJs()
+    /// <summary>
+    /// The plotly.js build a chart references (<c>plotly-2.28.0.min</c> in Plotly.NET.Interactive's
+    /// markup), read from the Plotly.NET assemblies in NuGet's global packages folder that embed it
+    /// (the kernel restored them there); null when none does.
+    /// </summary>
+    private static string? PlotlyJs(string version)
     {
-        foreach (var asm in AppDomain.CurrentDomain.GetAssemblies().Where(a => a.GetName().Name == "Plotly.NET"))
+        var root = Path.Combine(DotnetCli.GlobalPackagesFolder(), "plotly.net");
+        if (!Directory.Exists(root)) return null;
+        var resource = $"plotly-{version}.min.js";
+        foreach (var dll in Directory.EnumerateFiles(root, "Plotly.NET.dll", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Reverse())
         {
-            var name = asm.GetManifestResourceNames().FirstOrDefault(n => n.Contains("plotly", StringComparison.OrdinalIgnoreCase) && n.EndsWith(".min.js", StringComparison.Ordinal));
-            if (name is null) continue;
-            using var reader = new StreamReader(asm.GetManifestResourceStream(name)!);
-            return reader.ReadToEnd();
+            var context = new System.Runtime.Loader.AssemblyLoadContext("plotly-js", isCollectible: true);
+            try
+            {
+                var asm = context.LoadFromAssemblyPath(dll);
+                var name = asm.GetManifestResourceNames().FirstOrDefault(n => n.EndsWith(resource, StringComparison.OrdinalIgnoreCase));
+                if (name is null) continue;
+                using var reader = new StreamReader(asm.GetManifestResourceStream(name)!);
+                return reader.ReadToEnd();
+            }
+            catch (BadImageFormatException) { }
+            finally { context.Unload(); }
         }
         return null;
     }
+
+    [GeneratedRegex(@"plotly-(\d+\.\d+\.\d+)\.min")] private static partial Regex PlotlyVersion();
 
     [GeneratedRegex(@"`([^`]+)`")] private static partial Regex InlineCode();
     [GeneratedRegex(@"\*\*([^*]+)\*\*")] private static partial Regex Bold();

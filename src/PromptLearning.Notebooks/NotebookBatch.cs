@@ -7,54 +7,62 @@ namespace PromptLearning.Notebooks;
 /// <param name="OutDir">Where executed notebooks and their HTML pages go (null with <paramref name="InPlace"/>).</param>
 /// <param name="InPlace">Overwrite the source notebooks with their executed versions.</param>
 /// <param name="TimeoutSeconds">Time limit per notebook (0 = none).</param>
-/// <param name="Pack">Pack the repo's library into artifacts/packages first when a notebook references it.</param>
+/// <param name="Pack">Pack the repo's library into its local feed first when a notebook references it (see <see cref="LocalFeed"/>).</param>
 /// <param name="Echo">Copy cell output to the console while it runs.</param>
 public sealed record NotebookBatchOptions(IReadOnlyList<string> Inputs, string? OutDir, bool InPlace, double TimeoutSeconds, bool Pack, bool Echo);
 
 /// <summary>
-/// Runs notebooks one after another, each in its own runner process (see Program.cs), and prints
-/// a summary. When a notebook asks for <c>#r "nuget: PromptLearning, ..."</c> and lies inside this
-/// repository, the library is packed into <c>artifacts/packages</c> first, so notebooks always run
-/// against the current source (the runner's package resolver then evicts a stale extracted copy).
+/// Runs notebooks one after another, each in a fresh .NET Interactive kernel (<see cref="NotebookRunner"/>),
+/// writes each executed notebook and its standalone HTML page, and prints a summary. When a notebook
+/// asks for <c>#r "nuget: PromptLearning, ..."</c> and lies inside this repository, the library is
+/// packed into the repository's local feed first (<see cref="LocalFeed"/>), so notebooks always run
+/// against the current source.
 /// </summary>
 public static class NotebookBatch
 {
-    /// <summary>The package id notebooks use for the library.</summary>
-    public const string LibraryPackage = "PromptLearning";
-
-    /// <summary>Runs the batch; returns 0 when every notebook ran, 1 otherwise.</summary>
+    /// <summary>Runs the batch; returns 0 when every notebook ran, 1 when one failed, 124 when one timed out (and none failed otherwise).</summary>
     public static int Run(NotebookBatchOptions options, TextWriter log)
     {
         var notebooks = Expand(options.Inputs, options.OutDir);
         if (notebooks.Count == 0) throw new FileNotFoundException($"no .ipynb notebooks found in {string.Join(", ", options.Inputs)}");
 
-        if (options.Pack && !PackLibrary(notebooks.Select(n => n.Source), log)) return 1;
-
-        var runner = Path.Combine(AppContext.BaseDirectory, "PromptLearning.Notebooks.dll");
-        var runtimeConfig = Path.ChangeExtension(runner, ".runtimeconfig.json");
-        if (!File.Exists(runner) || !File.Exists(runtimeConfig))
-            throw new FileNotFoundException($"the notebook runner {runner} (with its .runtimeconfig.json) is missing: rebuild src/PromptLearning.Cli.");
-
-        var results = new List<(string Name, string Status, double Seconds)>();
+        var loaded = new List<(NotebookDocument Notebook, string Relative)>();
         foreach (var (source, relative) in notebooks)
         {
-            string output = options.InPlace ? source : Path.GetFullPath(Path.Combine(options.OutDir!, relative));
-            string html = Path.ChangeExtension(output, ".html");
-            var psi = new ProcessStartInfo(PackageResolver.DotnetHost()) { WorkingDirectory = Path.GetDirectoryName(source)! };
-            foreach (var a in new[] { "exec", "--runtimeconfig", runtimeConfig, "--depsfile", Path.ChangeExtension(runner, ".deps.json"), runner, source, "--out", output, "--html", html })
-                psi.ArgumentList.Add(a);
-            if (options.TimeoutSeconds > 0) { psi.ArgumentList.Add("--timeout"); psi.ArgumentList.Add(options.TimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)); }
-            if (options.Echo) psi.ArgumentList.Add("--echo");
+            try { loaded.Add((NotebookDocument.Load(source), relative)); }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                log.WriteLine(e.Message);
+                return 1;
+            }
+        }
+        if (options.Pack)
+        {
+            try { PackLibrary(loaded.Select(n => n.Notebook), log); }
+            catch (InvalidOperationException e)
+            {
+                log.WriteLine(e.Message);
+                log.WriteLine("no notebook was run.");
+                return 1;
+            }
+        }
+        var tool = KernelTool.Locate(Path.GetDirectoryName(loaded[0].Notebook.Path)!, log);
+
+        var results = new List<(string Name, string Status, double Seconds)>();
+        bool anyTimedOut = false;
+        foreach (var (notebook, relative) in loaded)
+        {
+            string output = options.InPlace ? notebook.Path : Path.GetFullPath(Path.Combine(options.OutDir!, relative));
             var clock = Stopwatch.StartNew();
             log.WriteLine($"== {relative}");
-            using var process = Process.Start(psi)!;
-            // The runner enforces the limit itself; this is the backstop for a wedged process.
-            if (!process.WaitForExit(options.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(options.TimeoutSeconds + 120) : Timeout.InfiniteTimeSpan))
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit();
-            }
-            var status = process.ExitCode switch { 0 => "ok", 124 => "TIMED OUT", 1 => "FAILED", var c => $"FAILED (exit {c})" };
+            var runner = new NotebookRunner(notebook, tool, log, options.Echo);
+            var result = runner.RunAsync(options.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(options.TimeoutSeconds) : null).GetAwaiter().GetResult();
+            Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+            runner.Save(output);
+            HtmlPage.Write(notebook, Path.ChangeExtension(output, ".html"));
+            if (!result.Succeeded) log.WriteLine(result.Message);
+            anyTimedOut |= result.TimedOut;
+            var status = result.Succeeded ? "ok" : result.TimedOut ? "TIMED OUT" : "FAILED";
             results.Add((relative, status, clock.Elapsed.TotalSeconds));
             log.WriteLine($"== {relative}: {status} in {clock.Elapsed.TotalSeconds:F1} s -> {output}");
         }
@@ -62,8 +70,8 @@ public static class NotebookBatch
         log.WriteLine();
         foreach (var (name, status, seconds) in results) log.WriteLine($"{name,-48} {status,-12} {seconds,8:F1} s");
         int failed = results.Count(r => r.Status != "ok");
-        log.WriteLine(failed == 0 ? $"all {results.Count} notebook(s) ran" : $"{failed} of {results.Count} notebook(s) failed");
-        return failed == 0 ? 0 : 1;
+        log.WriteLine(failed == 0 ? $"all {results.Count} notebook(s) ran in the .NET Interactive kernel {tool.Version}" : $"{failed} of {results.Count} notebook(s) failed");
+        return failed == 0 ? 0 : results.Any(r => r.Status == "FAILED") || !anyTimedOut ? 1 : 124;
     }
 
     /// <summary>Notebook files with their output path relative to the output folder.</summary>
@@ -94,27 +102,13 @@ public static class NotebookBatch
         return null;
     }
 
-    /// <summary>Packs the library into each referencing notebook's repo artifacts/packages.</summary>
-    private static bool PackLibrary(IEnumerable<string> notebooks, TextWriter log)
+    /// <summary>Packs the library into the local feed of each repository whose notebooks reference it.</summary>
+    private static void PackLibrary(IEnumerable<NotebookDocument> notebooks, TextWriter log)
     {
         var roots = notebooks
-            .Where(n => File.ReadAllText(n).Contains($"nuget: {LibraryPackage},", StringComparison.Ordinal))
-            .Select(n => FindRepoRoot(Path.GetDirectoryName(n)!))
+            .Where(n => n.Cells.Any(c => c.Source.Contains($"nuget: {LocalFeed.LibraryPackage},", StringComparison.Ordinal)))
+            .Select(n => FindRepoRoot(Path.GetDirectoryName(Path.GetFullPath(n.Path))!))
             .OfType<string>().Distinct().ToList();
-        foreach (var root in roots)
-        {
-            var clock = Stopwatch.StartNew();
-            var feed = Path.Combine(root, "artifacts", "packages");
-            log.WriteLine($"packing {LibraryPackage} into {feed} ...");
-            var (code, output) = PackageResolver.Dotnet(root, "pack", Path.Combine("src", "PromptLearning", "PromptLearning.csproj"), "-c", "Release", "-o", feed, "--nologo", "-v", "q");
-            if (code != 0)
-            {
-                log.WriteLine(output);
-                log.WriteLine($"dotnet pack of {LibraryPackage} failed (exit {code}); no notebook was run.");
-                return false;
-            }
-            log.WriteLine($"packed in {clock.Elapsed.TotalSeconds:F1} s");
-        }
-        return true;
+        foreach (var root in roots) LocalFeed.Pack(root, log);
     }
 }

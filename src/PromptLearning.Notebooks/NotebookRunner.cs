@@ -1,291 +1,126 @@
-using System.Collections.Immutable;
 using System.Diagnostics;
-using System.Reflection;
-using System.Runtime.InteropServices;
-using System.Runtime.Loader;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Scripting;
-using Microsoft.CodeAnalysis.Scripting;
-using PromptLearning.Notebooks.Kernel;
+using System.Text.Json.Nodes;
 
 namespace PromptLearning.Notebooks;
 
 /// <summary>How one notebook run ended.</summary>
-/// <param name="FailedCell">1-based number of the cell that failed, or null.</param>
-/// <param name="Message">The failure (notebook, cell, exception), or null.</param>
-public sealed record NotebookRunResult(int? FailedCell, string? Message)
+/// <param name="FailedCell">1-based number (counting every cell) of the cell that failed, or null.</param>
+/// <param name="Message">The failure (notebook, cell, error), or null.</param>
+/// <param name="TimedOut">Whether the notebook ran past its time limit.</param>
+public sealed record NotebookRunResult(int? FailedCell, string? Message, bool TimedOut = false)
 {
     /// <summary>Whether every cell ran.</summary>
     public bool Succeeded => FailedCell is null;
 }
 
 /// <summary>
-/// Executes the C# cells of one notebook in order with Roslyn scripting, as the Polyglot C# kernel
-/// does: same script options and default imports, <see cref="ScriptState"/> carried from cell to
-/// cell, <c>#r "nuget:"</c> hoisted and restored for real, stdout/stderr and <c>display()</c>
-/// captured, the last-expression value shown. The notebook's folder is the working directory
-/// and the base for relative <c>#r</c> paths and <c>#i</c> sources. On the first failing cell it
-/// stores an <c>error</c> output there, clears the outputs of the cells after it, and stops.
-/// Console and the display sink are process-wide: one runner per process.
+/// Executes a notebook's code cells, in order, in a real .NET Interactive kernel
+/// (<see cref="KernelProcess"/>, the same kernel VS Code starts, in the notebook's folder), and
+/// stores each cell's outputs as VS Code stores them. What the runner adds: a time limit for the
+/// whole notebook, progress with per-cell time, and on the first failing cell an <c>error</c>
+/// output there, the outputs of later cells cleared and the failing cell named. Whatever a cell
+/// does to its process (<c>Environment.Exit</c>, a crash, redirected console) happens in the kernel
+/// process: the outputs of the cells before it are kept and the failure is reported.
 /// </summary>
-public sealed class NotebookRunner
+public sealed class NotebookRunner(NotebookDocument notebook, KernelTool tool, TextWriter progress, bool echoOutput)
 {
-    private static readonly string[] DefaultImports =
-        ["System", "System.Text", "System.Collections", "System.Collections.Generic", "System.Threading.Tasks", "System.Linq"];
-
-    private static readonly MethodInfo HasReturnValue =
-        typeof(Script).GetMethod("HasReturnValue", BindingFlags.NonPublic | BindingFlags.Instance)
-        ?? throw new MissingMethodException("Microsoft.CodeAnalysis.Scripting.Script.HasReturnValue is missing: the pinned Roslyn version changed.");
-
-    private readonly NotebookDocument _notebook;
-    private readonly string _notebookDir;
-    private readonly PackageResolver _resolver;
-    private readonly TextWriter _progress;
-    private readonly bool _echo;
     private readonly object _saveGate = new();
-    private CellOutputs? _current;
-    private ValueFormatter? _formatter;
-    private NotebookCell? _runningCell;
-    private int _executionCount;
 
-    /// <param name="notebook">The notebook to run (its outputs are replaced).</param>
-    /// <param name="progress">Where progress lines go (the console's stderr in the CLI).</param>
-    /// <param name="echoOutput">Also copy cell stdout/stderr to <paramref name="progress"/>.</param>
-    /// <param name="packageWorkRoot">Folder for generated restore projects.</param>
-    public NotebookRunner(NotebookDocument notebook, TextWriter progress, bool echoOutput, string? packageWorkRoot = null)
+    private string Name => Path.GetFileName(notebook.Path);
+
+    /// <summary>Runs every code cell; returns at the first failure or when <paramref name="limit"/> (null = none) has passed.</summary>
+    public async Task<NotebookRunResult> RunAsync(TimeSpan? limit)
     {
-        _notebook = notebook;
-        _notebookDir = Path.GetDirectoryName(Path.GetFullPath(notebook.Path))!;
-        _progress = progress;
-        _echo = echoOutput;
-        _resolver = new PackageResolver(packageWorkRoot ?? PackageResolver.DefaultWorkRoot(), m => _progress.WriteLine($"[{Name}] {m}"));
+        using var deadline = limit is { } l ? new CancellationTokenSource(l) : new CancellationTokenSource();
+        var folder = Path.GetDirectoryName(Path.GetFullPath(notebook.Path))!;
+        var clock = Stopwatch.StartNew();
+        progress.WriteLine($"[{Name}] starting the .NET Interactive kernel {tool.Version} in {folder} ...");
+        KernelProcess kernel;
+        try { kernel = await KernelProcess.StartAsync(tool, folder, TimeSpan.FromSeconds(120)); }
+        catch (KernelExitedException e) { return new NotebookRunResult(0, $"{notebook.Path}: {e.Message}"); }
+        progress.WriteLine($"[{Name}] kernel ready (pid {kernel.ProcessId}) in {clock.Elapsed.TotalSeconds:F1} s");
+        using (kernel) return await RunCellsAsync(kernel, deadline.Token, limit);
     }
 
-    private string Name => Path.GetFileName(_notebook.Path);
-
-    /// <summary>Runs every code cell; returns at the first failure.</summary>
-    public async Task<NotebookRunResult> RunAsync()
+    private async Task<NotebookRunResult> RunCellsAsync(KernelProcess kernel, CancellationToken deadline, TimeSpan? limit)
     {
-        Directory.SetCurrentDirectory(_notebookDir);
-        var stdout = Console.Out;
-        var stderr = Console.Error;
-        Console.SetOut(new CellWriter("stdout", () => _current, _echo ? _progress : null));
-        Console.SetError(new CellWriter("stderr", () => _current, _echo ? _progress : null));
-        DisplaySink.Install(
-            (value, mimes) => _current?.Display(_formatter!.Format(value, mimes)) ?? -1,
-            (id, value, mimes) => _current?.Update(id, _formatter!.Format(value, mimes)));
-        try
-        {
-            return await RunCellsAsync();
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
-    }
-
-    private async Task<NotebookRunResult> RunCellsAsync()
-    {
-        var options = BaseOptions();
-        var packages = new List<PackageRequest>();
-        var sources = new List<string>();
-        var referenced = new HashSet<string>(StringComparer.Ordinal);
-        ScriptState<object>? state = null;
-        var codeCells = _notebook.Cells.Where(c => c.CellType == "code").ToList();
-        int total = _notebook.Cells.Count;
-
+        var codeCells = notebook.Cells.Where(c => c.CellType == "code").ToList();
+        int total = notebook.Cells.Count, executionCount = 0;
         foreach (var cell in codeCells)
         {
             var outputs = new CellOutputs();
             var clock = Stopwatch.StartNew();
-            lock (_saveGate) { _current = outputs; _runningCell = cell; }
-            _formatter = new ValueFormatter($"{Name}/{cell.Id ?? cell.Number.ToString()}");
             string label = $"[{Name}] cell {cell.Number}/{total}";
-            _progress.WriteLine($"{label} ...");
+            progress.WriteLine($"{label} ...");
             string? failure = null;
-            int count = ++_executionCount;
+            bool timedOut = false;
             try
             {
-                var submission = CellSubmission.Parse(cell.Source, cell.Kernel ?? _notebook.DefaultKernel);
-                if (submission.Kernel != "csharp")
-                    throw new NotSupportedException($"the cell runs in kernel '{submission.Kernel}'; the headless runner runs C# cells only.");
-
-                var added = AddPackages(submission, packages, sources);
-                if (added.Count > 0)
+                var final = await kernel.SubmitCodeAsync(cell.Source, cell.Kernel ?? notebook.DefaultKernel, e => Record(outputs, e), deadline);
+                if (final.Type == "CommandFailed")
                 {
-                    var restore = packages.Where(p => !PackageResolver.IsKernelExtension(p.Name)).ToList();
-                    if (restore.Count > 0)
-                    {
-                        var fresh = _resolver.Resolve(restore, sources).Where(referenced.Add).ToList();
-                        options = options.AddReferences(WithoutFrameworkDuplicates(fresh).Select(Load));
-                    }
-                    outputs.Display(new() { ["text/html"] = InstalledPackagesHtml(added) });
+                    failure = final.Body["message"]?.GetValue<string>() ?? "the cell failed";
+                    outputs.Error("Error", failure, []);
                 }
-
-                var script = state is null ? CSharpScript.Create(submission.Code, options) : state.Script.ContinueWith(submission.Code, options);
-                var diagnostics = script.Compile().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
-                if (diagnostics.Count > 0) throw new CompilationErrorException(string.Join("\n", diagnostics), diagnostics.ToImmutableArray());
-
-                var next = state is null ? await script.RunAsync(catchException: _ => true) : await script.RunFromAsync(state, catchException: _ => true);
-                if (next.Exception is not null) throw new CellException(next.Exception);
-                state = next;
-                if ((bool)HasReturnValue.Invoke(script, null)!) outputs.Result(_formatter.Format(state.ReturnValue, []));
-                if (submission.Time) outputs.Write("stdout", $"Wall time: {clock.Elapsed.TotalMilliseconds:F0}ms\n");
+                else if (outputs.FirstError() is { } error) failure = error; // an ErrorProduced event without a failed command
             }
-            catch (Exception e)
+            catch (KernelExitedException e)
             {
-                failure = RecordError(outputs, e);
+                failure = e.Message;
+                outputs.Error("Error", failure, []);
             }
+            catch (OperationCanceledException)
+            {
+                timedOut = true;
+                failure = $"the notebook did not finish within its time limit of {limit!.Value.TotalSeconds:F0} s (this cell was still running after {clock.Elapsed.TotalSeconds:F0} s)";
+                outputs.Error("Error", failure, []);
+            }
+            lock (_saveGate) cell.SetResult(outputs.ToJson(), ++executionCount);
+            progress.WriteLine($"{label} {(failure is null ? "ok" : timedOut ? "TIMED OUT" : "FAILED")} in {clock.Elapsed.TotalSeconds:F2} s");
+            if (failure is null) continue;
             lock (_saveGate)
-            {
-                cell.SetResult(outputs.ToJson(count), count);
-                _current = null;
-                _runningCell = null;
-            }
-            _progress.WriteLine($"{label} {(failure is null ? "ok" : "FAILED")} in {clock.Elapsed.TotalSeconds:F2} s");
-            if (failure is not null)
-            {
                 foreach (var later in codeCells.SkipWhile(c => c != cell).Skip(1)) later.SetResult([], null);
-                var id = cell.Id is null ? "" : $" (id '{cell.Id}')";
-                return new NotebookRunResult(cell.Number, $"{_notebook.Path}: cell {cell.Number}{id} failed:\n{failure}");
-            }
+            var id = cell.Id is null ? "" : $" (id '{cell.Id}')";
+            return new NotebookRunResult(cell.Number, $"{notebook.Path}: cell {cell.Number}{id} failed:\n{failure}", timedOut);
         }
         return new NotebookRunResult(null, null);
     }
 
-    /// <summary>Stores a time-out error in the running cell and clears the cells after it (call from another thread).</summary>
-    public NotebookRunResult MarkTimedOut(TimeSpan limit)
+    /// <summary>Maps one kernel event to the cell's outputs as VS Code's Polyglot extension does.</summary>
+    private void Record(CellOutputs outputs, KernelEvent e)
     {
-        lock (_saveGate)
+        switch (e.Type)
         {
-            var cell = _runningCell;
-            var message = $"the notebook did not finish within its time limit of {limit.TotalSeconds:F0} s";
-            if (cell is null) return new NotebookRunResult(0, $"{_notebook.Path}: {message}.");
-            _current!.Error("TimeoutException", message, [message]);
-            cell.SetResult(_current.ToJson(_executionCount), _executionCount);
-            foreach (var later in _notebook.Cells.Where(c => c.CellType == "code" && c.Number > cell.Number)) later.SetResult([], null);
-            _current = null;
-            return new NotebookRunResult(cell.Number, $"{_notebook.Path}: cell {cell.Number} was still running: {message}.");
+            case "StandardOutputValueProduced" or "StandardErrorValueProduced":
+                var text = Bundle(e.Body).GetValueOrDefault("text/plain") ?? "";
+                outputs.Write(e.Type == "StandardOutputValueProduced" ? "stdout" : "stderr", text);
+                if (echoOutput) progress.Write(text);
+                break;
+            case "DisplayedValueProduced" or "DisplayedValueUpdated" or "ReturnValueProduced":
+                var bundle = Bundle(e.Body);
+                if (bundle.Count > 0) outputs.Display(bundle, e.Body["valueId"] is JsonValue v && v.TryGetValue<string>(out var id) ? id : null);
+                break;
+            case "ErrorProduced":
+                outputs.Error("Error", e.Body["message"]?.GetValue<string>() ?? "", []);
+                break;
         }
     }
 
-    /// <summary>Saves the notebook as it stands (safe while a cell is running).</summary>
+    /// <summary>The displayable MIME bundle of a display event (values marked <c>suppressDisplay</c> left out).</summary>
+    private static Dictionary<string, string> Bundle(JsonObject body)
+    {
+        var bundle = new Dictionary<string, string>();
+        foreach (var value in body["formattedValues"] as JsonArray ?? [])
+        {
+            if (value is not JsonObject v || v["suppressDisplay"] is JsonValue s && s.GetValue<bool>()) continue;
+            if (v["mimeType"]?.GetValue<string>() is { } mime) bundle[mime] = v["value"]?.GetValue<string>() ?? "";
+        }
+        return bundle;
+    }
+
+    /// <summary>Saves the notebook as it stands.</summary>
     public void Save(string path)
     {
-        lock (_saveGate) _notebook.Save(path);
+        lock (_saveGate) notebook.Save(path);
     }
-
-    private sealed class CellException(Exception inner) : Exception(inner.Message, inner);
-
-    private static string RecordError(CellOutputs outputs, Exception e)
-    {
-        switch (e)
-        {
-            case CompilationErrorException c:
-                outputs.Error("CompilationError", c.Message, c.Diagnostics.Select(d => d.ToString()));
-                return c.Message;
-            case CellException { InnerException: { } inner }:
-                var text = inner.ToString();
-                outputs.Error(inner.GetType().FullName ?? inner.GetType().Name, inner.Message, text.Split('\n').Select(l => l.TrimEnd('\r')));
-                return text;
-            case PackageRestoreException or FormatException or NotSupportedException or DirectoryNotFoundException or InvalidOperationException:
-                outputs.Error(e.GetType().Name, e.Message, [e.Message]);
-                return e.Message;
-            default: // a fault of the runner itself: keep the stack
-                outputs.Error(e.GetType().Name, e.Message, e.ToString().Split('\n').Select(l => l.TrimEnd('\r')));
-                return e.ToString();
-        }
-    }
-
-    /// <summary>Records the cell's packages and sources; returns the packages new to this notebook.</summary>
-    private List<PackageRequest> AddPackages(CellSubmission submission, List<PackageRequest> packages, List<string> sources)
-    {
-        foreach (var s in submission.Sources)
-        {
-            var resolved = s.Contains("://", StringComparison.Ordinal) ? s : Path.GetFullPath(s, _notebookDir);
-            if (!resolved.Contains("://", StringComparison.Ordinal) && !Directory.Exists(resolved))
-                throw new DirectoryNotFoundException($"#i \"nuget: {s}\": the package source folder {resolved} does not exist.");
-            if (!sources.Contains(resolved)) sources.Add(resolved);
-        }
-        var added = new List<PackageRequest>();
-        foreach (var p in submission.Packages)
-        {
-            var existing = packages.FirstOrDefault(q => q.Name.Equals(p.Name, StringComparison.OrdinalIgnoreCase));
-            if (existing is not null)
-            {
-                if (existing.Version != p.Version)
-                    throw new InvalidOperationException($"#r \"nuget: {p}\": {existing} was already added to this notebook; one session cannot load two versions of a package.");
-                continue;
-            }
-            packages.Add(p);
-            added.Add(p);
-        }
-        return added;
-    }
-
-    private static string InstalledPackagesHtml(IEnumerable<PackageRequest> packages) =>
-        "<div><div></div><div></div><div><strong>Installed Packages</strong><ul>"
-        + string.Concat(packages.Select(p => $"<li><span>{System.Net.WebUtility.HtmlEncode(p.ToString())}</span></li>"))
-        + "</ul></div></div>";
-
-    private static readonly Dictionary<string, Assembly> PackageAssemblies = new(StringComparer.OrdinalIgnoreCase);
-
-    /// <summary>
-    /// Loads a package assembly into the default load context and references it as that loaded
-    /// assembly, so the script, the packages and their dependencies all share one copy. Requests
-    /// for another version of a loaded package assembly (e.g. FSharp.Core 5.0 from Plotly.NET when
-    /// the restore chose 8.0) bind to the restored one, as the SDK's unification would.
-    /// </summary>
-    private static Assembly Load(string path)
-    {
-        lock (PackageAssemblies)
-        {
-            if (PackageAssemblies.Count == 0)
-                AssemblyLoadContext.Default.Resolving += (_, name) =>
-                {
-                    lock (PackageAssemblies) return name.Name is not null && PackageAssemblies.TryGetValue(name.Name, out var a) ? a : null;
-                };
-            var simple = Path.GetFileNameWithoutExtension(path);
-            if (PackageAssemblies.TryGetValue(simple, out var loaded)) return loaded;
-            loaded = AssemblyLoadContext.Default.LoadFromAssemblyPath(path);
-            PackageAssemblies[simple] = loaded;
-            return loaded;
-        }
-    }
-
-    private static readonly string FrameworkDir = RuntimeEnvironment.GetRuntimeDirectory();
-
-    /// <summary>Framework assemblies of this runtime (what a kernel's scripts see without any #r).</summary>
-    private static IEnumerable<string> FrameworkAssemblies() =>
-        ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
-            .Where(p => p.StartsWith(FrameworkDir, StringComparison.Ordinal) && p.EndsWith(".dll", StringComparison.Ordinal))
-            .DistinctBy(p => Path.GetFileName(p), StringComparer.OrdinalIgnoreCase);
-
-    /// <summary>Drops package assemblies the shared framework already carries in the same or a newer version (the SDK's conflict rule).</summary>
-    private static IEnumerable<string> WithoutFrameworkDuplicates(IEnumerable<string> assemblies)
-    {
-        var framework = FrameworkAssemblies().ToDictionary(p => Path.GetFileNameWithoutExtension(p), StringComparer.OrdinalIgnoreCase);
-        foreach (var a in assemblies)
-        {
-            if (framework.TryGetValue(Path.GetFileNameWithoutExtension(a), out var fx)
-                && AssemblyName.GetAssemblyName(fx).Version >= AssemblyName.GetAssemblyName(a).Version) continue;
-            yield return a;
-        }
-    }
-
-    /// <summary>The C# kernel's script options: latest language, its default imports, the framework, and the kernel shim (display, HTML).</summary>
-    private ScriptOptions BaseOptions() =>
-        ScriptOptions.Default
-            .WithLanguageVersion(LanguageVersion.Latest)
-            .AddReferences(FrameworkAssemblies()
-                .Where(p => !ScriptOptions.Default.MetadataReferences.Any(r => r.Display is { } d && Path.GetFileName(d) == Path.GetFileName(p)))
-                .Select(p => MetadataReference.CreateFromFile(p)))
-            .AddReferences(typeof(KernelHelpers).Assembly)
-            .WithImports(DefaultImports.Append(typeof(KernelHelpers).FullName!))
-            .WithMetadataResolver(ScriptMetadataResolver.Default.WithBaseDirectory(_notebookDir))
-            .WithSourceResolver(new SourceFileResolver([], _notebookDir))
-            .WithEmitDebugInformation(false)
-            .WithFilePath(Path.GetFullPath(_notebook.Path));
 }

@@ -4,39 +4,81 @@ namespace PromptLearning.Cli.Commands;
 
 /// <summary>
 /// <c>plearn notebooks run &lt;files or folders&gt; [--out DIR] [--in-place] [--timeout SECONDS] [--no-pack] [--echo]</c>:
-/// executes Polyglot C# notebooks headless (see src/PromptLearning.Notebooks) and writes each
-/// executed notebook plus a standalone HTML page whose charts render offline.
+/// executes Polyglot C# notebooks headless in the real .NET Interactive kernel (see
+/// src/PromptLearning.Notebooks) and writes each executed notebook plus a standalone HTML page whose
+/// charts render offline. <c>plearn notebooks export &lt;files or folders&gt; [--out DIR]</c>: writes
+/// each notebook as a .NET file-based app (<c>dotnet run name.cs</c>).
 /// </summary>
 public sealed class NotebooksCommand : ICommand
 {
     public string Name => "notebooks";
-    public string Summary => "run Polyglot C# notebooks headless: notebooks run <files|folders> [--out DIR]";
+    public string Summary => "run notebooks in the .NET Interactive kernel, check executed ones, or export them as file-based apps: notebooks run|check|export <files|folders>";
 
     private const string Usage =
         "usage: plearn notebooks run <files or folders> [--out DIR] [--in-place] [--timeout SECONDS] [--no-pack] [--echo]\n" +
         "  --out DIR       where executed notebooks and their .html pages go (default artifacts/notebooks)\n" +
         "  --in-place      overwrite the source notebooks instead (pages go beside them)\n" +
         "  --timeout S     time limit per notebook in seconds (default 900; 0 = none)\n" +
-        "  --no-pack       do not `dotnet pack` the library into artifacts/packages first\n" +
-        "  --echo          copy cell output to the console while cells run";
+        "  --no-pack       do not pack the library into artifacts/packages first\n" +
+        "  --echo          copy cell output to the console while cells run\n" +
+        "       plearn notebooks export <files or folders> [--out DIR]\n" +
+        "  --out DIR       where the .cs file-based apps go (default artifacts/notebooks-cs); run one with `dotnet run DIR/NAME.cs`\n" +
+        "       plearn notebooks check <executed notebooks or folders>\n" +
+        "                  exit 1 when a cell has an error output, did not run, or draws a chart that is missing";
 
     public int Run(string[] args)
     {
         if (args.Length == 0 || args[0] is "-h" or "--help") { Console.WriteLine(Usage); return args.Length == 0 ? 2 : 0; }
-        if (args[0] != "run") throw new CliUsageException($"unknown sub-command '{args[0]}'.\n{Usage}");
-        var o = new Options(args[1..], "in-place", "no-pack", "echo");
+        return args[0] switch
+        {
+            "run" => RunNotebooks(args[1..]),
+            "export" => Export(args[1..]),
+            "check" => Check(args[1..]),
+            _ => throw new CliUsageException($"unknown sub-command '{args[0]}'.\n{Usage}"),
+        };
+    }
+
+    private static int RunNotebooks(string[] args)
+    {
+        var o = new Options(args, "in-place", "no-pack", "echo");
         bool inPlace = o.Has("in-place");
         string? outDir = o.Get("out");
         if (inPlace && outDir is not null) throw new CliUsageException("--out and --in-place exclude each other");
+        var timeout = o.GetDouble("timeout", 900);
+        if (!double.IsFinite(timeout) || timeout < 0 || timeout > 7 * 24 * 3600)
+            throw new CliUsageException($"--timeout must be a number of seconds from 0 (no limit) to 604800, not {o.Get("timeout")}");
         var options = new NotebookBatchOptions(
             Inputs: o.Positional,
             OutDir: inPlace ? null : outDir ?? Path.Combine("artifacts", "notebooks"),
             InPlace: inPlace,
-            TimeoutSeconds: o.GetDouble("timeout", 900),
+            TimeoutSeconds: timeout,
             Pack: !o.Has("no-pack"),
             Echo: o.Has("echo"));
         o.RejectUnknown();
         if (options.Inputs.Count == 0) throw new CliUsageException("no notebook files or folders given.\n" + Usage);
         return NotebookBatch.Run(options, Console.Out);
+    }
+
+    private static int Check(string[] args)
+    {
+        var o = new Options(args);
+        o.RejectUnknown();
+        if (o.Positional.Count == 0) throw new CliUsageException("no executed notebooks given.\n" + Usage);
+        var notebooks = NotebookBatch.Expand(o.Positional, null);
+        if (notebooks.Count == 0) throw new CliUsageException($"no .ipynb notebooks found in {string.Join(", ", o.Positional)}");
+        var problems = notebooks.SelectMany(n => NotebookCheck.Problems(NotebookDocument.Load(n.Source))).ToList();
+        foreach (var p in problems) Console.WriteLine(p);
+        Console.WriteLine(problems.Count == 0 ? $"{notebooks.Count} notebook(s) checked: no errors, every chart present" : $"{problems.Count} problem(s)");
+        return problems.Count == 0 ? 0 : 1;
+    }
+
+    private static int Export(string[] args)
+    {
+        var o = new Options(args);
+        var outDir = o.Get("out") ?? Path.Combine("artifacts", "notebooks-cs");
+        o.RejectUnknown();
+        if (o.Positional.Count == 0) throw new CliUsageException("no notebook files or folders given.\n" + Usage);
+        NotebookExport.Export(o.Positional, outDir, Console.Out);
+        return 0;
     }
 }

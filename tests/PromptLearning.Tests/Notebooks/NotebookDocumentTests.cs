@@ -4,6 +4,7 @@ using static PromptLearning.Tests.Notebooks.NotebookFixtures;
 
 namespace PromptLearning.Tests.Notebooks;
 
+[Collection("notebook runner")]
 public class NotebookDocumentTests
 {
     private static JsonObject RichNotebook()
@@ -46,8 +47,8 @@ public class NotebookDocumentTests
     public void ExecutionChangesOnlyOutputsAndCounts()
     {
         var original = RichNotebook();
-        var (exit, console, executed, _) = Run(original);
-        Assert.True(exit == 0, console);
+        var (result, log, executed, _) = Run(original);
+        Assert.True(result.Succeeded, log);
         foreach (var cell in ((JsonArray)executed["cells"]!).Select(c => (JsonObject)c!)) { cell.Remove("outputs"); cell.Remove("execution_count"); }
         foreach (var cell in ((JsonArray)original["cells"]!).Select(c => (JsonObject)c!)) { cell.Remove("outputs"); cell.Remove("execution_count"); }
         Assert.True(JsonNode.DeepEquals(original, executed), executed.ToJsonString());

@@ -1,9 +1,9 @@
-using System.Diagnostics;
+using PromptLearning.Notebooks;
 using System.Text.Json.Nodes;
 
 namespace PromptLearning.Tests.Notebooks;
 
-/// <summary>Builds small Polyglot C# notebooks and runs them through the runner process.</summary>
+/// <summary>Builds small Polyglot C# notebooks and runs them in the real .NET Interactive kernel.</summary>
 internal static class NotebookFixtures
 {
     /// <summary>A Polyglot C# notebook (nbformat 4.5) whose code cells have the given sources.</summary>
@@ -20,7 +20,7 @@ internal static class NotebookFixtures
                 ["polyglot_notebook"] = new JsonObject { ["kernelName"] = "csharp" },
             },
             ["outputs"] = new JsonArray(),
-            ["source"] = PromptLearning.Notebooks.NotebookCell.Lines(source),
+            ["source"] = NotebookCell.Lines(source),
         }).ToArray()),
         ["metadata"] = new JsonObject
         {
@@ -47,25 +47,23 @@ internal static class NotebookFixtures
         return dir;
     }
 
-    /// <summary>Writes the notebook, runs it in the runner process, returns exit code, console output and the executed notebook.</summary>
-    public static (int Exit, string Console, JsonObject Executed, string OutPath) Run(JsonObject notebook, string name = "test.ipynb")
+    private static readonly Lazy<KernelTool> Tool = new(() => KernelTool.Locate(AppContext.BaseDirectory, TextWriter.Null));
+
+    /// <summary>Writes the notebook into a fresh folder, runs it in a real kernel, saves it; returns the result, the progress log and the executed notebook.</summary>
+    public static (NotebookRunResult Result, string Log, JsonObject Executed, string OutPath) Run(JsonObject notebook, double timeoutSeconds = 300, string name = "test.ipynb")
     {
         var dir = TempDir();
         var source = Path.Combine(dir, name);
         File.WriteAllText(source, notebook.ToJsonString());
         var output = Path.Combine(dir, "out", name);
-        var runner = Path.Combine(AppContext.BaseDirectory, "PromptLearning.Notebooks.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
-        foreach (var a in new[] { "exec", "--runtimeconfig", Path.ChangeExtension(runner, ".runtimeconfig.json"), "--depsfile", Path.ChangeExtension(runner, ".deps.json"),
-                     runner, source, "--out", output, "--html", Path.ChangeExtension(output, ".html"), "--timeout", "300" })
-            psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        var text = stdout + stderr.Result;
-        Assert.True(File.Exists(output), $"the runner wrote no notebook; it printed:\n{text}");
-        return (process.ExitCode, text, (JsonObject)JsonNode.Parse(File.ReadAllText(output))!, output);
+        var log = new StringWriter();
+        var document = NotebookDocument.Load(source);
+        var runner = new NotebookRunner(document, Tool.Value, log, echoOutput: false);
+        var result = runner.RunAsync(TimeSpan.FromSeconds(timeoutSeconds)).GetAwaiter().GetResult();
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        runner.Save(output);
+        HtmlPage.Write(document, Path.ChangeExtension(output, ".html"));
+        return (result, log.ToString() + result.Message, (JsonObject)JsonNode.Parse(File.ReadAllText(output))!, output);
     }
 
     /// <summary>The outputs of the n-th (1-based) cell.</summary>

@@ -1,46 +1,53 @@
 using System.Text.Json.Nodes;
+using PromptLearning.Display;
 using static PromptLearning.Tests.Notebooks.NotebookFixtures;
 
 namespace PromptLearning.Tests.Notebooks;
 
-/// <summary>Runs small notebooks through the runner process (one at a time: they share the restore cache).</summary>
+/// <summary>Runs small notebooks in the real .NET Interactive kernel (one at a time: each starts a kernel process).</summary>
 [Collection("notebook runner")]
 public class NotebookRunnerTests
 {
+    private static string OutputType(JsonObject o) => o["output_type"]!.GetValue<string>();
+
     [Fact]
-    public void ChartDataFrameStdoutAndRestoredPackageRun()
+    public void ChartDataFrameStdoutAndRestoredPackageRunAsInVsCode()
     {
+        // The library's FSharp.Core unification is what lets Plotly.NET 6 charts render in this kernel (it ships FSharp.Core 10.0).
+        var library = typeof(FSharpCoreUnification).Assembly.Location;
         var nb = Notebook(
-            "#r \"nuget: Plotly.NET, 6.0.0\"\n#r \"nuget: Plotly.NET.CSharp, 0.14.0\"\n#r \"nuget: Microsoft.Data.Analysis, 0.23.1\"\nusing Microsoft.Data.Analysis;\nConsole.WriteLine(\"hello\");\nConsole.Write(\"wor\");\nConsole.WriteLine(\"ld\");",
+            "#r \"nuget: Plotly.NET.Interactive, 6.0.0\"\n#r \"nuget: Plotly.NET.CSharp, 0.14.0\"\n#r \"nuget: Microsoft.Data.Analysis, 0.23.1\"\n" +
+            $"#r \"{library}\"\nusing Microsoft.Data.Analysis;\nPromptLearning.Display.FSharpCoreUnification.Register();\n" +
+            "Console.WriteLine(\"hello\");\nConsole.Write(\"wor\");\nConsole.WriteLine(\"ld\");",
             "var xs = new double[] { 1, 2, 3 };\nPlotly.NET.CSharp.Chart.Line<double, double, string>(x: xs, y: xs.Select(v => v * v).ToArray())",
             "var df = new DataFrame(new PrimitiveDataFrameColumn<int>(\"epoch\", new[] { 1, 2 }), new DoubleDataFrameColumn(\"loss\", new[] { 0.5, 0.25 }));\ndisplay(df);\n\"done\"",
-            "await Task.Delay(1);\nxs.Length + 1");
-        var (exit, console, executed, outPath) = Run(nb);
-        Assert.True(exit == 0, console);
+            "record Point(int X);\nnew Point(xs.Length + 1)");
+        var (result, log, executed, outPath) = Run(nb);
+        Assert.True(result.Succeeded, log);
 
         var setup = Outputs(executed, 1);
-        Assert.Contains("Installed Packages", Text(setup[0]["data"]!["text/html"]));
-        var stream = Assert.Single(setup, o => o["output_type"]!.GetValue<string>() == "stream");
+        var installed = Assert.Single(setup, o => o["data"]?["text/html"] is { } h && Text(h).Contains("Installed Packages"));
+        Assert.Contains("Plotly.NET.Interactive, 6.0.0", Text(installed["data"]!["text/html"]));
+        var stream = Assert.Single(setup, o => OutputType(o) == "stream");
         Assert.Equal("stdout", stream["name"]!.GetValue<string>());
         Assert.Equal("hello\nworld\n", Text(stream["text"]));
 
+        // VS Code stores a cell's value as display_data; Plotly.NET.Interactive's formatter writes the chart.
         var chart = Assert.Single(Outputs(executed, 2));
-        Assert.Equal("execute_result", chart["output_type"]!.GetValue<string>());
-        var html = Text(chart["data"]!["text/html"]);
-        Assert.Contains("Plotly.newPlot", html);
-        Assert.Contains("https://cdn.plot.ly/plotly-2.28.0.min", html);
+        Assert.Equal("display_data", OutputType(chart));
+        Assert.Contains("Plotly.newPlot", Text(chart["data"]!["text/html"]));
 
         var frame = Outputs(executed, 3);
-        Assert.Equal("display_data", frame[0]["output_type"]!.GetValue<string>());
+        Assert.All(frame, o => Assert.Equal("display_data", OutputType(o)));
         var table = Text(frame[0]["data"]!["text/html"]);
         Assert.Contains("<th>epoch</th><th>loss</th>", table);
-        Assert.Contains("<td>0.25</td>", table);
+        Assert.Contains("0.25", table);
         Assert.Equal("done", Text(frame[1]["data"]!["text/plain"]));
 
-        var last = Assert.Single(Outputs(executed, 4));
-        Assert.Equal("4", Text(last["data"]!["text/plain"]));
+        // Records are formatted as HTML by the kernel, not as text.
+        var record = Assert.Single(Outputs(executed, 4));
+        Assert.Contains("Point { X = 4 }", Text(record["data"]!["text/html"]));
         Assert.Equal(4, executed["cells"]![3]!["execution_count"]!.GetValue<int>());
-        Assert.Equal(4, last["execution_count"]!.GetValue<int>());
 
         // The HTML page inlines plotly.js and stands in for require.js, so the chart renders offline.
         var page = File.ReadAllText(Path.ChangeExtension(outPath, ".html"));
@@ -49,7 +56,7 @@ public class NotebookRunnerTests
     }
 
     [Fact]
-    public void FailureInCellThreeStopsWritesEarlierOutputsAndExitsNonZero()
+    public void FailureInCellThreeStopsKeepsEarlierOutputsAndNamesTheCell()
     {
         var nb = Notebook(
             "Console.WriteLine(\"one\");",
@@ -58,37 +65,46 @@ public class NotebookRunnerTests
             "Console.WriteLine(\"never\");");
         // Stale outputs in the cell after the failure must not survive.
         nb["cells"]![3]!["outputs"] = new JsonArray(new JsonObject { ["name"] = "stdout", ["output_type"] = "stream", ["text"] = "stale" });
-        var (exit, console, executed, _) = Run(nb);
-        Assert.Equal(1, exit);
-        Assert.Contains("cell 3", console);
-        Assert.Contains("boom", console);
+        var (result, log, executed, _) = Run(nb);
+        Assert.Equal(3, result.FailedCell);
+        Assert.Contains("cell 3", result.Message);
+        Assert.Contains("boom", log);
         Assert.Equal("one\n", Text(Outputs(executed, 1)[0]["text"]));
-        var error = Assert.Single(Outputs(executed, 3));
-        Assert.Equal("error", error["output_type"]!.GetValue<string>());
-        Assert.Equal("System.InvalidOperationException", error["ename"]!.GetValue<string>());
-        Assert.Equal("boom", error["evalue"]!.GetValue<string>());
+        var error = Assert.Single(Outputs(executed, 3), o => OutputType(o) == "error");
+        Assert.Contains("boom", error["evalue"]!.GetValue<string>());
         Assert.Empty(Outputs(executed, 4));
         Assert.Null(executed["cells"]![3]!["execution_count"]);
     }
 
     [Fact]
-    public void MissingReferenceFailsAsInARealKernel()
+    public void MissingReferenceFailsWithTheCompilerError()
     {
-        // The runner itself never exposes its own dependencies: Plotly.NET needs its own #r.
-        var (exit, console, executed, _) = Run(Notebook("using Plotly.NET;\nvar x = 1;"));
-        Assert.Equal(1, exit);
-        var error = Assert.Single(Outputs(executed, 1));
-        Assert.Equal("CompilationError", error["ename"]!.GetValue<string>());
+        var (result, _, executed, _) = Run(Notebook("using Plotly.NET;\nvar x = 1;"));
+        Assert.Equal(1, result.FailedCell);
+        var error = Assert.Single(Outputs(executed, 1), o => OutputType(o) == "error");
         Assert.Contains("CS0246", error["evalue"]!.GetValue<string>());
-        Assert.Contains("cell 1", console);
     }
 
     [Fact]
-    public void UnknownPackageFailsNamingIt()
+    public void ACellThatEndsTheProcessFailsThatCellAndKeepsTheOthers()
     {
-        var (exit, console, executed, _) = Run(Notebook("#r \"nuget: PromptLearning.NoSuchPackage.Xyz, 1.0.0\"\nvar x = 1;"));
-        Assert.Equal(1, exit);
-        Assert.Contains("PromptLearning.NoSuchPackage.Xyz, 1.0.0", console);
-        Assert.Contains("could not be restored", Outputs(executed, 1).Single()["evalue"]!.GetValue<string>());
+        var (result, _, executed, _) = Run(Notebook("Console.WriteLine(\"kept\");", "Environment.Exit(0);", "Console.WriteLine(\"never\");"));
+        Assert.Equal(2, result.FailedCell);
+        Assert.Contains("kernel process ended", result.Message);
+        Assert.Equal("kept\n", Text(Outputs(executed, 1)[0]["text"]));
+        Assert.Contains("kernel process ended", Assert.Single(Outputs(executed, 2))["evalue"]!.GetValue<string>());
+        Assert.Empty(Outputs(executed, 3));
+    }
+
+    [Fact]
+    public void TimeLimitStopsTheRunningCell()
+    {
+        var (result, _, executed, _) = Run(Notebook("Console.WriteLine(\"fast\");", "System.Threading.Thread.Sleep(600_000);", "Console.WriteLine(\"never\");"), timeoutSeconds: 40);
+        Assert.True(result.TimedOut);
+        // Normally the sleeping cell; on a loaded machine the limit may already pass during the first cell.
+        var failed = result.FailedCell!.Value;
+        Assert.InRange(failed, 1, 2);
+        Assert.Contains("time limit of 40 s", Outputs(executed, failed).Single(o => OutputType(o) == "error")["evalue"]!.GetValue<string>());
+        Assert.Empty(Outputs(executed, 3));
     }
 }
