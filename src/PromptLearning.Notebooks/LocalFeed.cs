@@ -50,6 +50,14 @@ public static class LocalFeed
         return version;
     }
 
+    /// <summary>The version of the library the feed serves now (from its stamp), or null when it was never packed.</summary>
+    public static string? CurrentVersion(string repoRoot)
+    {
+        var stamp = Path.Combine(Folder(repoRoot), LibraryPackage + ".stamp");
+        return File.Exists(stamp) && File.ReadAllText(stamp).Split(' ') is [_, var v]
+               && File.Exists(Path.Combine(Folder(repoRoot), $"{LibraryPackage}.{v.Trim()}.nupkg")) ? v.Trim() : null;
+    }
+
     /// <summary>Whether a file in the feed is a build of the library itself (not e.g. PromptLearning.Display).</summary>
     private static bool IsLibraryPackage(string nupkg)
     {

@@ -1,14 +1,60 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace PromptLearning.Notebooks;
 
 /// <summary>
 /// Checks executed notebooks (from <c>plearn notebooks run</c> or from <c>dotnet-repl</c>): every code
-/// cell ran, none has an <c>error</c> output, and every cell that draws a chart (its source calls
-/// <c>Charts.</c> or <c>Chart.</c>) holds a rendered Plotly chart. Returns one line per problem.
+/// cell ran, none has an <c>error</c> output, every cell that draws a chart (its source calls
+/// <c>Charts.</c> or <c>Chart.</c>) holds a rendered Plotly chart, and every result quoted in the
+/// markdown (a decimal number such as 84.2 or a percentage such as 70%, outside <c>`code`</c> and
+/// <c>$math$</c>, where settings belong) appears in the notebook's outputs. Returns one line per problem.
 /// </summary>
-public static class NotebookCheck
+public static partial class NotebookCheck
 {
+    [GeneratedRegex(@"(?<![\w.])(\d+\.\d+|\d+(?:\.\d+)?%)")] private static partial Regex QuotedNumber();
+    [GeneratedRegex(@"`[^`]*`|\$[^$]*\$|\(\d+(?:\.\d+)? s\)")] private static partial Regex NotAResult();
+
+    /// <summary>The results quoted in <paramref name="markdown"/> that <paramref name="outputs"/> does not contain.</summary>
+    public static IEnumerable<string> MissingNumbers(string markdown, string outputs) =>
+        QuotedNumber().Matches(NotAResult().Replace(markdown, " "))
+            .Select(m => m.Groups[1].Value)
+            .Where(n => !outputs.Contains(n.TrimEnd('%'), StringComparison.Ordinal))
+            .Distinct();
+
+    /// <summary>All text of a notebook's outputs (streams, every MIME value, errors).</summary>
+    public static string OutputText(NotebookDocument executed)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var o in executed.Cells.SelectMany(c => c.Outputs ?? []).OfType<JsonObject>())
+        {
+            if (o["text"] is { } t) sb.Append(Text(t)).Append('\n');
+            if (o["data"] is JsonObject data) foreach (var (_, v) in data) if (v is not null) sb.Append(Text(v)).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Numbers in the README's notebook table (rows starting <c>| `NAME`</c>) that the executed
+    /// notebook <c>NAME.ipynb</c> in <paramref name="executedFolder"/> does not show.
+    /// </summary>
+    public static List<string> ReadmeProblems(string readme, string executedFolder)
+    {
+        var problems = new List<string>();
+        foreach (var (line, i) in File.ReadLines(readme).Select((l, i) => (l, i + 1)))
+        {
+            var m = Regex.Match(line, @"^\|\s*`([\w-]+)`\s*\|");
+            if (!m.Success) continue;
+            var path = Path.Combine(executedFolder, m.Groups[1].Value + ".ipynb");
+            if (!File.Exists(path)) { problems.Add($"{readme}:{i}: no executed notebook {path}"); continue; }
+            var outputs = OutputText(NotebookDocument.Load(path));
+            var cells = line.Split('|');
+            foreach (var n in MissingNumbers(cells.Length > 3 ? cells[3] : "", outputs))
+                problems.Add($"{readme}:{i}: {n} is not in the outputs of {path}");
+        }
+        return problems;
+    }
+
     /// <summary>The problems of one executed notebook (empty when it passes).</summary>
     public static List<string> Problems(NotebookDocument executed)
     {
@@ -23,6 +69,10 @@ public static class NotebookCheck
             bool hasChart = outputs.Any(o => o["data"]?["text/html"] is { } h && Text(h).Contains("Plotly.newPlot", StringComparison.Ordinal));
             if (drawsChart && !hasChart) problems.Add($"{where}: draws a chart but holds none");
         }
+        var outputText = OutputText(executed);
+        foreach (var cell in executed.Cells.Where(c => c.CellType == "markdown"))
+            foreach (var n in MissingNumbers(cell.Source, outputText))
+                problems.Add($"{executed.Path}: cell {cell.Number} (markdown) quotes {n}, which no output shows");
         if (!executed.Cells.Any(c => c.CellType == "code" && c.Outputs is { Count: > 0 }))
             problems.Add($"{executed.Path}: no code cell has outputs (was it executed?)");
         return problems;

@@ -35,12 +35,12 @@ public sealed class NotebookDocument
     {
         Path = path;
         _root = root;
-        if (root["nbformat"]?.GetValue<int>() != 4)
+        if (!(root["nbformat"] is JsonValue format && format.TryGetValue<int>(out var major) && major == 4))
             throw new InvalidDataException($"{path}: only nbformat 4 notebooks are supported (found nbformat {root["nbformat"]?.ToJsonString() ?? "missing"}).");
         if (root["metadata"] is not JsonObject) root["metadata"] = new JsonObject();
         if (root["cells"] is not JsonArray cells) throw new InvalidDataException($"{path}: no \"cells\" array.");
         Cells = cells.Select((c, i) => c is JsonObject o
-                ? new NotebookCell(o, i + 1)
+                ? NotebookCell.Validate(path, o, i + 1)
                 : throw new InvalidDataException($"{path}: cell {i + 1} is not a JSON object."))
             .ToList();
     }
@@ -85,7 +85,23 @@ public sealed class NotebookCell
 {
     private readonly JsonObject _json;
 
-    internal NotebookCell(JsonObject json, int number) { _json = json; Number = number; }
+    private NotebookCell(JsonObject json, int number) { _json = json; Number = number; }
+
+    /// <summary>The cell, once its <c>cell_type</c> is a string and its <c>source</c> a string or a list of strings; else <see cref="InvalidDataException"/> naming file and cell.</summary>
+    internal static NotebookCell Validate(string path, JsonObject json, int number)
+    {
+        if (json["cell_type"] is not JsonValue type || !type.TryGetValue<string>(out _))
+            throw new InvalidDataException($"{path}: cell {number}: \"cell_type\" must be a string (code, markdown or raw).");
+        bool sourceOk = json["source"] switch
+        {
+            null => true,
+            JsonValue v => v.TryGetValue<string>(out _),
+            JsonArray lines => lines.All(l => l is JsonValue lv && lv.TryGetValue<string>(out _)),
+            _ => false,
+        };
+        if (!sourceOk) throw new InvalidDataException($"{path}: cell {number}: \"source\" must be a string or a list of strings.");
+        return new NotebookCell(json, number);
+    }
 
     /// <summary>1-based position in the notebook, counting every cell (what messages call "cell N").</summary>
     public int Number { get; }

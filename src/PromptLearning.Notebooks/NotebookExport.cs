@@ -11,7 +11,8 @@ namespace PromptLearning.Notebooks;
 /// Microsoft recommends now that Polyglot Notebooks and .NET Interactive are deprecated
 /// (dotnet/interactive#4163). Per cell, parsed as C# script: <c>#r "nuget: X, V"</c> becomes
 /// <c>#:package X@V</c> (kernel extensions such as Plotly.NET.Interactive are dropped: the app
-/// shows values itself), <c>using</c> directives move to the top, type declarations to the end
+/// shows values itself; a floating <c>PromptLearning</c> version is pinned to the local feed's
+/// current build), <c>using</c> directives move to the top, type declarations to the end
 /// (C# requires both around top-level statements), a cell's trailing expression becomes
 /// <c>display(expr);</c>, and markdown cells become <c>//</c> comments. <c>display</c> and
 /// <c>HTML</c> come from <c>PromptLearning.Display.FileBasedOutput</c> (charts written as HTML files)
@@ -33,7 +34,8 @@ public static partial class NotebookExport
     /// <param name="notebook">The notebook.</param>
     /// <param name="sourceName">Its file name, for the header.</param>
     /// <param name="notebookFolderFromApp">The notebook's folder relative to the exported file: the app makes it the current directory, so relative paths in cells mean what they mean in the kernel.</param>
-    public static string ToFileBasedApp(NotebookDocument notebook, string sourceName, string notebookFolderFromApp)
+    /// <param name="libraryVersion">The version to pin for a floating <c>PromptLearning</c> reference (a file-based app keeps the first resolution of a floating version in its build cache), or null to keep it.</param>
+    public static string ToFileBasedApp(NotebookDocument notebook, string sourceName, string notebookFolderFromApp, string? libraryVersion = null)
     {
         var packages = new List<string>();
         var usings = new List<string>();
@@ -59,7 +61,9 @@ public static partial class NotebookExport
                 if (NugetReference().Match(line) is { Success: true } m)
                 {
                     var (name, version) = (m.Groups[1].Value, m.Groups[2].Success ? m.Groups[2].Value : "*");
-                    usesLibrary |= name.Equals(LocalFeed.LibraryPackage, StringComparison.OrdinalIgnoreCase);
+                    bool library = name.Equals(LocalFeed.LibraryPackage, StringComparison.OrdinalIgnoreCase);
+                    usesLibrary |= library;
+                    if (library && libraryVersion is not null && version.Contains('*')) version = libraryVersion;
                     if (!KernelExtensions.Contains(name) && !packages.Contains($"#:package {name}@{version}")) packages.Add($"#:package {name}@{version}");
                     continue;
                 }
@@ -118,12 +122,13 @@ public static partial class NotebookExport
         string? repo = null;
         foreach (var (source, relative) in notebooks)
         {
+            repo ??= NotebookBatch.FindRepoRoot(Path.GetDirectoryName(source)!);
             var path = Path.GetFullPath(Path.Combine(outDir, Path.ChangeExtension(relative, ".cs")));
-            var app = ToFileBasedApp(NotebookDocument.Load(source), source, Path.GetRelativePath(Path.GetDirectoryName(path)!, Path.GetDirectoryName(source)!));
+            var app = ToFileBasedApp(NotebookDocument.Load(source), source, Path.GetRelativePath(Path.GetDirectoryName(path)!, Path.GetDirectoryName(source)!),
+                repo is null ? null : LocalFeed.CurrentVersion(repo));
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.WriteAllText(path, app);
             written.Add(path);
-            repo ??= NotebookBatch.FindRepoRoot(Path.GetDirectoryName(source)!);
             log.WriteLine($"{relative} -> {path}");
         }
         if (repo is not null)

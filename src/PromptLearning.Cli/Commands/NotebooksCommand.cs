@@ -21,10 +21,13 @@ public sealed class NotebooksCommand : ICommand
         "  --timeout S     time limit per notebook in seconds (default 900; 0 = none)\n" +
         "  --no-pack       do not pack the library into artifacts/packages first\n" +
         "  --echo          copy cell output to the console while cells run\n" +
+        "       plearn notebooks pack\n" +
+        "                  pack the library into artifacts/packages (what VS Code notebooks load) when its sources changed\n" +
         "       plearn notebooks export <files or folders> [--out DIR]\n" +
         "  --out DIR       where the .cs file-based apps go (default artifacts/notebooks-cs); run one with `dotnet run DIR/NAME.cs`\n" +
-        "       plearn notebooks check <executed notebooks or folders>\n" +
-        "                  exit 1 when a cell has an error output, did not run, or draws a chart that is missing";
+        "       plearn notebooks check <executed notebooks or folders> [--readme README.md]\n" +
+        "                  exit 1 when a cell has an error output, a chart is missing, or a number quoted in the\n" +
+        "                  markdown (or in the README's notebook table, with --readme) is not in the outputs";
 
     public int Run(string[] args)
     {
@@ -34,6 +37,7 @@ public sealed class NotebooksCommand : ICommand
             "run" => RunNotebooks(args[1..]),
             "export" => Export(args[1..]),
             "check" => Check(args[1..]),
+            "pack" => Pack(args[1..]),
             _ => throw new CliUsageException($"unknown sub-command '{args[0]}'.\n{Usage}"),
         };
     }
@@ -59,14 +63,31 @@ public sealed class NotebooksCommand : ICommand
         return NotebookBatch.Run(options, Console.Out);
     }
 
+    private static int Pack(string[] args)
+    {
+        var o = new Options(args);
+        o.RejectUnknown();
+        var root = NotebookBatch.FindRepoRoot(Environment.CurrentDirectory)
+            ?? throw new CliUsageException("notebooks pack: run it inside the repository (no src/PromptLearning/PromptLearning.csproj above the current folder)");
+        Console.WriteLine($"the notebooks' `#r \"nuget: {LocalFeed.LibraryPackage}, *-*\"` now gets {LocalFeed.Pack(root, Console.Out)}");
+        return 0;
+    }
+
     private static int Check(string[] args)
     {
         var o = new Options(args);
+        var readme = o.Get("readme");
         o.RejectUnknown();
         if (o.Positional.Count == 0) throw new CliUsageException("no executed notebooks given.\n" + Usage);
         var notebooks = NotebookBatch.Expand(o.Positional, null);
         if (notebooks.Count == 0) throw new CliUsageException($"no .ipynb notebooks found in {string.Join(", ", o.Positional)}");
         var problems = notebooks.SelectMany(n => NotebookCheck.Problems(NotebookDocument.Load(n.Source))).ToList();
+        if (readme is not null)
+        {
+            if (!File.Exists(readme)) throw new CliUsageException($"--readme {readme}: no such file");
+            if (o.Positional.Count != 1 || !Directory.Exists(o.Positional[0])) throw new CliUsageException("--readme needs exactly one folder of executed notebooks");
+            problems.AddRange(NotebookCheck.ReadmeProblems(readme, o.Positional[0]));
+        }
         foreach (var p in problems) Console.WriteLine(p);
         Console.WriteLine(problems.Count == 0 ? $"{notebooks.Count} notebook(s) checked: no errors, every chart present" : $"{problems.Count} problem(s)");
         return problems.Count == 0 ? 0 : 1;

@@ -64,3 +64,22 @@ public class NotebookDocumentTests
         Assert.Contains("nbformat", e.Message);
     }
 }
+
+public class NotebookDocumentValidationTests
+{
+    [Theory]
+    [InlineData("{\"nbformat\": \"4\", \"cells\": []}", "nbformat")]
+    [InlineData("{\"nbformat\": 4, \"cells\": [{\"cell_type\": 5, \"source\": \"x\"}]}", "cell 1: \"cell_type\"")]
+    [InlineData("{\"nbformat\": 4, \"cells\": [{\"cell_type\": \"code\", \"source\": [\"a\", 3]}]}", "cell 1: \"source\"")]
+    [InlineData("{\"nbformat\": 4, \"cells\": [1]}", "cell 1 is not a JSON object")]
+    [InlineData("{\"nbformat\": 4, \"cells\": {}}", "\"cells\"")]
+    [InlineData("[1]", "top level")]
+    public void MalformedNotebooksAreRefusedNamingFileAndCell(string json, string expected)
+    {
+        var path = Path.Combine(NotebookFixtures.TempDir(), "bad.ipynb");
+        File.WriteAllText(path, json);
+        var e = Assert.Throws<InvalidDataException>(() => PromptLearning.Notebooks.NotebookDocument.Load(path));
+        Assert.Contains("bad.ipynb", e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+}

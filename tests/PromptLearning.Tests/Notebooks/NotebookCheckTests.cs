@@ -1,0 +1,50 @@
+using System.Text.Json.Nodes;
+using PromptLearning.Notebooks;
+using static PromptLearning.Tests.Notebooks.NotebookFixtures;
+
+namespace PromptLearning.Tests.Notebooks;
+
+public class NotebookCheckTests
+{
+    [Fact]
+    public void QuotedResultsMustAppearInTheOutputs()
+    {
+        const string markdown = "PET reaches 70.0% and beats fine-tuning by 19.7 points; the learning rate is `0.3` and $p = 0.15$ (12.5 s).";
+        Assert.Equal(["19.7"], NotebookCheck.MissingNumbers(markdown, "accuracy 70.0 ... gap 19.8").ToList());
+        Assert.Empty(NotebookCheck.MissingNumbers(markdown, "70.0 19.7"));
+    }
+
+    private static NotebookDocument Executed(JsonObject nb)
+    {
+        var path = Path.Combine(TempDir(), "nb.ipynb");
+        File.WriteAllText(path, nb.ToJsonString());
+        return NotebookDocument.Load(path);
+    }
+
+    [Fact]
+    public void ErrorsMissingChartsAndUnbackedNumbersAreReported()
+    {
+        var nb = Notebook("Charts.LineChart(...)", "throw new Exception();", "1");
+        nb["cells"]![1]!["outputs"] = new JsonArray(new JsonObject { ["output_type"] = "error", ["ename"] = "Error", ["evalue"] = "boom\nat ...", ["traceback"] = new JsonArray() });
+        nb["cells"]![2]!["outputs"] = new JsonArray(new JsonObject { ["output_type"] = "stream", ["name"] = "stdout", ["text"] = "accuracy 0.5" });
+        ((JsonArray)nb["cells"]!).Add(new JsonObject { ["cell_type"] = "markdown", ["metadata"] = new JsonObject(), ["source"] = "Accuracy 0.5, not 0.9." });
+        var problems = NotebookCheck.Problems(Executed(nb));
+        Assert.Contains(problems, p => p.Contains("cell 1") && p.Contains("draws a chart but holds none"));
+        Assert.Contains(problems, p => p.Contains("cell 2") && p.Contains("error output: boom"));
+        Assert.Contains(problems, p => p.Contains("cell 4 (markdown) quotes 0.9"));
+        Assert.DoesNotContain(problems, p => p.Contains("quotes 0.5"));
+    }
+
+    [Fact]
+    public void ReadmeTableNumbersComeFromTheExecutedNotebook()
+    {
+        var dir = TempDir();
+        var nb = Notebook("1");
+        nb["cells"]![0]!["outputs"] = new JsonArray(new JsonObject { ["output_type"] = "stream", ["name"] = "stdout", ["text"] = "PET 70.0%" });
+        File.WriteAllText(Path.Combine(dir, "01-pet.ipynb"), nb.ToJsonString());
+        var readme = Path.Combine(dir, "README.md");
+        File.WriteAllText(readme, "| notebook | teaches | result |\n|---|---|---|\n| `01-pet` | PET | PET 70.0%, iPET 68.3% (161 s) |\n");
+        var problem = Assert.Single(NotebookCheck.ReadmeProblems(readme, dir));
+        Assert.Contains("README.md:3: 68.3%", problem);
+    }
+}
