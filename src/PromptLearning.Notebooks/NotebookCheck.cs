@@ -12,7 +12,7 @@ namespace PromptLearning.Notebooks;
 /// </summary>
 public static partial class NotebookCheck
 {
-    [GeneratedRegex(@"(?<![\w.])(\d+\.\d+|\d+(?:\.\d+)?%)")] private static partial Regex QuotedNumber();
+    [GeneratedRegex(@"(?<![\w.])(\d+(?:\.\d+)?%|\d+\.\d+)")] private static partial Regex QuotedNumber();
     [GeneratedRegex(@"`[^`]*`|\$[^$]*\$|\(\d+(?:\.\d+)? s\)")] private static partial Regex NotAResult();
 
     /// <summary>The results quoted in <paramref name="markdown"/> that <paramref name="outputs"/> does not contain.</summary>

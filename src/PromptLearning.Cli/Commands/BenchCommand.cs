@@ -7,34 +7,44 @@ namespace PromptLearning.Cli.Commands;
 
 /// <summary>
 /// <c>plearn bench [--json]</c>: on one backbone, in one run, for each method: trainable parameters,
-/// time per training step as a ratio to full fine-tuning, optimizer-state bytes and prompt file size;
-/// and the inference throughput of a mixed-task batch (two tasks' prefixes) as a ratio to a
-/// single-task batch. Targets (issue 5): soft-prompt step time &lt;= 0.75x fine-tuning, mixed-task
-/// throughput &gt;= 0.9x single-task.
+/// time per training step (median and IQR over interleaved rounds) as a ratio of medians to full
+/// fine-tuning, optimizer-state bytes, peak training memory and prompt file size; and the
+/// throughput of a mixed-task batch against one batch per task and against a single-task batch
+/// with the same prefix lengths. Targets (issues 5 and 16): soft-prompt step time &lt;= 0.75x
+/// fine-tuning (&lt;= 0.67x at 128 tokens), mixed-task throughput &gt;= 0.9x the per-task batches.
 /// </summary>
 public sealed class BenchCommand : ICommand
 {
     public string Name => "bench";
-    public string Summary => "trainable parameters, step time vs fine-tuning, optimizer state, prompt size, mixed-task throughput";
+    public string Summary => "trainable parameters, step time vs fine-tuning (interleaved rounds), memory, prompt size, mixed-task throughput";
+
+    private const string Usage =
+        "usage: plearn bench [--model bert-small] [--task sentiment] [--steps 10] [--rounds 5] [--batch 16] [--repeats 5] [--length N] [--threads N] [--json]";
 
     public int Run(string[] args)
     {
         var o = new Options(args, "help", "json");
-        if (o.Has("help"))
-        {
-            Console.WriteLine("usage: plearn bench [--model bert-small] [--task sentiment] [--steps 20] [--batch 16] [--repeats 5] [--threads N] [--json]");
-            return 0;
-        }
+        if (o.Has("help")) { Console.WriteLine(Usage); return 0; }
         var taskName = o.Get("task", "sentiment");
         var modelName = o.Get("model", PromptRun.DefaultModel(taskName));
-        int steps = o.GetInt("steps", 20), batch = o.GetInt("batch", 16), repeats = o.GetInt("repeats", 5), threads = o.GetInt("threads", 0);
+        int steps = o.GetInt("steps", 10), rounds = o.GetInt("rounds", 5), batch = o.GetInt("batch", 16), repeats = o.GetInt("repeats", 5), threads = o.GetInt("threads", 0);
+        int? length = o.Get("length") is null ? null : o.GetInt("length", 128);
         bool json = o.Has("json");
         o.RejectUnknown();
+        if (threads < 0) throw new CliUsageException($"--threads must be 0 (the default) or more, not {threads}");
+        var config = new MethodBenchmarkConfig(steps, batch, repeats, rounds, length);
+        try { config.Validate(); }
+        catch (ArgumentException e) { throw new CliUsageException(e.Message.Replace("benchmark: ", "--", StringComparison.Ordinal)); }
         if (threads > 0) set_num_threads(threads);
 
         using var pretrained = PromptRun.LoadModel(modelName);
-        var result = MethodBenchmark.Run(pretrained, TaskData.Load(taskName, "train"), new MethodBenchmarkConfig(steps, batch, repeats),
-            json ? null : m => Console.Error.WriteLine($"  {m.Method}: {m.StepMs:F1} ms/step"));
+        var result = MethodBenchmark.Run(pretrained, TaskData.Load(taskName, "train"), config, json ? null : m => Console.Error.WriteLine($"  {m}"));
+        static JsonObject SpreadJson(Spread s, int digits) => new()
+        {
+            ["median"] = Math.Round(s.Median, digits), ["q1"] = Math.Round(s.Q1, digits), ["q3"] = Math.Round(s.Q3, digits),
+            ["samples"] = new JsonArray(s.Samples.Select(x => (JsonNode)Math.Round(x, digits)).ToArray()),
+        };
+        var mt = result.MixedTask;
         var report = new JsonObject
         {
             ["model"] = modelName,
@@ -42,31 +52,39 @@ public sealed class BenchCommand : ICommand
             ["backbone_parameters"] = result.BackboneParameters,
             ["batch"] = batch,
             ["timed_steps"] = steps,
+            ["rounds"] = rounds,
+            ["length"] = length,
             ["threads"] = result.Threads,
             ["methods"] = new JsonArray(result.Methods.Select(r => (JsonNode)new JsonObject
             {
                 ["method"] = r.Method,
                 ["trainable_parameters"] = r.TrainableParameters,
                 ["trainable_share"] = Math.Round(r.TrainableShare, 6),
-                ["step_ms"] = Math.Round(r.StepMs, 2),
-                ["step_time_vs_finetune"] = Math.Round(r.StepTimeVsFineTuning, 3),
+                ["step_ms"] = SpreadJson(r.StepMs, 2),
+                ["step_time_ratio"] = Math.Round(r.StepTimeRatio, 3),
                 ["optimizer_state_bytes"] = r.OptimizerStateBytes,
+                ["peak_training_bytes"] = r.PeakTrainingBytes,
                 ["prompt_file_bytes"] = r.PromptFileBytes,
             }).ToArray()),
             ["mixed_task"] = new JsonObject
             {
-                ["single_task_examples_per_s"] = Math.Round(result.MixedTask.SingleTaskExamplesPerSecond, 1),
-                ["mixed_task_examples_per_s"] = Math.Round(result.MixedTask.MixedTaskExamplesPerSecond, 1),
-                ["ratio"] = Math.Round(result.MixedTask.Ratio, 3),
+                ["mixed_examples_per_s"] = SpreadJson(mt.Mixed, 1),
+                ["per_task_batches_examples_per_s"] = SpreadJson(mt.PerTaskBatches, 1),
+                ["mixed_same_lengths_examples_per_s"] = SpreadJson(mt.MixedSameLengths, 1),
+                ["single_task_same_lengths_examples_per_s"] = SpreadJson(mt.SingleTaskSameLengths, 1),
+                ["per_task_ratio"] = Math.Round(mt.PerTaskRatio, 3),
+                ["same_lengths_ratio"] = Math.Round(mt.SameLengthsRatio, 3),
             },
         };
         if (json) { Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true })); return 0; }
-        Console.WriteLine($"plearn bench: {modelName} ({result.BackboneParameters:N0} parameters), task {taskName}, batch {batch}, {steps} timed steps, {result.Threads} thread(s)\n");
-        Console.WriteLine($"{"method",-10} {"trainable",12} {"share",9} {"ms/step",9} {"vs full",8} {"optim. state",13} {"prompt file",12}");
+        Console.WriteLine($"plearn bench: {modelName} ({result.BackboneParameters:N0} parameters), task {taskName}, batch {batch}, " +
+                          $"{steps} timed steps x {rounds} interleaved rounds, length {(length is null ? "natural" : length + " tokens")}, {result.Threads} thread(s)\n");
+        Console.WriteLine($"{"method",-10} {"trainable",12} {"share",9} {"ms/step",9} {"IQR",7} {"vs full",8} {"optim. state",13} {"peak memory",12} {"prompt file",12}");
         foreach (var r in result.Methods)
-            Console.WriteLine($"{r.Method,-10} {r.TrainableParameters,12:N0} {100 * r.TrainableShare,8:F3}% {r.StepMs,9:F1} {r.StepTimeVsFineTuning,7:F2}x {r.OptimizerStateBytes,13:N0} {r.PromptFileBytes,12:N0}");
-        var mt = result.MixedTask;
-        Console.WriteLine($"\nmixed-task batch (two prefix-tuned tasks, lengths 10 and 20): {mt.MixedTaskExamplesPerSecond:F1} examples/s vs single-task {mt.SingleTaskExamplesPerSecond:F1} examples/s = {mt.Ratio:F2}x");
+            Console.WriteLine($"{r.Method,-10} {r.TrainableParameters,12:N0} {100 * r.TrainableShare,8:F3}% {r.StepMs.Median,9:F1} {r.StepMs.Iqr,7:F1} {r.StepTimeRatio,7:F2}x " +
+                              $"{r.OptimizerStateBytes,13:N0} {(r.PeakTrainingBytes is { } p ? p.ToString("N0") : "n/a"),12} {r.PromptFileBytes,12:N0}");
+        Console.WriteLine($"\nmixed-task batch (two tasks' prefixes, lengths 10 and 20): {mt.Mixed.Median:F1} examples/s vs one batch per task {mt.PerTaskBatches.Median:F1} = {mt.PerTaskRatio:F2}x");
+        Console.WriteLine($"same prefix lengths (20 and 20): mixed {mt.MixedSameLengths.Median:F1} vs single-task {mt.SingleTaskSameLengths.Median:F1} examples/s = {mt.SameLengthsRatio:F2}x");
         return 0;
     }
 }

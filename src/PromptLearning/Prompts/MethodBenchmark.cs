@@ -8,33 +8,91 @@ using static TorchSharp.torch;
 namespace PromptLearning.Prompts;
 
 /// <summary>Settings of <see cref="MethodBenchmark.Run"/>.</summary>
-/// <param name="Steps">Timed training steps per method (two more run first, untimed, as warm-up).</param>
+/// <param name="Steps">Timed training steps per method and round (one more runs first in each round, untimed: it allocates the optimizer state).</param>
 /// <param name="BatchSize">Examples per training step and per throughput batch.</param>
 /// <param name="Repeats">Forward passes per throughput measurement.</param>
-/// <param name="Methods">Methods to time; null = every method that trains something (fine-tuning first).</param>
-public sealed record MethodBenchmarkConfig(int Steps = 20, int BatchSize = 16, int Repeats = 5, IReadOnlyList<string>? Methods = null);
+/// <param name="Rounds">Interleaved rounds: every method is timed once per round, the order rotating from round to round, so that a change of machine load hits every method alike.</param>
+/// <param name="Length">Input length in tokens: each text is repeated until it is longer and the input truncated to this many tokens (prompt and special tokens included); null = the task's natural lengths.</param>
+/// <param name="Methods">Methods to time; null = every method that trains something (fine-tuning, the reference, is always included).</param>
+public sealed record MethodBenchmarkConfig(int Steps = 10, int BatchSize = 16, int Repeats = 5, int Rounds = 5, int? Length = null, IReadOnlyList<string>? Methods = null)
+{
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    public void Validate()
+    {
+        if (Steps < 2) throw new ArgumentException($"benchmark: Steps must be at least 2 (got {Steps})");
+        if (BatchSize < 1) throw new ArgumentException($"benchmark: BatchSize must be at least 1 (got {BatchSize})");
+        if (Repeats < 1) throw new ArgumentException($"benchmark: Repeats must be at least 1 (got {Repeats})");
+        if (Rounds < 1) throw new ArgumentException($"benchmark: Rounds must be at least 1 (got {Rounds})");
+        if (Length is < 8) throw new ArgumentException($"benchmark: Length must be at least 8 tokens (got {Length})");
+    }
+}
+
+/// <summary>Median and interquartile range of repeated measurements.</summary>
+/// <param name="Median">The median.</param>
+/// <param name="Q1">First quartile (linear interpolation).</param>
+/// <param name="Q3">Third quartile.</param>
+/// <param name="Samples">Every measurement, in the order taken.</param>
+public sealed record Spread(double Median, double Q1, double Q3, IReadOnlyList<double> Samples)
+{
+    /// <summary>Q3 - Q1.</summary>
+    public double Iqr => Q3 - Q1;
+
+    /// <summary>The spread of <paramref name="samples"/> (at least one).</summary>
+    public static Spread Of(IReadOnlyList<double> samples)
+    {
+        if (samples.Count == 0) throw new ArgumentException("no samples");
+        var s = samples.Order().ToArray();
+        double Q(double p)
+        {
+            double x = p * (s.Length - 1);
+            int lo = (int)Math.Floor(x), hi = (int)Math.Ceiling(x);
+            return s[lo] + (s[hi] - s[lo]) * (x - lo);
+        }
+        return new Spread(Q(0.5), Q(0.25), Q(0.75), samples.ToList());
+    }
+}
 
 /// <summary>One method's row: what it trains and what a training step costs.</summary>
-public sealed record MethodCost(string Method, long TrainableParameters, double TrainableShare, double StepMs,
-    double StepTimeVsFineTuning, long OptimizerStateBytes, long PromptFileBytes);
+/// <param name="Method">The method's CLI name.</param>
+/// <param name="TrainableParameters">Trained scalars.</param>
+/// <param name="TrainableShare">Trained scalars / (backbone + method) scalars.</param>
+/// <param name="StepMs">Milliseconds per training step, one sample per round.</param>
+/// <param name="StepTimeRatio">Median step time / fine-tuning's median step time.</param>
+/// <param name="OptimizerStateBytes">Bytes of optimizer state (AdamW: two moments per trained scalar).</param>
+/// <param name="PeakTrainingBytes">Peak resident memory during its training steps above the resident memory before them (activations, gradients, optimizer state), measured from the process's high-water mark (Linux); null elsewhere.</param>
+/// <param name="PromptFileBytes">Size of the saved prompt (or of the whole model for fine-tuning).</param>
+public sealed record MethodCost(string Method, long TrainableParameters, double TrainableShare, Spread StepMs,
+    double StepTimeRatio, long OptimizerStateBytes, long? PeakTrainingBytes, long PromptFileBytes);
 
-/// <summary>Inference throughput of a batch that mixes two tasks' prefixes vs a batch of one task.</summary>
-public sealed record MixedTaskThroughput(double SingleTaskExamplesPerSecond, double MixedTaskExamplesPerSecond)
+/// <summary>
+/// Forward-pass throughput (examples/s) of one batch that mixes two tasks' prefixes, against the two
+/// ways a user would otherwise serve the same rows.
+/// </summary>
+/// <param name="Mixed">One batch, rows alternating a length-10 and a length-20 prefix.</param>
+/// <param name="PerTaskBatches">The same rows run as one batch per task (the alternative without mixed-task batching; what PEFT users do, peft#759).</param>
+/// <param name="MixedSameLengths">One mixed batch whose two tasks both have length-20 prefixes.</param>
+/// <param name="SingleTaskSameLengths">The same rows as one single-task batch with a length-20 prefix: the same work per row as <paramref name="MixedSameLengths"/>.</param>
+public sealed record MixedTaskThroughput(Spread Mixed, Spread PerTaskBatches, Spread MixedSameLengths, Spread SingleTaskSameLengths)
 {
-    /// <summary>Mixed / single (1 = mixing tasks costs nothing).</summary>
-    public double Ratio => MixedTaskExamplesPerSecond / SingleTaskExamplesPerSecond;
+    /// <summary>Mixed batch / per-task batches, medians (the bar: at least 0.9).</summary>
+    public double PerTaskRatio => Mixed.Median / PerTaskBatches.Median;
+
+    /// <summary>Mixed batch / single-task batch at equal prefix lengths, medians: what routing rows to tasks costs.</summary>
+    public double SameLengthsRatio => MixedSameLengths.Median / SingleTaskSameLengths.Median;
 }
 
 /// <summary>Everything <see cref="MethodBenchmark.Run"/> measured, in one run on one backbone.</summary>
-public sealed record MethodBenchmarkResult(string Task, long BackboneParameters, int BatchSize, int TimedSteps, int Threads,
-    IReadOnlyList<MethodCost> Methods, MixedTaskThroughput MixedTask);
+public sealed record MethodBenchmarkResult(string Task, long BackboneParameters, int BatchSize, int TimedSteps, int Rounds, int? Length,
+    int Threads, IReadOnlyList<MethodCost> Methods, MixedTaskThroughput MixedTask);
 
 /// <summary>
 /// What each method costs on one backbone, measured in one run so that the ratios are comparable on a
-/// noisy machine (<c>plearn bench</c>, notebook 05): trainable parameters, time per training step as a
-/// ratio to full fine-tuning, optimizer-state bytes, the size of the saved prompt, and the throughput of
-/// a mixed-task batch. A frozen backbone needs no weight gradients, so a soft-prompt step costs about
-/// 2/3 of a fine-tuning step times (input + virtual tokens) / input, plus its own encoder.
+/// noisy machine (<c>plearn bench</c>, notebook 05): trainable parameters, time per training step
+/// (median and IQR over interleaved rounds) as a ratio to full fine-tuning, optimizer-state bytes,
+/// peak training memory, the size of the saved prompt, and mixed-task throughput. A frozen backbone
+/// needs no weight gradients, so a soft-prompt step costs about 2/3 of a fine-tuning step times
+/// (input + virtual tokens) / input, plus its own encoder. Fine-tuning trains its own copy of the
+/// backbone (loaded again from its folder), so the shared backbone is never changed.
 /// </summary>
 public static class MethodBenchmark
 {
@@ -42,91 +100,188 @@ public static class MethodBenchmark
     public static readonly IReadOnlyList<string> DefaultMethods =
         [PromptMethods.FineTuning, PromptMethods.HeadOnly, PromptMethods.PromptTuning, PromptMethods.PTuning, PromptMethods.PrefixTuning, PromptMethods.PTuningV2];
 
-    /// <summary>Times each method's default configuration on <paramref name="train"/> (needs BatchSize * (Steps + 2) examples).</summary>
-    public static MethodBenchmarkResult Run(PretrainedModel pretrained, TaskSplit train, MethodBenchmarkConfig? config = null, Action<MethodCost>? onMethod = null)
+    private sealed class Contender(string method, PromptModel model, Trainer<PromptExample> trainer, PretrainedModel? ownBackbone) : IDisposable
+    {
+        public string Method => method;
+        public PromptModel Model => model;
+        public Trainer<PromptExample> Trainer => trainer;
+        public List<double> Samples { get; } = new();
+        public long? PeakBytes { get; set; }
+
+        public void Dispose()
+        {
+            model.Dispose();
+            ownBackbone?.Dispose();
+        }
+    }
+
+    /// <summary>Times each method's default configuration on <paramref name="train"/> (needs BatchSize * (Steps + 1) examples).</summary>
+    public static MethodBenchmarkResult Run(PretrainedModel pretrained, TaskSplit train, MethodBenchmarkConfig? config = null, Action<string>? log = null)
     {
         config ??= new MethodBenchmarkConfig();
+        config.Validate();
         var methods = config.Methods ?? DefaultMethods;
         if (!methods.Contains(PromptMethods.FineTuning)) methods = [PromptMethods.FineTuning, .. methods];
-        int need = config.BatchSize * (config.Steps + 2);
+        methods = methods.Where(m => !(m == PromptMethods.HeadOnly && train.Task.Kind == TaskKind.Generation)).Distinct().ToList();
+        int need = config.BatchSize * (config.Steps + 1);
         if (train.Examples.Count < need)
-            throw new ArgumentException($"benchmark: {config.Steps} + 2 steps of batch {config.BatchSize} need {need} examples; '{train.Task.Name}' has {train.Examples.Count}");
-        var examples = train.Examples.Take(need).ToList();
-        var rows = new List<(string Method, long Trainable, double Share, double StepMs, long OptimizerBytes, long FileBytes)>();
-        foreach (var method in methods)
+            throw new ArgumentException($"benchmark: {config.Steps} + 1 steps of batch {config.BatchSize} need {need} examples; '{train.Task.Name}' has {train.Examples.Count}");
+        var examples = AtLength(train.Examples.Take(need).ToList(), pretrained, config.Length);
+
+        var contenders = new List<Contender>();
+        try
         {
-            if (method == PromptMethods.HeadOnly && train.Task.Kind == TaskKind.Generation) continue;
-            var methodConfig = PromptMethodConfig.Default(method) with { BatchSize = config.BatchSize };
-            // Fine-tuning trains the shared backbone in place: keep a copy to put back afterwards.
-            var saved = method == PromptMethods.FineTuning ? Snapshot(pretrained) : null;
-            using var model = PromptMethodFactory.Create(pretrained.Model, pretrained.Tokenizer, train.Task, methodConfig);
-            var trainerConfig = PromptTraining.TrainerConfigFor(methodConfig, config.Steps + 2) with { EvalEvery = 0, LogEvery = 1, RestoreBest = false };
-            var trainer = PromptTraining.CreateTrainer(model, trainerConfig);
-            var stamps = new List<double>();
-            trainer.Train(examples, new SyncProgress(p => stamps.Add(p.Elapsed.TotalMilliseconds)));
-            // The first two steps allocate and warm up; time the rest.
-            double stepMs = (stamps[^1] - stamps[1]) / (stamps.Count - 2);
-            var dir = Path.Combine(Path.GetTempPath(), $"plearn-bench-{method}-{Guid.NewGuid():N}");
-            try
+            foreach (var method in methods)
             {
-                PromptCheckpoint.Save(model, dir);
-                rows.Add((method, model.TrainableParameterCount, model.TrainableShare, stepMs, trainer.OptimizerStateBytes,
-                    new DirectoryInfo(dir).EnumerateFiles().Sum(f => f.Length)));
+                var methodConfig = PromptMethodConfig.Default(method) with { BatchSize = config.BatchSize, MaxLength = config.Length ?? 128 };
+                var own = method == PromptMethods.FineTuning ? Pretrained.Load(pretrained.Folder) : null;
+                var backbone = own ?? pretrained;
+                var model = PromptMethodFactory.Create(backbone.Model, backbone.Tokenizer, train.Task, methodConfig);
+                var trainerConfig = PromptTraining.TrainerConfigFor(methodConfig, config.Steps + 1) with { EvalEvery = 0, LogEvery = 1, RestoreBest = false };
+                contenders.Add(new Contender(method, model, PromptTraining.CreateTrainer(model, trainerConfig), own));
             }
-            finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
-            if (saved is not null) Restore(pretrained, saved);
-            var r = rows[^1];
-            onMethod?.Invoke(new MethodCost(r.Method, r.Trainable, r.Share, r.StepMs, r.StepMs / rows[0].StepMs, r.OptimizerBytes, r.FileBytes));
-        }
-        double fullMs = rows[0].StepMs;
-        var costs = rows.Select(r => new MethodCost(r.Method, r.Trainable, r.Share, r.StepMs, r.StepMs / fullMs, r.OptimizerBytes, r.FileBytes)).ToList();
-        return new MethodBenchmarkResult(train.Task.Name, pretrained.Model.Module.parameters().Sum(p => p.numel()), config.BatchSize, config.Steps,
-            get_num_threads(), costs, MixedTask(pretrained, train, config.BatchSize, config.Repeats));
-    }
 
-    /// <summary>Forward-pass throughput of a batch whose rows alternate two tasks' prefixes (lengths 10 and 20) vs a batch of one task.</summary>
-    public static MixedTaskThroughput MixedTask(PretrainedModel pretrained, TaskSplit data, int batchSize = 16, int repeats = 5)
-    {
-        var first = data.Task with { Name = "first" };
-        var second = data.Task with { Name = "second" };
-        using PromptModel a = first.Kind == TaskKind.Generation
-            ? new PrefixTuningModel(pretrained.Model, pretrained.Tokenizer, first, new PrefixTuningConfig { Length = 10 })
-            : new PTuningV2Model(pretrained.Model, pretrained.Tokenizer, first, new PTuningV2Config { Length = 10 });
-        using PromptModel b = first.Kind == TaskKind.Generation
-            ? new PrefixTuningModel(pretrained.Model, pretrained.Tokenizer, second, new PrefixTuningConfig { Length = 20, Seed = 7 })
-            : new PTuningV2Model(pretrained.Model, pretrained.Tokenizer, second, new PTuningV2Config { Length = 20, Seed = 7 });
-        using var combined = PromptModel.Combine(a, b);
-        combined.eval();
-        var examples = data.Examples.Take(batchSize).ToList();
-        var single = examples.Select(e => e with { Task = "second" }).ToList();
-        var mixed = examples.Select((e, i) => e with { Task = i % 2 == 0 ? "first" : "second" }).ToList();
-        double Time(List<PromptExample> rows)
+            for (int round = 0; round < config.Rounds; round++)
+            {
+                for (int k = 0; k < contenders.Count; k++)
+                {
+                    var c = contenders[(k + round) % contenders.Count];
+                    var stamps = new List<double>();
+                    long before = ResidentBytes.Current();
+                    ResidentBytes.ResetPeak();
+                    c.Trainer.Train(examples, new SyncProgress(p => stamps.Add(p.Elapsed.TotalMilliseconds)));
+                    if (ResidentBytes.Peak() is { } peak && before > 0) c.PeakBytes = Math.Max(c.PeakBytes ?? 0, peak - before);
+                    // Step 1 allocates the optimizer state; time steps 2..Steps+1.
+                    c.Samples.Add((stamps[^1] - stamps[0]) / (stamps.Count - 1));
+                    log?.Invoke($"round {round + 1}/{config.Rounds} {c.Method}: {c.Samples[^1]:F1} ms/step");
+                }
+            }
+
+            var fullMs = Spread.Of(contenders[0].Samples).Median;
+            var costs = new List<MethodCost>();
+            foreach (var c in contenders)
+            {
+                var dir = Path.Combine(Path.GetTempPath(), $"plearn-bench-{c.Method}-{Guid.NewGuid():N}");
+                try
+                {
+                    PromptCheckpoint.Save(c.Model, dir);
+                    var spread = Spread.Of(c.Samples);
+                    costs.Add(new MethodCost(c.Method, c.Model.TrainableParameterCount, c.Model.TrainableShare, spread, spread.Median / fullMs,
+                        c.Trainer.OptimizerStateBytes, c.PeakBytes, new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length)));
+                }
+                finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+            }
+            return new MethodBenchmarkResult(train.Task.Name, pretrained.Model.Module.parameters().Sum(p => p.numel()), config.BatchSize, config.Steps,
+                config.Rounds, config.Length, get_num_threads(), costs, MixedTask(pretrained, train, config.BatchSize, config.Repeats, config.Rounds));
+        }
+        finally
         {
-            using var _ = no_grad();
-            using var encoded = combined.Encode(rows);
-            for (int w = 0; w < 2; w++) { using var s = NewDisposeScope(); combined.Forward(encoded); }
-            var watch = Stopwatch.StartNew();
-            for (int r = 0; r < repeats; r++) { using var s = NewDisposeScope(); combined.Forward(encoded); }
-            return rows.Count * repeats / watch.Elapsed.TotalSeconds;
+            foreach (var c in contenders) c.Dispose();
         }
-        // Interleaved, so that load changes on a shared machine hit both alike.
-        double s1 = Time(single), m1 = Time(mixed), s2 = Time(single), m2 = Time(mixed);
-        return new MixedTaskThroughput((s1 + s2) / 2, (m1 + m2) / 2);
     }
 
-    private static Dictionary<string, Tensor> Snapshot(PretrainedModel pretrained) =>
-        pretrained.Model.Module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
-
-    private static void Restore(PretrainedModel pretrained, Dictionary<string, Tensor> saved)
+    /// <summary>The examples with each text repeated until it is longer than <paramref name="length"/> tokens (the batch builder then truncates); unchanged for null.</summary>
+    public static List<PromptExample> AtLength(List<PromptExample> examples, PretrainedModel pretrained, int? length)
     {
-        using (no_grad())
-            foreach (var (name, t) in pretrained.Model.Module.state_dict()) t.copy_(saved[name]);
-        foreach (var t in saved.Values) t.Dispose();
+        if (length is not { } n) return examples;
+        return examples.Select(e =>
+        {
+            var text = e.A;
+            while (pretrained.Tokenizer.Encode(text).Count <= n) text += " " + e.A;
+            return e with { A = text };
+        }).ToList();
+    }
+
+    /// <summary>Forward-pass throughput of mixed-task batches against per-task batches and against a single-task batch with the same prefix lengths (see <see cref="MixedTaskThroughput"/>); interleaved rounds.</summary>
+    public static MixedTaskThroughput MixedTask(PretrainedModel pretrained, TaskSplit data, int batchSize = 16, int repeats = 5, int rounds = 5)
+    {
+        PromptModel Make(string name, int length, int seed) => data.Task.Kind == TaskKind.Generation
+            ? new PrefixTuningModel(pretrained.Model, pretrained.Tokenizer, data.Task with { Name = name }, new PrefixTuningConfig { Length = length, Seed = seed })
+            : new PTuningV2Model(pretrained.Model, pretrained.Tokenizer, data.Task with { Name = name }, new PTuningV2Config { Length = length, Seed = seed });
+        using var shortPrefix = Make("first", 10, 42);
+        using var longPrefix = Make("second", 20, 7);
+        using var longPrefix2 = Make("third", 20, 11);
+        using var mixedModel = PromptModel.Combine(shortPrefix, longPrefix);
+        using var sameLengths = PromptModel.Combine(longPrefix2, longPrefix);
+        mixedModel.eval();
+        sameLengths.eval();
+        var rows = data.Examples.Take(batchSize).ToList();
+        var mixed = rows.Select((e, i) => e with { Task = i % 2 == 0 ? "first" : "second" }).ToList();
+        var firstOnly = mixed.Where(e => e.Task == "first").ToList();
+        var secondOnly = mixed.Where(e => e.Task == "second").ToList();
+        var mixedEqual = rows.Select((e, i) => e with { Task = i % 2 == 0 ? "third" : "second" }).ToList();
+        var singleEqual = rows.Select(e => e with { Task = "second" }).ToList();
+
+        var measures = new (string Name, Func<double> Measure, List<double> Samples)[]
+        {
+            ("mixed", () => Throughput(mixedModel, repeats, mixed), new()),
+            ("per-task", () => Throughput(mixedModel, repeats, firstOnly, secondOnly), new()),
+            ("mixed-equal", () => Throughput(sameLengths, repeats, mixedEqual), new()),
+            ("single-equal", () => Throughput(sameLengths, repeats, singleEqual), new()),
+        };
+        for (int round = 0; round < rounds; round++)
+            for (int k = 0; k < measures.Length; k++)
+            {
+                var m = measures[(k + round) % measures.Length];
+                m.Samples.Add(m.Measure());
+            }
+        return new MixedTaskThroughput(Spread.Of(measures[0].Samples), Spread.Of(measures[1].Samples), Spread.Of(measures[2].Samples), Spread.Of(measures[3].Samples));
+    }
+
+    /// <summary>
+    /// Forward-pass throughput (rows per second, no gradients) of running <paramref name="batches"/>
+    /// one after another <paramref name="repeats"/> times (after one untimed pass): e.g. one mixed-task
+    /// batch, or the same rows as one batch per task.
+    /// </summary>
+    public static double Throughput(PromptModel model, int repeats, params List<PromptExample>[] batches)
+    {
+        using var _ = no_grad();
+        var encoded = batches.Select(b => model.Encode(b)).ToList();
+        try
+        {
+            foreach (var b in encoded) { using var s = NewDisposeScope(); model.Forward(b); }
+            var watch = Stopwatch.StartNew();
+            for (int r = 0; r < repeats; r++)
+                foreach (var b in encoded) { using var s = NewDisposeScope(); model.Forward(b); }
+            return batches.Sum(b => b.Count) * repeats / watch.Elapsed.TotalSeconds;
+        }
+        finally { foreach (var b in encoded) b.Dispose(); }
     }
 
     /// <summary>Reports synchronously (Progress&lt;T&gt; would post to the thread pool and reorder the time stamps).</summary>
     private sealed class SyncProgress(Action<TrainerProgress> report) : IProgress<TrainerProgress>
     {
         public void Report(TrainerProgress value) => report(value);
+    }
+}
+
+/// <summary>The process's resident memory and its high-water mark, from <c>/proc/self</c> (Linux; elsewhere unknown).</summary>
+public static class ResidentBytes
+{
+    /// <summary>Current resident bytes (VmRSS), or 0 when unknown.</summary>
+    public static long Current() => Read("VmRSS:") ?? 0;
+
+    /// <summary>Peak resident bytes since the last <see cref="ResetPeak"/> (VmHWM), or null when unknown.</summary>
+    public static long? Peak() => Read("VmHWM:");
+
+    /// <summary>Resets the high-water mark to the current resident size (writes 5 to <c>/proc/self/clear_refs</c>); false where that is not possible.</summary>
+    public static bool ResetPeak()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); return true; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
+    private static long? Read(string field)
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith(field, StringComparison.Ordinal))
+                    return long.Parse(line[field.Length..].Trim().Split(' ')[0]) * 1024;
+        }
+        catch (IOException) { }
+        return null;
     }
 }

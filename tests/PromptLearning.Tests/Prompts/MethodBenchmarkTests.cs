@@ -1,0 +1,61 @@
+using PromptLearning.Checkpoints;
+using PromptLearning.Data;
+using PromptLearning.Prompts;
+
+namespace PromptLearning.Tests.Prompts;
+
+public class MethodBenchmarkTests
+{
+    [Fact]
+    public void SpreadHasMedianAndQuartiles()
+    {
+        var s = Spread.Of([5, 1, 3, 2, 4]);
+        Assert.Equal(3, s.Median);
+        Assert.Equal(2, s.Q1);
+        Assert.Equal(4, s.Q3);
+        Assert.Equal(2, s.Iqr);
+        Assert.Equal([5.0, 1, 3, 2, 4], s.Samples);
+        Assert.Equal(2.5, Spread.Of([1, 2, 3, 4]).Median);
+    }
+
+    [Theory]
+    [InlineData(1, 16, 5, 5, null, "Steps")]
+    [InlineData(10, 0, 5, 5, null, "BatchSize")]
+    [InlineData(10, 16, 5, 0, null, "Rounds")]
+    [InlineData(10, 16, 5, 5, 4, "Length")]
+    public void BadSettingsAreNamed(int steps, int batch, int repeats, int rounds, int? length, string field)
+    {
+        var e = Assert.Throws<ArgumentException>(() => new MethodBenchmarkConfig(steps, batch, repeats, rounds, length).Validate());
+        Assert.Contains(field, e.Message);
+    }
+
+    [EmbeddedFact("bert-small")]
+    public void InterleavedRoundsTimeEveryMethodAndLeaveTheSharedBackboneUnchanged()
+    {
+        using var pretrained = Pretrained.Load(Path.Combine(EmbeddedData.Root, "models", "bert-small"));
+        var frozen = PromptTestKit.Snapshot(pretrained.Model);
+        var config = new MethodBenchmarkConfig(Steps: 2, BatchSize: 4, Repeats: 1, Rounds: 3, Length: 48,
+            Methods: [PromptMethods.FineTuning, PromptMethods.PTuningV2]);
+        var result = MethodBenchmark.Run(pretrained, TaskData.Load("aspect", "train"), config);
+
+        Assert.Equal([PromptMethods.FineTuning, PromptMethods.PTuningV2], result.Methods.Select(m => m.Method));
+        Assert.All(result.Methods, m => Assert.Equal(3, m.StepMs.Samples.Count));
+        Assert.Equal(1.0, result.Methods[0].StepTimeRatio, 6);
+        Assert.Equal(result.Methods[1].StepMs.Median / result.Methods[0].StepMs.Median, result.Methods[1].StepTimeRatio, 6);
+        Assert.All(result.Methods, m => Assert.True(m.PromptFileBytes > 0));
+        if (OperatingSystem.IsLinux()) Assert.All(result.Methods, m => Assert.NotNull(m.PeakTrainingBytes));
+        Assert.Equal(3, result.MixedTask.PerTaskBatches.Samples.Count);
+        Assert.True(result.MixedTask.PerTaskRatio > 0);
+        // Fine-tuning trained its own copy: the shared backbone is bitwise unchanged.
+        Assert.Empty(PromptTestKit.Changed(pretrained.Model, frozen));
+    }
+
+    [EmbeddedFact("bert-small")]
+    public void LengthOptionMakesEveryInputThatLong()
+    {
+        using var pretrained = Pretrained.Load(Path.Combine(EmbeddedData.Root, "models", "bert-small"));
+        var examples = TaskData.Load("aspect", "train").Examples.Take(3).ToList();
+        var longer = MethodBenchmark.AtLength(examples, pretrained, 100);
+        Assert.All(longer, e => Assert.True(pretrained.Tokenizer.Encode(e.A).Count > 100));
+    }
+}
