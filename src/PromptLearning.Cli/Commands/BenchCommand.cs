@@ -65,7 +65,11 @@ public sealed class BenchCommand : ICommand
                 ["optimizer_state_bytes"] = r.OptimizerStateBytes,
                 ["peak_training_bytes"] = r.PeakTrainingBytes,
                 ["prompt_file_bytes"] = r.PromptFileBytes,
+                ["step_gflop"] = Math.Round(r.StepGflop, 4),
+                ["achieved_gflops"] = Math.Round(r.AchievedGflops, 2),
+                ["matmul_peak_ratio"] = Math.Round(r.AchievedGflops / result.Peak.Gflops, 3),
             }).ToArray()),
+            ["matmul_peak_gflops"] = new JsonObject(result.Peak.BySize.Select(p => KeyValuePair.Create(p.Size.ToString(), (JsonNode?)Math.Round(p.Gflops, 1)))),
             ["mixed_task"] = new JsonObject
             {
                 ["mixed_examples_per_s"] = SpreadJson(mt.Mixed, 1),
@@ -79,10 +83,11 @@ public sealed class BenchCommand : ICommand
         if (json) { Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true })); return 0; }
         Console.WriteLine($"plearn bench: {modelName} ({result.BackboneParameters:N0} parameters), task {taskName}, batch {batch}, " +
                           $"{steps} timed steps x {rounds} interleaved rounds, length {(length is null ? "natural" : length + " tokens")}, {result.Threads} thread(s)\n");
-        Console.WriteLine($"{"method",-10} {"trainable",12} {"share",9} {"ms/step",9} {"IQR",7} {"vs full",8} {"optim. state",13} {"peak memory",12} {"prompt file",12}");
+        Console.WriteLine($"{"method",-10} {"trainable",12} {"share",9} {"ms/step",9} {"IQR",7} {"vs full",8} {"optim. state",13} {"peak memory",12} {"prompt file",12} {"GFLOP/s",8} {"of peak",8}");
         foreach (var r in result.Methods)
             Console.WriteLine($"{r.Method,-10} {r.TrainableParameters,12:N0} {100 * r.TrainableShare,8:F3}% {r.StepMs.Median,9:F1} {r.StepMs.Iqr,7:F1} {r.StepTimeRatio,7:F2}x " +
-                              $"{r.OptimizerStateBytes,13:N0} {(r.PeakTrainingBytes is { } p ? p.ToString("N0") : "n/a"),12} {r.PromptFileBytes,12:N0}");
+                              $"{r.OptimizerStateBytes,13:N0} {(r.PeakTrainingBytes is { } p ? p.ToString("N0") : "n/a"),12} {r.PromptFileBytes,12:N0} {r.AchievedGflops,8:F1} {100 * r.AchievedGflops / result.Peak.Gflops,7:F1}%");
+        Console.WriteLine($"\nfp32 matmul on this machine: {string.Join(", ", result.Peak.BySize.Select(p => $"{p.Size}: {p.Gflops:F1}"))} GFLOP/s (peak {result.Peak.Gflops:F1})");
         Console.WriteLine($"\nmixed-task batch (two tasks' prefixes, lengths 10 and 20): {mt.Mixed.Median:F1} examples/s vs one batch per task {mt.PerTaskBatches.Median:F1} = {mt.PerTaskRatio:F2}x");
         Console.WriteLine($"same prefix lengths (20 and 20): mixed {mt.MixedSameLengths.Median:F1} vs single-task {mt.SingleTaskSameLengths.Median:F1} examples/s = {mt.SameLengthsRatio:F2}x");
         return 0;

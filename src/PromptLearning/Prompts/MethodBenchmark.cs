@@ -61,8 +61,17 @@ public sealed record Spread(double Median, double Q1, double Q3, IReadOnlyList<d
 /// <param name="OptimizerStateBytes">Bytes of optimizer state (AdamW: two moments per trained scalar).</param>
 /// <param name="PeakTrainingBytes">Peak resident memory during its training steps above the resident memory before them (activations, gradients, optimizer state), measured from the process's high-water mark (Linux); null elsewhere.</param>
 /// <param name="PromptFileBytes">Size of the saved prompt (or of the whole model for fine-tuning).</param>
+/// <param name="StepGflop">Analytic floating-point work of one step of the backbone, in GFLOP (see <see cref="MethodBenchmark.StepGflop"/>).</param>
+/// <param name="AchievedGflops">StepGflop / median step time.</param>
 public sealed record MethodCost(string Method, long TrainableParameters, double TrainableShare, Spread StepMs,
-    double StepTimeRatio, long OptimizerStateBytes, long? PeakTrainingBytes, long PromptFileBytes);
+    double StepTimeRatio, long OptimizerStateBytes, long? PeakTrainingBytes, long PromptFileBytes, double StepGflop, double AchievedGflops);
+
+/// <summary>This machine's fp32 matrix-multiply speed: GFLOP/s of square <c>torch.matmul</c> at a few sizes (best of the repeats).</summary>
+public sealed record MatmulPeak(IReadOnlyList<(int Size, double Gflops)> BySize)
+{
+    /// <summary>The fastest size's GFLOP/s.</summary>
+    public double Gflops => BySize.Max(s => s.Gflops);
+}
 
 /// <summary>
 /// Forward-pass throughput (examples/s) of one batch that mixes two tasks' prefixes, against the two
@@ -83,7 +92,7 @@ public sealed record MixedTaskThroughput(Spread Mixed, Spread PerTaskBatches, Sp
 
 /// <summary>Everything <see cref="MethodBenchmark.Run"/> measured, in one run on one backbone.</summary>
 public sealed record MethodBenchmarkResult(string Task, long BackboneParameters, int BatchSize, int TimedSteps, int Rounds, int? Length,
-    int Threads, IReadOnlyList<MethodCost> Methods, MixedTaskThroughput MixedTask);
+    int Threads, IReadOnlyList<MethodCost> Methods, MixedTaskThroughput MixedTask, MatmulPeak Peak);
 
 /// <summary>
 /// What each method costs on one backbone, measured in one run so that the ratios are comparable on a
@@ -166,18 +175,71 @@ public static class MethodBenchmark
                 {
                     PromptCheckpoint.Save(c.Model, dir);
                     var spread = Spread.Of(c.Samples);
+                    double gflop = StepGflop(c.Model, examples, config.BatchSize, c.Method);
                     costs.Add(new MethodCost(c.Method, c.Model.TrainableParameterCount, c.Model.TrainableShare, spread, spread.Median / fullMs,
-                        c.Trainer.OptimizerStateBytes, c.PeakBytes, new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length)));
+                        c.Trainer.OptimizerStateBytes, c.PeakBytes, new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length),
+                        gflop, gflop / (spread.Median / 1000)));
                 }
                 finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
             }
             return new MethodBenchmarkResult(train.Task.Name, pretrained.Model.Module.parameters().Sum(p => p.numel()), config.BatchSize, config.Steps,
-                config.Rounds, config.Length, get_num_threads(), costs, MixedTask(pretrained, train, config.BatchSize, config.Repeats, config.Rounds));
+                config.Rounds, config.Length, get_num_threads(), costs, MixedTask(pretrained, train, config.BatchSize, config.Repeats, config.Rounds),
+                MeasureMatmulPeak());
         }
         finally
         {
             foreach (var c in contenders) c.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Analytic GFLOP of one training step of the backbone: the forward pass of a transformer layer
+    /// costs, per token, 8d² (query, key, value, output projections) + 4·d·d_ff (feed-forward) +
+    /// 4·n·d (attention scores and weighted values over n positions), times 2 FLOP per multiply-add
+    /// counted in those factors; heads are left out. Full fine-tuning adds a backward pass of twice
+    /// that (activation and weight gradients), methods with a frozen backbone one of the same size
+    /// (activation gradients only), head-only none. n is the padded length of the method's own batches
+    /// (input-level virtual tokens included), plus a key/value prefix's length for attention.
+    /// </summary>
+    public static double StepGflop(PromptModel model, IReadOnlyList<PromptExample> examples, int batchSize, string method)
+    {
+        var c = model.Backbone.Config;
+        double tokens = 0, attention = 0;
+        int batches = 0;
+        for (int i = 0; i < examples.Count; i += batchSize, batches++)
+        {
+            using var b = model.Encode(examples.Skip(i).Take(batchSize).ToList());
+            long rows = b.InputIds.shape[0], n = b.InputIds.shape[1] + (model.Tasks[0].Prompt is PrefixPrompt prefix ? prefix.Length : 0);
+            tokens += rows * n;
+            attention += rows * n * 4.0 * n * c.HiddenSize;
+        }
+        double forward = c.NumHiddenLayers * (tokens * (8.0 * c.HiddenSize * c.HiddenSize + 4.0 * c.HiddenSize * c.IntermediateSize) + attention) / batches;
+        double factor = method == PromptMethods.FineTuning ? 3 : method == PromptMethods.HeadOnly ? 1 : 2;
+        return factor * forward / 1e9;
+    }
+
+    /// <summary>Measures this machine's fp32 matmul speed on square matrices of the given sizes (best of a few runs each).</summary>
+    public static MatmulPeak MeasureMatmulPeak(IReadOnlyList<int>? sizes = null, int repeats = 5)
+    {
+        var results = new List<(int, double)>();
+        using var _ = no_grad();
+        foreach (int n in sizes ?? [128, 256, 512, 1024])
+        {
+            using var scope = NewDisposeScope();
+            var a = randn(n, n);
+            var b = randn(n, n);
+            matmul(a, b); // warm-up
+            int inner = Math.Max(1, (int)(2e8 / (2.0 * n * n * n)));
+            double best = 0;
+            for (int r = 0; r < repeats; r++)
+            {
+                var watch = Stopwatch.StartNew();
+                for (int k = 0; k < inner; k++) { using var p = matmul(a, b); }
+                best = Math.Max(best, inner * 2.0 * n * n * n / watch.Elapsed.TotalSeconds / 1e9);
+            }
+            results.Add((n, best));
+        }
+        return new MatmulPeak(results);
     }
 
     /// <summary>The examples with each text repeated until it is longer than <paramref name="length"/> tokens (the batch builder then truncates); unchanged for null.</summary>

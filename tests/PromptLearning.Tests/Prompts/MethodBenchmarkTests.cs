@@ -44,6 +44,9 @@ public class MethodBenchmarkTests
         Assert.Equal(result.Methods[1].StepMs.Median / result.Methods[0].StepMs.Median, result.Methods[1].StepTimeRatio, 6);
         Assert.All(result.Methods, m => Assert.True(m.PromptFileBytes > 0));
         if (OperatingSystem.IsLinux()) Assert.All(result.Methods, m => Assert.NotNull(m.PeakTrainingBytes));
+        Assert.All(result.Methods, m => Assert.Equal(m.StepGflop / (m.StepMs.Median / 1000), m.AchievedGflops, 6));
+        Assert.True(result.Methods[0].StepGflop > result.Methods[1].StepGflop, "a fine-tuning step also computes weight gradients");
+        Assert.True(result.Peak.Gflops > 0);
         Assert.Equal(3, result.MixedTask.PerTaskBatches.Samples.Count);
         Assert.True(result.MixedTask.PerTaskRatio > 0);
         // Fine-tuning trained its own copy: the shared backbone is bitwise unchanged.
