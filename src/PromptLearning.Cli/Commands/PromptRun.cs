@@ -68,10 +68,6 @@ internal static class PromptRun
         };
     }
 
-    /// <summary>Keeps the first <paramref name="limit"/> examples (0 = all).</summary>
-    public static TaskSplit Limit(TaskSplit split, int limit) => limit <= 0 || split.Examples.Count <= limit ? split
-        : split with { Examples = split.Examples.Take(limit).ToList(), References = split.References?.Take(limit).ToList() };
-
     /// <summary>Total bytes of the files in <paramref name="folder"/>.</summary>
     public static long FolderBytes(string folder) => new DirectoryInfo(folder).EnumerateFiles().Sum(f => f.Length);
 }

@@ -45,7 +45,7 @@ public sealed class TrainCommand : ICommand
 
         using var pretrained = PromptRun.LoadModel(modelName);
         var train = TaskData.Load(taskName, "train", shots, dataSeed);
-        var dev = PromptRun.Limit(TaskData.Load(taskName, "dev"), devLimit);
+        var dev = TaskData.Load(taskName, "dev").Take(devLimit);
         using var model = PromptMethodFactory.Create(pretrained.Model, pretrained.Tokenizer, train.Task, config);
         if (!json) Console.WriteLine($"{method} on {taskName} ({train.Examples.Count} training examples) with {modelName}: {model.TrainableParameterCount:N0} trainable parameters ({100 * model.TrainableShare:F3}% of the backbone)");
 

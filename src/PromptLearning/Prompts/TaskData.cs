@@ -89,4 +89,17 @@ public static class TaskData
 }
 
 /// <summary>A task's examples for one split; <see cref="References"/> holds every reference per example for generation evaluation.</summary>
-public sealed record TaskSplit(PromptTask Task, List<PromptExample> Examples, List<IReadOnlyList<string>>? References);
+public sealed record TaskSplit(PromptTask Task, List<PromptExample> Examples, List<IReadOnlyList<string>>? References)
+{
+    /// <summary>The first <paramref name="count"/> examples (with their references); all of them for 0 or a count past the end.</summary>
+    public TaskSplit Take(int count) => count <= 0 || Examples.Count <= count ? this
+        : this with { Examples = Examples.Take(count).ToList(), References = References?.Take(count).ToList() };
+
+    /// <summary>The examples (with their references) in an order drawn from <paramref name="seed"/> (Fisher-Yates; the same seed gives the same order).</summary>
+    public TaskSplit Shuffle(int seed)
+    {
+        var order = Enumerable.Range(0, Examples.Count).ToArray();
+        new Random(seed).Shuffle(order);
+        return this with { Examples = order.Select(i => Examples[i]).ToList(), References = References is null ? null : order.Select(i => References[i]).ToList() };
+    }
+}

@@ -62,3 +62,24 @@ public class MethodBenchmarkTests
         Assert.All(longer, e => Assert.True(pretrained.Tokenizer.Encode(e.A).Count > 100));
     }
 }
+
+public class TaskSplitTests
+{
+    [Fact]
+    public void ShuffleIsSeededAndKeepsReferencesAligned()
+    {
+        var task = new PromptTask { Name = "t", Kind = TaskKind.Generation };
+        var split = new TaskSplit(task, Enumerable.Range(0, 20).Select(i => new PromptExample($"x{i}")).ToList(),
+            Enumerable.Range(0, 20).Select(i => (IReadOnlyList<string>)[$"r{i}"]).ToList());
+        var a = split.Shuffle(3);
+        Assert.Equal(a.Examples.Select(e => e.A), split.Shuffle(3).Examples.Select(e => e.A));
+        Assert.NotEqual(a.Examples.Select(e => e.A), split.Shuffle(4).Examples.Select(e => e.A));
+        Assert.Equal(split.Examples.Select(e => e.A).Order(), a.Examples.Select(e => e.A).Order());
+        for (int i = 0; i < 20; i++) Assert.Equal("r" + a.Examples[i].A[1..], a.References![i][0]);
+        var first = a.Take(5);
+        Assert.Equal(5, first.Examples.Count);
+        Assert.Equal(5, first.References!.Count);
+        Assert.Same(split, split.Take(0));
+        Assert.Same(split, split.Take(100));
+    }
+}
