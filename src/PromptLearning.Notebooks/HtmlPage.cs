@@ -114,6 +114,7 @@ public static partial class HtmlPage
     [GeneratedRegex(@"plotly-(\d+\.\d+\.\d+)\.min")] private static partial Regex PlotlyVersion();
 
     [GeneratedRegex(@"`([^`]+)`")] private static partial Regex InlineCode();
+    [GeneratedRegex(@"^\s*(</?details>|<summary>[^<]*</summary>)\s*$")] private static partial Regex FoldTag();
     [GeneratedRegex(@"\*\*([^*]+)\*\*")] private static partial Regex Bold();
     [GeneratedRegex(@"(?<![*\w])\*([^*\s][^*]*)\*(?!\w)")] private static partial Regex Italic();
     [GeneratedRegex(@"\[([^\]]+)\]\(([^)\s]+)\)")] private static partial Regex Link();
@@ -152,6 +153,7 @@ public static partial class HtmlPage
             }
             if (inCode) { html.Append(WebUtility.HtmlEncode(raw)).Append('\n'); continue; }
             if (string.IsNullOrWhiteSpace(raw)) { Flush(); continue; }
+            if (FoldTag().IsMatch(raw)) { Flush(); html.Append(raw.Trim()).Append('\n'); continue; } // <details>/<summary> (exercise hints)
             if (Heading().Match(raw) is { Success: true } h)
             {
                 Flush();
