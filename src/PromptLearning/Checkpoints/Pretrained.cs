@@ -68,8 +68,38 @@ public static class Pretrained
     /// Loads the weights of <paramref name="folder"/> into <paramref name="model"/>: <c>model.safetensors</c>,
     /// or the shards a <c>model.safetensors.index.json</c> lists (tied weights and HF's ignorable tensors accepted).
     /// </summary>
-    public static StateDictLoadReport LoadWeights(ILanguageModel model, string folder) =>
-        StateDictLoader.Load(model.Module, WeightFiles(folder), TiedWeights.OptionsFor(model));
+    /// <remarks>Without safetensors files, <c>pytorch_model.bin</c> (or the shards its index lists) is read with the restricted reader of <see cref="PyTorchCheckpoint"/>; safetensors is preferred when both exist, as in <c>transformers</c>.</remarks>
+    public static StateDictLoadReport LoadWeights(ILanguageModel model, string folder)
+    {
+        var pickles = PickleFiles(folder);
+        if (pickles is null) return StateDictLoader.Load(model.Module, WeightFiles(folder), TiedWeights.OptionsFor(model));
+        var tensors = new Dictionary<string, TorchSharp.torch.Tensor>();
+        try
+        {
+            foreach (var file in pickles)
+                foreach (var (name, t) in PyTorchCheckpoint.Read(file))
+                    if (!tensors.TryAdd(name, t)) { t.Dispose(); throw new InvalidDataException($"Tensor '{name}' is stored in two shards of '{folder}' (second: '{file}')."); }
+            return StateDictLoader.Load(model.Module, tensors, string.Join(", ", pickles.Select(p => $"'{p}'")), TiedWeights.OptionsFor(model));
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>The <c>pytorch_model.bin</c> file(s) of a folder that has no safetensors weights, or null (safetensors present, or no pickle either).</summary>
+    private static IReadOnlyList<string>? PickleFiles(string folder)
+    {
+        if (File.Exists(Path.Combine(folder, SafetensorsIndex.SingleFile)) || File.Exists(Path.Combine(folder, SafetensorsIndex.IndexFile))) return null;
+        var single = Path.Combine(folder, PyTorchCheckpoint.SingleFile);
+        if (File.Exists(single)) return [single];
+        var index = Path.Combine(folder, PyTorchCheckpoint.IndexFile);
+        if (!File.Exists(index)) return null;
+        var shards = SafetensorsIndex.Shards(index).Select(s => Path.Combine(folder, s)).ToList();
+        foreach (var s in shards)
+            if (!File.Exists(s)) throw new FileNotFoundException($"Shard '{s}' listed in '{index}' is missing.", s);
+        return shards;
+    }
 
     /// <summary>The safetensors files holding a folder's weights: <c>model.safetensors</c>, or the shards named by <c>model.safetensors.index.json</c>.</summary>
     /// <exception cref="FileNotFoundException">No weights in safetensors format (the message says what is there instead).</exception>
@@ -86,8 +116,7 @@ public static class Pretrained
                 if (!File.Exists(s)) throw new FileNotFoundException($"Shard '{s}' listed in '{index}' is missing.", s);
             return shards;
         }
-        string why = File.Exists(Path.Combine(folder, "pytorch_model.bin")) ? " (only pytorch_model.bin is there; convert it to safetensors)" : "";
-        throw new FileNotFoundException($"Model folder '{folder}' has no model.safetensors{why}.", single);
+        throw new FileNotFoundException($"Model folder '{folder}' has no model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json.", single);
     }
 
     /// <summary>

@@ -116,9 +116,13 @@ public sealed class PretrainedParityTests : IDisposable
     public void FolderWithoutWeightsIsNamed()
     {
         File.WriteAllText(Path.Combine(_dir, "config.json"), """{"model_type":"gpt2","vocab_size":10,"n_embd":8,"n_layer":1,"n_head":2,"n_positions":16}""");
-        File.WriteAllText(Path.Combine(_dir, "pytorch_model.bin"), "");
-        var ex = Assert.Throws<FileNotFoundException>(() => Pretrained.LoadWeights(Pretrained.CreateModel(ConfigFile.Read(Path.Combine(_dir, "config.json"))), _dir));
+        var model = Pretrained.CreateModel(ConfigFile.Read(Path.Combine(_dir, "config.json")));
+        var ex = Assert.Throws<FileNotFoundException>(() => Pretrained.LoadWeights(model, _dir));
         Assert.Contains("model.safetensors", ex.Message);
         Assert.Contains("pytorch_model.bin", ex.Message);
+        // An empty pytorch_model.bin is read (safetensors absent) and refused naming the file.
+        File.WriteAllText(Path.Combine(_dir, "pytorch_model.bin"), "");
+        var bad = Assert.Throws<InvalidDataException>(() => Pretrained.LoadWeights(model, _dir));
+        Assert.Contains(Path.Combine(_dir, "pytorch_model.bin"), bad.Message);
     }
 }
