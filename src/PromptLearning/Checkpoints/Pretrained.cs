@@ -6,6 +6,9 @@ namespace PromptLearning.Checkpoints;
 /// <summary>A loaded checkpoint: its config, the model with its weights (in eval mode), its tokenizer, and the folder it came from.</summary>
 public sealed record PretrainedModel(TransformerConfig Config, ILanguageModel Model, TextTokenizer Tokenizer, string Folder) : IDisposable
 {
+    /// <summary>What loading the weights did: tensors loaded, checkpoint tensors not used, model tensors newly initialised (null for a model not loaded by <see cref="Pretrained.Load"/>).</summary>
+    public StateDictLoadReport? LoadReport { get; init; }
+
     /// <summary>Writes config, weights and tokenizer files into <paramref name="folder"/> (see <see cref="Pretrained.Save"/>).</summary>
     public void Save(string folder) => Pretrained.Save(Model, Tokenizer, folder);
 
@@ -32,9 +35,12 @@ public static class Pretrained
         var config = ConfigFile.Read(Path.Combine(folder, "config.json"));
         var tokenizer = TokenizerFactory.FromFolder(folder, config.ModelType);
         var model = CreateModel(config);
+        StateDictLoadReport report;
         try
         {
-            LoadWeights(model, folder);
+            report = LoadWeights(model, folder);
+            model.UntrainedHead = report.NewlyInitialised;
+            if (report.Describe(model.Module.GetName(), folder) is { Length: > 0 } warning) Console.Error.WriteLine(warning);
             model.Module.eval();
         }
         catch
@@ -42,7 +48,7 @@ public static class Pretrained
             model.Dispose();
             throw;
         }
-        return new PretrainedModel(config, model, tokenizer, folder);
+        return new PretrainedModel(config, model, tokenizer, folder) { LoadReport = report };
     }
 
     /// <summary>The local folder <paramref name="nameOrFolder"/> stands for: itself when it is a folder, else the hub model's cached (or freshly downloaded) snapshot.</summary>

@@ -27,12 +27,32 @@ public sealed record StateDictLoadOptions
     /// into the model with a head by adding it.
     /// </summary>
     public string? BaseModelPrefix { get; init; }
+
+    /// <summary>
+    /// Regular expressions for module tensors the checkpoint may lack (the LM head of an encoder-only
+    /// checkpoint): they keep their fresh initialisation and are listed in
+    /// <see cref="StateDictLoadReport.NewlyInitialised"/>, as <c>transformers</c> warns.
+    /// </summary>
+    public IReadOnlyList<string> AllowMissing { get; init; } = Array.Empty<string>();
 }
 
 /// <summary>What <see cref="StateDictLoader"/> did.</summary>
 /// <param name="Loaded">Module tensors filled, each with the checkpoint name it came from.</param>
-/// <param name="Ignored">Checkpoint tensors skipped: tied aliases the module does not hold, or matched by <see cref="StateDictLoadOptions.IgnoreUnexpected"/>.</param>
-public sealed record StateDictLoadReport(IReadOnlyDictionary<string, string> Loaded, IReadOnlyList<string> Ignored);
+/// <param name="Ignored">Checkpoint tensors skipped (unused): tied aliases the module does not hold, or matched by <see cref="StateDictLoadOptions.IgnoreUnexpected"/> (e.g. a pooler).</param>
+/// <param name="NewlyInitialised">Module tensors the checkpoint did not hold, left at their fresh initialisation (see <see cref="StateDictLoadOptions.AllowMissing"/>).</param>
+public sealed record StateDictLoadReport(IReadOnlyDictionary<string, string> Loaded, IReadOnlyList<string> Ignored, IReadOnlyList<string> NewlyInitialised)
+{
+    /// <summary>The report as <c>transformers</c> words its load warnings (empty when nothing was new or unused).</summary>
+    public string Describe(string model, string source)
+    {
+        var lines = new List<string>();
+        if (NewlyInitialised.Count > 0)
+            lines.Add($"Some weights of {model} were not initialized from the checkpoint at {source} and are newly initialized: [{string.Join(", ", NewlyInitialised)}]");
+        if (Ignored.Count > 0)
+            lines.Add($"Some weights of the checkpoint at {source} were not used when initializing {model}: [{string.Join(", ", Ignored)}]");
+        return string.Join("\n", lines);
+    }
+}
 
 /// <summary>The tied weights of the supported architectures (as in <c>transformers</c>).</summary>
 public static class TiedWeights
@@ -67,12 +87,14 @@ public static class TiedWeights
         "bert" => new()
         {
             TiedAliases = Bert, BaseModelPrefix = "bert.",
-            IgnoreUnexpected = new[] { @"^bert\.pooler\.", @"^cls\.seq_relationship\.", @"^bert\.embeddings\.position_ids$" },
+            IgnoreUnexpected = new[] { @"^bert\.pooler\.", @"^cls\.seq_relationship\.", @"^bert\.embeddings\.position_ids$", @"^classifier\.", @"^dropout\." },
+            AllowMissing = new[] { @"^cls\.predictions\." },
         },
         "roberta" or "xlm-roberta" => new()
         {
             TiedAliases = Roberta, BaseModelPrefix = "roberta.",
-            IgnoreUnexpected = new[] { @"^roberta\.pooler\.", @"^roberta\.embeddings\.position_ids$" },
+            IgnoreUnexpected = new[] { @"^roberta\.pooler\.", @"^roberta\.embeddings\.position_ids$", @"^classifier\." },
+            AllowMissing = new[] { @"^lm_head\." },
         },
         "gpt2" => new()
         {
@@ -146,13 +168,15 @@ public static class StateDictLoader
 
         var plan = new Dictionary<string, string>();
         var missing = new List<string>();
+        var allowMissing = options.AllowMissing.Select(p => new Regex(p, RegexOptions.CultureInvariant)).ToList();
+        var fresh = new List<string>();
         var mismatched = new List<string>();
         foreach (var (name, tensor) in target)
         {
             string? from = byModelName.ContainsKey(name) ? name
                 : aliases.TryGetValue(name, out var src) && byModelName.ContainsKey(src) ? src
                 : aliases.FirstOrDefault(a => a.Value == name && byModelName.ContainsKey(a.Key)).Key;
-            if (from is null) { missing.Add(name); continue; }
+            if (from is null) { (allowMissing.Any(p => p.IsMatch(name)) ? fresh : missing).Add(name); continue; }
             var fileShape = shapeOf(byModelName[from]);
             if (!fileShape.SequenceEqual(tensor.shape))
                 mismatched.Add($"{name}: checkpoint [{string.Join(", ", fileShape)}] vs model [{string.Join(", ", tensor.shape)}]");
@@ -195,7 +219,8 @@ public static class StateDictLoader
                 target[name].copy_(value);
             }
         }
-        return new StateDictLoadReport(plan, ignored);
+        fresh.Sort(StringComparer.Ordinal);
+        return new StateDictLoadReport(plan, ignored, fresh);
     }
 
     /// <summary>

@@ -424,6 +424,9 @@ public sealed class BertForMaskedLM : HfModule, ILanguageModel
     /// </summary>
     public IReadOnlyDictionary<string, string> TiedWeights => TiedWeightsFor(Config);
 
+    /// <inheritdoc/>
+    public IReadOnlyList<string> UntrainedHead { get; set; } = [];
+
     /// <summary>The tied aliases (alias -> source) of a BERT/RoBERTa masked LM built from <paramref name="config"/>.</summary>
     public static IReadOnlyDictionary<string, string> TiedWeightsFor(TransformerConfig config)
     {

@@ -246,6 +246,9 @@ public sealed class GPT2LMHeadModel : HfModule, ILanguageModel
     /// <summary>Tied aliases, alias key -> source key: <c>lm_head.weight</c> -> <c>transformer.wte.weight</c> when tied, else none.</summary>
     public IReadOnlyDictionary<string, string> TiedWeights => TiedWeightsFor(Config);
 
+    /// <inheritdoc/>
+    public IReadOnlyList<string> UntrainedHead { get; set; } = [];
+
     /// <summary>The tied aliases (alias -> source) of a GPT-2 LM built from <paramref name="config"/>.</summary>
     public static IReadOnlyDictionary<string, string> TiedWeightsFor(TransformerConfig config) =>
         config.TieWordEmbeddings

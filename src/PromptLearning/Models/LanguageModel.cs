@@ -70,4 +70,26 @@ public interface ILanguageModel : IDisposable
     /// so a checkpoint loader fills the source and accepts (ignores) the alias when a file stores it.
     /// </summary>
     IReadOnlyDictionary<string, string> TiedWeights => new Dictionary<string, string>();
+    /// <summary>
+    /// The head's tensors that the loaded checkpoint did not hold and that keep their fresh
+    /// initialisation (an encoder-only or task checkpoint: <c>BertModel</c>, sentence-transformers,
+    /// <c>*ForSequenceClassification</c>); empty for a full checkpoint or a model built in code.
+    /// Methods that read the LM head (cloze heads, PET, zero-shot, generation) refuse the model while
+    /// this is not empty.
+    /// </summary>
+    IReadOnlyList<string> UntrainedHead { get => []; set => throw new NotSupportedException($"{GetType().Name} does not track its head's initialisation"); }
+}
+
+/// <summary>Checks for methods that read a model's LM head.</summary>
+public static class PretrainedHead
+{
+    /// <summary>Throws <see cref="InvalidOperationException"/> saying why and what to do when <paramref name="model"/>'s LM head was not in its checkpoint.</summary>
+    public static void Require(ILanguageModel model, string use)
+    {
+        if (model.UntrainedHead.Count == 0) return;
+        throw new InvalidOperationException(
+            $"{use} reads the language-model head, but this checkpoint has none (freshly initialised: {string.Join(", ", model.UntrainedHead)}). " +
+            "Use a checkpoint with its MLM/LM head (e.g. bert-base-uncased, roberta-large, gpt2), or a method with its own head: " +
+            "P-tuning v2 or prompt tuning with a [CLS] or token head, head-only, or fine-tuning.");
+    }
 }

@@ -129,9 +129,12 @@ public sealed class Pvp
     }
 
     /// <summary>The MLM's logits for a batch, [B, L, V].</summary>
-    public static Tensor MlmLogits(ILanguageModel model, PvpBatch batch) =>
-        model.Forward(new ForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, TokenTypeIds = batch.TokenTypeIds }).Logits
-        ?? throw new InvalidOperationException("the model returned no LM logits; PET needs a masked-LM head");
+    public static Tensor MlmLogits(ILanguageModel model, PvpBatch batch)
+    {
+        PretrainedHead.Require(model, "PET (pattern-verbalizer scoring)");
+        return model.Forward(new ForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, TokenTypeIds = batch.TokenTypeIds }).Logits
+            ?? throw new InvalidOperationException("the model returned no LM logits; PET needs a masked-LM head");
+    }
 
     /// <summary>
     /// Label scores [B, C] for a batch, differentiable (used by the training loss). Single-token

@@ -62,6 +62,8 @@ public class PromptModel : nn.Module
         var names = tasks.Select(t => t.Task.Name).ToList();
         if (names.Distinct().Count() != names.Count) throw new ArgumentException($"task names must be distinct: {string.Join(", ", names)}");
         foreach (var t in tasks) CheckFits(t);
+        foreach (var t in tasks)
+            if (t.Head.Kind is HeadKind.Cloze or HeadKind.LanguageModel) PretrainedHead.Require(backbone, $"method '{config.Method}' (task '{t.Task.Name}', {t.Head.Kind} head)");
         RegisterComponents();
         BackboneFingerprintValue = fingerprint ?? BackboneFingerprint.Compute(backbone);
         _builder = MakeBuilder();
