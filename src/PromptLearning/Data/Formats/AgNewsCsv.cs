@@ -30,5 +30,5 @@ public static class AgNewsCsv
 
     /// <summary>Writes examples: TextA = title, TextB = description.</summary>
     public static void Write(string path, IEnumerable<ClassificationExample> examples) =>
-        AtomicFile.WriteAllLines(path, examples.Select(e => Csv.Line(e.Label ?? "", e.TextA, e.TextB ?? "")));
+        Checkpoints.AtomicFile.WriteLines(path, examples.Select(e => Csv.Line(e.Label ?? "", e.TextA, e.TextB ?? "")));
 }

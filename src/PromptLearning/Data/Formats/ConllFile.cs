@@ -55,6 +55,6 @@ public static class ConllFile
             }
             sb.Append('\n');
         }
-        AtomicFile.WriteAllText(path, sb.ToString());
+        Checkpoints.AtomicFile.WriteText(path, sb.ToString());
     }
 }

@@ -45,5 +45,5 @@ public static class E2eCsv
 
     /// <summary>Writes one row per (MR, reference) pair under the header <c>mr,ref</c>.</summary>
     public static void Write(string path, IEnumerable<TableToTextExample> examples) =>
-        AtomicFile.WriteAllLines(path, examples.SelectMany(e => e.References.Select(r => Csv.Line(e.Mr.ToString(), r))).Prepend("mr,ref"));
+        Checkpoints.AtomicFile.WriteLines(path, examples.SelectMany(e => e.References.Select(r => Csv.Line(e.Mr.ToString(), r))).Prepend("mr,ref"));
 }

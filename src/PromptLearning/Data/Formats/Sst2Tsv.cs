@@ -41,11 +41,11 @@ public static class Sst2Tsv
 
     /// <summary>Writes labelled examples as <c>sentence\tlabel</c>.</summary>
     public static void Write(string path, IEnumerable<ClassificationExample> examples) =>
-        AtomicFile.WriteAllLines(path, examples.Select(e => $"{Check(e.TextA)}\t{e.Label}").Prepend("sentence\tlabel"));
+        Checkpoints.AtomicFile.WriteLines(path, examples.Select(e => $"{Check(e.TextA)}\t{e.Label}").Prepend("sentence\tlabel"));
 
     /// <summary>Writes unlabelled texts in the GLUE test layout <c>index\tsentence</c>.</summary>
     public static void WriteUnlabelled(string path, IEnumerable<string> texts) =>
-        AtomicFile.WriteAllLines(path, texts.Select((t, i) => $"{i}\t{Check(t)}").Prepend("index\tsentence"));
+        Checkpoints.AtomicFile.WriteLines(path, texts.Select((t, i) => $"{i}\t{Check(t)}").Prepend("index\tsentence"));
 
     private static string Check(string text) =>
         text.Contains('\t') || text.Contains('\n') ? throw new ArgumentException($"text contains a tab or newline: \"{text}\"") : text;

@@ -62,7 +62,7 @@ public static class SuperGlueJsonl
 
     /// <summary>Writes examples as CB-style JSON lines; unlabelled examples get no label key.</summary>
     public static void Write(string path, IEnumerable<ClassificationExample> examples) =>
-        AtomicFile.WriteAllLines(path, examples.Select((e, i) =>
+        Checkpoints.AtomicFile.WriteLines(path, examples.Select((e, i) =>
         {
             var obj = new Dictionary<string, object> { ["premise"] = e.TextA, ["hypothesis"] = e.TextB ?? "" };
             if (e.Label is not null) obj["label"] = e.Label;

@@ -28,5 +28,5 @@ public static class YelpCsv
 
     /// <summary>Writes examples (label may be null for unlabelled data).</summary>
     public static void Write(string path, IEnumerable<ClassificationExample> examples) =>
-        AtomicFile.WriteAllLines(path, examples.Select(e => Csv.Line(e.Label ?? "", e.TextA)));
+        Checkpoints.AtomicFile.WriteLines(path, examples.Select(e => Csv.Line(e.Label ?? "", e.TextA)));
 }
