@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using PromptLearning.Models;
 
@@ -17,7 +18,16 @@ public static class ConfigFile
     public static TransformerConfig Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Config file '{path}' does not exist.", path);
-        return Parse(File.ReadAllText(path), path);
+        string json;
+        try
+        {
+            json = File.ReadAllText(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true));
+        }
+        catch (DecoderFallbackException ex)
+        {
+            throw new InvalidDataException($"Config file '{path}': not valid UTF-8 (byte {ex.Index}).", ex);
+        }
+        return Parse(json, path);
     }
 
     /// <summary>Parses config JSON; <paramref name="source"/> names it in errors.</summary>
@@ -162,9 +172,19 @@ public static class ConfigFile
         public InvalidDataException Invalid(string name, string problem) =>
             new($"Config file '{source}': field '{name}' {problem}.");
 
-        public string? String(string name) => Get(name) is { } v
-            ? v.ValueKind == JsonValueKind.String ? v.GetString() : throw Invalid(name, $"must be a string, found {v.GetRawText()}")
-            : null;
+        public string? String(string name)
+        {
+            if (Get(name) is not { } v) return null;
+            if (v.ValueKind != JsonValueKind.String) throw Invalid(name, $"must be a string, found {v.GetRawText()}");
+            try
+            {
+                return v.GetString();
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw Invalid(name, $"is not valid Unicode ({ex.Message})");
+            }
+        }
 
         public int? Int(string name) => Get(name) is { } v
             ? v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i : throw Invalid(name, $"must be an integer, found {v.GetRawText()}")
