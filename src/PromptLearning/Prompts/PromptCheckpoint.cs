@@ -223,13 +223,17 @@ public static class PromptCheckpoint
 
             var tensorPath = Current(folder, TensorFile);
             var tensors = Safetensors.Load(tensorPath);
+            var used = new HashSet<string>(StringComparer.Ordinal);
             var taskPrompts = new List<TaskPrompt>();
             try
             {
                 for (int i = 0; i < taskNodes.Count; i++)
                     taskPrompts.Add(LoadTask(taskNodes[i] as JsonObject ?? throw new InvalidDataException($"{path}: tasks[{i}] is not an object"),
-                        tensors, backbone, tokenizer, config, path, tensorPath));
-                if (trainsBackbone) LoadBackbone(backbone, tensors, tensorPath);
+                        tensors, used, backbone, tokenizer, config, path, tensorPath));
+                if (trainsBackbone) LoadBackbone(backbone, tensors, used, tensorPath);
+                var unused = tensors.Keys.Where(k => !used.Contains(k)).Order(StringComparer.Ordinal).ToList();
+                if (unused.Count > 0)
+                    throw new InvalidDataException($"{tensorPath}: tensor{(unused.Count > 1 ? "s" : "")} {string.Join(", ", unused.Take(5).Select(u => $"'{u}'"))}{(unused.Count > 5 ? $" and {unused.Count - 5} more" : "")} belong to no task of {path}");
                 var model = new PromptModel(backbone, tokenizer, config, taskPrompts, trainsBackbone, expected);
                 model.eval();
                 return model;
@@ -243,7 +247,7 @@ public static class PromptCheckpoint
         });
     }
 
-    private static TaskPrompt LoadTask(JsonObject node, Dictionary<string, Tensor> tensors, ILanguageModel backbone, TextTokenizer tokenizer, PromptMethodConfig config, string path, string tensorPath)
+    private static TaskPrompt LoadTask(JsonObject node, Dictionary<string, Tensor> tensors, HashSet<string> used, ILanguageModel backbone, TextTokenizer tokenizer, PromptMethodConfig config, string path, string tensorPath)
     {
         var name = Str(node, "name", path);
         var task = new PromptTask
@@ -259,30 +263,31 @@ public static class PromptCheckpoint
         int length = node["length"] is null ? 0 : Value<int>(node, "length", path);
         SoftPrompt? prompt = (node["prompt"] is null ? null : Str(node, "prompt", path)) switch
         {
-            "input" => new PromptTable(Shaped(tensors, $"{name}.prompt", [length, c.HiddenSize], tensorPath)),
-            "prefix" => new PrefixTable(Shaped(tensors, $"{name}.prefix", [c.NumHiddenLayers, 2, c.NumAttentionHeads, length, c.HeadDim], tensorPath)),
+            "input" => new PromptTable(Shaped(tensors, used, $"{name}.prompt", [length, c.HiddenSize], tensorPath)),
+            "prefix" => new PrefixTable(Shaped(tensors, used, $"{name}.prefix", [c.NumHiddenLayers, 2, c.NumAttentionHeads, length, c.HeadDim], tensorPath)),
             null => null,
             var other => throw new InvalidDataException($"{path}: task '{name}' has unknown prompt kind '{other}' (input, prefix or null)"),
         };
         var head = PromptHeads.Create(headKind, c, tokenizer, task, config.HeadDropout);
         using (no_grad())
             foreach (var (param, p) in head.named_parameters())
-                p.copy_(Shaped(tensors, $"{name}.head.{param}", p.shape, tensorPath));
+                p.copy_(Shaped(tensors, used, $"{name}.head.{param}", p.shape, tensorPath));
         double prefixDropout = node["prefix_dropout"] is null ? 0.0 : Value<double>(node, "prefix_dropout", path);
         if (!(prefixDropout >= 0 && prefixDropout < 1)) throw new InvalidDataException($"{path}: task '{name}': 'prefix_dropout' must be in [0, 1), found {prefixDropout}");
         return new TaskPrompt(task, template, prompt, head, prefixDropout);
     }
 
-    private static void LoadBackbone(ILanguageModel backbone, Dictionary<string, Tensor> tensors, string tensorPath)
+    private static void LoadBackbone(ILanguageModel backbone, Dictionary<string, Tensor> tensors, HashSet<string> used, string tensorPath)
     {
         using var _ = no_grad();
         foreach (var (name, t) in backbone.Module.state_dict())
-            t.copy_(Shaped(tensors, "backbone." + name, t.shape, tensorPath));
+            t.copy_(Shaped(tensors, used, "backbone." + name, t.shape, tensorPath));
     }
 
-    /// <summary>The float tensor <paramref name="name"/>, which must have <paramref name="shape"/>.</summary>
-    private static Tensor Shaped(Dictionary<string, Tensor> tensors, string name, long[] shape, string tensorPath)
+    /// <summary>The float tensor <paramref name="name"/>, which must have <paramref name="shape"/>; its name is added to <paramref name="used"/>.</summary>
+    private static Tensor Shaped(Dictionary<string, Tensor> tensors, HashSet<string> used, string name, long[] shape, string tensorPath)
     {
+        used.Add(name);
         var t = tensors.TryGetValue(name, out var found) ? found : throw new InvalidDataException($"{tensorPath}: tensor '{name}' is missing");
         if (!t.shape.SequenceEqual(shape))
             throw new InvalidDataException($"{tensorPath}: tensor '{name}' is [{string.Join(", ", t.shape)}], the model needs [{string.Join(", ", shape)}]");
