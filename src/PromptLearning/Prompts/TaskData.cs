@@ -41,7 +41,7 @@ public static class TaskData
             case EmbeddedData.Sentiment: return Classification(task, Sst2Tsv.Load(few ? Few("tsv") : Path_($"{split}.tsv")), ["0", "1"]);
             case EmbeddedData.Rating: return Classification(task, YelpCsv.Load(few ? Few("csv") : Path_($"{split}.csv")), ["1", "2", "3", "4", "5"]);
             case EmbeddedData.Aspect: return Classification(task, AgNewsCsv.Load(few ? Few("csv") : Path_($"{split}.csv")), ["1", "2", "3", "4"]);
-            case EmbeddedData.Inference: return Classification(task, SuperGlueJsonl.Load(few ? Few("jsonl") : Path_((split == "dev" ? "val" : split) + ".jsonl")), task.Labels);
+            case EmbeddedData.Inference: return Classification(task, SuperGlueJsonl.Load(few ? Few("jsonl") : Path_((split == "dev" ? "val" : split) + ".jsonl"), task.Labels), task.Labels);
             case EmbeddedData.Slots:
             {
                 var data = ConllFile.Load(few ? Few("txt") : Path_($"{split}.txt"));

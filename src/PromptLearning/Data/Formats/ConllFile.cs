@@ -13,11 +13,10 @@ public static class ConllFile
     /// <summary>Loads sentences from a CoNLL file.</summary>
     public static List<TaggingExample> Load(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
+        var lines = TextFile.ReadLines(path, "lines 'token ... tag'");
         var result = new List<TaggingExample>();
         var tokens = new List<string>();
         var tags = new List<string>();
-        var lines = File.ReadAllLines(path);
         void Flush()
         {
             if (tokens.Count > 0) result.Add(new TaggingExample(tokens.ToArray(), tags.ToArray()));

@@ -10,8 +10,7 @@ public static class E2eCsv
     /// <summary>Loads an E2E style CSV file.</summary>
     public static List<TableToTextExample> Load(string path)
     {
-        var records = Csv.Read(path);
-        if (records.Count == 0) throw new InvalidDataException($"{path}:1: empty file, expected a header 'mr,ref'");
+        var records = Csv.Read(path, "a header 'mr,ref'");
         var header = records[0].Fields.Select(f => f.Trim().ToLowerInvariant()).ToList();
         int mrCol = header.IndexOf("mr");
         int refCol = header.IndexOf("ref");

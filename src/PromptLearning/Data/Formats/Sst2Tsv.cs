@@ -10,10 +10,8 @@ public static class Sst2Tsv
     /// <summary>Loads a GLUE SST-2 style file (train.tsv, dev.tsv or test.tsv).</summary>
     public static List<ClassificationExample> Load(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
-        var lines = File.ReadAllLines(path);
-        if (lines.Length == 0) throw new InvalidDataException($"{path}:1: empty file, expected a header 'sentence\\tlabel'");
-        var header = lines[0].TrimStart('\uFEFF').Split('\t');
+        var lines = TextFile.ReadLines(path, "a header 'sentence\\tlabel'");
+        var header = lines[0].Split('\t');
         int sentence = Array.IndexOf(header, "sentence");
         int label = Array.IndexOf(header, "label");
         int index = Array.IndexOf(header, "index");

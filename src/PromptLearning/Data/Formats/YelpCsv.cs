@@ -12,7 +12,7 @@ public static class YelpCsv
     public static List<ClassificationExample> Load(string path)
     {
         var result = new List<ClassificationExample>();
-        foreach (var rec in Csv.Read(path))
+        foreach (var rec in Csv.Read(path, "records \"label\",\"text\""))
         {
             if (rec.Fields.Count != 2)
                 throw new InvalidDataException($"{path}:{rec.Line}: expected 2 fields (label, text), found {rec.Fields.Count}");
