@@ -27,7 +27,7 @@ public sealed class BenchCommand : ICommand
         }
         var taskName = o.Get("task", "sentiment");
         var modelName = o.Get("model", PromptRun.DefaultModel(taskName));
-        int steps = o.GetInt("steps", 20), batch = o.GetInt("batch", 16), repeats = o.GetInt("repeats", 5), threads = o.GetInt("threads", 0);
+        int steps = o.GetInt("steps", 20, min: 3), batch = o.GetInt("batch", 16, min: 1), repeats = o.GetInt("repeats", 5, min: 1), threads = o.GetInt("threads", 0, min: 0);
         bool json = o.Has("json");
         o.RejectUnknown();
         if (threads > 0) set_num_threads(threads);
