@@ -137,10 +137,13 @@ public static class ConfigFile
     static TransformerConfig ReadGpt2(Fields f)
     {
         int hidden = f.RequiredInt("n_embd");
+        int vocab = f.RequiredInt("vocab_size");
+        // transformers' GPT2Config defaults both to 50256, which only a vocabulary of that size holds.
+        int? endOfText = vocab > 50256 ? 50256 : null;
         return new()
         {
             ModelType = "gpt2",
-            VocabSize = f.RequiredInt("vocab_size"),
+            VocabSize = vocab,
             HiddenSize = hidden,
             NumHiddenLayers = f.RequiredInt("n_layer"),
             NumAttentionHeads = f.RequiredInt("n_head"),
@@ -152,8 +155,8 @@ public static class ConfigFile
             AttentionProbsDropoutProb = f.Double("attn_pdrop") ?? 0.1,
             InitializerRange = f.Double("initializer_range") ?? 0.02,
             PadTokenId = f.Int("pad_token_id"),
-            BosTokenId = f.Int("bos_token_id") ?? 50256,
-            EosTokenId = f.Int("eos_token_id") ?? 50256,
+            BosTokenId = f.Int("bos_token_id") ?? endOfText,
+            EosTokenId = f.Int("eos_token_id") ?? endOfText,
             TieWordEmbeddings = f.Bool("tie_word_embeddings") ?? true,
         };
     }

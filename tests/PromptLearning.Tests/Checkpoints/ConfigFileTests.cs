@@ -140,4 +140,23 @@ public sealed class ConfigFileTests : IDisposable
         Assert.Contains(field, ex.Message);
         ConfigFile.CheckFits(ConfigFile.Read(Write(Gpt2)), "small", availableBytes: 8L << 30);
     }
+
+    [Fact]
+    public void Gpt2EndOfTextDefaultsOnlyWhereTheVocabularyHoldsIt()
+    {
+        string Without(int vocab)
+        {
+            var json = System.Text.Json.Nodes.JsonNode.Parse(Gpt2)!.AsObject();
+            json.Remove("bos_token_id");
+            json.Remove("eos_token_id");
+            json["vocab_size"] = vocab;
+            return json.ToJsonString();
+        }
+        var small = ConfigFile.Read(Write(Without(297)));
+        Assert.Null(small.EosTokenId);
+        var path = Path.Combine(_dir, "written.json");
+        ConfigFile.Write(small, path);
+        Assert.Equal(small, ConfigFile.Read(path));
+        Assert.Equal(50256, ConfigFile.Parse(Without(50257)).EosTokenId);
+    }
 }
