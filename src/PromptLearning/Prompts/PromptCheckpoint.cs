@@ -143,7 +143,7 @@ public static class PromptCheckpoint
         if (File.Exists(path + Pending) && Sha256(path + Pending) == hash) return path + Pending;
         if (!File.Exists(path) && !File.Exists(path + Pending))
             throw new InvalidDataException($"{folder}: {file} is missing");
-        throw new InvalidDataException($"{path}: its content does not match the hash in {ManifestFile} (the file was changed or damaged after it was saved)");
+        throw new InvalidDataException($"{path}: its content does not match the hash in {ManifestFile} (the file was changed or damaged after it was saved; to load a file edited on purpose, delete {ManifestFile})");
     }
 
     private static Dictionary<string, string>? ReadManifest(string folder)
