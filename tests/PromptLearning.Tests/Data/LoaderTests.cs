@@ -76,6 +76,7 @@ public class LoaderTests : IDisposable
         Assert.Equal(new[] { "I-ORG", "O", "I-MISC" }, conll[0].Tags);
         AssertError(() => ConllFile.Load(Write("bad.txt", "The B-name\nEagle I-name\nis\n")), "bad.txt:3", "2 columns");
         AssertError(() => ConllFile.Load(Write("bad2.txt", "The B-name\nEagle NAME\n")), "bad2.txt:2", "'NAME'");
+        AssertError(() => ConllFile.Load(Write("bad3.txt", "The B-name\n\nEagle B-food\n"), ["O", "B-name"]), "bad3.txt:3", "'B-food'");
     }
 
     [Fact]
