@@ -31,8 +31,17 @@ catch (CliUsageException e)
     Console.Error.WriteLine($"plearn {command.Name}: {e.Message}");
     return 2;
 }
-catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or InvalidOperationException or ArgumentException)
+catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or InvalidOperationException
+    or ArgumentException or FormatException or NotSupportedException or KeyNotFoundException)
 {
     Console.Error.WriteLine($"plearn {command.Name}: {e.Message}");
+    return 1;
+}
+catch (Exception e)
+{
+    // Not a kind of bad input the library documents: still one line, with its type; PLEARN_TRACE=1 adds the stack.
+    Console.Error.WriteLine(Environment.GetEnvironmentVariable("PLEARN_TRACE") == "1"
+        ? $"plearn {command.Name}: {e}"
+        : $"plearn {command.Name}: unexpected {e.GetType().Name}: {e.Message} (PLEARN_TRACE=1 prints the stack trace)");
     return 1;
 }

@@ -27,11 +27,11 @@ public sealed class BenchCommand : ICommand
         if (o.Has("help")) { Console.WriteLine(Usage); return 0; }
         var taskName = o.Get("task", "sentiment");
         var modelName = o.Get("model", PromptRun.DefaultModel(taskName));
-        int steps = o.GetInt("steps", 10), rounds = o.GetInt("rounds", 5), batch = o.GetInt("batch", 16), repeats = o.GetInt("repeats", 5), threads = o.GetInt("threads", 0);
-        int? length = o.Get("length") is null ? null : o.GetInt("length", 128);
+        int steps = o.GetInt("steps", 10, min: 2), rounds = o.GetInt("rounds", 5, min: 1), batch = o.GetInt("batch", 16, min: 1),
+            repeats = o.GetInt("repeats", 5, min: 1), threads = o.GetInt("threads", 0, min: 0);
+        int? length = o.Get("length") is null ? null : o.GetInt("length", 128, min: 8);
         bool json = o.Has("json");
         o.RejectUnknown();
-        if (threads < 0) throw new CliUsageException($"--threads must be 0 (the default) or more, not {threads}");
         var config = new MethodBenchmarkConfig(steps, batch, repeats, rounds, length);
         try { config.Validate(); }
         catch (ArgumentException e) { throw new CliUsageException(e.Message.Replace("benchmark: ", "--", StringComparison.Ordinal)); }

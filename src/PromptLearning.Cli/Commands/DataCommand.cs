@@ -31,8 +31,8 @@ public sealed class DataCommand : ICommand
             return 0;
         }
         if (o.Positional[0] != "generate") throw new CliUsageException($"unknown sub-command '{o.Positional[0]}' (known: generate, stats)");
-        var outDir = o.Get("out", "data");
         int seed = o.GetInt("seed", DatasetGenerator.DefaultSeed);
+        var outDir = o.OutputFolder("out", "data");
         var sizes = o.Has("tiny") ? GenerationSizes.Tiny : GenerationSizes.Default;
         o.RejectUnknown();
         var watch = System.Diagnostics.Stopwatch.StartNew();

@@ -25,11 +25,11 @@ public sealed class EvalClozeTarget : IEvalTarget
         var o = new Options(args, "json");
         var modelPath = o.Require("model");
         var task = o.Get("task", "sentiment");
-        var pvp = o.GetInt("pvp", 0);
-        var limitArg = o.GetInt("limit", 0);
+        var pvp = o.GetInt("pvp", 0, min: 0);
+        var limitArg = o.GetInt("limit", 0, min: 0);
         var data = o.Get("data") ?? EmbeddedData.Root;
         var json = o.Has("json");
-        set_num_threads(o.GetInt("threads", 1));
+        set_num_threads(o.GetInt("threads", 1, min: 1));
         o.RejectUnknown();
         using var loaded = Pretrained.Load(modelPath);
         var score = ZeroShotCloze.Score(loaded.Model, loaded.Tokenizer, task, data, limitArg > 0 ? limitArg : null, pvp);

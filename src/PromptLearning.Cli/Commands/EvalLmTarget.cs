@@ -25,14 +25,14 @@ public sealed class EvalLmTarget : IEvalTarget
         var o = new Options(args, "json");
         var modelPath = o.Require("model");
         var json = o.Has("json");
-        var threads = o.GetInt("threads", 1);
+        var threads = o.GetInt("threads", 1, min: 1);
         set_num_threads(threads);
         using var loaded = Pretrained.Load(modelPath);
         // Defaults from the model's own record when it was made by plearn pretrain.
         PretrainingRecord? record = File.Exists(Path.Combine(loaded.Folder, PretrainingRecord.FileName)) ? PretrainingRecord.Load(loaded.Folder) : null;
         var corpusPath = o.Get("corpus") ?? record?.Corpus ?? throw new CliUsageException("missing --corpus (the model has no pretraining.json naming one)");
-        var maxLength = o.GetInt("max-length", record?.MaxLength ?? Math.Min(128, loaded.Config.MaxPositionEmbeddings));
-        var maxSequences = o.GetInt("max-sequences", 256);
+        var maxLength = o.GetInt("max-length", record?.MaxLength ?? Math.Min(128, loaded.Config.MaxPositionEmbeddings), min: 2, max: loaded.Config.MaxPositionEmbeddings);
+        var maxSequences = o.GetInt("max-sequences", 256, min: 1);
         var packing = record?.Packing ?? true;
         o.RejectUnknown();
 

@@ -26,49 +26,49 @@ public sealed class PetCommand : ICommand
         var d = new FewShotConfig();
         var modelName = o.Get("model", "bert-small");
         var tasks = List(o.Get("tasks", "sentiment,inference,aspect")).Select(PetTask.ByName).ToList();
-        int steps = o.GetInt("steps", d.Pet.PvpTraining.Trainer.MaxSteps);
-        double lr = o.GetDouble("lr", d.Pet.PvpTraining.Trainer.LearningRate);
-        int batch = o.GetInt("batch", d.Pet.PvpTraining.Trainer.BatchSize);
+        int steps = o.GetInt("steps", d.Pet.PvpTraining.Trainer.MaxSteps, min: 1);
+        double lr = o.GetDouble("lr", d.Pet.PvpTraining.Trainer.LearningRate, min: 0);
+        int batch = o.GetInt("batch", d.Pet.PvpTraining.Trainer.BatchSize, min: 1);
         var pvpTrainer = d.Pet.PvpTraining.Trainer with { MaxSteps = steps, LearningRate = lr, BatchSize = batch };
         var config = d with
         {
-            Sizes = Ints(o.Get("sizes"), d.Sizes, "sizes"),
-            Seeds = Ints(o.Get("seeds"), d.Seeds, "seeds"),
+            Sizes = Ints(o.Get("sizes"), d.Sizes, "sizes", min: 1),
+            Seeds = Ints(o.Get("seeds"), d.Seeds, "seeds", min: 0),
             Methods = o.Get("methods") is { } m ? List(m) : d.Methods,
-            PvpCount = o.Get("pvps") is { } pv ? (pv == "all" ? null : Int(pv, "pvps")) : d.PvpCount,
-            PoolSize = o.GetInt("pool", d.PoolSize),
-            TestSize = o.GetInt("test", d.TestSize),
-            MaxLength = o.GetInt("max-length", d.MaxLength),
+            PvpCount = o.Get("pvps") is { } pv ? (pv == "all" ? null : Int(pv, "pvps", min: 1)) : d.PvpCount,
+            PoolSize = o.GetInt("pool", d.PoolSize, min: 0),
+            TestSize = o.GetInt("test", d.TestSize, min: 1),
+            MaxLength = o.GetInt("max-length", d.MaxLength, min: 8),
             Pet = d.Pet with
             {
                 PvpTraining = d.Pet.PvpTraining with
                 {
                     Trainer = pvpTrainer,
-                    Alpha = o.GetDouble("alpha", d.Pet.PvpTraining.Alpha),
-                    UnlabelledBatchSize = o.GetInt("unlabelled-batch", d.Pet.PvpTraining.UnlabelledBatchSize),
+                    Alpha = o.GetDouble("alpha", d.Pet.PvpTraining.Alpha, min: 0, max: 1),
+                    UnlabelledBatchSize = o.GetInt("unlabelled-batch", d.Pet.PvpTraining.UnlabelledBatchSize, min: 0),
                 },
-                Seeds = Enumerable.Range(1, o.GetInt("models-per-pvp", d.Pet.Seeds.Count)).ToList(),
+                Seeds = Enumerable.Range(1, o.GetInt("models-per-pvp", d.Pet.Seeds.Count, min: 1)).ToList(),
                 Distillation = d.Pet.Distillation with
                 {
-                    MaxSteps = o.GetInt("distill-steps", d.Pet.Distillation.MaxSteps),
-                    LearningRate = o.GetDouble("distill-lr", d.Pet.Distillation.LearningRate),
+                    MaxSteps = o.GetInt("distill-steps", d.Pet.Distillation.MaxSteps, min: 1),
+                    LearningRate = o.GetDouble("distill-lr", d.Pet.Distillation.LearningRate, min: 0),
                 },
-                Temperature = o.GetDouble("temperature", d.Pet.Temperature),
-                Generations = o.GetInt("generations", d.Pet.Generations),
-                GrowthFactor = o.GetDouble("growth", d.Pet.GrowthFactor),
-                ClassifierMaxLength = o.GetInt("max-length", d.MaxLength),
+                Temperature = o.GetDouble("temperature", d.Pet.Temperature, min: 1e-6),
+                Generations = o.GetInt("generations", d.Pet.Generations, min: 0),
+                GrowthFactor = o.GetDouble("growth", d.Pet.GrowthFactor, min: 1),
+                ClassifierMaxLength = o.GetInt("max-length", d.MaxLength, min: 8),
             },
             FineTune = d.FineTune with
             {
-                MaxSteps = o.GetInt("finetune-steps", steps),
-                LearningRate = o.GetDouble("finetune-lr", lr),
+                MaxSteps = o.GetInt("finetune-steps", steps, min: 1),
+                LearningRate = o.GetDouble("finetune-lr", lr, min: 0),
                 BatchSize = batch,
             },
             FineTuneHeadOnly = o.Has("head-only"),
         };
-        var outDir = o.Get("out", Path.Combine("results", "pet"));
         bool json = o.Has("json"), quiet = o.Has("quiet");
-        int? threads = o.Get("threads") is { } th ? Int(th, "threads") : null;
+        int? threads = o.Get("threads") is { } th ? Int(th, "threads", min: 1) : null;
+        var outDir = o.OutputFolder("out", Path.Combine("results", "pet"));
         o.RejectUnknown();
 
         if (threads is { } t) TorchSharp.torch.set_num_threads(t);
@@ -107,11 +107,11 @@ public sealed class PetCommand : ICommand
 
     private static List<string> List(string s) => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
 
-    private static int Int(string s, string option) =>
-        int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new CliUsageException($"--{option} expects integers, got '{s}'");
+    private static int Int(string s, string option, int min) =>
+        int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min ? v : throw new CliUsageException($"--{option} expects integers of at least {min}, got '{s}'");
 
-    private static IReadOnlyList<int> Ints(string? s, IReadOnlyList<int> fallback, string option) =>
-        s is null ? fallback : List(s).Select(x => Int(x, option)).ToList();
+    private static IReadOnlyList<int> Ints(string? s, IReadOnlyList<int> fallback, string option, int min) =>
+        s is null ? fallback : List(s).Select(x => Int(x, option, min)).ToList();
 
     private static void PrintHelp()
     {

@@ -47,34 +47,33 @@ public sealed class PretrainCommand : ICommand
         }
         var initFrom = o.Get("init-from");
         var corpusPath = o.Require("corpus");
-        var outDir = o.Require("out");
-        var steps = o.GetInt("steps", 3000);
+        var steps = o.GetInt("steps", 3000, min: 1);
         var seed = o.GetInt("seed", 42);
-        var batch = o.GetInt("batch", 32);
-        var lr = o.GetDouble("lr", 1e-3);
-        var maxLength = o.GetInt("max-length", 128);
-        var vocabSize = o.GetInt("vocab-size", 4000);
-        var warmupRatio = o.GetDouble("warmup-ratio", 0.05);
-        var weightDecay = o.GetDouble("weight-decay", 0.01);
-        var evalEvery = o.GetInt("eval-every", Math.Max(1, steps / 10));
-        var logEvery = o.GetInt("log-every", 50);
-        var threads = o.GetInt("threads", 1);
+        var batch = o.GetInt("batch", 32, min: 1);
+        var lr = o.GetDouble("lr", 1e-3, min: 0);
+        var maxLength = o.GetInt("max-length", 128, min: 8);
+        var vocabSize = o.GetInt("vocab-size", 4000, min: 1);
+        var warmupRatio = o.GetDouble("warmup-ratio", 0.05, min: 0, max: 1);
+        var weightDecay = o.GetDouble("weight-decay", 0.01, min: 0);
+        var evalEvery = o.GetInt("eval-every", Math.Max(1, steps / 10), min: 1);
+        var logEvery = o.GetInt("log-every", 50, min: 1);
+        var threads = o.GetInt("threads", 1, min: 1);
         var packing = !o.Has("no-packing");
-        var maskProbability = o.GetDouble("mask-probability", 0.15);
+        var maskProbability = o.GetDouble("mask-probability", 0.15, min: 0, max: 1);
         var salientWords = (o.Get("salient-words") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var salientProbability = o.GetDouble("salient-mask-probability", 0.5);
+        var salientProbability = o.GetDouble("salient-mask-probability", 0.5, min: 0, max: 1);
         var documentsMatching = o.Get("documents-matching");
         var arch = initFrom is null ? o.Require("arch") : o.Get("arch");
         var size = o.Get("size", "small");
-        o.RejectUnknown();
         if (arch is not (null or "bert" or "gpt2")) throw new CliUsageException($"--arch must be bert or gpt2, not '{arch}'");
+        var outDir = o.OutputFolder("out");
+        o.RejectUnknown();
 
         TorchSharp.torch.set_num_threads(threads);
         var clock = Stopwatch.StartNew();
         var corpus = Corpus.Read(corpusPath);
         if (documentsMatching is not null) corpus = corpus.WithTrainingDocumentsMatching(documentsMatching);
         Console.WriteLine($"corpus {corpusPath}: {corpus.Train.Count:N0} training, {corpus.HeldOut.Count:N0} held-out documents");
-        Directory.CreateDirectory(outDir);
 
         TransformerConfig config;
         TextTokenizer tokenizer;

@@ -25,7 +25,7 @@ public sealed class PromptEvalMode : IEvalTarget
         var promptDir = o.Get("prompt");
         string? taskName = o.Get("task"), modelName = o.Get("model"), method = o.Get("method");
         var split = o.Get("split", "dev");
-        int limit = o.GetInt("limit", 0), beams = o.GetInt("beams", 1), maxNew = o.GetInt("max-new-tokens", 60), samples = o.GetInt("samples", 0);
+        int limit = o.GetInt("limit", 0, min: 0), beams = o.GetInt("beams", 1, min: 1), maxNew = o.GetInt("max-new-tokens", 60, min: 1), samples = o.GetInt("samples", 0, min: 0);
         bool json = o.Has("json");
         if (promptDir is not null && File.Exists(Path.Combine(promptDir, "result.json")))
         {

@@ -27,12 +27,13 @@ internal static class PromptRun
     /// <summary>The method's paper defaults, overridden by the flags given.</summary>
     public static PromptMethodConfig Config(string method, Options o)
     {
+        if (!PromptMethods.All.Contains(method)) throw new CliUsageException($"--method expects {MethodHelp}, got '{method}'");
         var config = PromptMethodConfig.Default(method);
         config = config switch
         {
             PromptTuningConfig c => c with
             {
-                Length = o.GetInt("length", c.Length),
+                Length = o.GetInt("length", c.Length, min: 1),
                 Init = o.Get("init") switch { null => c.Init, "vocab" => PromptInit.SampledVocab, "uniform" => PromptInit.RandomUniform, "text" => PromptInit.Text, var v => throw new CliUsageException($"--init expects vocab|uniform|text, got '{v}'") },
                 InitText = o.Get("init-text") ?? c.InitText,
             },
@@ -43,27 +44,35 @@ internal static class PromptRun
             },
             PrefixTuningConfig c => c with
             {
-                Length = o.GetInt("length", c.Length),
+                Length = o.GetInt("length", c.Length, min: 1),
                 Reparameterize = !o.Has("no-reparam"),
-                HiddenSize = o.GetInt("prefix-hidden", c.HiddenSize),
+                HiddenSize = o.GetInt("prefix-hidden", c.HiddenSize, min: 1),
                 InitText = o.Get("init-text") ?? c.InitText,
             },
             PTuningV2Config c => c with
             {
-                Length = o.GetInt("length", c.Length),
+                Length = o.GetInt("length", c.Length, min: 1),
                 Reparameterize = o.Has("reparam"),
-                HiddenSize = o.GetInt("prefix-hidden", c.HiddenSize),
+                HiddenSize = o.GetInt("prefix-hidden", c.HiddenSize, min: 1),
             },
             _ => config,
         };
+        var template = o.Get("template");
+        if (template is not null)
+        {
+            try { PromptTemplate.Parse(template); }
+            catch (FormatException e) { throw new CliUsageException($"--template: {e.Message}"); }
+        }
+        var optimizer = o.Get("optimizer");
+        if (optimizer is not (null or "adamw" or "adafactor")) throw new CliUsageException($"--optimizer expects adamw|adafactor, got '{optimizer}'");
         return config with
         {
-            Template = o.Get("template") ?? config.Template,
+            Template = template ?? config.Template,
             Head = o.Get("head") switch { null => config.Head, "cloze" => HeadKind.Cloze, "cls" => HeadKind.Classification, "token" => HeadKind.Token, "lm" => HeadKind.LanguageModel, var v => throw new CliUsageException($"--head expects cloze|cls|token|lm, got '{v}'") },
-            LearningRate = o.GetDouble("lr", config.LearningRate),
-            BatchSize = o.GetInt("batch", config.BatchSize),
-            Optimizer = o.Get("optimizer") ?? config.Optimizer,
-            MaxLength = o.GetInt("max-length", config.MaxLength),
+            LearningRate = o.GetDouble("lr", config.LearningRate, min: 0),
+            BatchSize = o.GetInt("batch", config.BatchSize, min: 1),
+            Optimizer = optimizer ?? config.Optimizer,
+            MaxLength = o.GetInt("max-length", config.MaxLength, min: 8),
             Seed = o.GetInt("seed", config.Seed),
         };
     }

@@ -34,12 +34,13 @@ public sealed class TrainCommand : ICommand
         var method = o.Require("method");
         var taskName = o.Require("task");
         var modelName = o.Get("model", PromptRun.DefaultModel(taskName));
-        int shots = o.GetInt("shots", 0), dataSeed = o.GetInt("data-seed", 0), steps = o.GetInt("steps", 300);
-        int evalEvery = o.GetInt("eval-every", 50), devLimit = o.GetInt("dev-limit", 400), patience = o.GetInt("patience", 0);
-        int maxNew = o.GetInt("max-new-tokens", 60), beams = o.GetInt("beams", 1), threads = o.GetInt("threads", 0);
-        var outDir = o.Get("out", Path.Combine("runs", $"{taskName}-{method}"));
+        int shots = o.GetInt("shots", 0, min: 0), dataSeed = o.GetInt("data-seed", 0, min: 0), steps = o.GetInt("steps", 300, min: 1);
+        int evalEvery = o.GetInt("eval-every", 50, min: 1), devLimit = o.GetInt("dev-limit", 400, min: 0), patience = o.GetInt("patience", 0, min: 0);
+        int maxNew = o.GetInt("max-new-tokens", 60, min: 1), beams = o.GetInt("beams", 1, min: 1), threads = o.GetInt("threads", 0, min: 0);
         bool json = o.Has("json");
         var config = PromptRun.Config(method, o);
+        if (!TaskData.Names.Contains(taskName)) throw new CliUsageException($"--task expects one of {string.Join(", ", TaskData.Names)}, got '{taskName}'");
+        var outDir = o.OutputFolder("out", Path.Combine("runs", $"{taskName}-{method}"));
         o.RejectUnknown();
         if (threads > 0) TorchSharp.torch.set_num_threads(threads);
 
@@ -62,7 +63,6 @@ public sealed class TrainCommand : ICommand
             optimizerBytes = trainer.OptimizerStateBytes;
         }
         var metrics = Evaluate();
-        Directory.CreateDirectory(outDir);
         PromptCheckpoint.Save(model, outDir);
         if (result is not null) DataFrame.SaveCsv(result.History, Path.Combine(outDir, "history.csv"));
 

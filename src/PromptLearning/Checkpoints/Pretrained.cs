@@ -27,12 +27,14 @@ public static class Pretrained
     /// cache (<c>HF_HUB_CACHE</c> / <c>HF_HOME</c> / <c>~/.cache/huggingface/hub</c>) or else (c)
     /// downloaded from the hub (<c>HF_ENDPOINT</c>) into that cache. The model is in eval mode.
     /// </summary>
-    /// <exception cref="InvalidDataException">A file is malformed or the weights do not fit the config (all names listed).</exception>
+    /// <exception cref="InvalidDataException">A file is malformed, the model the config describes would not fit in memory, or the weights do not fit the config (all names listed).</exception>
     /// <exception cref="FileNotFoundException">A needed file is absent (named).</exception>
     public static PretrainedModel Load(string nameOrFolder, HubOptions? hub = null)
     {
         var folder = Resolve(nameOrFolder, hub);
-        var config = ConfigFile.Read(Path.Combine(folder, "config.json"));
+        var configPath = Path.Combine(folder, "config.json");
+        var config = ConfigFile.Read(configPath);
+        ConfigFile.CheckFits(config, configPath);
         var tokenizer = TokenizerFactory.FromFolder(folder, config.ModelType);
         var model = CreateModel(config);
         StateDictLoadReport report;

@@ -10,7 +10,8 @@ namespace PromptLearning.Checkpoints;
 public sealed record SafetensorsEntry(string Name, string DType, long[] Shape, long Begin, long End)
 {
     /// <summary>Number of elements (product of the shape; 1 for a scalar).</summary>
-    public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
+    /// <exception cref="OverflowException">The product does not fit in 64 bits.</exception>
+    public long ElementCount => Shape.Aggregate(1L, (a, b) => checked(a * b));
 }
 
 /// <summary>
@@ -150,8 +151,18 @@ public sealed class SafetensorsReader : IDisposable
         }
     }
 
+    static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     internal static (IReadOnlyDictionary<string, string>, List<SafetensorsEntry>) ParseHeader(string path, byte[] header, long dataLength)
     {
+        try
+        {
+            StrictUtf8.GetCharCount(header);
+        }
+        catch (DecoderFallbackException ex)
+        {
+            throw Bad(path, $"header is not valid UTF-8 (byte {8 + ex.Index} of the file)", ex);
+        }
         JsonDocument doc;
         try
         {
@@ -165,42 +176,77 @@ public sealed class SafetensorsReader : IDisposable
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw Bad(path, $"malformed JSON header: expected an object, found {doc.RootElement.ValueKind}");
-            var metadata = new Dictionary<string, string>();
+            Dictionary<string, string>? metadata = null;
             var entries = new List<SafetensorsEntry>();
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            int index = 0;
             foreach (var p in doc.RootElement.EnumerateObject())
             {
-                if (p.Name == "__metadata__")
+                string name = Text(path, () => p.Name, $"the name of entry {index}");
+                index++;
+                if (name == "__metadata__")
                 {
-                    if (p.Value.ValueKind != JsonValueKind.Object)
-                        throw Bad(path, "malformed JSON header: __metadata__ must be an object of strings");
-                    foreach (var m in p.Value.EnumerateObject())
-                    {
-                        if (m.Value.ValueKind != JsonValueKind.String)
-                            throw Bad(path, $"malformed JSON header: __metadata__ value '{m.Name}' is not a string");
-                        metadata[m.Name] = m.Value.GetString()!;
-                    }
+                    if (metadata is not null) throw Bad(path, "malformed JSON header: __metadata__ appears twice");
+                    metadata = ParseMetadata(path, p.Value);
                     continue;
                 }
-                entries.Add(ParseEntry(path, p));
+                if (!names.Add(name)) throw Bad(path, $"tensor '{name}' appears twice in the header");
+                entries.Add(ParseEntry(path, name, p.Value));
             }
             CheckOffsets(path, entries, dataLength);
-            return (metadata, entries);
+            return (metadata ?? new Dictionary<string, string>(), entries);
         }
     }
 
-    static SafetensorsEntry ParseEntry(string path, JsonProperty p)
+    static Dictionary<string, string> ParseMetadata(string path, JsonElement value)
     {
-        string name = p.Name;
-        if (p.Value.ValueKind != JsonValueKind.Object)
+        if (value.ValueKind != JsonValueKind.Object)
+            throw Bad(path, "malformed JSON header: __metadata__ must be an object of strings");
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var m in value.EnumerateObject())
+        {
+            string key = Text(path, () => m.Name, "a __metadata__ key");
+            if (m.Value.ValueKind != JsonValueKind.String)
+                throw Bad(path, $"malformed JSON header: __metadata__ value '{key}' is not a string");
+            if (!metadata.TryAdd(key, Text(path, () => m.Value.GetString()!, $"__metadata__ value '{key}'")))
+                throw Bad(path, $"malformed JSON header: __metadata__ key '{key}' appears twice");
+        }
+        return metadata;
+    }
+
+    /// <summary>A JSON string as .NET text; a lone surrogate escape (<c>"\ud800"</c>) is a named error.</summary>
+    static string Text(string path, Func<string> get, string what)
+    {
+        string s;
+        try
+        {
+            s = get();
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw Bad(path, $"malformed JSON header: {what} is not valid Unicode ({ex.Message})", ex);
+        }
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) { i++; continue; }
+            if (char.IsSurrogate(s[i]))
+                throw Bad(path, $"malformed JSON header: {what} holds a lone surrogate U+{(int)s[i]:X4} at character {i}");
+        }
+        return s;
+    }
+
+    static SafetensorsEntry ParseEntry(string path, string name, JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
             throw Bad(path, $"malformed JSON header: tensor '{name}' is not an object");
-        if (!p.Value.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String)
+        if (!value.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String)
             throw Bad(path, $"malformed JSON header: tensor '{name}' has no string 'dtype'");
-        string dtype = dt.GetString()!;
+        string dtype = Text(path, () => dt.GetString()!, $"the dtype of tensor '{name}'");
         if (SafetensorsDTypes.Size(dtype) is null)
             throw Bad(path, SafetensorsDTypes.IsKnownUnsupported(dtype)
                 ? $"tensor '{name}' has dtype {dtype}, which is not supported (supported: {SafetensorsDTypes.SupportedList})"
                 : $"tensor '{name}' has unknown dtype '{dtype}' (supported: {SafetensorsDTypes.SupportedList})");
-        if (!p.Value.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array)
+        if (!value.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array)
             throw Bad(path, $"malformed JSON header: tensor '{name}' has no 'shape' array");
         var shape = new List<long>();
         foreach (var d in sh.EnumerateArray())
@@ -209,7 +255,7 @@ public sealed class SafetensorsReader : IDisposable
                 throw Bad(path, $"malformed JSON header: tensor '{name}' has a shape entry that is not a non-negative integer ({d.GetRawText()})");
             shape.Add(v);
         }
-        if (!p.Value.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
+        if (!value.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
             throw Bad(path, $"malformed JSON header: tensor '{name}' has no 'data_offsets' [begin, end]");
         var o = off.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.Number && x.TryGetInt64(out long v) && v >= 0 ? v : -1).ToArray();
         if (o[0] < 0 || o[1] < 0)
@@ -224,22 +270,36 @@ public sealed class SafetensorsReader : IDisposable
         }
         catch (OverflowException)
         {
-            throw Bad(path, $"tensor '{name}' has shape [{string.Join(", ", shape)}] whose size overflows");
+            throw Bad(path, $"tensor '{name}' has shape [{string.Join(", ", shape)}] whose element count or byte size overflows 64 bits");
         }
         if (expected != o[1] - o[0])
             throw Bad(path, $"tensor '{name}': shape [{string.Join(", ", shape)}] x {dtype} needs {expected} bytes but data_offsets [{o[0]}, {o[1]}] span {o[1] - o[0]} bytes");
         return entry;
     }
 
+    /// <summary>
+    /// The format's rule: sorted by offset, the tensors tile the data area exactly, each starting
+    /// where the previous one ends, the last ending at the end of the file (no overlap, no hole, no
+    /// trailing bytes; a header length one byte off breaks the tiling).
+    /// </summary>
     static void CheckOffsets(string path, List<SafetensorsEntry> entries, long dataLength)
     {
         foreach (var e in entries)
             if (e.End > dataLength)
                 throw Bad(path, $"tensor '{e.Name}' has data_offsets [{e.Begin}, {e.End}] outside the data area of {dataLength} bytes (truncated file or wrong offsets)");
-        var sorted = entries.Where(e => e.End > e.Begin).OrderBy(e => e.Begin).ToList();
-        for (int i = 1; i < sorted.Count; i++)
-            if (sorted[i].Begin < sorted[i - 1].End)
-                throw Bad(path, $"tensors '{sorted[i - 1].Name}' [{sorted[i - 1].Begin}, {sorted[i - 1].End}] and '{sorted[i].Name}' [{sorted[i].Begin}, {sorted[i].End}] have overlapping data_offsets");
+        long end = 0;
+        SafetensorsEntry? previous = null;
+        foreach (var e in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
+        {
+            if (e.Begin < end)
+                throw Bad(path, $"tensors '{previous!.Name}' [{previous.Begin}, {previous.End}] and '{e.Name}' [{e.Begin}, {e.End}] have overlapping data_offsets");
+            if (e.Begin > end)
+                throw Bad(path, $"tensor '{e.Name}' starts at data offset {e.Begin} but the previous tensor ends at {end}: the data area has a hole");
+            end = e.End;
+            previous = e;
+        }
+        if (end != dataLength)
+            throw Bad(path, $"the tensors cover data bytes [0, {end}) but the data area after the header has {dataLength} bytes (wrong header length or trailing bytes)");
     }
 
     internal static InvalidDataException Bad(string path, string problem, Exception? inner = null) =>

@@ -21,11 +21,13 @@ public static class Activations
         _ => throw new NotSupportedException($"Activation '{name}' (config hidden_act / activation_function) is not supported; use gelu, gelu_new, gelu_pytorch_tanh, relu, silu or tanh."),
     };
 
+    /// <summary>The names <see cref="Apply"/> accepts.</summary>
+    public static IReadOnlyList<string> Supported { get; } = ["gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish", "tanh"];
+
     /// <summary>Checks that <paramref name="name"/> is supported, so a bad config fails when the model is built.</summary>
     public static void Validate(string name)
     {
-        if (name is not ("gelu" or "gelu_new" or "gelu_pytorch_tanh" or "relu" or "silu" or "swish" or "tanh"))
-            Apply(name, null!);
+        if (!Supported.Contains(name)) Apply(name, null!);
     }
 
     /// <summary>0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as HF's <c>NewGELUActivation</c>.</summary>

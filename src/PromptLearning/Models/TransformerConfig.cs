@@ -38,6 +38,20 @@ public sealed record TransformerConfig
     /// <summary>RoBERTa numbers positions from <c>padding_idx + 1</c>.</summary>
     [JsonIgnore] public bool IsRoberta => ModelType is "roberta" or "xlm-roberta";
 
+    /// <summary>
+    /// The number of float32 parameters the model built from this config holds (embeddings, every
+    /// layer, final norms and the LM head, untied when <see cref="TieWordEmbeddings"/> is false),
+    /// computed in doubles so that absurd sizes do not overflow.
+    /// </summary>
+    public double EstimatedParameterCount()
+    {
+        double v = VocabSize, h = HiddenSize, i = IntermediateSize, p = MaxPositionEmbeddings, layers = NumHiddenLayers;
+        double attention = 4 * (h * h + h), feedForward = h * i + i + i * h + h, norms = 4 * h;
+        double embeddings = (v + p + (IsCausal ? 0 : TypeVocabSize)) * h + 2 * h;
+        double head = (IsCausal ? 0 : h * h + h + 2 * h + v) + (TieWordEmbeddings ? 0 : v * h);
+        return embeddings + layers * (attention + feedForward + norms) + head;
+    }
+
     /// <summary>Writes this config as Hugging Face would, using GPT-2's own key names for <c>gpt2</c>.</summary>
     public string ToJson()
     {

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using PromptLearning.Models;
+using PromptLearning.Tokenization;
 using static TorchSharp.torch;
 
 namespace PromptLearning.Prompts;
@@ -9,7 +10,8 @@ namespace PromptLearning.Prompts;
 /// A short identity of a backbone: SHA-256 over its config JSON and, for every tensor of its state
 /// dict in name order, the name, shape and 16 values sampled at evenly spaced positions. Two
 /// checkpoints of the same architecture with different weights get different fingerprints; a saved
-/// prompt records it so that loading it onto another backbone fails clearly.
+/// prompt records it so that loading it onto another backbone fails clearly. <see cref="Vocabulary"/>
+/// identifies the tokenizer the same way, so that the same weights with another vocabulary fail too.
 /// </summary>
 public static class BackboneFingerprint
 {
@@ -34,6 +36,19 @@ public static class BackboneFingerprint
             Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
             sha.AppendData(bytes);
         }
+        return Convert.ToHexString(sha.GetHashAndReset())[..16].ToLowerInvariant();
+    }
+
+    /// <summary>
+    /// The identity of <paramref name="tokenizer"/>'s vocabulary (first 16 hex digits of SHA-256 over
+    /// every token in id order and the pad, mask, BOS and EOS ids).
+    /// </summary>
+    public static string Vocabulary(TextTokenizer tokenizer)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(Encoding.UTF8.GetBytes($"pad {tokenizer.PadTokenId} mask {tokenizer.MaskTokenId} bos {tokenizer.BosTokenId} eos {tokenizer.EosTokenId}\n"));
+        for (int id = 0; id < tokenizer.VocabSize; id++)
+            sha.AppendData(Encoding.UTF8.GetBytes(tokenizer.IdToToken(id) + "\n"));
         return Convert.ToHexString(sha.GetHashAndReset())[..16].ToLowerInvariant();
     }
 }

@@ -41,15 +41,12 @@ public static class TaskData
             case EmbeddedData.Sentiment: return Classification(task, Sst2Tsv.Load(few ? Few("tsv") : Path_($"{split}.tsv")), ["0", "1"]);
             case EmbeddedData.Rating: return Classification(task, YelpCsv.Load(few ? Few("csv") : Path_($"{split}.csv")), ["1", "2", "3", "4", "5"]);
             case EmbeddedData.Aspect: return Classification(task, AgNewsCsv.Load(few ? Few("csv") : Path_($"{split}.csv")), ["1", "2", "3", "4"]);
-            case EmbeddedData.Inference: return Classification(task, SuperGlueJsonl.Load(few ? Few("jsonl") : Path_((split == "dev" ? "val" : split) + ".jsonl")), task.Labels);
+            case EmbeddedData.Inference: return Classification(task, SuperGlueJsonl.Load(few ? Few("jsonl") : Path_((split == "dev" ? "val" : split) + ".jsonl"), task.Labels), task.Labels);
             case EmbeddedData.Slots:
             {
-                var data = ConllFile.Load(few ? Few("txt") : Path_($"{split}.txt"));
+                var data = ConllFile.Load(few ? Few("txt") : Path_($"{split}.txt"), task.Labels);
                 var index = task.Labels.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i);
-                return new TaskSplit(task, data.Select(s => new PromptExample(s.Text)
-                {
-                    Tags = s.Tags.Select(t => index.TryGetValue(t, out var i) ? i : throw new InvalidDataException($"{name}/{split}: tag '{t}' is not in the training tags")).ToArray(),
-                }).ToList(), null);
+                return new TaskSplit(task, data.Select(s => new PromptExample(s.Text) { Tags = s.Tags.Select(t => index[t]).ToArray() }).ToList(), null);
             }
             case EmbeddedData.E2e:
             {

@@ -109,4 +109,54 @@ public sealed class ConfigFileTests : IDisposable
         ex = Assert.Throws<InvalidDataException>(() => ConfigFile.Read(Write("[1, 2]")));
         Assert.Contains("JSON object", ex.Message);
     }
+
+    [Theory]
+    [InlineData("\"activation_function\":\"gelu_new\"", "\"activation_function\":\"swiglu9\"", "'activation_function'")]
+    [InlineData("\"resid_pdrop\":0.2", "\"resid_pdrop\":1.0", "'resid_pdrop'")]
+    [InlineData("\"attn_pdrop\":0.3", "\"attn_pdrop\":-0.1", "'attn_pdrop'")]
+    [InlineData("\"layer_norm_epsilon\":1e-05", "\"layer_norm_epsilon\":0", "'layer_norm_epsilon'")]
+    [InlineData("\"layer_norm_epsilon\":1e-05", "\"layer_norm_epsilon\":1e999", "'layer_norm_epsilon'")]
+    [InlineData("\"eos_token_id\":296", "\"eos_token_id\":297", "'eos_token_id'")]
+    [InlineData("\"bos_token_id\":296", "\"bos_token_id\":-1", "'bos_token_id'")]
+    [InlineData("\"n_inner\":null", "\"n_inner\":null,\"pad_token_id\":5000", "'pad_token_id'")]
+    public void OutOfRangeValuesNameFileAndField(string from, string to, string field)
+    {
+        var path = Write(Gpt2.Replace(from, to));
+        var ex = Assert.Throws<InvalidDataException>(() => ConfigFile.Read(path));
+        Assert.Contains(path, ex.Message);
+        Assert.Contains(field, ex.Message);
+    }
+
+    [Theory]
+    [InlineData("\"n_embd\":32", "\"n_embd\":1000000000", "'n_embd'")]
+    [InlineData("\"vocab_size\":297", "\"vocab_size\":2147483647", "'vocab_size'")]
+    [InlineData("\"n_layer\":2", "\"n_layer\":1000000", "'n_layer'")]
+    public void ModelsThatCannotFitAreRefusedBeforeAllocation(string from, string to, string field)
+    {
+        var path = Write(Gpt2.Replace(from, to));
+        var c = ConfigFile.Read(path);
+        var ex = Assert.Throws<InvalidDataException>(() => ConfigFile.CheckFits(c, path, availableBytes: 8L << 30));
+        Assert.Contains(path, ex.Message);
+        Assert.Contains(field, ex.Message);
+        ConfigFile.CheckFits(ConfigFile.Read(Write(Gpt2)), "small", availableBytes: 8L << 30);
+    }
+
+    [Fact]
+    public void Gpt2EndOfTextDefaultsOnlyWhereTheVocabularyHoldsIt()
+    {
+        string Without(int vocab)
+        {
+            var json = System.Text.Json.Nodes.JsonNode.Parse(Gpt2)!.AsObject();
+            json.Remove("bos_token_id");
+            json.Remove("eos_token_id");
+            json["vocab_size"] = vocab;
+            return json.ToJsonString();
+        }
+        var small = ConfigFile.Read(Write(Without(297)));
+        Assert.Null(small.EosTokenId);
+        var path = Path.Combine(_dir, "written.json");
+        ConfigFile.Write(small, path);
+        Assert.Equal(small, ConfigFile.Read(path));
+        Assert.Equal(50256, ConfigFile.Parse(Without(50257)).EosTokenId);
+    }
 }

@@ -163,6 +163,70 @@ public sealed class SafetensorsTests : IDisposable
         Assert.Contains("16 bytes", ex.Message);
     }
 
+    [Fact]
+    public void InvalidUtf8InANameIsRejected()
+    {
+        var header = Encoding.UTF8.GetBytes("""{"aX":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}  """);
+        header[3] = 0xFF;
+        var path = Path.Combine(_dir, "utf8.safetensors");
+        File.WriteAllBytes(path, BitConverter.GetBytes((ulong)header.Length).Concat(header).Concat(Floats(1f)).ToArray());
+        Assert.Contains("not valid UTF-8", Fails(path).Message);
+    }
+
+    [Fact]
+    public void LoneSurrogateInANameIsRejected()
+    {
+        var path = WriteFile("surrogate.safetensors", """{"a\ud800":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", Floats(1f));
+        Assert.Contains("surrogate", Fails(path).Message);
+    }
+
+    [Fact]
+    public void DuplicateNameIsRejectedEvenWithoutOverlap()
+    {
+        var path = WriteFile("dup.safetensors",
+            """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""", Floats(1f, 2f));
+        Assert.Contains("tensor 'a' appears twice", Fails(path).Message);
+    }
+
+    [Fact]
+    public void DuplicateMetadataIsRejected()
+    {
+        var path = WriteFile("dupmeta.safetensors",
+            """{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"__metadata__":{}}""", Floats(1f));
+        Assert.Contains("__metadata__ appears twice", Fails(path).Message);
+    }
+
+    [Fact]
+    public void ElementCountOverflowIsRejected()
+    {
+        var path = WriteFile("overflow.safetensors", """{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}}""", []);
+        var ex = Fails(path);
+        Assert.Contains("'a'", ex.Message);
+        Assert.Contains("overflows", ex.Message);
+    }
+
+    [Fact]
+    public void HeaderLengthOneByteShortIsRejectedNotShifted()
+    {
+        var path = WriteFile("shifted.safetensors", """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", Floats(1.5f));
+        var bytes = File.ReadAllBytes(path);
+        BitConverter.GetBytes(BitConverter.ToUInt64(bytes) - 1).CopyTo(bytes, 0);
+        File.WriteAllBytes(path, bytes);
+        Assert.Contains("data area", Fails(path).Message);
+    }
+
+    [Fact]
+    public void HoleOrTrailingBytesInTheDataAreaAreRejected()
+    {
+        var hole = WriteFile("hole.safetensors",
+            """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}""", Floats(1f, 2f, 3f));
+        var ex = Fails(hole);
+        Assert.Contains("hole", ex.Message);
+        Assert.Contains("'b'", ex.Message);
+        var trailing = WriteFile("trailing.safetensors", """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", Floats(1f, 2f));
+        Assert.Contains("trailing", Fails(trailing).Message);
+    }
+
     [FixtureTheory]
     [InlineData("bert", 42)]
     [InlineData("roberta", 42)]

@@ -76,6 +76,7 @@ public class LoaderTests : IDisposable
         Assert.Equal(new[] { "I-ORG", "O", "I-MISC" }, conll[0].Tags);
         AssertError(() => ConllFile.Load(Write("bad.txt", "The B-name\nEagle I-name\nis\n")), "bad.txt:3", "2 columns");
         AssertError(() => ConllFile.Load(Write("bad2.txt", "The B-name\nEagle NAME\n")), "bad2.txt:2", "'NAME'");
+        AssertError(() => ConllFile.Load(Write("bad3.txt", "The B-name\n\nEagle B-food\n"), ["O", "B-name"]), "bad3.txt:3", "'B-food'");
     }
 
     [Fact]
@@ -105,5 +106,61 @@ public class LoaderTests : IDisposable
         Assert.Equal(text, mr.ToString());
         Assert.Equal("3 out of 5", mr["customer rating"]);
         Assert.Null(mr["missing"]);
+    }
+
+    private string WriteBytes(string name, string before, string after)
+    {
+        var p = Path.Combine(_dir, name);
+        File.WriteAllBytes(p, [.. System.Text.Encoding.UTF8.GetBytes(before), 0xC3, 0x28, .. System.Text.Encoding.UTF8.GetBytes(after)]);
+        return p;
+    }
+
+    public static TheoryData<string, string, string> Formats() => new()
+    {
+        { "tsv", "sentence\tlabel\ngood\t1\nbad ", "\t0\n" },
+        { "jsonl", "{\"premise\": \"p\", \"hypothesis\": \"h\"}\n\n{\"premise\": \"", "\", \"hypothesis\": \"h\"}\n" },
+        { "csv", "\"1\",\"a\",\"b\"\n\n\"2\",\"", "\",\"b\"\n" },
+        { "conll", "The O\n\nEagle", " B-name\n" },
+        { "e2e", "mr,ref\n\"name[x]\",\"a\"\n\"name[y]\",\"", "\"\n" },
+    };
+
+    private static List<object> LoadAs(string format, string path) => format switch
+    {
+        "tsv" => [.. Sst2Tsv.Load(path)],
+        "jsonl" => [.. SuperGlueJsonl.Load(path)],
+        "csv" => [.. AgNewsCsv.Load(path)],
+        "conll" => [.. ConllFile.Load(path)],
+        _ => [.. E2eCsv.Load(path)],
+    };
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void InvalidUtf8IsAnErrorWithFileAndLine(string format, string before, string after)
+    {
+        var path = WriteBytes("bad-utf8." + format, before, after);
+        AssertError(() => LoadAs(format, path), path + ":3", "not valid UTF-8");
+        Assert.NotEmpty(LoadAs(format, Write("good." + format, before + "x" + after)));
+    }
+
+    [Theory]
+    [InlineData("tsv")]
+    [InlineData("jsonl")]
+    [InlineData("csv")]
+    [InlineData("conll")]
+    [InlineData("e2e")]
+    public void EmptyFilesAreTheSameErrorInEveryFormat(string format)
+    {
+        AssertError(() => LoadAs(format, Write("empty." + format, "")), "empty." + format + ":1", "empty file");
+        AssertError(() => LoadAs(format, Write("blank." + format, "\uFEFF \n\n")), "blank." + format + ":1", "empty file");
+    }
+
+    [Fact]
+    public void JsonlLabelsMustBeTheTasksLabels()
+    {
+        AssertError(() => SuperGlueJsonl.Load(Write("banana.jsonl", "{\"premise\": \"p\", \"hypothesis\": \"h\", \"label\": \"banana\"}\n")), "banana.jsonl:1", "'label'", "banana");
+        AssertError(() => SuperGlueJsonl.Load(Write("five.jsonl", "{\"premise\": \"p\", \"hypothesis\": \"h\", \"label\": 5}\n")), "five.jsonl:1", "'label'");
+        var rte = Write("rte2.jsonl", "{\"premise\": \"p\", \"hypothesis\": \"h\", \"label\": \"not_entailment\"}\n");
+        AssertError(() => SuperGlueJsonl.Load(rte, ["entailment", "contradiction", "neutral"]), "rte2.jsonl:1", "not_entailment");
+        AssertError(() => AgNewsCsv.Load(Write("ag5.csv", "\"5\",\"t\",\"d\"\n")), "ag5.csv:1", "'class'");
     }
 }

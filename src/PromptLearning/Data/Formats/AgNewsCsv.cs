@@ -12,13 +12,13 @@ public static class AgNewsCsv
     public static List<ClassificationExample> Load(string path)
     {
         var result = new List<ClassificationExample>();
-        foreach (var rec in Csv.Read(path))
+        foreach (var rec in Csv.Read(path, "records \"class\",\"title\",\"description\""))
         {
             if (rec.Fields.Count != 3)
                 throw new InvalidDataException($"{path}:{rec.Line}: expected 3 fields (class, title, description), found {rec.Fields.Count}");
             var label = rec.Fields[0].Trim();
-            if (label.Length > 0 && !(label.Length == 1 && label[0] is >= '1' and <= '9'))
-                throw new InvalidDataException($"{path}:{rec.Line}: field 'class' must be a class index 1-9 or empty, found '{rec.Fields[0]}'");
+            if (label.Length > 0 && !(label.Length == 1 && label[0] is >= '1' and <= '4'))
+                throw new InvalidDataException($"{path}:{rec.Line}: field 'class' must be a class index 1-4 or empty, found '{rec.Fields[0]}'");
             var title = rec.Fields[1].Replace("\\", " ").Trim();
             var description = rec.Fields[2].Replace("\\", " ").Trim();
             if (title.Length == 0 && description.Length == 0)
@@ -30,5 +30,5 @@ public static class AgNewsCsv
 
     /// <summary>Writes examples: TextA = title, TextB = description.</summary>
     public static void Write(string path, IEnumerable<ClassificationExample> examples) =>
-        AtomicFile.WriteAllLines(path, examples.Select(e => Csv.Line(e.Label ?? "", e.TextA, e.TextB ?? "")));
+        Checkpoints.AtomicFile.WriteLines(path, examples.Select(e => Csv.Line(e.Label ?? "", e.TextA, e.TextB ?? "")));
 }

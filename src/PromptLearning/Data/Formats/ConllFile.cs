@@ -10,19 +10,20 @@ namespace PromptLearning.Data.Formats;
 /// </summary>
 public static class ConllFile
 {
-    /// <summary>Loads sentences from a CoNLL file.</summary>
-    public static List<TaggingExample> Load(string path)
+    /// <summary>Loads sentences from a CoNLL file; with <paramref name="tags"/> (the task's), every tag must be one of them.</summary>
+    /// <exception cref="InvalidDataException">A malformed line or a tag outside <paramref name="tags"/>; the message names the file and line.</exception>
+    public static List<TaggingExample> Load(string path, IReadOnlyCollection<string>? tags = null)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
+        var known = tags;
+        var lines = TextFile.ReadLines(path, "lines 'token ... tag'");
         var result = new List<TaggingExample>();
         var tokens = new List<string>();
-        var tags = new List<string>();
-        var lines = File.ReadAllLines(path);
+        var lineTags = new List<string>();
         void Flush()
         {
-            if (tokens.Count > 0) result.Add(new TaggingExample(tokens.ToArray(), tags.ToArray()));
+            if (tokens.Count > 0) result.Add(new TaggingExample(tokens.ToArray(), lineTags.ToArray()));
             tokens.Clear();
-            tags.Clear();
+            lineTags.Clear();
         }
         for (int i = 0; i < lines.Length; i++)
         {
@@ -33,8 +34,10 @@ public static class ConllFile
             if (cols.Length < 2) throw new InvalidDataException($"{path}:{i + 1}: expected at least 2 columns (token ... tag), found 1: '{line}'");
             var tag = cols[^1];
             if (!IsTag(tag)) throw new InvalidDataException($"{path}:{i + 1}: tag column: '{tag}' is not O or B-/I-/E-/S-TYPE");
+            if (known is not null && !known.Contains(tag))
+                throw new InvalidDataException($"{path}:{i + 1}: tag '{tag}' is not one of the task's tags ({string.Join(", ", known)})");
             tokens.Add(cols[0]);
-            tags.Add(tag);
+            lineTags.Add(tag);
         }
         Flush();
         return result;
@@ -55,6 +58,6 @@ public static class ConllFile
             }
             sb.Append('\n');
         }
-        AtomicFile.WriteAllText(path, sb.ToString());
+        Checkpoints.AtomicFile.WriteText(path, sb.ToString());
     }
 }

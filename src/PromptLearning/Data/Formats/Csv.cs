@@ -13,12 +13,11 @@ public sealed record CsvRecord(int Line, IReadOnlyList<string> Fields);
 /// </summary>
 public static class Csv
 {
-    /// <summary>Reads all records of a file; errors name the file and line.</summary>
-    public static List<CsvRecord> Read(string path)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
-        return Parse(File.ReadAllText(path, Encoding.UTF8), path);
-    }
+    /// <summary>Reads all records of a file (see <see cref="TextFile"/>); errors name the file and line.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="expected">What the file should hold, for the empty-file message.</param>
+    public static List<CsvRecord> Read(string path, string expected) =>
+        Parse(string.Join("\n", TextFile.ReadLines(path, expected)), path);
 
     /// <summary>Parses CSV text; <paramref name="source"/> names it in error messages.</summary>
     public static List<CsvRecord> Parse(string text, string source)

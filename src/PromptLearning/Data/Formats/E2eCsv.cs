@@ -10,8 +10,7 @@ public static class E2eCsv
     /// <summary>Loads an E2E style CSV file.</summary>
     public static List<TableToTextExample> Load(string path)
     {
-        var records = Csv.Read(path);
-        if (records.Count == 0) throw new InvalidDataException($"{path}:1: empty file, expected a header 'mr,ref'");
+        var records = Csv.Read(path, "a header 'mr,ref'");
         var header = records[0].Fields.Select(f => f.Trim().ToLowerInvariant()).ToList();
         int mrCol = header.IndexOf("mr");
         int refCol = header.IndexOf("ref");
@@ -45,5 +44,5 @@ public static class E2eCsv
 
     /// <summary>Writes one row per (MR, reference) pair under the header <c>mr,ref</c>.</summary>
     public static void Write(string path, IEnumerable<TableToTextExample> examples) =>
-        AtomicFile.WriteAllLines(path, examples.SelectMany(e => e.References.Select(r => Csv.Line(e.Mr.ToString(), r))).Prepend("mr,ref"));
+        Checkpoints.AtomicFile.WriteLines(path, examples.SelectMany(e => e.References.Select(r => Csv.Line(e.Mr.ToString(), r))).Prepend("mr,ref"));
 }

@@ -10,10 +10,8 @@ public static class Sst2Tsv
     /// <summary>Loads a GLUE SST-2 style file (train.tsv, dev.tsv or test.tsv).</summary>
     public static List<ClassificationExample> Load(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
-        var lines = File.ReadAllLines(path);
-        if (lines.Length == 0) throw new InvalidDataException($"{path}:1: empty file, expected a header 'sentence\\tlabel'");
-        var header = lines[0].TrimStart('\uFEFF').Split('\t');
+        var lines = TextFile.ReadLines(path, "a header 'sentence\\tlabel'");
+        var header = lines[0].Split('\t');
         int sentence = Array.IndexOf(header, "sentence");
         int label = Array.IndexOf(header, "label");
         int index = Array.IndexOf(header, "index");
@@ -41,11 +39,11 @@ public static class Sst2Tsv
 
     /// <summary>Writes labelled examples as <c>sentence\tlabel</c>.</summary>
     public static void Write(string path, IEnumerable<ClassificationExample> examples) =>
-        AtomicFile.WriteAllLines(path, examples.Select(e => $"{Check(e.TextA)}\t{e.Label}").Prepend("sentence\tlabel"));
+        Checkpoints.AtomicFile.WriteLines(path, examples.Select(e => $"{Check(e.TextA)}\t{e.Label}").Prepend("sentence\tlabel"));
 
     /// <summary>Writes unlabelled texts in the GLUE test layout <c>index\tsentence</c>.</summary>
     public static void WriteUnlabelled(string path, IEnumerable<string> texts) =>
-        AtomicFile.WriteAllLines(path, texts.Select((t, i) => $"{i}\t{Check(t)}").Prepend("index\tsentence"));
+        Checkpoints.AtomicFile.WriteLines(path, texts.Select((t, i) => $"{i}\t{Check(t)}").Prepend("index\tsentence"));
 
     private static string Check(string text) =>
         text.Contains('\t') || text.Contains('\n') ? throw new ArgumentException($"text contains a tab or newline: \"{text}\"") : text;

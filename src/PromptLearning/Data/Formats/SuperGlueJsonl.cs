@@ -12,12 +12,18 @@ public static class SuperGlueJsonl
 {
     private static readonly JsonSerializerOptions WriteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>Loads a CB/RTE style .jsonl file.</summary>
-    public static List<ClassificationExample> Load(string path)
+    /// <summary>The labels of CB (entailment, contradiction, neutral) and RTE (entailment, not_entailment).</summary>
+    public static IReadOnlyList<string> Labels { get; } = ["entailment", "contradiction", "neutral", "not_entailment"];
+
+    /// <summary>Loads a CB/RTE style .jsonl file; a label must be one of <see cref="Labels"/>.</summary>
+    public static List<ClassificationExample> Load(string path) => Load(path, Labels);
+
+    /// <summary>Loads a CB/RTE style .jsonl file whose labels must be strings among <paramref name="labels"/> (the task's).</summary>
+    /// <exception cref="InvalidDataException">A line is not such an object; the message names the file, line and field.</exception>
+    public static List<ClassificationExample> Load(string path, IReadOnlyList<string> labels)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
         var result = new List<ClassificationExample>();
-        var lines = File.ReadAllLines(path);
+        var lines = TextFile.ReadLines(path, "JSON lines with premise, hypothesis and label");
         for (int i = 0; i < lines.Length; i++)
         {
             var line = lines[i].Trim();
@@ -32,17 +38,11 @@ public static class SuperGlueJsonl
                 string premise = RequireString(root, "premise", path, i + 1);
                 string hypothesis = RequireString(root, "hypothesis", path, i + 1);
                 string? label = null;
-                if (root.TryGetProperty("label", out var l))
+                if (root.TryGetProperty("label", out var l) && l.ValueKind != JsonValueKind.Null)
                 {
-                    label = l.ValueKind switch
-                    {
-                        JsonValueKind.String => l.GetString(),
-                        JsonValueKind.True => "true",
-                        JsonValueKind.False => "false",
-                        JsonValueKind.Number => l.GetRawText(),
-                        _ => throw new InvalidDataException($"{path}:{i + 1}: field 'label' must be a string, found {l.ValueKind}"),
-                    };
-                    if (string.IsNullOrEmpty(label)) throw new InvalidDataException($"{path}:{i + 1}: field 'label' is empty");
+                    label = l.ValueKind == JsonValueKind.String ? Text(l, "label", path, i + 1) : null;
+                    if (label is null || !labels.Contains(label))
+                        throw new InvalidDataException($"{path}:{i + 1}: field 'label' must be one of {string.Join(", ", labels)}, found {l.GetRawText()}");
                 }
                 string id = root.TryGetProperty("idx", out var idx) ? idx.GetRawText() : $"{Path.GetFileName(path)}:{i + 1}";
                 result.Add(new ClassificationExample(premise, hypothesis, label, id));
@@ -51,18 +51,24 @@ public static class SuperGlueJsonl
         return result;
     }
 
+    private static string Text(JsonElement value, string field, string path, int line)
+    {
+        try { return value.GetString()!; }
+        catch (InvalidOperationException e) { throw new InvalidDataException($"{path}:{line}: field '{field}' is not valid Unicode: {e.Message}"); }
+    }
+
     private static string RequireString(JsonElement root, string field, string path, int line)
     {
         if (!root.TryGetProperty(field, out var v)) throw new InvalidDataException($"{path}:{line}: missing field '{field}'");
         if (v.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{path}:{line}: field '{field}' must be a string, found {v.ValueKind}");
-        var s = v.GetString()!;
+        var s = Text(v, field, path, line);
         if (s.Trim().Length == 0) throw new InvalidDataException($"{path}:{line}: field '{field}' is empty");
         return s;
     }
 
     /// <summary>Writes examples as CB-style JSON lines; unlabelled examples get no label key.</summary>
     public static void Write(string path, IEnumerable<ClassificationExample> examples) =>
-        AtomicFile.WriteAllLines(path, examples.Select((e, i) =>
+        Checkpoints.AtomicFile.WriteLines(path, examples.Select((e, i) =>
         {
             var obj = new Dictionary<string, object> { ["premise"] = e.TextA, ["hypothesis"] = e.TextB ?? "" };
             if (e.Label is not null) obj["label"] = e.Label;

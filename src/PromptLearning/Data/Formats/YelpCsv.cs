@@ -12,7 +12,7 @@ public static class YelpCsv
     public static List<ClassificationExample> Load(string path)
     {
         var result = new List<ClassificationExample>();
-        foreach (var rec in Csv.Read(path))
+        foreach (var rec in Csv.Read(path, "records \"label\",\"text\""))
         {
             if (rec.Fields.Count != 2)
                 throw new InvalidDataException($"{path}:{rec.Line}: expected 2 fields (label, text), found {rec.Fields.Count}");
@@ -28,5 +28,5 @@ public static class YelpCsv
 
     /// <summary>Writes examples (label may be null for unlabelled data).</summary>
     public static void Write(string path, IEnumerable<ClassificationExample> examples) =>
-        AtomicFile.WriteAllLines(path, examples.Select(e => Csv.Line(e.Label ?? "", e.TextA)));
+        Checkpoints.AtomicFile.WriteLines(path, examples.Select(e => Csv.Line(e.Label ?? "", e.TextA)));
 }

@@ -57,8 +57,8 @@ public static class DatasetGenerator
         var docs = CorpusGenerator.Generate(world, r, sizes.CorpusChars + sizes.CorpusChars / 40, index);
         int validCount = Math.Max(1, docs.Count / 41);
         var dir = Path.Combine(outDir, EmbeddedData.Corpus);
-        AtomicFile.WriteAllLines(Path.Combine(dir, "train.txt"), docs.Take(docs.Count - validCount));
-        AtomicFile.WriteAllLines(Path.Combine(dir, "valid.txt"), docs.Skip(docs.Count - validCount));
+        Checkpoints.AtomicFile.WriteLines(Path.Combine(dir, "train.txt"), docs.Take(docs.Count - validCount));
+        Checkpoints.AtomicFile.WriteLines(Path.Combine(dir, "valid.txt"), docs.Skip(docs.Count - validCount));
         long words = docs.Sum(d => (long)d.Count(c => c == ' ') + 1);
         Report($"corpus: {docs.Count - validCount} train + {validCount} valid documents, {words} words, checked against {index.Count} held-out texts");
         return summary.ToString();
