@@ -131,6 +131,38 @@ public class PromptMethodTests
         finally { Directory.Delete(dir, true); }
     }
 
+    [Fact]
+    public void PromptEncodersSeedALocalGeneratorAndDoNotReseedTheGlobalOne()
+    {
+        PromptLearning.Native.TorchSharpNative.EnsureLoaded();
+        using var scope = NewDisposeScope();
+        var encoders = new Func<int, nn.Module>[]
+        {
+            seed => new PromptLearning.Prompts.PTuning.PromptEncoder(3, 8, 6, PromptLearning.Prompts.PTuning.PromptEncoderKind.Lstm, seed),
+            seed => new PromptLearning.Prompts.PTuning.PromptEncoder(3, 8, 6, PromptLearning.Prompts.PTuning.PromptEncoderKind.Mlp, seed),
+            seed => new PrefixEncoder(3, 2, 2, 4, reparameterize: true, 6, 1.0, seed),
+            seed => new PrefixEncoder(3, 2, 2, 4, reparameterize: false, 6, 1.0, seed),
+        };
+        foreach (var make in encoders)
+        {
+            // Built after different global seeds: the same weights, and the global stream after them still
+            // depends on the caller's seed (a constructor that reseeded torch would make both streams equal).
+            (Tensor[] Weights, Tensor Next) Build(int globalSeed, int seed)
+            {
+                manual_seed(globalSeed);
+                using var module = make(seed);
+                return (module.parameters().Select(p => p.detach().clone()).ToArray(), randn(4));
+            }
+            var a = Build(1, 5);
+            var b = Build(2, 5);
+            var c = Build(1, 6);
+            var name = make(0).GetType().Name;
+            Assert.All(a.Weights.Zip(b.Weights), p => Assert.True(p.First.eq(p.Second).all().item<bool>(), $"{name}: same seed, different weights"));
+            Assert.Contains(a.Weights.Zip(c.Weights), p => !p.First.eq(p.Second).all().item<bool>());
+            Assert.False(a.Next.eq(b.Next).all().item<bool>(), $"{name} reseeded torch's global generator");
+        }
+    }
+
     [FixtureFact]
     public void PrefixDropoutDrawsAMaskPerExample()
     {

@@ -1,3 +1,4 @@
+using PromptLearning.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -27,14 +28,14 @@ public sealed class PrefixEncoder : PrefixPrompt
     /// <param name="reparameterize">Use the MLP.</param>
     /// <param name="midSize">MLP hidden width.</param>
     /// <param name="initStd">Standard deviation of the plain table's normal initialisation.</param>
-    /// <param name="seed">Seeds the initialisation.</param>
+    /// <param name="seed">Seeds a local generator for the initialisation (torch's global generator is left alone).</param>
     public PrefixEncoder(int length, int layers, int heads, int headDim, bool reparameterize, int midSize, double initStd, int seed)
         : base(nameof(PrefixEncoder))
     {
         if (length < 1) throw new ArgumentException($"prefix length must be >= 1, got {length}");
         _length = length; _layers = layers; _heads = heads; _headDim = headDim;
         int hidden = heads * headDim;
-        manual_seed(seed);
+        using var generator = new Generator((ulong)seed);
         if (reparameterize)
         {
             embedding = nn.Embedding(length, hidden);
@@ -42,9 +43,10 @@ public sealed class PrefixEncoder : PrefixPrompt
         }
         else
         {
-            prefix = new Parameter(randn(new long[] { layers, 2, heads, length, headDim }) * initStd);
+            prefix = new Parameter(randn(new long[] { layers, 2, heads, length, headDim }, generator: generator) * initStd);
         }
         RegisterComponents();
+        if (reparameterize) Initialization.ResetWithGenerator(this, generator);
     }
 
     public override int Length => _length;
