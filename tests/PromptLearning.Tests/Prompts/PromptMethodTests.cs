@@ -241,5 +241,35 @@ public class PromptMethodTests
         using var vocab = PromptTuningModel.InitialEmbeddings(backbone, tok, task, new PromptTuningConfig { Length = 5, Init = PromptInit.SampledVocab });
         using var table = backbone.EmbedTokens(arange(backbone.Config.VocabSize).unsqueeze(0))[0];
         for (int i = 0; i < 5; i++) Assert.True(table.sub(vocab[i]).abs().sum(1).min().item<float>() == 0, $"row {i} is not a vocabulary embedding");
+
+        // Sampled without replacement: as many rows as ordinary tokens are all distinct.
+        int ordinary = PromptTestKit.Words.Length;
+        using var all = PromptTuningModel.InitialEmbeddings(backbone, tok, task, new PromptTuningConfig { Length = ordinary, Init = PromptInit.SampledVocab });
+        var rowsOf = Enumerable.Range(0, ordinary).Select(i => table.sub(all[i]).abs().sum(1).argmin().item<long>()).ToList();
+        Assert.Equal(ordinary, rowsOf.Distinct().Count());
+
+        // Class labels: slot i is label i's word embedding (mean of its tokens), the rest sampled vocabulary.
+        using var labels = PromptTuningModel.InitialEmbeddings(backbone, tok, task, new PromptTuningConfig { Length = 4, Init = PromptInit.ClassLabels });
+        for (int i = 0; i < task.Labels.Count; i++)
+        {
+            using var word = tensor(new long[] { tok.TokenToId(task.Verbalizer![i])!.Value }).unsqueeze(0);
+            using (no_grad()) PromptTestKit.AssertClose(backbone.EmbedTokens(word)[0, 0], labels[i], 1e-6, $"class label {i}");
+        }
+        for (int i = task.Labels.Count; i < 4; i++) Assert.True(table.sub(labels[i]).abs().sum(1).min().item<float>() == 0, $"row {i} is not a vocabulary embedding");
+    }
+
+    [Fact]
+    public void PromptTuningDefaultsFollowThePaper()
+    {
+        var config = new PromptTuningConfig();
+        Assert.Equal(PromptInit.ClassLabels, config.Init);
+        var trainer = PromptTraining.TrainerConfigFor(config, 100);
+        Assert.Equal(OptimizerKind.Adafactor, trainer.Optimizer);
+        Assert.Equal(1e-5, trainer.WeightDecay);
+        Assert.False(trainer.AdafactorScaleParameter);
+        Assert.Equal(-0.8, trainer.AdafactorDecayRate);
+        // Constant 0.3 from the first to the last step: no warm-up, no decay.
+        Assert.All(new[] { 1, 50, 100 }, step => Assert.Equal(0.3, LearningRateSchedule.At(trainer, step), 12));
+        Assert.Equal(config, PromptMethodConfig.FromJson(System.Text.Json.JsonDocument.Parse(config.ToJson()).RootElement));
     }
 }
