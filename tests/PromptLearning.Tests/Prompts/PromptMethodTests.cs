@@ -211,13 +211,24 @@ public class PromptMethodTests
     {
         using var backbone = PromptTestKit.Backbone("gpt2");
         var tok = PromptTestKit.Tokenizer("gpt2");
-        using var target = RealWordPrefix.Activations(backbone, tok, "name : area", 3);
-        using var plain = new PrefixTuningModel(backbone, tok, PromptTestKit.Generation(), new PrefixTuningConfig { Length = 3, Reparameterize = false, InitText = "name : area" });
+        const string words = "name : area";
+        int n = RealWordPrefix.TokenCount(tok, words);
+        using var target = RealWordPrefix.Activations(backbone, tok, words, n);
+        // The prefix has one position per token of the text, whatever Length says (as the reference).
+        using var plain = new PrefixTuningModel(backbone, tok, PromptTestKit.Generation(), new PrefixTuningConfig { Length = n + 2, Reparameterize = false, InitText = words });
+        Assert.Equal(n, ((PrefixPrompt)plain.Tasks[0].Prompt!).Length);
         using (no_grad()) PromptTestKit.AssertClose(target, ((PrefixPrompt)plain.Tasks[0].Prompt!).KeyValues(), 0, "plain prefix");
-        using var mlp = new PrefixTuningModel(backbone, tok, PromptTestKit.Generation(), new PrefixTuningConfig { Length = 3, HiddenSize = 32, InitText = "name : area", InitFitSteps = 400 });
+        // Through the MLP: only the MLP is fitted; the input embedding keeps its initialisation.
+        var config = new PrefixTuningConfig { Length = n, HiddenSize = 32, InitText = words, InitFitSteps = 400, InitFitLearningRate = 1e-2 };
+        using var fresh = new PrefixEncoder(n, backbone.Config.NumHiddenLayers, backbone.Config.NumAttentionHeads, backbone.Config.HeadDim, true, 32, 1.0, config.Seed);
+        using var mlp = new PrefixTuningModel(backbone, tok, PromptTestKit.Generation(), config);
+        var encoder = Assert.IsType<PrefixEncoder>(mlp.Tasks[0].Prompt);
+        var embedding = encoder.named_parameters().Single(p => p.name.StartsWith("embedding", StringComparison.Ordinal)).parameter;
+        var freshEmbedding = fresh.named_parameters().Single(p => p.name.StartsWith("embedding", StringComparison.Ordinal)).parameter;
+        Assert.True(embedding.eq(freshEmbedding).all().item<bool>(), "the real-word fit changed the prefix embedding");
         using (no_grad())
         {
-            var got = ((PrefixPrompt)mlp.Tasks[0].Prompt!).KeyValues();
+            var got = encoder.KeyValues();
             var rel = ((got - target).square().mean() / target.square().mean()).item<float>();
             Assert.True(rel < 0.05, $"MLP fit to real-word activations: relative error {rel}");
         }
