@@ -6,7 +6,15 @@ using static TorchSharp.torch;
 
 namespace PromptLearning.Pet;
 
-/// <summary>How one PVP model is trained (PET §3.1-3.3).</summary>
+/// <summary>
+/// How one PVP model is trained (PET §3.1-3.3). Deviation from timoschick/pet for multi-token
+/// verbalizers: training scores every label by the summed log-probabilities of its word's tokens, one
+/// forward pass per distinct token count, under cross-entropy over the labels
+/// (<see cref="Pvp.ClassLogits"/>); PET's <c>MultiMaskTaskHelper.train_step</c> instead runs one pass at
+/// the largest token count and applies a hinge loss <c>max(0, 1 - s_correct + s_wrong)</c> over the wrong
+/// choices. Not yet implemented here; single-token verbalizers and prediction (most-confident-first
+/// decoding) match PET.
+/// </summary>
 public sealed record PvpTrainingConfig
 {
     /// <summary>Steps, labelled batch size, learning rate, schedule, seed (PET: 250 steps, batch 4, lr 1e-5 for RoBERTa-large).</summary>
