@@ -26,6 +26,20 @@ public static class HfFixtures
         return dir;
     }
 
+    /// <summary>A JSON file of one fixture model (e.g. <c>config.json</c>, <c>expected.json</c>), so tests derive their expectations from the set they read.</summary>
+    public static System.Text.Json.JsonElement Json(string model, string file)
+    {
+        var path = Path.Combine(Model(model), file);
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+        return doc.RootElement.Clone();
+    }
+
+    /// <summary>The id of special token <paramref name="token"/> as the fixture's <c>expected.json</c> lists it (<c>special_token_ids</c>).</summary>
+    public static int SpecialTokenId(string model, string token) =>
+        Json(model, "expected.json").GetProperty("special_token_ids").TryGetProperty(token, out var id)
+            ? id.GetInt32()
+            : throw new KeyNotFoundException($"{Path.Combine(Model(model), "expected.json")}: special_token_ids has no '{token}'");
+
     static string FindRoot()
     {
         var env = Environment.GetEnvironmentVariable("HF_FIXTURES");

@@ -1,5 +1,8 @@
-// Test classes run one after another. Run in parallel they share torch's global random generator
-// (a seed set by one test is consumed by another) and put the GC under enough pressure that a
-// TorchSharp Scalar was once finalised while libtorch still read it (AdamW.step in CI: "toDouble:
-// Expected false to be true"). The suite takes about as long either way on two cores.
+// Test classes run one after another. The prompt encoders now initialise from their own generators
+// (no constructor reseeds torch), but parallel classes would still share torch's global generator:
+// Trainer seeds it and dropout draws from it (libtorch has no per-module dropout generator), so the
+// learning tests' dropout masks would depend on which other class runs at the same time. Parallel
+// runs also put the GC under enough pressure that a TorchSharp Scalar was once finalised while
+// libtorch still read it (AdamW.step in CI: "toDouble: Expected false to be true"), a TorchSharp
+// lifetime issue no change here removes. The suite takes about as long either way on two cores.
 [assembly: Xunit.CollectionBehavior(DisableTestParallelization = true)]

@@ -54,7 +54,7 @@ public static class Bleu
         {
             if (references[s].Count == 0) throw new ArgumentException($"segment {s} has no reference");
             var hyp = Tokens(hypotheses[s], options);
-            var maxRef = new Dictionary<string, int>(StringComparer.Ordinal);
+            var maxRef = NewCounts();
             int closest = -1;
             foreach (var reference in references[s])
             {
@@ -62,16 +62,17 @@ public static class Bleu
                 int diff = Math.Abs(hyp.Length - tokens.Length);
                 if (closest < 0 || diff < Math.Abs(hyp.Length - closest) || (diff == Math.Abs(hyp.Length - closest) && tokens.Length < closest))
                     closest = tokens.Length;
-                foreach (var (gram, count) in NGrams(tokens))
-                    if (!maxRef.TryGetValue(gram, out var c) || count > c) maxRef[gram] = count;
+                var counts = NGrams(tokens);
+                for (int n = 0; n < MaxOrder; n++)
+                    foreach (var (gram, count) in counts[n])
+                        if (!maxRef[n].TryGetValue(gram, out var c) || count > c) maxRef[n][gram] = count;
             }
             hypLen += hyp.Length;
             refLen += closest;
-            foreach (var (gram, count) in NGrams(hyp))
-            {
-                int n = 1 + gram.Count(ch => ch == '\u0001');
-                if (maxRef.TryGetValue(gram, out var m)) correct[n - 1] += Math.Min(count, m);
-            }
+            var hypCounts = NGrams(hyp);
+            for (int n = 0; n < MaxOrder; n++)
+                foreach (var (gram, count) in hypCounts[n])
+                    if (maxRef[n].TryGetValue(gram, out var m)) correct[n] += Math.Min(count, m);
             for (int n = 1; n <= MaxOrder; n++) total[n - 1] += Math.Max(0, hyp.Length - n + 1);
         }
         return FromStatistics(correct, total, hypLen, refLen, options.Smoothing);
@@ -108,15 +109,24 @@ public static class Bleu
         return o.Tokenize ? Tokenizer13a.Tokenize(text) : text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
     }
 
-    /// <summary>Counts of all n-grams, n = 1..4, keyed by tokens joined with U+0001.</summary>
-    private static Dictionary<string, int> NGrams(string[] tokens)
+    private static Dictionary<string, int>[] NewCounts() =>
+        Enumerable.Range(0, MaxOrder).Select(_ => new Dictionary<string, int>(StringComparer.Ordinal)).ToArray();
+
+    /// <summary>
+    /// Counts of all n-grams, one dictionary per order (index n - 1); an n-gram's key writes each token as
+    /// its length, ':' and the token, so no token's characters can make two different n-grams collide.
+    /// </summary>
+    private static Dictionary<string, int>[] NGrams(string[] tokens)
     {
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var counts = NewCounts();
+        var key = new System.Text.StringBuilder();
         for (int n = 1; n <= MaxOrder; n++)
             for (int i = 0; i + n <= tokens.Length; i++)
             {
-                var key = string.Join('\u0001', tokens, i, n);
-                counts[key] = counts.TryGetValue(key, out var c) ? c + 1 : 1;
+                key.Clear();
+                for (int j = i; j < i + n; j++) key.Append(tokens[j].Length).Append(':').Append(tokens[j]);
+                var gram = key.ToString();
+                counts[n - 1][gram] = counts[n - 1].TryGetValue(gram, out var c) ? c + 1 : 1;
             }
         return counts;
     }

@@ -16,8 +16,17 @@ public sealed record GenerationConfig
     public int? EosTokenId { get; init; }
     /// <summary>Fills finished rows; defaults to <see cref="EosTokenId"/> as HF does when no pad token exists.</summary>
     public int? PadTokenId { get; init; }
-    /// <summary>Beam score = sum log p / generated_length ^ this (HF <c>length_penalty</c>, default 1.0).</summary>
+    /// <summary>Beam search: hypotheses returned per input row, best first (HF <c>num_return_sequences</c>, at most <see cref="NumBeams"/>).</summary>
+    public int NumReturnSequences { get; init; } = 1;
+    /// <summary>Beam score = sum log p / length ^ this, the length as <see cref="BeamLength"/> counts it (HF <c>length_penalty</c>, default 1.0).</summary>
     public double LengthPenalty { get; init; } = 1.0;
+    /// <summary>
+    /// Which length <see cref="LengthPenalty"/> divides by. Default <see cref="BeamLengthCount.GeneratedTokens"/>:
+    /// the generated tokens, a final EOS included, as <c>transformers</c>' <c>BeamSearchScorer</c> has counted
+    /// since it subtracts <c>decoder_prompt_len</c>. <see cref="BeamLengthCount.WholeSequence"/> reproduces the
+    /// older <c>transformers</c> (4.33, the version of the beam-search fixture) for decoder-only models.
+    /// </summary>
+    public BeamLengthCount BeamLength { get; init; } = BeamLengthCount.GeneratedTokens;
     /// <summary>Beam search stops as soon as <see cref="NumBeams"/> hypotheses ended (HF <c>early_stopping=True</c>); false = HF's heuristic.</summary>
     public bool EarlyStopping { get; init; }
 
@@ -28,10 +37,27 @@ public sealed record GenerationConfig
     };
 }
 
+/// <summary>The length that beam search's length penalty divides a hypothesis' summed log probability by.</summary>
+public enum BeamLengthCount
+{
+    /// <summary>
+    /// Tokens generated after the prompt, counting the EOS that ends a hypothesis (so a hypothesis ending at
+    /// the first step has length 1); the early-stop check uses the length after the current step. Current
+    /// <c>transformers</c> (<c>generated_len = cur_len - decoder_prompt_len</c>, <c>cur_len = input_ids.shape[-1] + 1</c>).
+    /// </summary>
+    GeneratedTokens,
+    /// <summary>
+    /// The whole row, prompt (and its padding) included: a hypothesis ended by EOS counts its tokens before the
+    /// EOS, one still running at the end counts all of them, and the early-stop check uses the length after the
+    /// current step. <c>transformers</c> 4.33 and earlier for decoder-only models (<c>hyp.shape[-1]</c>).
+    /// </summary>
+    WholeSequence,
+}
+
 /// <summary>What <see cref="Generation"/> returns.</summary>
-/// <param name="Sequences">[B, prompt + new] ids: the prompt (with its padding) then the generated tokens; finished rows padded.</param>
+/// <param name="Sequences">[B, prompt + new] ids (beam search: [B * num_return_sequences, ...], each row's hypotheses best first): the prompt (with its padding) then the generated tokens; finished rows padded.</param>
 /// <param name="Scores">Greedy: the last position's logits at each step, [B, V] per step. Beam search: null.</param>
-/// <param name="SequenceScores">Beam search: the length-normalised log probability of each returned sequence [B]. Greedy: null.</param>
+/// <param name="SequenceScores">Beam search: the length-normalised log probability of each returned sequence [B * num_return_sequences]. Greedy: null.</param>
 public sealed record GenerationResult(Tensor Sequences, IReadOnlyList<Tensor>? Scores, Tensor? SequenceScores) : IDisposable
 {
     public void Dispose()
@@ -84,13 +110,17 @@ public static class Generation
     }
 
     /// <summary>
-    /// Beam search as HF's <c>BeamSearchScorer</c> (length penalty on the generated length, early stopping
-    /// true/false, eos ends a hypothesis when among the top <c>num_beams</c> candidates); returns the best
-    /// hypothesis per row, with eos appended when it ended early and pads to the longest.
+    /// Beam search as HF's <c>BeamSearchScorer</c> (length penalty on the length <see cref="GenerationConfig.BeamLength"/>
+    /// counts, when a hypothesis is added and in the early-stop check; early stopping true/false; eos ends a
+    /// hypothesis when among the top <c>num_beams</c> candidates); returns the best
+    /// <see cref="GenerationConfig.NumReturnSequences"/> hypotheses per row, with eos appended when they
+    /// ended early and pads to the longest.
     /// </summary>
     public static GenerationResult BeamSearch(ILanguageModel model, Tensor inputIds, GenerationConfig config, Tensor? attentionMask = null, IReadOnlyList<KeyValue>? prefix = null)
     {
         if (config.NumBeams < 1) throw new ArgumentException($"GenerationConfig.NumBeams must be at least 1, got {config.NumBeams}.");
+        if (config.NumReturnSequences < 1 || config.NumReturnSequences > config.NumBeams)
+            throw new ArgumentException($"GenerationConfig.NumReturnSequences must be in 1..NumBeams ({config.NumBeams}), got {config.NumReturnSequences}.");
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         int beams = config.NumBeams;
@@ -120,6 +150,10 @@ public static class Generation
                 idArr = topIds.contiguous().data<long>().ToArray();
             }
             long curLength = state.Sequences.shape[1];
+            // HF's cur_len is the length once this step's token (an EOS too) is appended.
+            long endedLength, checkLength;
+            if (config.BeamLength == BeamLengthCount.GeneratedTokens) endedLength = checkLength = curLength + 1 - promptLength;
+            else (endedLength, checkLength) = (curLength, curLength + 1);
             var sequences = state.Sequences.contiguous().data<long>().ToArray();
 
             var newScores = new float[batch * beams];
@@ -141,7 +175,7 @@ public static class Generation
                     if (eos is not null && token == eos.Value)
                     {
                         if (rank >= beams) continue;
-                        hyps[b].Add(sequences.AsSpan((int)(source * curLength), (int)curLength).ToArray(), score, curLength - promptLength);
+                        hyps[b].Add(sequences.AsSpan((int)(source * curLength), (int)curLength).ToArray(), score, endedLength);
                     }
                     else
                     {
@@ -152,7 +186,7 @@ public static class Generation
                     }
                 }
                 float bestRunning = scoreArr.AsSpan(b * candidates, candidates).ToArray().Max();
-                done[b] = hyps[b].IsDone(bestRunning, curLength - promptLength);
+                done[b] = hyps[b].IsDone(bestRunning, checkLength);
             }
             beamScores.Dispose();
             beamScores = tensor(newScores);
@@ -169,22 +203,23 @@ public static class Generation
             for (int j = 0; j < beams; j++)
             {
                 long row = b * beams + j;
-                hyps[b].Add(final.AsSpan((int)(row * finalLength), (int)finalLength).ToArray(), finalScores[row], finalLength - promptLength);
+                hyps[b].Add(final.AsSpan((int)(row * finalLength), (int)finalLength).ToArray(), finalScores[row], config.BeamLength == BeamLengthCount.GeneratedTokens ? finalLength - promptLength : finalLength);
             }
         }
 
-        var best = hyps.Select(h => h.Best()).ToArray();
+        int returned = config.NumReturnSequences;
+        var best = hyps.SelectMany(h => h.Best(returned)).ToArray();
         long maxLength = promptLength + config.MaxNewTokens;
         long width = Math.Min(best.Max(h => h.Tokens.Length) + 1, maxLength);
-        var output = new long[batch * width];
+        var output = new long[best.Length * width];
         Array.Fill(output, pad);
-        for (int b = 0; b < batch; b++)
+        for (int r = 0; r < best.Length; r++)
         {
-            var tokens = best[b].Tokens;
-            Array.Copy(tokens, 0, output, b * width, tokens.Length);
-            if (tokens.Length < width && eos is not null) output[b * width + tokens.Length] = eos.Value;
+            var tokens = best[r].Tokens;
+            Array.Copy(tokens, 0, output, r * width, tokens.Length);
+            if (tokens.Length < width && eos is not null) output[r * width + tokens.Length] = eos.Value;
         }
-        var sequencesOut = tensor(output, new[] { batch, width });
+        var sequencesOut = tensor(output, new[] { best.Length, width });
         var seqScores = tensor(best.Select(h => (float)h.Score).ToArray());
         return new GenerationResult(sequencesOut.MoveToOuterDisposeScope(), null, seqScores.MoveToOuterDisposeScope());
     }
@@ -195,10 +230,10 @@ public static class Generation
         readonly List<(double Score, long[] Tokens)> _items = [];
         double _worst = 1e9;
 
-        /// <summary>Adds a hypothesis scored sum_logprobs / generated_length ^ length_penalty.</summary>
-        public void Add(long[] tokens, double sumLogProbs, long generatedLength)
+        /// <summary>Adds a hypothesis scored sum_logprobs / length ^ length_penalty.</summary>
+        public void Add(long[] tokens, double sumLogProbs, long length)
         {
-            double score = sumLogProbs / Math.Pow(generatedLength, lengthPenalty);
+            double score = sumLogProbs / Math.Pow(length, lengthPenalty);
             if (_items.Count < beams || score > _worst)
             {
                 _items.Add((score, tokens));
@@ -214,14 +249,15 @@ public static class Generation
         }
 
         /// <summary>True when no running beam can beat the worst kept hypothesis (or, with early stopping, when full).</summary>
-        public bool IsDone(double bestSumLogProbs, long generatedLength)
+        public bool IsDone(double bestSumLogProbs, long length)
         {
             if (_items.Count < beams) return false;
             if (earlyStopping) return true;
-            return _worst >= bestSumLogProbs / Math.Pow(generatedLength, lengthPenalty);
+            return _worst >= bestSumLogProbs / Math.Pow(length, lengthPenalty);
         }
 
-        public (double Score, long[] Tokens) Best() => _items.OrderByDescending(h => h.Score).First();
+        /// <summary>The <paramref name="count"/> best hypotheses, best first.</summary>
+        public IEnumerable<(double Score, long[] Tokens)> Best(int count) => _items.OrderByDescending(h => h.Score).Take(count);
     }
 
     /// <summary>Sequences, mask and cache of a decoding run; every row is repeated for each beam.</summary>

@@ -34,6 +34,41 @@ internal static class Initialization
         }
     }
 
+    /// <summary>
+    /// Redraws <paramref name="module"/>'s Linear, Embedding and LSTM parameters from PyTorch's default
+    /// distributions (<c>reset_parameters</c>) with <paramref name="generator"/>, leaving torch's global
+    /// generator alone: Linear weight and bias U(±1/√fan_in), Embedding N(0, 1), every LSTM tensor U(±1/√hidden).
+    /// </summary>
+    public static void ResetWithGenerator(nn.Module module, Generator generator)
+    {
+        using var _ = no_grad();
+        static void Uniform(Tensor t, double bound, Generator g) => t.copy_(rand(t.shape, generator: g).mul_(2 * bound).sub_(bound));
+        foreach (var (_, m) in module.named_modules())
+        {
+            switch (m)
+            {
+                case Linear lin:
+                {
+                    double bound = 1 / Math.Sqrt(lin.weight!.shape[1]);
+                    Uniform(lin.weight, bound, generator);
+                    if (lin.bias is not null) Uniform(lin.bias, bound, generator);
+                    break;
+                }
+                case Embedding emb:
+                    emb.weight!.copy_(randn(emb.weight.shape, generator: generator));
+                    break;
+                case LSTM lstm:
+                {
+                    var parameters = lstm.named_parameters().ToList();
+                    var hh = parameters.First(p => p.name.StartsWith("weight_hh", StringComparison.Ordinal)).parameter;
+                    double bound = 1 / Math.Sqrt(hh.shape[1]);
+                    foreach (var (_, p) in parameters) Uniform(p, bound, generator);
+                    break;
+                }
+            }
+        }
+    }
+
     public static void InitBert(BertForMaskedLM model, TransformerConfig config)
     {
         InitCommon(model, config.InitializerRange);

@@ -15,7 +15,7 @@ public sealed record PetConfig
     public TrainerConfig Distillation { get; init; } = new() { MaxSteps = 500, BatchSize = 16, LearningRate = 1e-5, EvalEvery = 0, LogEvery = 100 };
     /// <summary>Distillation temperature T (paper: 2).</summary>
     public double Temperature { get; init; } = PetLoss.DefaultTemperature;
-    /// <summary>Weight each model's logits by its PVP's accuracy on the training set before training (paper); false = uniform.</summary>
+    /// <summary>Weight each model's logits by its PVP's accuracy on the gold labelled set before training (paper; in iPET too, never the grown set); false = uniform.</summary>
     public bool WeightByTrainAccuracy { get; init; } = true;
     /// <summary>Max ids for the final classifier's plain inputs.</summary>
     public int ClassifierMaxLength { get; init; } = 128;
@@ -25,7 +25,7 @@ public sealed record PetConfig
     public int Generations { get; init; } = 3;
     /// <summary>iPET: growth factor d; generation j trains on |T| · d^j examples (paper: 5).</summary>
     public double GrowthFactor { get; init; } = 5;
-    /// <summary>iPET: share λ of the other models of the previous generation that label a model's new data (paper: 0.25).</summary>
+    /// <summary>iPET: share λ of the other models of the previous generation that label a model's new data (paper: 0.25); see <see cref="PetEnsemble.LabellerCount"/>.</summary>
     public double OtherModelsShare { get; init; } = 0.25;
 }
 
@@ -35,7 +35,7 @@ public sealed record PetConfig
 /// <param name="Pvp">The PVP's name.</param>
 /// <param name="Seed">Training seed.</param>
 /// <param name="TrainSize">Examples it was trained on (iPET: gold + ensemble-labelled).</param>
-/// <param name="Weight">Its ensemble weight: accuracy on its training set before training (or 1).</param>
+/// <param name="Weight">Its ensemble weight: accuracy on the gold labelled set before training (or 1).</param>
 /// <param name="TestAccuracy">Accuracy on the test set after training (null without a test set).</param>
 /// <param name="UnlabelledLogits">Label scores on the unlabelled pool, [N, C].</param>
 /// <param name="TestLogits">Label scores on the test set, [M, C] (null without a test set).</param>
@@ -95,15 +95,17 @@ public sealed class PetEnsemble
 
     /// <summary>
     /// Trains one model of <paramref name="generation"/> for PVP <paramref name="pvpIndex"/> and
-    /// <paramref name="seed"/> on <paramref name="train"/> and keeps its scores.
+    /// <paramref name="seed"/> on <paramref name="train"/> and keeps its scores. Its weight is the
+    /// untrained model's accuracy on <paramref name="gold"/> (PET's <c>train_set_before_training</c>):
+    /// the gold labelled set, which iPET's grown <paramref name="train"/> contains; null = <paramref name="train"/>.
     /// </summary>
     public PvpModelResult TrainModel(int generation, int pvpIndex, int seed, IReadOnlyList<PetExample> train,
-        IReadOnlyList<PetExample> unlabelled, IReadOnlyList<PetExample>? test)
+        IReadOnlyList<PetExample> unlabelled, IReadOnlyList<PetExample>? test, IReadOnlyList<PetExample>? gold = null)
     {
         var pvp = _pvps[pvpIndex];
         var clock = Stopwatch.StartNew();
         using var model = _loadModel();
-        double weight = _config.WeightByTrainAccuracy ? pvp.Accuracy(model, train, _config.EvalBatchSize) : 1.0;
+        double weight = _config.WeightByTrainAccuracy ? pvp.Accuracy(model, gold ?? train, _config.EvalBatchSize) : 1.0;
         var cfg = _config.PvpTraining with { Trainer = _config.PvpTraining.Trainer with { Seed = seed } };
         var training = PvpTrainer.Train(model, pvp, train, unlabelled, cfg);
         var unlabelledLogits = pvp.Predict(model, unlabelled, _config.EvalBatchSize);
@@ -146,12 +148,11 @@ public sealed class PetEnsemble
             {
                 var others = previous.Where((_, j) => j != i).ToList();
                 if (others.Count == 0) others = previous.ToList();
-                int take = Math.Max(1, (int)(_config.OtherModelsShare * others.Count));
-                var labellers = others.OrderBy(_ => rng.Next()).Take(take).ToList();
+                var labellers = others.OrderBy(_ => rng.Next()).Take(LabellerCount(others.Count, _config.OtherModelsShare)).ToList();
                 var logits = EnsembleLogits(labellers.Select(m => (m.UnlabelledLogits, m.Weight)).ToList());
                 var grown = GrowTrainingSet(train, unlabelled, logits, target, rng);
                 var m = previous[i];
-                current.Add(TrainModel(gen, m.PvpIndex, m.Seed, grown, unlabelled, test));
+                current.Add(TrainModel(gen, m.PvpIndex, m.Seed, grown, unlabelled, test, gold: train));
             }
             all.AddRange(current);
             previous = current;
@@ -190,6 +191,13 @@ public sealed class PetEnsemble
             throw;
         }
     }
+
+    /// <summary>
+    /// How many of <paramref name="others"/> previous-generation models label a new model's data: PET's
+    /// <c>max(round(others · λ), 1)</c>, with Python's round (halves to even), e.g. 11 others at λ = 0.25 → 3.
+    /// </summary>
+    public static int LabellerCount(int others, double share) =>
+        Math.Max(1, (int)Math.Round(others * share, MidpointRounding.ToEven));
 
     /// <summary>
     /// Weighted average of several models' logits (PET's merge): <c>Σ w_i z_i / Σ w_i</c>. When all

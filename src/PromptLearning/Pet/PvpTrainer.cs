@@ -6,15 +6,27 @@ using static TorchSharp.torch;
 
 namespace PromptLearning.Pet;
 
-/// <summary>How one PVP model is trained (PET §3.1-3.3).</summary>
+/// <summary>
+/// How one PVP model is trained (PET §3.1-3.3). Deviation from timoschick/pet for multi-token
+/// verbalizers: training scores every label by the summed log-probabilities of its word's tokens, one
+/// forward pass per distinct token count, under cross-entropy over the labels
+/// (<see cref="Pvp.ClassLogits"/>); PET's <c>MultiMaskTaskHelper.train_step</c> instead runs one pass at
+/// the largest token count and applies a hinge loss <c>max(0, 1 - s_correct + s_wrong)</c> over the wrong
+/// choices. Not yet implemented here; single-token verbalizers and prediction (most-confident-first
+/// decoding) match PET.
+/// </summary>
 public sealed record PvpTrainingConfig
 {
     /// <summary>Steps, labelled batch size, learning rate, schedule, seed (PET: 250 steps, batch 4, lr 1e-5 for RoBERTa-large).</summary>
     public TrainerConfig Trainer { get; init; } = new() { MaxSteps = 250, BatchSize = 4, LearningRate = 1e-5, EvalEvery = 0, LogEvery = 50 };
     /// <summary>Weight of the auxiliary MLM loss: <c>(1 - alpha) CE + alpha MLM</c>.</summary>
     public double Alpha { get; init; } = PetLoss.DefaultAlpha;
-    /// <summary>Unlabelled examples per step for the auxiliary MLM loss (PET: 4x the labelled batch); 0 = no auxiliary loss.</summary>
-    public int UnlabelledBatchSize { get; init; } = 16;
+    /// <summary>
+    /// Unlabelled examples per step for the auxiliary MLM loss; 0 = no auxiliary loss. PET's documented runs
+    /// take 1 labelled and 3 unlabelled examples per batch with 4 accumulation steps, i.e. 4 : 12 per update,
+    /// hence 12 for the labelled batch of 4 (3x the labelled batch; scale both together).
+    /// </summary>
+    public int UnlabelledBatchSize { get; init; } = 12;
     /// <summary>Share of tokens the auxiliary MLM masks (BERT: 15%, of which 80% [MASK], 10% random, 10% kept).</summary>
     public double MaskProbability { get; init; } = 0.15;
 }

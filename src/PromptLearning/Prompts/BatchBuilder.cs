@@ -8,7 +8,9 @@ namespace PromptLearning.Prompts;
 /// Turns examples into a <see cref="PromptBatch"/>: fills each task's template (virtual-token slots,
 /// texts, anchors, [MASK]), adds the model's special tokens, truncates the longest text when the
 /// sequence is too long, aligns tag labels with each word's first piece, appends the target for
-/// generation training, and right-pads.
+/// generation training, and right-pads. Token type ids follow the tokenizer's own pair encoding: where
+/// it gives the second text type 1 (BERT), everything after the template's first <c>[SEP]</c> (the
+/// final <c>[SEP]</c> included) gets 1, as P-tuning v2's pair inputs do.
 /// </summary>
 public sealed class BatchBuilder
 {
@@ -16,6 +18,7 @@ public sealed class BatchBuilder
     private readonly IReadOnlyList<(PromptTask Task, PromptTemplate Template)> _tasks;
     private readonly bool _causal;
     private readonly int _leading;
+    private readonly bool _pairTypes;
 
     /// <summary>Number of special tokens the tokenizer puts before the template ([CLS]: 1; GPT-2: 0).</summary>
     public int LeadingSpecialTokens => _leading;
@@ -36,6 +39,7 @@ public sealed class BatchBuilder
         const int sentinel = -7;
         _leading = tokenizer.BuildInputs([sentinel]).ToList().IndexOf(sentinel);
         if (_leading < 0) throw new InvalidOperationException("tokenizer.BuildInputs dropped the body tokens");
+        _pairTypes = tokenizer.BuildTokenTypeIds([sentinel], [sentinel]).Contains(1);
         foreach (var (task, t) in tasks)
             if (t.HasMask && tokenizer.MaskTokenId is null)
                 throw new ArgumentException($"task '{task.Name}': template '{t}' has [MASK] but this tokenizer has no mask token");
@@ -60,7 +64,7 @@ public sealed class BatchBuilder
         foreach (var ex in examples) rows.Add(BuildRow(ex, withTargets));
         int B = rows.Count, L = rows.Max(r => r.Ids.Count);
         int pad = _tok.PadTokenId;
-        var ids = new long[B * L]; var mask = new long[B * L]; var slots = new long[B * L];
+        var ids = new long[B * L]; var mask = new long[B * L]; var slots = new long[B * L]; var types = new long[B * L];
         var tokenLabels = new long[B * L];
         Array.Fill(ids, pad); Array.Fill(slots, -1); Array.Fill(tokenLabels, -100);
         var taskIds = new long[B]; var pool = new long[B]; var maskPos = new long[B]; var classLabels = new long[B];
@@ -71,6 +75,7 @@ public sealed class BatchBuilder
             for (int i = 0; i < r.Ids.Count; i++)
             {
                 ids[b * L + i] = r.Ids[i]; mask[b * L + i] = 1; slots[b * L + i] = r.Slots[i];
+                if (_pairTypes && r.SecondSegment >= 0 && i >= r.SecondSegment) types[b * L + i] = 1;
                 if (r.TokenLabels is not null) tokenLabels[b * L + i] = r.TokenLabels[i];
             }
             anyTokenLabels |= r.TokenLabels is not null;
@@ -89,7 +94,7 @@ public sealed class BatchBuilder
         {
             InputIds = tensor(ids, new long[] { B, L }),
             AttentionMask = tensor(mask, new long[] { B, L }),
-            TokenTypeIds = zeros(B, L, ScalarType.Int64),
+            TokenTypeIds = tensor(types, new long[] { B, L }),
             Slots = tensor(slots, new long[] { B, L }),
             TaskIds = tensor(taskIds),
             PoolPositions = tensor(pool),
@@ -101,7 +106,8 @@ public sealed class BatchBuilder
         };
     }
 
-    private sealed record Row(List<int> Ids, List<int> Slots, List<int>? TokenLabels, int ClassLabel, int MaskPosition, int Task, int[]? WordStarts);
+    /// <param name="SecondSegment">Position right after the template's first [SEP] (-1: none): where token type 1 starts.</param>
+    private sealed record Row(List<int> Ids, List<int> Slots, List<int>? TokenLabels, int ClassLabel, int MaskPosition, int Task, int[]? WordStarts, int SecondSegment);
 
     /// <summary>A piece of the body before special tokens: ids, their slot indices, their tag labels.</summary>
     private sealed class Chunk
@@ -183,7 +189,7 @@ public sealed class BatchBuilder
         int n = ids.Count;
         var slots = Enumerable.Repeat(-1, n).ToList();
         var labels = tagging ? Enumerable.Repeat(-100, n).ToList() : null;
-        int pos = _leading, maskPos = 0;
+        int pos = _leading, maskPos = 0, second = -1;
         var starts = tagging ? new List<int>() : null;
         foreach (var c in chunks)
             for (int i = 0; i < c.Ids.Count; i++, pos++)
@@ -191,6 +197,7 @@ public sealed class BatchBuilder
                 slots[pos] = c.Slots[i];
                 if (labels is not null) labels[pos] = c.Labels[i];
                 if (c.Kind == TemplatePartKind.Mask) maskPos = pos;
+                if (c.Kind == TemplatePartKind.Sep && second < 0) second = pos + 1;
                 if (c.WordStart[i]) starts!.Add(pos);
             }
         if (generation)
@@ -203,7 +210,7 @@ public sealed class BatchBuilder
             }
         }
         if (tagging && ex.Tags is null) labels = null;
-        return new Row(ids, slots, labels, task.Kind == TaskKind.Classification ? ex.Label : -1, maskPos, t, starts?.ToArray());
+        return new Row(ids, slots, labels, task.Kind == TaskKind.Classification ? ex.Label : -1, maskPos, t, starts?.ToArray(), second);
     }
 
     private int Sep(PromptTask task) => _tok.EosTokenId ?? throw new InvalidOperationException($"task '{task.Name}': the tokenizer has no separator/eos token");

@@ -39,6 +39,9 @@ public abstract record PromptMethodConfig
     public double WeightDecay { get; init; } = 0.0;
     public int BatchSize { get; init; } = 16;
     public double WarmupRatio { get; init; } = 0.06;
+    /// <summary>Learning-rate schedule after the warm-up: linear decay to 0 (default) or constant.</summary>
+    [JsonConverter(typeof(JsonStringEnumConverter<Training.ScheduleKind>))]
+    public Training.ScheduleKind Schedule { get; init; } = Training.ScheduleKind.LinearWarmupDecay;
     public double MaxGradNorm { get; init; } = 1.0;
     /// <summary>Random seed for the prompt's initialisation (and the run).</summary>
     public int Seed { get; init; } = 42;

@@ -209,7 +209,7 @@ public class PromptModel : nn.Module
             if (used.Length == 1)
             {
                 var tp = tasks[used[0]];
-                var one = PrefixKeyValues(tp);
+                var one = ((PrefixPrompt)tp.Prompt!).KeyValues();
                 int n = (int)one.shape[3];
                 kv = one.unsqueeze(2).expand(layers, 2, B, one.shape[2], n, one.shape[4]);
                 prefixMask = ones(B, n, dtype: mask.dtype);
@@ -225,7 +225,7 @@ public class PromptModel : nn.Module
                     slotOf[t] = stacked.Count;
                     if (tasks[t].Prompt is PrefixPrompt)
                     {
-                        var one = PrefixKeyValues(tasks[t]);
+                        var one = ((PrefixPrompt)tasks[t].Prompt!).KeyValues();
                         lengths[t] = one.shape[3];
                         stacked.Add(one.shape[3] == P ? one : F.pad(one, [0, 0, 0, P - one.shape[3]]));
                     }
@@ -240,6 +240,7 @@ public class PromptModel : nn.Module
                     ? (batch.AttentionMask.cumsum(1) + n.unsqueeze(1)) * batch.AttentionMask + (c.PadTokenId ?? 1)
                     : arange(L).unsqueeze(0) + n.unsqueeze(1);
             }
+            kv = PrefixDropout(kv, batch);
             var list = new List<KeyValue>(layers);
             for (int l = 0; l < layers; l++) list.Add(new KeyValue(kv[l, 0], kv[l, 1]));
             past = list;
@@ -260,10 +261,19 @@ public class PromptModel : nn.Module
         });
     }
 
-    private Tensor PrefixKeyValues(TaskPrompt t)
+    /// <summary>
+    /// Training-mode dropout on the batch's prefixes [layers, 2, B, heads, P, head_dim], after they were
+    /// expanded to the batch, so every example draws its own mask (P-tuning v2's <c>get_prompt</c>); each
+    /// row at its own task's <see cref="TaskPrompt.PrefixDropout"/>.
+    /// </summary>
+    private Tensor PrefixDropout(Tensor kv, PromptBatch batch)
     {
-        var kv = ((PrefixPrompt)t.Prompt!).KeyValues();
-        return t.PrefixDropout > 0 && training ? F.dropout(kv, t.PrefixDropout, true) : kv;
+        if (!training) return kv;
+        var rates = batch.TaskIndex.Select(t => tasks[t].PrefixDropout).ToArray();
+        if (rates.All(r => r <= 0)) return kv;
+        if (rates.Distinct().Count() == 1) return F.dropout(kv, rates[0], true);
+        var keep = tensor(rates.Select(r => (float)(1 - r)).ToArray()).to_type(kv.dtype).view(1, 1, -1, 1, 1, 1);
+        return kv * bernoulli(keep.expand(kv.shape)).div_(keep);
     }
 
     /// <summary>Scores of task <paramref name="task"/>'s rows (see <see cref="PromptHead.Scores"/>).</summary>

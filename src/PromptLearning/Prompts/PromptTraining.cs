@@ -24,6 +24,7 @@ public static class PromptTraining
         LearningRate = config.LearningRate,
         WeightDecay = config.WeightDecay,
         WarmupRatio = config.WarmupRatio,
+        Schedule = config.Schedule,
         MaxGradNorm = config.MaxGradNorm > 0 ? config.MaxGradNorm : null,
         EvalEvery = evalEvery,
         Seed = config.Seed,

@@ -104,12 +104,15 @@ public sealed class PretrainedParityTests : IDisposable
         var folder = Path.Combine(_dir, "mismatch");
         Directory.CreateDirectory(folder);
         foreach (var f in Directory.GetFiles(HfFixtures.Model("bert"))) File.Copy(f, Path.Combine(folder, Path.GetFileName(f)));
-        var config = ConfigFile.Read(Path.Combine(folder, "config.json")) with { NumHiddenLayers = 3, VocabSize = 110 };
+        // One layer more and six more words than the fixture's own config: the new layer's weights are
+        // missing and the word embeddings do not fit.
+        var original = ConfigFile.Read(Path.Combine(folder, "config.json"));
+        var config = original with { NumHiddenLayers = original.NumHiddenLayers + 1, VocabSize = original.VocabSize + 6 };
         ConfigFile.Write(config, Path.Combine(folder, "config.json"));
         var ex = Assert.Throws<InvalidDataException>(() => Pretrained.Load(folder));
         Assert.Contains(Path.Combine(folder, "model.safetensors"), ex.Message);
-        Assert.Contains("bert.encoder.layer.2.output.dense.weight", ex.Message);
-        Assert.Contains("bert.embeddings.word_embeddings.weight: checkpoint [104, 32] vs model [110, 32]", ex.Message);
+        Assert.Contains($"bert.encoder.layer.{original.NumHiddenLayers}.output.dense.weight", ex.Message);
+        Assert.Contains($"bert.embeddings.word_embeddings.weight: checkpoint [{original.VocabSize}, {original.HiddenSize}] vs model [{config.VocabSize}, {original.HiddenSize}]", ex.Message);
     }
 
     [Fact]

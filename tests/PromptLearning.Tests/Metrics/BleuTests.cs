@@ -52,6 +52,18 @@ public class BleuTests
     }
 
     [Fact]
+    public void NGramsAreCountedPerOrderWhateverCharactersTheTokensHold()
+    {
+        var pretokenised = new BleuOptions(Tokenize: false);
+        // One token holding U+0001 is a unigram, not the bigram "x y".
+        var s = Bleu.Corpus(["x\u0001y z"], [["x y z"]], pretokenised);
+        Assert.Equal(new[] { 1, 0, 0, 0 }, s.Correct);
+        // Two different bigrams whose tokens joined by U+0001 read the same do not match.
+        var t = Bleu.Corpus(["p\u0001q r"], [["p q\u0001r"]], pretokenised);
+        Assert.Equal(new[] { 0, 0, 0, 0 }, t.Correct);
+    }
+
+    [Fact]
     public void Tokenizer13aSplitsPunctuationButNotNumbers()
     {
         Assert.Equal(new[] { "Hello", ",", "world", ".", "It", "costs", "$", "5.50", "-", "6", "." },

@@ -134,4 +134,34 @@ public class GenerationTests
             if (end >= 0) Assert.All(s[(end + 1)..], t => Assert.Equal(0, t));
         }
     }
+
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(0.5)]
+    public void FinishedHypothesesAreScoredOverTheGeneratedLengthWithTheirEos(double lengthPenalty)
+    {
+        using var scope = NewDisposeScope();
+        using var model = NewModel(6);
+        var promptIds = new long[] { 2, 9, 4 };
+        var prompt = tensor(promptIds, new long[] { 1, 3 });
+        using var free = Generation.Greedy(model, prompt, new GenerationConfig { MaxNewTokens = 1 });
+        int eos = (int)free.Sequences[0, 3].item<long>();
+        var config = new GenerationConfig
+        {
+            MaxNewTokens = 5, NumBeams = 4, NumReturnSequences = 4, EosTokenId = eos, PadTokenId = eos, LengthPenalty = lengthPenalty,
+        };
+        using var beam = Generation.BeamSearch(model, prompt, config);
+        bool endedAtOnce = false;
+        for (int r = 0; r < beam.Sequences.shape[0]; r++)
+        {
+            var row = beam.Sequences[r].data<long>().ToArray();
+            int end = Array.IndexOf(row, (long)eos, promptIds.Length);
+            var kept = end >= 0 ? row[..(end + 1)] : row;
+            endedAtOnce |= end == promptIds.Length;
+            double expected = SequenceLogProb(model, kept, promptIds.Length) / Math.Pow(kept.Length - promptIds.Length, lengthPenalty);
+            Assert.Equal(expected, beam.SequenceScores![r].item<float>(), 4);
+        }
+        // The greedy first token is the EOS: its one-token hypothesis is kept with a finite score.
+        Assert.True(endedAtOnce, "no returned hypothesis ended at the first step");
+    }
 }

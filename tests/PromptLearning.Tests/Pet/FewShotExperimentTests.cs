@@ -22,13 +22,15 @@ public class FewShotExperimentTests
         var tokenizer = TokenizerFactory.FromFolder(folder);
         using var copies = new ModelCopies(source);
 
-        // The fixture vocabulary is tiny: a verbalizer it knows.
-        var task = PetTask.Sentiment with { Pvps = new[] { new PvpSpec("{a} it was [MASK].", "0: no; 1: yes") } };
+        // The fixture vocabulary is tiny: a verbalizer it knows, inputs no longer than its positions.
+        var words = PetFixtureTests.SingleTokenWords(tokenizer, 2);
+        var task = PetTask.Sentiment with { Pvps = new[] { new PvpSpec("{a} it was [MASK].", $"0: {words[0]}; 1: {words[1]}") } };
+        int maxLength = Math.Min(48, config.MaxPositionEmbeddings);
         var tiny = new TrainerConfig { MaxSteps = 2, BatchSize = 4, LearningRate = 1e-3, EvalEvery = 0, LogEvery = 100 };
         var cfg = new FewShotConfig
         {
-            Sizes = new[] { 10 }, Seeds = new[] { 0 }, PoolSize = 12, TestSize = 12, MaxLength = 48, PvpCount = 1,
-            Pet = new PetConfig { PvpTraining = new PvpTrainingConfig { Trainer = tiny, UnlabelledBatchSize = 2 }, Distillation = tiny, Generations = 1, ClassifierMaxLength = 48 },
+            Sizes = new[] { 10 }, Seeds = new[] { 0 }, PoolSize = 12, TestSize = 12, MaxLength = maxLength, PvpCount = 1,
+            Pet = new PetConfig { PvpTraining = new PvpTrainingConfig { Trainer = tiny, UnlabelledBatchSize = 2 }, Distillation = tiny, Generations = 1, ClassifierMaxLength = maxLength },
             FineTune = tiny,
         };
         var log = new StringWriter();

@@ -1,3 +1,4 @@
+using PromptLearning.Models;
 using PromptLearning.Native;
 using PromptLearning.Pet;
 using PromptLearning.Training;
@@ -36,6 +37,43 @@ public class PetEnsembleTests
         Assert.Equal(0.75 * 2 + 0.25 * 0, m[1, 1], 5);
         var uniform = PetEnsemble.EnsembleLogits(new[] { (a, 0.0), (b, 0.0) });
         Assert.Equal(2.0, uniform[0, 0], 5);
+    }
+
+    [Theory]
+    [InlineData(11, 3)]   // 2.75: PET rounds, flooring would give 2
+    [InlineData(3, 1)]    // 0.75
+    [InlineData(2, 1)]    // 0.5 rounds to even (0), at least one model labels
+    [InlineData(10, 2)]   // 2.5 rounds to even
+    [InlineData(14, 4)]   // 3.5 rounds to even
+    public void LabellerCountRoundsAsPet(int others, int expected) =>
+        Assert.Equal(expected, PetEnsemble.LabellerCount(others, 0.25));
+
+    [Fact]
+    public void IPetWeighsEachModelOnTheGoldSetNotTheGrownOne()
+    {
+        var tok = PatternTests.Bert();
+        var pvp = new Pvp(Pattern.Parse("{a} It was [MASK]."), Verbalizer.Of(("negative", "bad"), ("positive", "great")), tok, 32);
+        ILanguageModel Fresh() => new TinyLm(tok.VocabSize, 16, contextual: true, seed: 7, dropout: 0);
+        var texts = Data(4, 40).Select(e => e.WithLabel(null)).ToList();
+        int[] freshPred;
+        using (var fresh = Fresh()) freshPred = Pvp.Argmax(pvp.Predict(fresh, texts, 64));
+        // Gold: half agree with the untrained model, half not (accuracy 0.5). The previous generation
+        // labels the pool against the untrained model, so every added example lowers its accuracy.
+        var gold = texts.Take(8).Select((e, i) => e.WithLabel(i % 2 == 0 ? freshPred[i] : 1 - freshPred[i])).ToList();
+        var pool = texts.Skip(8).ToList();
+        var against = new float[pool.Count, 2];
+        for (int i = 0; i < pool.Count; i++) against[i, 1 - freshPred[8 + i]] = 3f;
+        var empty = new TrainResult(0, false, 0, 0, false, Array.Empty<double>(), new Microsoft.Data.Analysis.DataFrame(), TimeSpan.Zero);
+        var previous = new[] { 1, 2 }.Select(seed => new PvpModelResult(0, 0, pvp.Name, seed, gold.Count, 0.5, null, against, null, empty)).ToList();
+        var config = new PetConfig
+        {
+            PvpTraining = new PvpTrainingConfig { Trainer = new TrainerConfig { MaxSteps = 1, BatchSize = 4, LearningRate = 1e-9, EvalEvery = 0, LogEvery = 1000 }, UnlabelledBatchSize = 0 },
+            Seeds = new[] { 1, 2 }, Generations = 1, GrowthFactor = 4,
+        };
+        using var ipet = new PetEnsemble(Fresh, new[] { pvp }, config).RunIPet(gold, pool, null, previous, distill: false);
+        var gen1 = ipet.Models.Where(m => m.Generation == 1).ToList();
+        Assert.All(gen1, m => Assert.True(m.TrainSize > gold.Count, $"generation 1 trained on {m.TrainSize} examples"));
+        Assert.All(gen1, m => Assert.Equal(0.5, m.Weight, 6));
     }
 
     [Fact]

@@ -23,6 +23,26 @@ public class PetFixtureTests
         return (model, TokenizerFactory.FromFolder(folder));
     }
 
+    /// <summary>
+    /// The first <paramref name="count"/> whole words (letters only, two or more) of the fixture's
+    /// vocabulary that encode to one token where a verbalizer puts them (after a space for byte-level BPE),
+    /// so the tests hold for any fixture set; <paramref name="accept"/> filters further.
+    /// </summary>
+    internal static string[] SingleTokenWords(TextTokenizer tok, int count, Func<string, bool>? accept = null)
+    {
+        var words = new List<string>();
+        for (int id = 0; id < tok.VocabSize && words.Count < count; id++)
+        {
+            var token = tok.IdToToken(id);
+            var word = tok.IsByteLevel ? (token.StartsWith('\u0120') ? token[1..] : "") : token;
+            if (word.Length < 2 || !word.All(char.IsAsciiLetterLower)) continue;
+            if (tok.Encode(tok.IsByteLevel ? " " + word : word).Count != 1 || words.Contains(word)) continue;
+            if (accept is null || accept(word)) words.Add(word);
+        }
+        if (words.Count < count) throw new InvalidOperationException($"the fixture vocabulary has fewer than {count} single-token words");
+        return words.ToArray();
+    }
+
     private static float[] MaskLogits(ILanguageModel model, EncodedPattern enc)
     {
         using var scope = NewDisposeScope();
@@ -38,23 +58,32 @@ public class PetFixtureTests
     {
         var (model, tok) = Load("bert");
         using var _ = model;
-        var pvp = new Pvp(Pattern.Parse("{a} it was [MASK]."), Verbalizer.Of(("negative", "no"), ("positive", "yes")), tok, maxLength: 32);
-        var ex = PetExample.Single("The quick brown fox sat on the mat.", 1);
+        var (no, yes) = SingleTokenWords(tok, 2) switch { var w => (w[0], w[1]) };
+        var pvp = new Pvp(Pattern.Parse("{a} it was [MASK]."), Verbalizer.Of(("negative", no), ("positive", yes)), tok, maxLength: 32);
+        const string text = "The quick brown fox sat on the mat.";
+        var ex = PetExample.Single(text, 1);
         var enc = pvp.Encode(ex);
-        Assert.Equal("[CLS] the quick brown fox sat on the mat . it was [MASK] . [SEP]", string.Join(" ", enc.InputIds.Select(tok.IdToToken)));
+        string Pieces(string s) => string.Join(" ", tok.Tokenize(s));
+        var tail = $"{Pieces("it was")} [MASK] {Pieces(".")} [SEP]";
+        Assert.Equal($"[CLS] {Pieces(text)} {tail}", string.Join(" ", enc.InputIds.Select(tok.IdToToken)));
         var logits = MaskLogits(model, enc);
         var scores = pvp.Predict(model, new[] { ex });
-        Assert.Equal(logits[tok.TokenToId("no")!.Value], scores[0, 0], 5);
-        Assert.Equal(logits[tok.TokenToId("yes")!.Value], scores[0, 1], 5);
+        Assert.Equal(logits[tok.TokenToId(no)!.Value], scores[0, 0], 5);
+        Assert.Equal(logits[tok.TokenToId(yes)!.Value], scores[0, 1], 5);
 
-        var e = Assert.Throws<ArgumentException>(() => new Pvp(pvp.Pattern, Verbalizer.Of(("negative", "no"), ("positive", "jumped")), tok, allowMultiToken: false));
-        Assert.Contains("'jumped'", e.Message);
-        Assert.Contains("jump ##ed", e.Message);
+        // A word of two or more pieces in this vocabulary: a whole word followed by a continuation piece.
+        var continuations = Enumerable.Range(0, tok.VocabSize).Select(tok.IdToToken).Where(t => t.StartsWith("##", StringComparison.Ordinal) && t[2..].All(char.IsAsciiLetterLower)).ToList();
+        var multi = SingleTokenWords(tok, tok.VocabSize / 4, _ => true)
+            .SelectMany(w => continuations.Select(c => w + c[2..]))
+            .First(w => tok.Tokenize(w).Count > 1 && !tok.Tokenize(w).Contains("[UNK]"));
+        var e = Assert.Throws<ArgumentException>(() => new Pvp(pvp.Pattern, Verbalizer.Of(("negative", no), ("positive", multi)), tok, allowMultiToken: false));
+        Assert.Contains($"'{multi}'", e.Message);
+        Assert.Contains(Pieces(multi), e.Message);
 
         // Truncation keeps the pattern and the mask on the real tokenizer too.
         var cut = pvp.Encode(PetExample.Single(string.Join(" ", Enumerable.Repeat("the lazy dog", 30))));
         Assert.Equal(32, cut.InputIds.Length);
-        Assert.Equal("it was [MASK] . [SEP]", string.Join(" ", cut.InputIds.TakeLast(5).Select(tok.IdToToken)));
+        Assert.Equal(tail, string.Join(" ", cut.InputIds.TakeLast(tail.Split(' ').Length).Select(tok.IdToToken)));
     }
 
     [FixtureFact]
@@ -62,22 +91,25 @@ public class PetFixtureTests
     {
         var (model, tok) = Load("roberta");
         using var _ = model;
-        var pvp = new Pvp(Pattern.Parse("{a} the [MASK]."), Verbalizer.Of(("a", "world"), ("b", "model")), tok, maxLength: 40, allowMultiToken: false);
-        Assert.Equal("Ġworld", tok.IdToToken(pvp.LabelTokenIds[0][0].Single()));
-        Assert.Equal("Ġmodel", tok.IdToToken(pvp.LabelTokenIds[1][0].Single()));
+        // Words that are one token after a space but several at the start of a sequence.
+        var words = SingleTokenWords(tok, 2, w => tok.Encode(w).Count > 1);
+        var (world, model2) = (words[0], words[1]);
+        var pvp = new Pvp(Pattern.Parse("{a} the [MASK]."), Verbalizer.Of(("a", world), ("b", model2)), tok, maxLength: 40, allowMultiToken: false);
+        Assert.Equal("\u0120" + world, tok.IdToToken(pvp.LabelTokenIds[0][0].Single()));
+        Assert.Equal("\u0120" + model2, tok.IdToToken(pvp.LabelTokenIds[1][0].Single()));
         var ex = PetExample.Single("the model runs");
         var enc = pvp.Encode(ex);
         Assert.Equal(tok.Encode("the model runs the").Count + 4, enc.InputIds.Length); // <s> ... <mask> . </s>
         Assert.Equal(tok.MaskTokenId, enc.InputIds[enc.MaskPositions[0]]);
         var logits = MaskLogits(model, enc);
         var scores = pvp.Predict(model, new[] { ex });
-        Assert.Equal(logits[tok.TokenToId("Ġworld")!.Value], scores[0, 0], 5);
-        Assert.Equal(logits[tok.TokenToId("Ġmodel")!.Value], scores[0, 1], 5);
+        Assert.Equal(logits[tok.TokenToId("\u0120" + world)!.Value], scores[0, 0], 5);
+        Assert.Equal(logits[tok.TokenToId("\u0120" + model2)!.Value], scores[0, 1], 5);
 
-        // At the start of a sequence there is no space: "world" is then several byte-level tokens.
-        var e = Assert.Throws<ArgumentException>(() => new Pvp(Pattern.Parse("[MASK]: {a}"), Verbalizer.Of(("a", "world"), ("b", "model")), tok, allowMultiToken: false));
-        Assert.Contains("'world'", e.Message);
-        Assert.True(new Pvp(Pattern.Parse("[MASK]: {a}"), Verbalizer.Of(("a", "world"), ("b", "model")), tok).IsMultiToken);
+        // At the start of a sequence there is no space: the word is then several byte-level tokens.
+        var e = Assert.Throws<ArgumentException>(() => new Pvp(Pattern.Parse("[MASK]: {a}"), Verbalizer.Of(("a", world), ("b", model2)), tok, allowMultiToken: false));
+        Assert.Contains($"'{world}'", e.Message);
+        Assert.True(new Pvp(Pattern.Parse("[MASK]: {a}"), Verbalizer.Of(("a", world), ("b", model2)), tok).IsMultiToken);
     }
 
     [FixtureFact]
@@ -85,7 +117,8 @@ public class PetFixtureTests
     {
         var (model, tok) = Load("bert");
         using var _ = model;
-        var pvp = new Pvp(Pattern.Parse("{a} it was [MASK]."), Verbalizer.Of(("negative", "no"), ("positive", "yes")), tok, maxLength: 32);
+        var words = SingleTokenWords(tok, 2);
+        var pvp = new Pvp(Pattern.Parse("{a} it was [MASK]."), Verbalizer.Of(("negative", words[0]), ("positive", words[1])), tok, maxLength: 32);
         var train = new[] { PetExample.Single("the cat sat on the mat", 1), PetExample.Single("the dog is lazy", 0) };
         var pool = new[] { PetExample.Single("a quick brown fox"), PetExample.Single("hello world"), PetExample.Single("this is a test") };
         var cfg = new PvpTrainingConfig { Trainer = new TrainerConfig { MaxSteps = 30, BatchSize = 2, LearningRate = 2e-3, EvalEvery = 0, LogEvery = 100 }, UnlabelledBatchSize = 2 };

@@ -24,6 +24,27 @@ public class BatchBuilderTests
         Assert.Equal([11, 8], batch.Lengths);
     }
 
+    [FixtureFact]
+    public void PairTemplateGetsTheTokenizersSegmentIds()
+    {
+        PromptLearning.Native.TorchSharpNative.EnsureLoaded();
+        var folder = HfFixtures.Model("bert");
+        var tok = PromptLearning.Tokenization.TokenizerFactory.FromFolder(folder);
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "expected.json")));
+        var pair = doc.RootElement.GetProperty("tokenization").GetProperty("pair");
+        long[] Ints(string name) => pair.GetProperty(name).EnumerateArray().Select(e => e.GetInt64()).ToArray();
+        var task = new PromptTask { Name = "nli", Kind = TaskKind.Classification, Labels = ["no", "yes"] };
+        var b = new BatchBuilder(tok, [(task, PromptTemplate.Parse("{a} [SEP] {b}"))], 64, causal: false);
+        using var batch = b.Build([new PromptExample(pair.GetProperty("text").GetString()!, pair.GetProperty("text_pair").GetString())], withTargets: false);
+        // [CLS] a [SEP] b [SEP]: the second text and the final [SEP] are segment 1, as the tokenizer's pair encoding.
+        Assert.Equal(Ints("input_ids"), batch.InputIds[0].data<long>().ToArray());
+        Assert.Equal(Ints("token_type_ids"), batch.TokenTypeIds[0].data<long>().ToArray());
+        // A single-text template stays segment 0.
+        var single = new BatchBuilder(tok, [(task, PromptTemplate.Parse("{a} ."))], 64, causal: false);
+        using var one = single.Build([new PromptExample(pair.GetProperty("text").GetString()!)], withTargets: false);
+        Assert.Equal(0, one.TokenTypeIds.sum().item<long>());
+    }
+
     [Fact]
     public void LongInputIsTruncatedNotTheTemplate()
     {

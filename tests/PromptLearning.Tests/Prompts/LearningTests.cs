@@ -27,8 +27,12 @@ public class LearningTests(ITestOutputHelper output)
         int right = 0, total = 0;
         for (int i = 0; i < dev.Count; i++)
             for (int w = 0; w < dev[i].Tags!.Count; w++) { total++; if (predicted[i][w] == dev[i].Tags![w]) right++; }
-        output.WriteLine($"tag accuracy {right / (double)total:F3}");
-        Assert.True(right / (double)total >= 0.9, $"tag accuracy {right / (double)total:F3}");
+        // The bar depends on the data, not on the fixture set's backbone: at least halfway from always
+        // predicting the most frequent tag to a perfect tagger.
+        double majority = dev.SelectMany(e => e.Tags!).GroupBy(t => t).Max(g => g.Count()) / (double)total;
+        double accuracy = right / (double)total, bar = majority + (1 - majority) / 2;
+        output.WriteLine($"tag accuracy {accuracy:F3} (majority tag {majority:F3}, bar {bar:F3})");
+        Assert.True(accuracy >= bar, $"tag accuracy {accuracy:F3} < {bar:F3} (majority tag {majority:F3})");
     }
 
     [FixtureFact]

@@ -65,15 +65,25 @@ public sealed class BatchEncoderParityTests
         var enc = new BatchEncoder(tok) { MaxLength = 10, PadToMaxLength = true };
         var batch = enc.Encode(new List<(string, string?)> { ("the quick brown fox jumps over the lazy dog", "hello world"), ("hello", null) });
         Assert.Equal(new long[] { 2, 10 }, batch.InputIds.shape);
-        // 10 - 3 specials = 7 tokens: a (10 tokens) loses 5 down to 5, then b keeps 2.
-        var expected = tok.BuildInputs(a.Take(5).ToList(), b).Select(x => (long)x).ToArray();
-        Assert.Equal(expected, batch.InputIds[0].data<long>().ToArray());
-        Assert.Equal(new long[] { 0, 0, 0, 0, 0, 0, 0, 1, 1, 1 }, batch.TokenTypeIds[0].data<long>().ToArray());
-        Assert.Equal(new[] { 10, 3 }, batch.Lengths);
-        Assert.Equal(3L, batch.AttentionMask[1].sum().item<long>());
+        // Longest first, as transformers: drop the last token of the longer text (of b on ties) until
+        // 10 - 3 specials = 7 fit, whatever the word-piece counts of this vocabulary.
+        var (keptA, keptB) = (a.ToList(), b.ToList());
+        int budget = 10 - tok.BuildInputs([], []).Count;
+        while (keptA.Count + keptB.Count > budget)
+        {
+            if (keptA.Count > keptB.Count) keptA.RemoveAt(keptA.Count - 1);
+            else keptB.RemoveAt(keptB.Count - 1);
+        }
+        var expected = tok.BuildInputs(keptA, keptB).Select(x => (long)x).ToArray();
+        Assert.Equal(expected, batch.InputIds[0, ..expected.Length].data<long>().ToArray());
+        Assert.Equal(tok.BuildTokenTypeIds(keptA, keptB).Select(x => (long)x), batch.TokenTypeIds[0, ..expected.Length].data<long>().ToArray());
+        int single = tok.BuildInputs(tok.Encode("hello")).Count;
+        Assert.Equal(new[] { expected.Length, single }, batch.Lengths);
+        Assert.Equal((long)single, batch.AttentionMask[1].sum().item<long>());
 
+        var fox = tok.Encode("the quick brown fox");
         var left = new BatchEncoder(tok) { MaxLength = 4, TruncationSide = Side.Left }.Encode(new[] { "the quick brown fox" });
-        Assert.Equal(tok.BuildInputs(a.Skip(2).Take(2).ToList()).Select(x => (long)x), left.InputIds[0].data<long>().ToArray());
+        Assert.Equal(tok.BuildInputs(fox.Skip(Math.Max(0, fox.Count - 2)).ToList()).Select(x => (long)x), left.InputIds[0].data<long>().ToArray());
         Assert.Throws<ArgumentException>(() => new BatchEncoder(tok) { MaxLength = 1 }.Encode(new[] { "x" }));
     }
 }

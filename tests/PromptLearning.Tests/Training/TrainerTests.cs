@@ -219,14 +219,23 @@ public class TrainerTests
     [Fact]
     public void ScheduleWarmsUpThenDecaysLinearly()
     {
+        // transformers' get_linear_schedule_with_warmup at the count of steps already taken: lr 0 for the
+        // first update, the peak after the warm-up steps (update 11), then linear decay.
         var c = new TrainerConfig { MaxSteps = 110, WarmupSteps = 10, LearningRate = 1.0 };
-        Assert.Equal(0.1, LearningRateSchedule.At(c, 1), 12);
-        Assert.Equal(1.0, LearningRateSchedule.At(c, 10), 12);
+        Assert.Equal(0.0, LearningRateSchedule.At(c, 1), 12);
+        Assert.Equal(0.1, LearningRateSchedule.At(c, 2), 12);
+        Assert.Equal(0.9, LearningRateSchedule.At(c, 10), 12);
         Assert.Equal(1.0, LearningRateSchedule.At(c, 11), 12);
+        Assert.Equal(0.99, LearningRateSchedule.At(c, 12), 12);
         Assert.Equal(0.5, LearningRateSchedule.At(c, 61), 12);
         Assert.Equal(0.01, LearningRateSchedule.At(c, 110), 12);
         var constant = c with { Schedule = ScheduleKind.ConstantWithWarmup };
+        Assert.Equal(0.0, LearningRateSchedule.At(constant, 1), 12);
+        Assert.Equal(0.9, LearningRateSchedule.At(constant, 10), 12);
+        Assert.Equal(1.0, LearningRateSchedule.At(constant, 11), 12);
         Assert.Equal(1.0, LearningRateSchedule.At(constant, 100), 12);
+        // Without warm-up the first update has the peak.
+        Assert.Equal(1.0, LearningRateSchedule.At(c with { WarmupSteps = 0 }, 1), 12);
     }
 
     [Fact]

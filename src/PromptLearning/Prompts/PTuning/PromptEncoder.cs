@@ -1,3 +1,4 @@
+using PromptLearning.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -22,14 +23,13 @@ public sealed class PromptEncoder : InputPrompt
     /// <param name="hiddenSize">The backbone's hidden size (output width).</param>
     /// <param name="encoderHidden">Encoder width (even for the LSTM).</param>
     /// <param name="kind">LSTM+MLP or MLP.</param>
-    /// <param name="seed">Seeds the initialisation.</param>
+    /// <param name="seed">Seeds a local generator for the initialisation (torch's global generator is left alone).</param>
     public PromptEncoder(int length, int hiddenSize, int encoderHidden, PromptEncoderKind kind, int seed) : base(nameof(PromptEncoder))
     {
         if (length < 1) throw new ArgumentException($"P-tuning: need at least one [P] slot, got {length}");
         if (kind == PromptEncoderKind.Lstm && encoderHidden % 2 != 0) throw new ArgumentException($"P-tuning: the LSTM encoder width must be even, got {encoderHidden}");
         _length = length;
         Kind = kind;
-        manual_seed(seed);
         embedding = nn.Embedding(length, hiddenSize);
         if (kind == PromptEncoderKind.Lstm)
         {
@@ -41,6 +41,8 @@ public sealed class PromptEncoder : InputPrompt
             mlp_head = nn.Sequential(nn.Linear(hiddenSize, encoderHidden), nn.ReLU(), nn.Linear(encoderHidden, encoderHidden), nn.ReLU(), nn.Linear(encoderHidden, hiddenSize));
         }
         RegisterComponents();
+        using var generator = new Generator((ulong)seed);
+        Initialization.ResetWithGenerator(this, generator);
     }
 
     public override int Length => _length;

@@ -5,6 +5,11 @@ namespace PromptLearning.Prompts.PTuningV2;
 /// reparameterisation by default, a linear head on [CLS] for classification and a token head for
 /// sequence labelling instead of a verbalizer. Defaults from the paper's code: prompt length 20
 /// (classification), learning rate 1e-2, dropout 0.1, prefixes initialised N(0, 1).
+/// Deviation: the classification head is dropout + linear on the final [CLS] hidden state; the
+/// reference's <c>BertPrefixForSequenceClassification</c> reads BERT's pooled output (<c>pooler.dense</c>
+/// + tanh, from the checkpoint) before the dropout. The library's BERT is the masked-LM model, which has
+/// no pooler, and the fixture and shipped checkpoints carry no pooler weights, so the pooled head is not
+/// offered yet; with checkpoints that have <c>bert.pooler.*</c> results will differ from the reference.
 /// </summary>
 public sealed record PTuningV2Config : PromptMethodConfig
 {

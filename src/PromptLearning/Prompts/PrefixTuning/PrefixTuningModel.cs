@@ -18,11 +18,12 @@ public sealed class PrefixTuningModel : PromptModel
         var c = backbone.Config;
         var head = config.Head ?? PromptHeads.DefaultFor(task, c, preferCloze: true);
         var template = PromptTemplate.Parse(config.Template ?? (head == HeadKind.Cloze ? task.Cloze : task.Input));
-        var encoder = new PrefixEncoder(config.Length, c.NumHiddenLayers, c.NumAttentionHeads, c.HeadDim, config.Reparameterize, config.HiddenSize, 1.0, config.Seed);
+        int length = config.InitText is null ? config.Length : RealWordPrefix.TokenCount(tokenizer, config.InitText);
+        var encoder = new PrefixEncoder(length, c.NumHiddenLayers, c.NumAttentionHeads, c.HeadDim, config.Reparameterize, config.HiddenSize, 1.0, config.Seed);
         if (config.InitText is not null)
         {
-            using var target = RealWordPrefix.Activations(backbone, tokenizer, config.InitText, config.Length);
-            encoder.InitializeTo(target, config.InitFitSteps);
+            using var target = RealWordPrefix.Activations(backbone, tokenizer, config.InitText, length);
+            encoder.InitializeTo(target, config.InitFitSteps, config.InitFitLearningRate);
         }
         return new TaskPrompt(task, template, encoder, PromptHeads.Create(head, c, tokenizer, task, config.HeadDropout), config.PrefixDropout);
     }

@@ -11,6 +11,13 @@ namespace PromptLearning.Prompts.PrefixTuning;
 /// </summary>
 public static class RealWordPrefix
 {
+    /// <summary>Number of tokens of <paramref name="text"/>: the prefix length of a real-word initialisation.</summary>
+    public static int TokenCount(TextTokenizer tokenizer, string text)
+    {
+        int n = tokenizer.Encode(text).Count;
+        return n > 0 ? n : throw new ArgumentException($"prefix init text '{text}' has no tokens");
+    }
+
     /// <summary>
     /// Keys/values of <paramref name="text"/>'s tokens, [layers, 2, heads, n, head_dim]: the tokens are
     /// repeated or cut to <paramref name="length"/>.

@@ -38,12 +38,21 @@ public sealed class PromptTuningModel : PromptModel
             case PromptInit.RandomUniform:
                 return (rand(new long[] { n, h }, generator: gen) * 2 - 1) * config.UniformRange;
             case PromptInit.SampledVocab:
+                return Embed(backbone, SampleVocabulary(tokenizer, n, config.Seed));
+            case PromptInit.ClassLabels:
             {
-                var special = new HashSet<int?> { tokenizer.PadTokenId, tokenizer.MaskTokenId, tokenizer.BosTokenId, tokenizer.EosTokenId };
-                var pool = Enumerable.Range(0, Math.Min(5000, tokenizer.VocabSize)).Where(i => !special.Contains(i) && !IsSpecialText(tokenizer.IdToToken(i))).ToArray();
-                var rng = new Random(config.Seed);
-                var ids = Enumerable.Range(0, n).Select(_ => (long)pool[rng.Next(pool.Length)]).ToArray();
-                return Embed(backbone, ids);
+                if (task.Kind != TaskKind.Classification) return Embed(backbone, SampleVocabulary(tokenizer, n, config.Seed));
+                var words = task.Verbalizer ?? task.Labels;
+                int labelled = Math.Min(n, words.Count);
+                var rows = new List<Tensor>();
+                for (int i = 0; i < labelled; i++)
+                {
+                    var ids = tokenizer.Encode(tokenizer.IsByteLevel ? " " + words[i].Trim() : words[i].Trim());
+                    if (ids.Count == 0) throw new ArgumentException($"prompt tuning: label {i} ('{words[i]}') of task '{task.Name}' has no tokens");
+                    rows.Add(Embed(backbone, ids.Select(id => (long)id).ToArray()).mean([0]));
+                }
+                if (n > labelled) rows.Add(Embed(backbone, SampleVocabulary(tokenizer, n - labelled, config.Seed)));
+                return cat(rows.Select(r => r.dim() == 1 ? r.unsqueeze(0) : r).ToList(), 0);
             }
             case PromptInit.Text:
             {
@@ -54,6 +63,22 @@ public sealed class PromptTuningModel : PromptModel
             }
             default: throw new ArgumentOutOfRangeException(nameof(config), config.Init, "unknown init");
         }
+    }
+
+    /// <summary><paramref name="n"/> distinct ids drawn without replacement from the 5,000 lowest non-special ids.</summary>
+    private static long[] SampleVocabulary(TextTokenizer tokenizer, int n, int seed)
+    {
+        var special = new HashSet<int?> { tokenizer.PadTokenId, tokenizer.MaskTokenId, tokenizer.BosTokenId, tokenizer.EosTokenId };
+        var pool = Enumerable.Range(0, Math.Min(5000, tokenizer.VocabSize)).Where(i => !special.Contains(i) && !IsSpecialText(tokenizer.IdToToken(i))).ToArray();
+        if (n > pool.Length) throw new ArgumentException($"prompt tuning: {n} vocabulary rows asked for, but only {pool.Length} ordinary tokens lie in the 5,000 most frequent; use a shorter prompt or another PromptInit");
+        var rng = new Random(seed);
+        // Partial Fisher-Yates: the first n entries become a uniform sample without replacement.
+        for (int i = 0; i < n; i++)
+        {
+            int j = i + rng.Next(pool.Length - i);
+            (pool[i], pool[j]) = (pool[j], pool[i]);
+        }
+        return pool.Take(n).Select(i => (long)i).ToArray();
     }
 
     private static bool IsSpecialText(string token) => token.StartsWith('[') && token.EndsWith(']') || token.StartsWith('<') && token.EndsWith('>');
