@@ -79,6 +79,15 @@ public sealed record ModelCard
         sb.AppendLine(ci, $"| seed | {t.Seed} |");
         sb.AppendLine(ci, $"| wall time | {r.WallTimeSeconds / 60:F1} min on {r.Threads} CPU thread(s) (TorchSharp, float32) |");
         sb.AppendLine();
+        if (r.ResumeCommand is not null)
+        {
+            sb.AppendLine(ci, $"**HALF-DONE**: this stage has run {r.Log.LastOrDefault()?.Step ?? 0:N0} of its planned steps (step {t.MaxSteps:N0} of the stage is the end of its schedule); the weights here are those of the latest snapshot. The resumable snapshot (weights, optimizer state, step, random generator) is in `{r.Checkpoint}`; continue the stage with:");
+            sb.AppendLine();
+            sb.AppendLine("```");
+            sb.AppendLine(r.ResumeCommand);
+            sb.AppendLine("```");
+            sb.AppendLine();
+        }
         sb.AppendLine("Reproduce:");
         sb.AppendLine();
         sb.AppendLine("```");
@@ -135,6 +144,17 @@ public sealed record ModelCard
         return sb.ToString();
     }
 
-    private static string Salient(PretrainingRecord r) => r.SalientWords.Count == 0 ? "" :
-        string.Create(CultureInfo.InvariantCulture, $"; the words {string.Join(", ", r.SalientWords)} masked with probability {r.SalientMaskProbability:P0} instead (SKEP-style sentiment-word masking, Tian et al. 2020)");
+    /// <summary>Word lists longer than this are summarised by their size and first words.</summary>
+    private const int ListedSalientWords = 20;
+
+    private static string Salient(PretrainingRecord r)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var wwm = r.WholeWordMasking ? "; whole-word masking (a word's pieces are masked together)" : "";
+        if (r.SalientWords.Count == 0) return wwm;
+        var words = r.SalientWords.Count <= ListedSalientWords
+            ? $"the words {string.Join(", ", r.SalientWords)}"
+            : $"the {r.SalientWords.Count:N0} words of the world's content vocabulary (entities, attribute values, dishes, aspect and opinion words: {string.Join(", ", r.SalientWords.Take(ListedSalientWords))}, ...; the full list is in `pretraining.json`)";
+        return string.Create(ci, $"{wwm}; {words} masked with probability {r.SalientMaskProbability:P0} instead (knowledge masking as in ERNIE and SKEP)");
+    }
 }
