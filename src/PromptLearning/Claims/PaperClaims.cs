@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using System.Globalization;
+using PromptLearning.Checkpoints;
+using PromptLearning.Data;
+using PromptLearning.Prompts;
+using PromptLearning.Prompts.Baselines;
+using PromptLearning.Prompts.PrefixTuning;
+using PromptLearning.Prompts.PromptTuning;
+using PromptLearning.Prompts.PTuning;
+using PromptLearning.Training;
+
+namespace PromptLearning.Claims;
+
+/// <summary>
+/// Budget of the table-to-text prefix-tuning claim (Li and Liang 2021): prefix tuning, an untrained
+/// prefix and full fine-tuning of GPT-2 with the same pairs and steps, scored by greedy BLEU.
+/// </summary>
+public sealed record PrefixTableToTextConfig
+{
+    /// <summary>Backbone: a folder or an embedded model name (data/models/NAME).</summary>
+    public string Model { get; init; } = "gpt2-small";
+    /// <summary>Training pairs (MR, reference) drawn per seed from the train split.</summary>
+    public int TrainPairs { get; init; } = 400;
+    /// <summary>Dev MRs scored (all references each); also the size of the seen/unseen test slices.</summary>
+    public int EvalMrs { get; init; } = 30;
+    /// <summary>Training steps of prefix tuning and of fine-tuning.</summary>
+    public int Steps { get; init; } = 80;
+    /// <summary>Batch size of both.</summary>
+    public int BatchSize { get; init; } = 5;
+    /// <summary>Prefix length (virtual tokens per layer).</summary>
+    public int PrefixLength { get; init; } = 10;
+    /// <summary>Hidden size of the reparameterisation MLP.</summary>
+    public int PrefixHidden { get; init; } = 512;
+    /// <summary>Learning rate of the prefix.</summary>
+    public double PrefixLr { get; init; } = 5e-3;
+    /// <summary>Learning rate of fine-tuning.</summary>
+    public double FineTuneLr { get; init; } = 1e-3;
+    /// <summary>Generated tokens at most per MR.</summary>
+    public int MaxNewTokens { get; init; } = 60;
+    /// <summary>Data folder (null: the embedded data/).</summary>
+    public string? DataRoot { get; init; }
+
+    /// <summary>A budget that only checks that the experiment runs (tests).</summary>
+    public static PrefixTableToTextConfig Tiny => new() { TrainPairs = 10, EvalMrs = 2, Steps = 2, BatchSize = 2, PrefixLength = 2, PrefixHidden = 16, MaxNewTokens = 8 };
+}
+
+/// <summary>
+/// Budget of the input-level soft prompt claim (Lester et al. 2021 prompt tuning; Liu et al. 2021
+/// P-tuning): both trained on a few labelled examples of the aspect task with the backbone frozen,
+/// compared with the majority class and with their own untrained start.
+/// </summary>
+public sealed record InputPromptsConfig
+{
+    /// <summary>Backbone: a folder or an embedded model name.</summary>
+    public string Model { get; init; } = "bert-small";
+    /// <summary>Task (a classification task of <see cref="TaskData"/>).</summary>
+    public string Task { get; init; } = EmbeddedData.Aspect;
+    /// <summary>Labelled examples drawn per seed from the train split.</summary>
+    public int Shots { get; init; } = 100;
+    /// <summary>Dev examples scored.</summary>
+    public int DevLimit { get; init; } = 200;
+    /// <summary>Prompt tuning: virtual tokens, learning rate, steps, batch size.</summary>
+    public int PromptLength { get; init; } = 10;
+    /// <inheritdoc cref="PromptLength"/>
+    public double PromptLr { get; init; } = 0.3;
+    /// <inheritdoc cref="PromptLength"/>
+    public int PromptSteps { get; init; } = 100;
+    /// <inheritdoc cref="PromptLength"/>
+    public int PromptBatch { get; init; } = 32;
+    /// <summary>P-tuning: template, encoder learning rate, steps, batch size.</summary>
+    public string PTuningTemplate { get; init; } = "[P*3] {a} {b} [P*3] [MASK] .";
+    /// <inheritdoc cref="PTuningTemplate"/>
+    public double PTuningLr { get; init; } = 3e-3;
+    /// <inheritdoc cref="PTuningTemplate"/>
+    public int PTuningSteps { get; init; } = 100;
+    /// <inheritdoc cref="PTuningTemplate"/>
+    public int PTuningBatch { get; init; } = 16;
+    /// <summary>Data folder (null: the embedded data/).</summary>
+    public string? DataRoot { get; init; }
+
+    /// <summary>A budget that only checks that the experiment runs (tests).</summary>
+    public static InputPromptsConfig Tiny => new() { Shots = 8, DevLimit = 8, PromptLength = 2, PromptSteps = 2, PromptBatch = 4, PTuningSteps = 2, PTuningBatch = 4 };
+}
+
+/// <summary>A claim that <c>plearn claims</c> can run: its id, title and experiment (seeds, tiny budget?, log).</summary>
+public sealed record ClaimDefinition(string Id, string Title, Func<IReadOnlyList<int>, bool, TextWriter?, ClaimReport> Run);
+
+/// <summary>
+/// The papers' central claims as experiments on the embedded default, one function per claim (the
+/// notebooks call the same functions), each returning per-seed numbers and its bars checked on the
+/// means (issue 11).
+/// </summary>
+public static class PaperClaims
+{
+    /// <summary>The default seeds.</summary>
+    public static readonly IReadOnlyList<int> DefaultSeeds = [0, 1, 2];
+
+    /// <summary>Every claim, in report order.</summary>
+    public static IReadOnlyList<ClaimDefinition> All { get; } =
+    [
+        new("prefix", "prefix tuning conditions GPT-2 on the table (table-to-text)",
+            (seeds, tiny, log) => PrefixTableToText(seeds, tiny ? PrefixTableToTextConfig.Tiny : new(), log)),
+        new("input-prompts", "input-level soft prompts (prompt tuning, P-tuning) learn the aspect task",
+            (seeds, tiny, log) => InputPrompts(seeds, tiny ? InputPromptsConfig.Tiny : new(), log)),
+    ];
+
+    /// <summary>A claim by id; throws listing the known ones.</summary>
+    public static ClaimDefinition ById(string id) => All.FirstOrDefault(c => c.Id == id)
+        ?? throw new ArgumentException($"unknown claim '{id}' (known: {string.Join(", ", All.Select(c => c.Id))})", nameof(id));
+
+    private static string Num(double v) => v.ToString("F1", CultureInfo.InvariantCulture);
+
+    private static TaskSplit Slice(TaskSplit s, int n) => n <= 0 || n >= s.Examples.Count ? s
+        : s with { Examples = s.Examples.Take(n).ToList(), References = s.References?.Take(n).ToList() };
+
+    /// <summary><paramref name="n"/> examples drawn with <paramref name="seed"/> (all of them, shuffled, when there are fewer).</summary>
+    private static List<PromptExample> Draw(IReadOnlyList<PromptExample> all, int n, int seed)
+    {
+        var copy = all.ToArray();
+        new Random(seed).Shuffle(copy);
+        return copy.Take(n).ToList();
+    }
+
+    private static TrainResult Train(PromptModel model, IReadOnlyList<PromptExample> examples, int steps, int seed, TextWriter? log, string label)
+    {
+        var config = PromptTraining.TrainerConfigFor(model.Config, steps) with { Seed = seed, RestoreBest = false, LogEvery = Math.Max(1, steps) };
+        var result = PromptTraining.CreateTrainer(model, config).Train(examples);
+        log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {label}: {result.Steps} steps in {result.Elapsed.TotalSeconds:F1} s, final loss {result.StepLosses.TakeLast(10).Average():F3}"));
+        return result;
+    }
+
+    private static double Bleu(PromptModel model, TaskSplit split, int maxNewTokens) =>
+        PromptEvaluation.Evaluate(model, split, batchSize: 64, maxNewTokens: maxNewTokens)["bleu"];
+
+    /// <summary>
+    /// Claim (b), Li and Liang 2021: prefix tuning a frozen GPT-2 on table-to-text reaches
+    /// at least 45 greedy dev BLEU, at least an untrained prefix + 20 and within 5 BLEU of full
+    /// fine-tuning with the same pairs and steps; seen and unseen test values are reported.
+    /// </summary>
+    public static ClaimReport PrefixTableToText(IReadOnlyList<int> seeds, PrefixTableToTextConfig? config = null, TextWriter? log = null)
+    {
+        config ??= new PrefixTableToTextConfig();
+        var clock = Stopwatch.StartNew();
+        var full = TaskData.Load(EmbeddedData.E2e, "train", root: config.DataRoot);
+        var dev = Slice(TaskData.Load(EmbeddedData.E2e, "dev", root: config.DataRoot), config.EvalMrs);
+        var test = Slice(TaskData.Load(EmbeddedData.E2e, "test", root: config.DataRoot), config.EvalMrs);
+        var unseen = Slice(TaskData.Load(EmbeddedData.E2e, "test-unseen", root: config.DataRoot), config.EvalMrs);
+        var runs = new List<ClaimRun>();
+        using var frozen = LoadModel(config.Model, config.DataRoot);
+        foreach (var seed in seeds)
+        {
+            log?.WriteLine($"[prefix] seed {seed}");
+            var pairs = Draw(full.Examples, config.TrainPairs, seed);
+            PrefixTuningConfig Prefix() => new()
+            {
+                Length = config.PrefixLength, HiddenSize = config.PrefixHidden, LearningRate = config.PrefixLr, BatchSize = config.BatchSize, Seed = seed,
+            };
+            var values = new Dictionary<string, double>();
+            using (var untrained = new PrefixTuningModel(frozen.Model, frozen.Tokenizer, full.Task, Prefix()))
+                values["untrained_dev_bleu"] = Bleu(untrained, dev, config.MaxNewTokens);
+            using (var prefix = new PrefixTuningModel(frozen.Model, frozen.Tokenizer, full.Task, Prefix()))
+            {
+                Train(prefix, pairs, config.Steps, seed, log, "prefix tuning");
+                values["prefix_dev_bleu"] = Bleu(prefix, dev, config.MaxNewTokens);
+                values["prefix_test_seen_bleu"] = Bleu(prefix, test, config.MaxNewTokens);
+                values["prefix_test_unseen_bleu"] = Bleu(prefix, unseen, config.MaxNewTokens);
+            }
+            using var copy = LoadModel(config.Model, config.DataRoot); // fine-tuning rewrites the weights: its own copy
+            using (var fineTuned = new FineTuningModel(copy.Model, copy.Tokenizer, full.Task, new FineTuningConfig { LearningRate = config.FineTuneLr, BatchSize = config.BatchSize, Seed = seed }))
+            {
+                Train(fineTuned, pairs, config.Steps, seed, log, "fine-tuning");
+                values["finetune_dev_bleu"] = Bleu(fineTuned, dev, config.MaxNewTokens);
+            }
+            log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num(v.Value)}")));
+            runs.Add(new ClaimRun(seed, values));
+        }
+        var report = new ClaimReport
+        {
+            Id = "prefix", Title = "prefix tuning conditions GPT-2 on the table (table-to-text)", Model = config.Model, Runs = runs, Checks = [], Seconds = clock.Elapsed.TotalSeconds,
+        };
+        double p = report.Mean("prefix_dev_bleu"), u = report.Mean("untrained_dev_bleu"), f = report.Mean("finetune_dev_bleu");
+        return report with
+        {
+            Checks =
+            [
+                new("prefix dev BLEU >= 45", Num(p), p >= 45),
+                new("prefix dev BLEU >= untrained prefix + 20", $"{Num(p)} vs {Num(u)} + 20", p >= u + 20),
+                new("prefix dev BLEU >= fine-tuning - 5", $"{Num(p)} vs {Num(f)} - 5", p >= f - 5),
+            ],
+        };
+    }
+
+    /// <summary>
+    /// Claim (f), Lester et al. 2021 and Liu et al. 2021: prompt tuning and P-tuning (frozen
+    /// backbone, input-level prompts) each reach at least the majority class + 15 points and at least
+    /// their own untrained start + 5 points on their notebook's task.
+    /// </summary>
+    public static ClaimReport InputPrompts(IReadOnlyList<int> seeds, InputPromptsConfig? config = null, TextWriter? log = null)
+    {
+        config ??= new InputPromptsConfig();
+        var clock = Stopwatch.StartNew();
+        var full = TaskData.Load(config.Task, "train", root: config.DataRoot);
+        var dev = Slice(TaskData.Load(config.Task, "dev", root: config.DataRoot), config.DevLimit);
+        double majority = dev.Examples.GroupBy(e => e.Label).Max(g => g.Count()) / (double)dev.Examples.Count;
+        using var backbone = LoadModel(config.Model, config.DataRoot);
+        var runs = new List<ClaimRun>();
+        foreach (var seed in seeds)
+        {
+            log?.WriteLine($"[input-prompts] seed {seed}");
+            var train = Draw(full.Examples, config.Shots, seed);
+            var values = new Dictionary<string, double> { ["majority"] = majority };
+            void Measure(string name, PromptMethodConfig method, int steps)
+            {
+                using var model = PromptMethodFactory.Create(backbone.Model, backbone.Tokenizer, full.Task, method);
+                values[$"{name}_untrained"] = PromptEvaluation.Evaluate(model, dev)["accuracy"];
+                Train(model, train, steps, seed, log, name);
+                values[name] = PromptEvaluation.Evaluate(model, dev)["accuracy"];
+            }
+            Measure("prompt_tuning", new PromptTuningConfig
+            {
+                Length = config.PromptLength, Init = PromptInit.Text, LearningRate = config.PromptLr, BatchSize = config.PromptBatch, Seed = seed,
+            }, config.PromptSteps);
+            Measure("p_tuning", new PTuningConfig
+            {
+                Template = config.PTuningTemplate, LearningRate = config.PTuningLr, BatchSize = config.PTuningBatch, Seed = seed,
+            }, config.PTuningSteps);
+            log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {v.Value:F3}")));
+            runs.Add(new ClaimRun(seed, values));
+        }
+        var report = new ClaimReport
+        {
+            Id = "input-prompts", Title = "input-level soft prompts (prompt tuning, P-tuning) learn the aspect task", Model = config.Model, Runs = runs, Checks = [], Seconds = clock.Elapsed.TotalSeconds,
+        };
+        var checks = new List<ClaimCheck>();
+        foreach (var name in new[] { "prompt_tuning", "p_tuning" })
+        {
+            double trained = 100 * report.Mean(name), start = 100 * report.Mean($"{name}_untrained"), m = 100 * majority;
+            checks.Add(new($"{name} >= majority class + 15 points", $"{Num(trained)} vs {Num(m)} + 15", trained >= m + 15));
+            checks.Add(new($"{name} >= its untrained start + 5 points", $"{Num(trained)} vs {Num(start)} + 5", trained >= start + 5));
+        }
+        return report with { Checks = checks };
+    }
+
+    /// <summary>Loads a folder or an embedded model (data/models/NAME under <paramref name="dataRoot"/> or the embedded data).</summary>
+    private static PretrainedModel LoadModel(string name, string? dataRoot)
+    {
+        var root = dataRoot ?? EmbeddedData.FindRoot();
+        var embedded = root is null ? null : Path.Combine(root, "models", name);
+        return Pretrained.Load(!Directory.Exists(name) && embedded is not null && Directory.Exists(embedded) ? embedded : name);
+    }
+}
