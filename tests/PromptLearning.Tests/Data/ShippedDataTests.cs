@@ -54,7 +54,7 @@ public class ShippedDataTests
         // each kind has a share of at least a fifth of its generation weight
         double Expected(string kind) => docs.Length * CorpusGenerator.KindWeights[Array.IndexOf(CorpusGenerator.Kinds, kind)] / CorpusGenerator.KindWeights.Sum() / 5;
         Assert.True(Share(@"Rating: [1-5]/5\.|[1-5] out of 5 stars\.|Stars: [1-5]/5\.") > Expected("review-site page"));
-        Assert.True(Share(@"^(Fact sheet|At a glance|Venue details|Key facts)\. Name: ") > Expected("fact sheet"));
+        Assert.True(Share(@"^((Fact sheet|At a glance|Venue details|Key facts)\. Name: |name : [^|]+ \| )") > Expected("fact sheet"));
         Assert.True(Share(@" (Q|Question): .*\? (A|Answer): ") > Expected("questions and answers"));
         Assert.True(Share(@"In other words,|Put another way,|That is to say,|Paraphrase: |means the same as") > Expected("paraphrase"));
         Assert.True(Share(@"(Food|Cooking): .*(Service|Staff): ") > 0);

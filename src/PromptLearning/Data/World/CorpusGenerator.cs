@@ -9,7 +9,7 @@ namespace PromptLearning.Data.World;
 /// verdict graded by stars, "It was good."); venue pages (description + reviews); area guides;
 /// review-site pages (each review with its star rating, "Rating: 4/5", some laid out under aspect
 /// headings "Food: ... Service: ..."); fact sheets (a venue's attributes as a key/value table,
-/// then a description that mentions every one of them); question/answer pages about a venue's
+/// "name : The Eagle | type : pub | ...", then a description that mentions every one of them); question/answer pages about a venue's
 /// attributes; paraphrase pairs (two descriptions of the same facts). Every document is checked
 /// against an <see cref="OverlapIndex"/> of held-out texts and redrawn when it contains one.
 /// </summary>
@@ -23,7 +23,7 @@ public static class CorpusGenerator
         ["description", "review", "venue page", "area guide", "review-site page", "fact sheet", "questions and answers", "paraphrase"];
 
     /// <summary>Relative frequency of each of <see cref="Kinds"/>.</summary>
-    public static readonly double[] KindWeights = [12, 20, 8, 5, 20, 15, 12, 8];
+    public static readonly double[] KindWeights = [10, 18, 8, 5, 20, 20, 11, 8];
 
     /// <summary>Generates documents until their total length reaches <paramref name="targetChars"/>.</summary>
     public static List<string> Generate(RestaurantWorld world, WorldRandom r, long targetChars, OverlapIndex heldOut)
@@ -130,27 +130,34 @@ public static class CorpusGenerator
     /// <summary>The label of a slot in a fact sheet.</summary>
     private static string FactKey(string slot) => slot switch
     {
-        "name" => "Name",
-        "eatType" => "Type",
-        "food" => "Food",
-        "priceRange" => "Price range",
-        "customer rating" => "Customer rating",
-        "area" => "Area",
-        "familyFriendly" => "Family friendly",
-        "near" => "Near",
+        "name" => "name",
+        "eatType" => "type",
+        "food" => "food",
+        "priceRange" => "price range",
+        "customer rating" => "customer rating",
+        "area" => "area",
+        "familyFriendly" => "family friendly",
+        "near" => "near",
         _ => throw new ArgumentException($"unknown slot '{slot}'", nameof(slot)),
     };
 
     /// <summary>
     /// A venue's facts as a key/value table (name and 2-7 other slots, all of them in half of the
-    /// sheets), then a description that mentions every fact of the table.
+    /// sheets), as a listing site shows them ("name : The Eagle | type : pub | food : Thai") or as
+    /// sentences ("Name: The Eagle. Type: pub."), then a description that mentions every fact of the table.
     /// </summary>
     private static void FactSheet(StringBuilder sb, Restaurant venue, WorldRandom r)
     {
         var optional = r.Shuffle(Lexicon.Slots.Skip(1));
         var mr = venue.ToMeaningRepresentation(optional.Take(r.Chance(0.5) ? optional.Count : 2 + r.Next(6)).Prepend("name"));
-        sb.Append(r.Pick(["Fact sheet.", "At a glance.", "Venue details.", "Key facts."]));
-        foreach (var a in mr.Attributes) sb.Append(' ').Append(FactKey(a.Slot)).Append(": ").Append(a.Value).Append('.');
+        if (r.Chance(0.6))
+            sb.Append(string.Join(" | ", mr.Attributes.Select(a => $"{FactKey(a.Slot)} : {a.Value}")));
+        else
+        {
+            sb.Append(r.Pick(["Fact sheet.", "At a glance.", "Venue details.", "Key facts."]));
+            foreach (var a in mr.Attributes)
+                sb.Append(' ').Append(char.ToUpperInvariant(FactKey(a.Slot)[0])).Append(FactKey(a.Slot)[1..]).Append(": ").Append(a.Value).Append('.');
+        }
         sb.Append(' ').Append(r.Pick(["Description:", $"About {venue.Name}:", "In words:", "Summary:"]));
         sb.Append(' ').Append(DescriptionRealiser.Describe(mr, r).Render());
     }
