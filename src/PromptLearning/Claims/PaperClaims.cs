@@ -2,11 +2,13 @@ using System.Diagnostics;
 using System.Globalization;
 using PromptLearning.Checkpoints;
 using PromptLearning.Data;
+using PromptLearning.Pet;
 using PromptLearning.Prompts;
 using PromptLearning.Prompts.Baselines;
 using PromptLearning.Prompts.PrefixTuning;
 using PromptLearning.Prompts.PromptTuning;
 using PromptLearning.Prompts.PTuning;
+using PromptLearning.Prompts.PTuningV2;
 using PromptLearning.Training;
 
 namespace PromptLearning.Claims;
@@ -82,6 +84,83 @@ public sealed record InputPromptsConfig
     public static InputPromptsConfig Tiny => new() { Shots = 8, DevLimit = 8, PromptLength = 2, PromptSteps = 2, PromptBatch = 4, PTuningSteps = 2, PTuningBatch = 4 };
 }
 
+/// <summary>
+/// Budget of the PET claim (Schick and Schütze 2021): zero-shot cloze, PET (PVP models + distilled
+/// classifier), iPET and supervised fine-tuning with the same 32 labelled examples per seed (the
+/// shipped few-shot subsets), on the rating task and on a second task.
+/// </summary>
+public sealed record PetFewShotConfig
+{
+    /// <summary>Backbone: a folder or an embedded model name.</summary>
+    public string Model { get; init; } = "bert-small";
+    /// <summary>PET tasks (<see cref="PetTask.ByName"/>): the 5-way rating task and one more whose zero-shot accuracy is at most 75%.</summary>
+    public IReadOnlyList<string> Tasks { get; init; } = [EmbeddedData.Rating, EmbeddedData.Aspect];
+    /// <summary>Labelled examples per seed (a shipped few-shot size).</summary>
+    public int Size { get; init; } = 32;
+    /// <summary>PVP training, distillation, iPET generations, pool and test sizes, fine-tuning baseline (<see cref="FewShotConfig"/>'s defaults).</summary>
+    public FewShotConfig Experiment { get; init; } = new();
+    /// <summary>Data folder (null: the embedded data/).</summary>
+    public string? DataRoot { get; init; }
+
+    /// <summary>A budget that only checks that the experiment runs (tests).</summary>
+    public static PetFewShotConfig Tiny => new()
+    {
+        Size = 10, Tasks = [EmbeddedData.Rating],
+        Experiment = new FewShotConfig
+        {
+            PvpCount = 1, PoolSize = 8, TestSize = 8, MaxLength = 48,
+            Pet = new FewShotConfig().Pet with
+            {
+                PvpTraining = new PvpTrainingConfig { Trainer = new TrainerConfig { MaxSteps = 2, BatchSize = 2, LearningRate = 1e-4, EvalEvery = 0, LogEvery = 1000 }, UnlabelledBatchSize = 2 },
+                Distillation = new TrainerConfig { MaxSteps = 2, BatchSize = 4, LearningRate = 1e-3, EvalEvery = 0, LogEvery = 1000 },
+                ClassifierMaxLength = 48,
+            },
+            FineTune = new TrainerConfig { MaxSteps = 2, BatchSize = 2, LearningRate = 1e-4, EvalEvery = 0, LogEvery = 1000 },
+        },
+    };
+}
+
+/// <summary>
+/// Budget of the P-tuning v2 claim (Liu et al. 2022): deep prompts vs fine-tuning vs prompt tuning
+/// on a classification task, and deep prompts vs fine-tuning on slot tagging.
+/// </summary>
+public sealed record DeepPromptsConfig
+{
+    /// <summary>Backbone: a folder or an embedded model name.</summary>
+    public string Model { get; init; } = "bert-small";
+    /// <summary>Classification task and labelled examples per seed.</summary>
+    public string Task { get; init; } = EmbeddedData.Aspect;
+    /// <inheritdoc cref="Task"/>
+    public int Shots { get; init; } = 100;
+    /// <summary>Tagging sentences per seed.</summary>
+    public int TaggingShots { get; init; } = 100;
+    /// <summary>Dev examples scored per task.</summary>
+    public int DevLimit { get; init; } = 200;
+    /// <summary>Steps of every method.</summary>
+    public int Steps { get; init; } = 100;
+    /// <summary>Batch size of every method.</summary>
+    public int BatchSize { get; init; } = 16;
+    /// <summary>Deep prompt length and learning rate on the classification task (notebook 04's settings).</summary>
+    public int Length { get; init; } = 20;
+    /// <inheritdoc cref="Length"/>
+    public double DeepLr { get; init; } = 1e-2;
+    /// <summary>Deep prompt length and learning rate on slot tagging.</summary>
+    public int TagLength { get; init; } = 20;
+    /// <inheritdoc cref="TagLength"/>
+    public double TagLr { get; init; } = 3e-2;
+    /// <summary>Fine-tuning learning rate.</summary>
+    public double FineTuneLr { get; init; } = 5e-4;
+    /// <summary>Prompt tuning: input-level prompt length and learning rate.</summary>
+    public int PromptLength { get; init; } = 10;
+    /// <inheritdoc cref="PromptLength"/>
+    public double PromptLr { get; init; } = 0.3;
+    /// <summary>Data folder (null: the embedded data/).</summary>
+    public string? DataRoot { get; init; }
+
+    /// <summary>A budget that only checks that the experiment runs (tests).</summary>
+    public static DeepPromptsConfig Tiny => new() { Shots = 8, TaggingShots = 4, DevLimit = 8, Steps = 2, BatchSize = 4, Length = 2, TagLength = 2, PromptLength = 2 };
+}
+
 /// <summary>A claim that <c>plearn claims</c> can run: its id, title and experiment (seeds, tiny budget?, log).</summary>
 public sealed record ClaimDefinition(string Id, string Title, Func<IReadOnlyList<int>, bool, TextWriter?, ClaimReport> Run);
 
@@ -102,6 +181,10 @@ public static class PaperClaims
             (seeds, tiny, log) => PrefixTableToText(seeds, tiny ? PrefixTableToTextConfig.Tiny : new(), log)),
         new("input-prompts", "input-level soft prompts (prompt tuning, P-tuning) learn the aspect task",
             (seeds, tiny, log) => InputPrompts(seeds, tiny ? InputPromptsConfig.Tiny : new(), log)),
+        new("pet", "PET beats zero-shot and supervised fine-tuning with 32 examples",
+            (seeds, tiny, log) => PetFewShot(seeds, tiny ? PetFewShotConfig.Tiny : new(), log)),
+        new("p-tuning-v2", "deep prompts (P-tuning v2) come close to fine-tuning and beat prompt tuning",
+            (seeds, tiny, log) => PTuningV2(seeds, tiny ? DeepPromptsConfig.Tiny : new(), log)),
     ];
 
     /// <summary>A claim by id; throws listing the known ones.</summary>
@@ -239,6 +322,117 @@ public static class PaperClaims
             checks.Add(new($"{name} >= its untrained start + 5 points", $"{Num(trained)} vs {Num(start)} + 5", trained >= start + 5));
         }
         return report with { Checks = checks };
+    }
+
+    /// <summary>
+    /// Claim (a), Schick and Schütze 2021: with 32 labelled examples the distilled PET classifier is at
+    /// least zero-shot + 5 points and supervised fine-tuning + 10 points; no single trained PVP model
+    /// is below its own zero-shot accuracy; iPET is not below PET by more than 1 point. Checked per task.
+    /// </summary>
+    public static ClaimReport PetFewShot(IReadOnlyList<int> seeds, PetFewShotConfig? config = null, TextWriter? log = null)
+    {
+        config ??= new PetFewShotConfig();
+        var clock = Stopwatch.StartNew();
+        var e = config.Experiment;
+        var folder = LoadModel(config.Model, config.DataRoot);
+        var tokenizer = folder.Tokenizer;
+        folder.Model.Dispose();
+        Models.ILanguageModel Fresh() => LoadModel(config.Model, config.DataRoot).Model;
+        var runs = seeds.Select(seed => new ClaimRun(seed, new Dictionary<string, double>())).ToList();
+        var checks = new List<ClaimCheck>();
+        foreach (var name in config.Tasks)
+        {
+            var task = PetTask.ByName(name);
+            var pvps = task.BuildPvps(tokenizer, e.MaxLength, e.PvpCount);
+            var test = task.Read(task.TestFile, config.DataRoot).Take(e.TestSize).ToList();
+            var pool = task.Read(task.UnlabelledFile, config.DataRoot).Take(e.PoolSize).Select(x => x.WithLabel(null)).ToList();
+            var zeroShot = new double[pvps.Count];
+            using (var model = Fresh())
+                for (int p = 0; p < pvps.Count; p++) zeroShot[p] = pvps[p].Accuracy(model, test, e.Pet.EvalBatchSize);
+            log?.WriteLine($"[pet] {name}: zero-shot per PVP {string.Join(" ", zeroShot.Select(Num2))}");
+            foreach (var run in runs)
+            {
+                var v = (Dictionary<string, double>)run.Values;
+                var train = task.FewShot(config.Size, run.Seed, config.DataRoot);
+                var ensemble = new PetEnsemble(Fresh, pvps, e.Pet with { Seeds = e.Pet.Seeds.Select(s => s + 1000 * run.Seed).ToList() }, log);
+                using var pet = ensemble.RunPet(train, pool, test, distill: true);
+                using var ipet = ensemble.RunIPet(train, pool, test, pet.Models);
+                using var classifier = new SequenceClassifier(Fresh(), task.Labels.Count, seed: 7 + run.Seed);
+                ClassifierTraining.FineTune(classifier, tokenizer, train, e.FineTune with { Seed = e.FineTune.Seed + 1000 * run.Seed }, e.MaxLength, e.FineTuneHeadOnly);
+                v[$"{name}_zero_shot"] = zeroShot.Average();
+                v[$"{name}_pet"] = pet.DistilledTestAccuracy!.Value;
+                v[$"{name}_ipet"] = ipet.DistilledTestAccuracy!.Value;
+                v[$"{name}_finetune"] = Pvp.AccuracyOf(classifier.Predict(tokenizer, test, e.MaxLength, e.Pet.EvalBatchSize), test);
+                // the worst PVP model relative to its own pattern's zero-shot accuracy
+                v[$"{name}_pvp_minus_zero_shot_min"] = pet.Models.Min(m => m.TestAccuracy!.Value - zeroShot[m.PvpIndex]);
+                log?.WriteLine($"  {name} seed {run.Seed}: " + string.Join(", ", v.Where(x => x.Key.StartsWith(name + "_", StringComparison.Ordinal)).Select(x => $"{x.Key} {Num2(x.Value)}")));
+            }
+            double Mean(string key) => 100 * runs.Average(r => r.Values[$"{name}_{key}"]);
+            double z = Mean("zero_shot"), p2 = Mean("pet"), ip = Mean("ipet"), ft = Mean("finetune"), worst = Mean("pvp_minus_zero_shot_min");
+            checks.Add(new($"{name}: PET >= zero-shot + 5 points", $"{Num(p2)} vs {Num(z)} + 5", p2 >= z + 5));
+            checks.Add(new($"{name}: PET >= fine-tuning + 10 points", $"{Num(p2)} vs {Num(ft)} + 10", p2 >= ft + 10));
+            checks.Add(new($"{name}: each trained PVP model >= its zero-shot", $"worst difference {Num(worst)} points", worst >= 0));
+            checks.Add(new($"{name}: iPET >= PET - 1 point", $"{Num(ip)} vs {Num(p2)} - 1", ip >= p2 - 1));
+        }
+        return new ClaimReport
+        {
+            Id = "pet", Title = "PET beats zero-shot and supervised fine-tuning with 32 examples", Model = config.Model, Runs = runs, Checks = checks, Seconds = clock.Elapsed.TotalSeconds,
+        };
+    }
+
+    private static string Num2(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Claim (e), Liu et al. 2022: deep prompts (P-tuning v2) are within 5 points of fine-tuning on a
+    /// classification task and within 5 span-F1 on slot tagging, and at least prompt tuning + 10
+    /// points on the classification task.
+    /// </summary>
+    public static ClaimReport PTuningV2(IReadOnlyList<int> seeds, DeepPromptsConfig? config = null, TextWriter? log = null)
+    {
+        config ??= new DeepPromptsConfig();
+        var clock = Stopwatch.StartNew();
+        var cls = TaskData.Load(config.Task, "train", root: config.DataRoot);
+        var clsDev = Slice(TaskData.Load(config.Task, "dev", root: config.DataRoot), config.DevLimit);
+        var tag = TaskData.Load(EmbeddedData.Slots, "train", root: config.DataRoot);
+        var tagDev = Slice(TaskData.Load(EmbeddedData.Slots, "dev", root: config.DataRoot), config.DevLimit);
+        using var frozen = LoadModel(config.Model, config.DataRoot);
+        var runs = new List<ClaimRun>();
+        foreach (var seed in seeds)
+        {
+            log?.WriteLine($"[p-tuning-v2] seed {seed}");
+            var values = new Dictionary<string, double>();
+            void Measure(string key, TaskSplit train, TaskSplit dev, int shots, string metric, PromptMethodConfig method, bool ownsBackbone)
+            {
+                var examples = Draw(train.Examples, shots, seed);
+                using var copy = ownsBackbone ? LoadModel(config.Model, config.DataRoot) : null; // fine-tuning rewrites the weights: its own copy
+                var backbone = copy ?? frozen;
+                using var model = PromptMethodFactory.Create(backbone.Model, backbone.Tokenizer, train.Task, method);
+                Train(model, examples, config.Steps, seed, log, key);
+                values[key] = PromptEvaluation.Evaluate(model, dev)[metric];
+            }
+            Measure($"{config.Task}_p_tuning_v2", cls, clsDev, config.Shots, "accuracy", new PTuningV2Config { Length = config.Length, LearningRate = config.DeepLr, BatchSize = config.BatchSize, Seed = seed }, false);
+            Measure($"{config.Task}_finetune", cls, clsDev, config.Shots, "accuracy", new FineTuningConfig { LearningRate = config.FineTuneLr, BatchSize = config.BatchSize, Seed = seed }, true);
+            Measure($"{config.Task}_prompt_tuning", cls, clsDev, config.Shots, "accuracy", new PromptTuningConfig { Length = config.PromptLength, Init = PromptInit.Text, LearningRate = config.PromptLr, BatchSize = config.BatchSize, Seed = seed }, false);
+            Measure("slots_p_tuning_v2", tag, tagDev, config.TaggingShots, "span_f1", new PTuningV2Config { Length = config.TagLength, LearningRate = config.TagLr, BatchSize = config.BatchSize, Seed = seed }, false);
+            Measure("slots_finetune", tag, tagDev, config.TaggingShots, "span_f1", new FineTuningConfig { LearningRate = config.FineTuneLr, BatchSize = config.BatchSize, Seed = seed }, true);
+            log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num2(v.Value)}")));
+            runs.Add(new ClaimRun(seed, values));
+        }
+        var report = new ClaimReport
+        {
+            Id = "p-tuning-v2", Title = "deep prompts (P-tuning v2) come close to fine-tuning and beat prompt tuning", Model = config.Model, Runs = runs, Checks = [], Seconds = clock.Elapsed.TotalSeconds,
+        };
+        double v2 = 100 * report.Mean($"{config.Task}_p_tuning_v2"), ft = 100 * report.Mean($"{config.Task}_finetune"), pt = 100 * report.Mean($"{config.Task}_prompt_tuning");
+        double sv2 = 100 * report.Mean("slots_p_tuning_v2"), sft = 100 * report.Mean("slots_finetune");
+        return report with
+        {
+            Checks =
+            [
+                new($"{config.Task}: P-tuning v2 >= fine-tuning - 5 points", $"{Num(v2)} vs {Num(ft)} - 5", v2 >= ft - 5),
+                new("slots: P-tuning v2 span F1 >= fine-tuning - 5", $"{Num(sv2)} vs {Num(sft)} - 5", sv2 >= sft - 5),
+                new($"{config.Task}: P-tuning v2 >= prompt tuning + 10 points", $"{Num(v2)} vs {Num(pt)} + 10", v2 >= pt + 10),
+            ],
+        };
     }
 
     /// <summary>Loads a folder or an embedded model (data/models/NAME under <paramref name="dataRoot"/> or the embedded data).</summary>

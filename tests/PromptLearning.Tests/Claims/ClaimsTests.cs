@@ -38,6 +38,14 @@ public class ClaimsTests
         AssertReport(PaperClaims.InputPrompts([5], InputPromptsConfig.Tiny), [5]);
 
     [Fact]
+    public void PetFewShotRunsOnATinyBudget() =>
+        AssertReport(PaperClaims.PetFewShot([4], PetFewShotConfig.Tiny), [4]);
+
+    [Fact]
+    public void PTuningV2RunsOnATinyBudget() =>
+        AssertReport(PaperClaims.PTuningV2([1], DeepPromptsConfig.Tiny), [1]);
+
+    [Fact]
     public void EveryRegisteredClaimHasAUniqueIdAndUnknownIdsAreNamed()
     {
         var ids = PaperClaims.All.Select(c => c.Id).ToList();
