@@ -3,6 +3,7 @@ using System.Text.Json;
 using PromptLearning.Checkpoints;
 using PromptLearning.Data;
 using PromptLearning.Models;
+using PromptLearning.Pet;
 using PromptLearning.Pretraining;
 using PromptLearning.Tokenization;
 using PromptLearning.Training;
@@ -194,7 +195,7 @@ public sealed class PretrainCommand : ICommand
             Record(p.Step, scores, sequencesSeen, tokensSeen, setupSeconds + p.Elapsed.TotalSeconds, finished: false).Save(outDir);
             // the card builds and scores a model: keep torch's generator as it was, so an unbroken run and a resumed one draw the same dropout
             using var rngState = TorchSharp.torch.random.get_rng_state();
-            WriteCard(outDir, null);
+            WriteCard(outDir, null, InProgressClozeLimit);
             TorchSharp.torch.random.set_rng_state(rngState);
         });
         var result = Pretrainer.Run(model, tokenizer, corpus.Train, corpus.HeldOut, pretraining, progress,
@@ -228,8 +229,11 @@ public sealed class PretrainCommand : ICommand
         public void Report(TrainerProgress value) => report(value);
     }
 
-    /// <summary>Loads the saved folder, scores it for the card and writes README.md + loss_chart.svg.</summary>
-    private static void WriteCard(string folder, string? dataDir)
+    /// <summary>Loads the saved folder, scores it for the card (zero-shot cloze on the first <paramref name="clozeLimit"/> test examples, all when null) and writes README.md + loss_chart.svg.</summary>
+    /// <summary>Test examples per task scored for the zero-shot table of an in-progress card (the final card scores whole test sets).</summary>
+    private const int InProgressClozeLimit = 200;
+
+    private static void WriteCard(string folder, string? dataDir, int? clozeLimit = null)
     {
         var record = PretrainingRecord.Load(folder);
         var config = ConfigFile.Read(Path.Combine(folder, "config.json"));
@@ -237,7 +241,7 @@ public sealed class PretrainCommand : ICommand
         using ILanguageModel model = config.IsCausal ? new GPT2LMHeadModel(config) : new BertForMaskedLM(config);
         StateDictLoader.Load(model.Module, Path.Combine(folder, "model.safetensors"), TiedWeights.OptionsFor(config.ModelType));
         model.Module.eval();
-        ClozeScore? cloze = null;
+        var cloze = new List<ClozeScore>();
         IReadOnlyList<(string, string)>? samples = null;
         if (config.IsCausal)
         {
@@ -245,7 +249,11 @@ public sealed class PretrainCommand : ICommand
             samples = SampleText.Greedy(model, tokenizer, SampleText.DescriptionPrompts(corpus.HeldOut, 5), 40);
         }
         else if ((dataDir ?? EmbeddedData.FindRoot()) is { } data)
-            cloze = ZeroShotCloze.Score(model, tokenizer, "sentiment", data);
+            foreach (var task in PetTask.Embedded)
+            {
+                try { cloze.Add(ZeroShotCloze.Score(model, tokenizer, task.Name, data, clozeLimit)); }
+                catch (ArgumentException e) { Console.WriteLine($"zero-shot cloze on {task.Name} skipped: {e.Message}"); }
+            }
         else Console.WriteLine("no data/ folder found (--data): the card has no zero-shot cloze score");
         var card = new ModelCard
         {
@@ -258,7 +266,7 @@ public sealed class PretrainCommand : ICommand
         {
             model = folder, arch = record.Arch, size = record.Size, parameters = record.Parameters, steps = record.StepsDone,
             wall_time_s = record.WallTimeSeconds, held_out_accuracy = record.HeldOut.Accuracy,
-            held_out_perplexity = record.HeldOut.Perplexity, zero_shot_sentiment_accuracy = cloze?.Accuracy, file_mb = Math.Round(card.FileBytes / 1048576.0, 2),
+            held_out_perplexity = record.HeldOut.Perplexity, zero_shot = cloze.ToDictionary(c => c.Task, c => Math.Round(c.Accuracy, 4)), file_mb = Math.Round(card.FileBytes / 1048576.0, 2),
         }));
     }
 
