@@ -44,6 +44,11 @@ public sealed record ClaimReport
     [JsonPropertyName("checks")] public required IReadOnlyList<ClaimCheck> Checks { get; init; }
     /// <summary>Wall time of the experiment.</summary>
     [JsonPropertyName("seconds")] public required double Seconds { get; init; }
+    /// <summary>
+    /// What the experiment found about the paper's statement when the bar is only to measure it
+    /// (e.g. "real-word initialisation helps: refuted at this scale"); null for claims whose bars are the statement.
+    /// </summary>
+    [JsonPropertyName("finding")] public string? Finding { get; init; }
 
     /// <summary>Mean and std of every metric over the runs.</summary>
     [JsonPropertyName("summary")]
@@ -81,6 +86,7 @@ public sealed record ClaimReport
                 sb.AppendLine(ci, $"    {metric,-28} {s.Mean,8:F3} ± {s.Std:F3}   per seed: {string.Join(", ", r.Runs.Select(x => x.Values[metric].ToString("F3", ci)))}");
             foreach (var c in r.Checks)
                 sb.AppendLine(ci, $"    {(c.Holds ? "ok  " : "FAIL")} {c.Bar}: {c.Measured}");
+            if (r.Finding is not null) sb.AppendLine(ci, $"    finding: {r.Finding}");
         }
         return sb.ToString();
     }

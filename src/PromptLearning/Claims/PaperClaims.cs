@@ -85,6 +85,38 @@ public sealed record InputPromptsConfig
 }
 
 /// <summary>
+/// Budget of the prefix-length claim (Li and Liang 2021, figure 4): dev BLEU of prefix tuning for
+/// several prefix lengths, mean and std over seeds; the best length beats length 1 by 3 BLEU.
+/// </summary>
+public sealed record PrefixLengthConfig
+{
+    /// <summary>Everything but the length (pairs, steps, learning rate, ...).</summary>
+    public PrefixTableToTextConfig Base { get; init; } = new();
+    /// <summary>Prefix lengths compared (1 must be among them).</summary>
+    public IReadOnlyList<int> Lengths { get; init; } = [1, 5, 10, 20];
+
+    /// <summary>A budget that only checks that the experiment runs (tests).</summary>
+    public static PrefixLengthConfig Tiny => new() { Base = PrefixTableToTextConfig.Tiny, Lengths = [1, 2] };
+}
+
+/// <summary>
+/// Budget of the prefix-initialisation claim (Li and Liang 2021, section 7.2): with at most 50
+/// training pairs, a prefix initialised from a real word's activations vs a random prefix.
+/// </summary>
+public sealed record PrefixInitConfig
+{
+    /// <summary>Everything else (steps, learning rate, ...); <see cref="PrefixTableToTextConfig.TrainPairs"/> is the low-data size (at most 50).</summary>
+    public PrefixTableToTextConfig Base { get; init; } = new() { TrainPairs = 50 };
+    /// <summary>The real words the prefix starts from (the paper: task-relevant words such as "summarize", "table-to-text").</summary>
+    public string InitText { get; init; } = "table-to-text:";
+    /// <summary>Fewest seeds the claim is measured over.</summary>
+    public int MinSeeds { get; init; } = 5;
+
+    /// <summary>A budget that only checks that the experiment runs (tests).</summary>
+    public static PrefixInitConfig Tiny => new() { Base = PrefixTableToTextConfig.Tiny, MinSeeds = 1 };
+}
+
+/// <summary>
 /// Budget of the PET claim (Schick and Schütze 2021): zero-shot cloze, PET (PVP models + distilled
 /// classifier), iPET and supervised fine-tuning with the same 32 labelled examples per seed (the
 /// shipped few-shot subsets), on the rating task and on a second task.
@@ -181,6 +213,10 @@ public static class PaperClaims
             (seeds, tiny, log) => PrefixTableToText(seeds, tiny ? PrefixTableToTextConfig.Tiny : new(), log)),
         new("input-prompts", "input-level soft prompts (prompt tuning, P-tuning) learn the aspect task",
             (seeds, tiny, log) => InputPrompts(seeds, tiny ? InputPromptsConfig.Tiny : new(), log)),
+        new("prefix-length", "a longer prefix is better up to a point (table-to-text)",
+            (seeds, tiny, log) => PrefixLength(seeds, tiny ? PrefixLengthConfig.Tiny : new(), log)),
+        new("prefix-init", "real-word prefix initialisation helps with little data",
+            (seeds, tiny, log) => PrefixInit(seeds, tiny ? PrefixInitConfig.Tiny : new(), log)),
         new("pet", "PET beats zero-shot and supervised fine-tuning with 32 examples",
             (seeds, tiny, log) => PetFewShot(seeds, tiny ? PetFewShotConfig.Tiny : new(), log)),
         new("p-tuning-v2", "deep prompts (P-tuning v2) come close to fine-tuning and beat prompt tuning",
@@ -270,6 +306,105 @@ public static class PaperClaims
                 new("prefix dev BLEU >= untrained prefix + 20", $"{Num(p)} vs {Num(u)} + 20", p >= u + 20),
                 new("prefix dev BLEU >= fine-tuning - 5", $"{Num(p)} vs {Num(f)} - 5", p >= f - 5),
             ],
+        };
+    }
+
+    /// <summary>Dev BLEU of one trained prefix (the frozen backbone is shared).</summary>
+    private static double TrainedPrefixBleu(PretrainedModel frozen, PromptTask task, IReadOnlyList<PromptExample> pairs, TaskSplit dev,
+        PrefixTableToTextConfig config, PrefixTuningConfig prefix, int seed, TextWriter? log, string label)
+    {
+        using var model = new PrefixTuningModel(frozen.Model, frozen.Tokenizer, task, prefix);
+        Train(model, pairs, config.Steps, seed, log, label);
+        return Bleu(model, dev, config.MaxNewTokens);
+    }
+
+    /// <summary>
+    /// Claim (c), Li and Liang 2021: dev BLEU rises with the prefix length up to a point; the best
+    /// length's mean beats length 1's by at least 3 BLEU (mean and std per length over the seeds).
+    /// </summary>
+    public static ClaimReport PrefixLength(IReadOnlyList<int> seeds, PrefixLengthConfig? config = null, TextWriter? log = null)
+    {
+        config ??= new PrefixLengthConfig();
+        if (!config.Lengths.Contains(1)) throw new ArgumentException("PrefixLengthConfig.Lengths must contain 1 (the bar compares with length 1)", nameof(config));
+        var b = config.Base;
+        var clock = Stopwatch.StartNew();
+        var full = TaskData.Load(EmbeddedData.E2e, "train", root: b.DataRoot);
+        var dev = Slice(TaskData.Load(EmbeddedData.E2e, "dev", root: b.DataRoot), b.EvalMrs);
+        using var frozen = LoadModel(b.Model, b.DataRoot);
+        var runs = new List<ClaimRun>();
+        foreach (var seed in seeds)
+        {
+            var pairs = Draw(full.Examples, b.TrainPairs, seed);
+            var values = new Dictionary<string, double>();
+            foreach (var length in config.Lengths)
+                values[$"length_{length}_dev_bleu"] = TrainedPrefixBleu(frozen, full.Task, pairs, dev, b, new PrefixTuningConfig
+                {
+                    Length = length, HiddenSize = b.PrefixHidden, LearningRate = b.PrefixLr, BatchSize = b.BatchSize, Seed = seed,
+                }, seed, log, $"prefix length {length} (seed {seed})");
+            log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num(v.Value)}")));
+            runs.Add(new ClaimRun(seed, values));
+        }
+        var report = new ClaimReport
+        {
+            Id = "prefix-length", Title = "a longer prefix is better up to a point (table-to-text)", Model = b.Model, Runs = runs, Checks = [], Seconds = clock.Elapsed.TotalSeconds,
+        };
+        var best = config.Lengths.MaxBy(l => report.Mean($"length_{l}_dev_bleu"));
+        double bestBleu = report.Mean($"length_{best}_dev_bleu"), one = report.Mean("length_1_dev_bleu");
+        return report with
+        {
+            Checks =
+            [
+                new("measured over at least 3 seeds", $"{seeds.Count} seeds", seeds.Count >= 3),
+                new("best length's dev BLEU >= length 1's + 3", $"length {best}: {Num(bestBleu)} vs {Num(one)} + 3", bestBleu >= one + 3),
+            ],
+        };
+    }
+
+    /// <summary>
+    /// Claim (d), Li and Liang 2021: in low-data settings a prefix initialised from real words'
+    /// activations beats a random one. The bar is to measure it (at least 5 seeds, at most 50 pairs);
+    /// <see cref="ClaimReport.Finding"/> says whether the statement holds or is refuted here.
+    /// </summary>
+    public static ClaimReport PrefixInit(IReadOnlyList<int> seeds, PrefixInitConfig? config = null, TextWriter? log = null)
+    {
+        config ??= new PrefixInitConfig();
+        var b = config.Base;
+        var clock = Stopwatch.StartNew();
+        var full = TaskData.Load(EmbeddedData.E2e, "train", root: b.DataRoot);
+        var dev = Slice(TaskData.Load(EmbeddedData.E2e, "dev", root: b.DataRoot), b.EvalMrs);
+        using var frozen = LoadModel(b.Model, b.DataRoot);
+        var runs = new List<ClaimRun>();
+        foreach (var seed in seeds)
+        {
+            var pairs = Draw(full.Examples, b.TrainPairs, seed);
+            PrefixTuningConfig Prefix(string? initText) => new()
+            {
+                Length = b.PrefixLength, HiddenSize = b.PrefixHidden, LearningRate = b.PrefixLr, BatchSize = b.BatchSize, Seed = seed, InitText = initText,
+            };
+            var values = new Dictionary<string, double>
+            {
+                ["random_init_dev_bleu"] = TrainedPrefixBleu(frozen, full.Task, pairs, dev, b, Prefix(null), seed, log, $"random init (seed {seed})"),
+                ["real_word_init_dev_bleu"] = TrainedPrefixBleu(frozen, full.Task, pairs, dev, b, Prefix(config.InitText), seed, log, $"real-word init (seed {seed})"),
+            };
+            values["real_minus_random"] = values["real_word_init_dev_bleu"] - values["random_init_dev_bleu"];
+            log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num(v.Value)}")));
+            runs.Add(new ClaimRun(seed, values));
+        }
+        var report = new ClaimReport
+        {
+            Id = "prefix-init", Title = "real-word prefix initialisation helps with little data", Model = b.Model, Runs = runs, Checks = [], Seconds = clock.Elapsed.TotalSeconds,
+        };
+        var diff = report.Summary["real_minus_random"];
+        // refuted unless the mean difference is positive and larger than its standard error
+        bool holds = diff.Mean > 0 && diff.Mean > diff.Std / Math.Sqrt(Math.Max(1, seeds.Count));
+        return report with
+        {
+            Checks =
+            [
+                new($"measured over at least {config.MinSeeds} seeds", $"{seeds.Count} seeds", seeds.Count >= config.MinSeeds),
+                new("at most 50 training pairs", $"{b.TrainPairs} pairs", b.TrainPairs <= 50),
+            ],
+            Finding = $"real-word init {(holds ? "helps (holds)" : "does not help (refuted)")} at this scale: {Num(diff.Mean)} ± {Num(diff.Std)} BLEU over {seeds.Count} seeds",
         };
     }
 

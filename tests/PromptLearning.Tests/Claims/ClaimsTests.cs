@@ -38,6 +38,18 @@ public class ClaimsTests
         AssertReport(PaperClaims.InputPrompts([5], InputPromptsConfig.Tiny), [5]);
 
     [Fact]
+    public void PrefixLengthRunsOnATinyBudget() =>
+        AssertReport(PaperClaims.PrefixLength([2], PrefixLengthConfig.Tiny), [2]);
+
+    [Fact]
+    public void PrefixInitRunsOnATinyBudgetAndStatesAFinding()
+    {
+        var report = PaperClaims.PrefixInit([0, 1], PrefixInitConfig.Tiny);
+        AssertReport(report, [0, 1]);
+        Assert.Matches("holds|refuted", report.Finding);
+    }
+
+    [Fact]
     public void PetFewShotRunsOnATinyBudget() =>
         AssertReport(PaperClaims.PetFewShot([4], PetFewShotConfig.Tiny), [4]);
 
