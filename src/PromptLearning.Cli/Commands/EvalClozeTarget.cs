@@ -1,6 +1,7 @@
 using System.Text.Json;
 using PromptLearning.Checkpoints;
 using PromptLearning.Data;
+using PromptLearning.Pet;
 using PromptLearning.Pretraining;
 using static TorchSharp.torch;
 
@@ -19,7 +20,7 @@ public sealed class EvalClozeTarget : IEvalTarget
     {
         if (args.Contains("--help"))
         {
-            Console.WriteLine("usage: plearn eval cloze --model <name|folder> --task sentiment|inference|aspect [--pvp 0] [--limit N] [--data <data folder>] [--threads 1] [--json]");
+            Console.WriteLine($"usage: plearn eval cloze --model <name|folder> --task {string.Join("|", PetTask.Embedded.Select(t => t.Name))} [--pvp 0] [--limit N] [--data <data folder>] [--threads 1] [--json]");
             return 0;
         }
         var o = new Options(args, "json");

@@ -3,6 +3,7 @@ using System.Text.Json;
 using PromptLearning.Checkpoints;
 using PromptLearning.Data;
 using PromptLearning.Models;
+using PromptLearning.Pet;
 using PromptLearning.Pretraining;
 using PromptLearning.Tokenization;
 using PromptLearning.Training;
@@ -26,8 +27,12 @@ public sealed class PretrainCommand : ICommand
                                [--steps 3000] [--seed 42] [--batch 32] [--lr 1e-3] [--max-length 128]
                                [--vocab-size 4000] [--warmup-ratio 0.05] [--weight-decay 0.01]
                                [--eval-every <steps/10>] [--log-every 50] [--threads 1] [--no-packing] [--mask-probability 0.15]
-                               [--salient-words w1,w2,... --salient-mask-probability 0.5]   (masked LM: SKEP-style word masking)
+                               [--salient-words w1,w2,...|world --salient-mask-probability 0.5]   (masked LM: knowledge masking;
+                                   world = the generated world's content vocabulary) [--whole-word]   (masked LM: whole-word masking)
                                [--documents-matching REGEX]   (train only on the corpus documents that match)
+                               [--checkpoint-every <eval-every>] [--checkpoint-dir <out>/checkpoint] [--resume]
+                                   (resumable snapshots: weights, optimizer state, step, random generator; --resume continues
+                                    the interrupted run from its snapshot: give the same command plus --resume)
                plearn pretrain --init-from <model folder> --corpus ... --out ... [same options]   (continued pretraining)
                plearn pretrain --card-only --out <folder> [--data <data folder>]
           --corpus: a folder with train.txt + valid.txt (one document per line), or one file (last 2% held out)
@@ -36,7 +41,7 @@ public sealed class PretrainCommand : ICommand
     public int Run(string[] args)
     {
         if (args.Contains("--help")) { Console.WriteLine(Usage); return 0; }
-        var o = new Options(args, "no-packing", "card-only");
+        var o = new Options(args, "no-packing", "card-only", "whole-word", "resume");
         if (o.Has("card-only"))
         {
             var folder = o.Require("out");
@@ -60,7 +65,14 @@ public sealed class PretrainCommand : ICommand
         var threads = o.GetInt("threads", 1, min: 1);
         var packing = !o.Has("no-packing");
         var maskProbability = o.GetDouble("mask-probability", 0.15, min: 0, max: 1);
-        var salientWords = (o.Get("salient-words") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var salientOption = o.Get("salient-words") ?? "";
+        var salientWords = salientOption == "world"
+            ? Data.World.Lexicon.Vocabulary().ToArray()
+            : salientOption.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var wholeWord = o.Has("whole-word");
+        var checkpointEvery = o.GetInt("checkpoint-every", evalEvery, min: 1);
+        var checkpointDirOption = o.Get("checkpoint-dir");
+        var resume = o.Has("resume");
         var salientProbability = o.GetDouble("salient-mask-probability", 0.5, min: 0, max: 1);
         var documentsMatching = o.Get("documents-matching");
         var arch = initFrom is null ? o.Require("arch") : o.Get("arch");
@@ -68,6 +80,14 @@ public sealed class PretrainCommand : ICommand
         if (arch is not (null or "bert" or "gpt2")) throw new CliUsageException($"--arch must be bert or gpt2, not '{arch}'");
         var outDir = o.OutputFolder("out");
         o.RejectUnknown();
+        var checkpointDir = checkpointDirOption ?? Path.Combine(outDir, "checkpoint");
+
+        var snapshotStep = TrainerCheckpointing.StepIn(checkpointDir);
+        if (snapshotStep > 0 && !resume) throw new CliUsageException($"'{checkpointDir}' holds a snapshot at step {snapshotStep}: add --resume to continue it, or delete the folder to start over");
+        if (resume && snapshotStep == 0) throw new CliUsageException($"--resume: '{checkpointDir}' holds no snapshot ({TrainerCheckpointing.StateFile})");
+        var resumeArgs = resume ? args : args.Append("--resume").ToArray();
+        // a continued stage keeps the record of the stages before it in its snapshot folder, since --out may be the --init-from folder
+        var previousStageFile = Path.Combine(checkpointDir, "previous_stage.json");
 
         TorchSharp.torch.set_num_threads(threads);
         var clock = Stopwatch.StartNew();
@@ -79,7 +99,15 @@ public sealed class PretrainCommand : ICommand
         TextTokenizer tokenizer;
         ILanguageModel model;
         PretrainingRecord? previous = null;
-        if (initFrom is not null)
+        if (resume && initFrom is null)
+        {
+            // the interrupted run's vocabulary and config are in --out; the trainer puts the weights back
+            config = ConfigFile.Read(Path.Combine(outDir, "config.json"));
+            tokenizer = TokenizerFactory.FromFolder(outDir, arch);
+            model = arch == "bert" ? new BertForMaskedLM(config) : new GPT2LMHeadModel(config);
+            Console.WriteLine($"resuming {outDir} from the snapshot in {checkpointDir} (step {snapshotStep:N0})");
+        }
+        else if (initFrom is not null)
         {
             // Continued pretraining: the checkpoint's own vocabulary and weights (any BERT/RoBERTa/GPT-2 folder).
             var init = Pretrained.Load(initFrom);
@@ -87,7 +115,13 @@ public sealed class PretrainCommand : ICommand
             var initArch = config.IsCausal ? "gpt2" : "bert";
             if (arch is not null && arch != initArch) throw new CliUsageException($"--arch {arch} does not match --init-from {initFrom} ({config.ModelType})");
             arch = initArch;
-            if (File.Exists(Path.Combine(init.Folder, PretrainingRecord.FileName))) previous = PretrainingRecord.Load(init.Folder);
+            if (resume) previous = File.Exists(previousStageFile) ? PretrainingRecord.Load(checkpointDir, "previous_stage.json") : null;
+            else if (File.Exists(Path.Combine(init.Folder, PretrainingRecord.FileName)))
+            {
+                previous = PretrainingRecord.Load(init.Folder);
+                Directory.CreateDirectory(checkpointDir);
+                previous.Save(checkpointDir, "previous_stage.json");
+            }
             size = previous?.Size ?? size;
             if (maxLength > config.MaxPositionEmbeddings) throw new CliUsageException($"--max-length {maxLength} exceeds the model's max_position_embeddings {config.MaxPositionEmbeddings}");
             if (Path.GetFullPath(init.Folder) != Path.GetFullPath(outDir))
@@ -123,42 +157,61 @@ public sealed class PretrainCommand : ICommand
             Seed = seed, RestoreBest = false, DropLast = true,
         };
         var pretraining = new PretrainingConfig { MaxLength = maxLength, Packing = packing, MaskProbability = maskProbability,
-            SalientWords = salientWords, SalientMaskProbability = salientProbability, Trainer = trainer };
-        // Weights are saved at every evaluation too, so a long run can be inspected while it goes.
+            SalientWords = salientWords, SalientMaskProbability = salientProbability, WholeWordMasking = wholeWord, Trainer = trainer };
+        var offset = previous?.StepsDone ?? 0;
+        // this stage's rows so far: on resume, those the interrupted run recorded up to its snapshot
+        var rows = new List<PretrainingLogRow>();
+        if (resume && File.Exists(Path.Combine(outDir, PretrainingRecord.FileName)) && PretrainingRecord.Load(outDir) is { ResumeCommand: not null } interrupted)
+            rows.AddRange(interrupted.Log.Where(row => row.Step > offset && row.Step <= offset + snapshotStep));
+        // the trainer's clock includes the training time before the break; setup time of earlier invocations is not counted
+        var setupSeconds = clock.Elapsed.TotalSeconds;
+        var trainedBefore = TrainerCheckpointing.SecondsIn(checkpointDir);
+        PretrainingRecord Record(int stageSteps, LanguageModelScores heldOut, int sequences, long tokens, double stageSeconds, bool finished) => new()
+        {
+            Command = "plearn pretrain " + string.Join(" ", args.Where(a => a != "--resume").Select(ShellQuote)), Arch = arch!, Size = size, Corpus = corpusPath,
+            TrainDocuments = corpus.Train.Count, HeldOutDocuments = corpus.HeldOut.Count,
+            TrainSequences = sequences, TrainTokens = tokens, MaxLength = maxLength, Packing = packing, MaskProbability = maskProbability,
+            SalientWords = salientWords, SalientMaskProbability = salientWords.Length > 0 ? salientProbability : null, WholeWordMasking = wholeWord,
+            Trainer = trainer, StepsDone = offset + stageSteps,
+            WallTimeSeconds = Math.Round((previous?.WallTimeSeconds ?? 0) + stageSeconds, 1),
+            Threads = threads, Parameters = parameters, HeldOut = heldOut,
+            Log = (previous?.Log ?? Array.Empty<PretrainingLogRow>()).Concat(rows).ToList(),
+            PreviousCommands = previous is null ? Array.Empty<string>() : previous.PreviousCommands.Append(previous.Command).ToArray(),
+            ResumeCommand = finished ? null : "plearn pretrain " + string.Join(" ", resumeArgs.Select(ShellQuote)),
+            Checkpoint = checkpointDir,
+        };
+        // At every evaluation (a snapshot is written just before it): weights, an in-progress record and the card,
+        // so an interrupted run leaves a usable, documented checkpoint.
         var printer = new ProgressPrinter();
+        int sequencesSeen = 0; long tokensSeen = 0;
         var progress = new Progress(p =>
         {
             printer.Report(p);
-            if (p.Metrics is not null) SaveWeights(model, config, outDir);
+            rows.Add(new PretrainingLogRow(offset + p.Step, p.Loss, p.LearningRate, Metric(p, "loss"), Metric(p, "accuracy"), Metric(p, "perplexity")));
+            if (p.Metrics is null) return;
+            SaveWeights(model, config, outDir);
+            if (p.Step >= steps) return;
+            var scores = new LanguageModelScores(p.Metrics["loss"], p.Metrics["perplexity"], p.Metrics["accuracy"], 0);
+            Record(p.Step, scores, sequencesSeen, tokensSeen, setupSeconds + p.Elapsed.TotalSeconds, finished: false).Save(outDir);
+            // the card builds and scores a model: keep torch's generator as it was, so an unbroken run and a resumed one draw the same dropout
+            using var rngState = TorchSharp.torch.random.get_rng_state();
+            WriteCard(outDir, null, InProgressClozeLimit);
+            TorchSharp.torch.random.set_rng_state(rngState);
         });
-        var result = Pretrainer.Run(model, tokenizer, corpus.Train, corpus.HeldOut, pretraining, progress);
+        var result = Pretrainer.Run(model, tokenizer, corpus.Train, corpus.HeldOut, pretraining, progress,
+            new TrainerCheckpointing(checkpointDir, checkpointEvery), (n, t) => { sequencesSeen = n; tokensSeen = t; });
         Console.WriteLine($"held-out: accuracy {result.HeldOut.Accuracy:P2}, perplexity {result.HeldOut.Perplexity:F2}");
 
         // 4. Weights and config as save_pretrained writes them; the record of the run.
         SaveWeights(model, config, outDir);
-        var h = result.Training.History;
-        double? Col(string name, int i) => h.Columns.Any(c => c.Name == name) ? (double?)h[name][i] : null;
-        var offset = previous?.StepsDone ?? 0;
-        var record = new PretrainingRecord
-        {
-            Command = "plearn pretrain " + string.Join(" ", args.Select(ShellQuote)), Arch = arch!, Size = size, Corpus = corpusPath,
-            TrainDocuments = corpus.Train.Count, HeldOutDocuments = corpus.HeldOut.Count,
-            TrainSequences = result.TrainSequences, TrainTokens = result.TrainTokens, MaxLength = maxLength, Packing = packing, MaskProbability = maskProbability,
-            SalientWords = salientWords, SalientMaskProbability = salientWords.Length > 0 ? salientProbability : null,
-            Trainer = trainer, StepsDone = offset + result.Training.Steps,
-            WallTimeSeconds = Math.Round(clock.Elapsed.TotalSeconds + (previous?.WallTimeSeconds ?? 0), 1),
-            Threads = threads, Parameters = parameters, HeldOut = result.HeldOut,
-            Log = (previous?.Log ?? Array.Empty<PretrainingLogRow>()).Concat(Enumerable.Range(0, (int)h.Rows.Count).Select(i => new PretrainingLogRow(
-                offset + (int)h["step"][i]!, (double)h["loss"][i]!, (double)h["lr"][i]!,
-                Col("dev_loss", i), Col("dev_accuracy", i), Col("dev_perplexity", i)))).ToList(),
-            PreviousCommands = previous is null ? Array.Empty<string>() : previous.PreviousCommands.Append(previous.Command).ToArray(),
-        };
-        record.Save(outDir);
+        Record(result.Training.Steps, result.HeldOut, result.TrainSequences, result.TrainTokens, clock.Elapsed.TotalSeconds + trainedBefore, finished: true).Save(outDir);
 
         // 5. The card (zero-shot cloze / samples) from the saved folder.
         WriteCard(outDir, null);
         return 0;
     }
+
+    private static double? Metric(TrainerProgress p, string name) => p.Metrics is { } m && m.TryGetValue(name, out var v) ? v : null;
 
     private static void SaveWeights(ILanguageModel model, TransformerConfig config, string outDir)
     {
@@ -176,8 +229,11 @@ public sealed class PretrainCommand : ICommand
         public void Report(TrainerProgress value) => report(value);
     }
 
-    /// <summary>Loads the saved folder, scores it for the card and writes README.md + loss_chart.svg.</summary>
-    private static void WriteCard(string folder, string? dataDir)
+    /// <summary>Loads the saved folder, scores it for the card (zero-shot cloze on the first <paramref name="clozeLimit"/> test examples, all when null) and writes README.md + loss_chart.svg.</summary>
+    /// <summary>Test examples per task scored for the zero-shot table of an in-progress card (the final card scores whole test sets).</summary>
+    private const int InProgressClozeLimit = 200;
+
+    private static void WriteCard(string folder, string? dataDir, int? clozeLimit = null)
     {
         var record = PretrainingRecord.Load(folder);
         var config = ConfigFile.Read(Path.Combine(folder, "config.json"));
@@ -185,7 +241,7 @@ public sealed class PretrainCommand : ICommand
         using ILanguageModel model = config.IsCausal ? new GPT2LMHeadModel(config) : new BertForMaskedLM(config);
         StateDictLoader.Load(model.Module, Path.Combine(folder, "model.safetensors"), TiedWeights.OptionsFor(config.ModelType));
         model.Module.eval();
-        ClozeScore? cloze = null;
+        var cloze = new List<ClozeScore>();
         IReadOnlyList<(string, string)>? samples = null;
         if (config.IsCausal)
         {
@@ -193,7 +249,11 @@ public sealed class PretrainCommand : ICommand
             samples = SampleText.Greedy(model, tokenizer, SampleText.DescriptionPrompts(corpus.HeldOut, 5), 40);
         }
         else if ((dataDir ?? EmbeddedData.FindRoot()) is { } data)
-            cloze = ZeroShotCloze.Score(model, tokenizer, "sentiment", data);
+            foreach (var task in PetTask.Embedded)
+            {
+                try { cloze.Add(ZeroShotCloze.Score(model, tokenizer, task.Name, data, clozeLimit)); }
+                catch (ArgumentException e) { Console.WriteLine($"zero-shot cloze on {task.Name} skipped: {e.Message}"); }
+            }
         else Console.WriteLine("no data/ folder found (--data): the card has no zero-shot cloze score");
         var card = new ModelCard
         {
@@ -206,7 +266,7 @@ public sealed class PretrainCommand : ICommand
         {
             model = folder, arch = record.Arch, size = record.Size, parameters = record.Parameters, steps = record.StepsDone,
             wall_time_s = record.WallTimeSeconds, held_out_accuracy = record.HeldOut.Accuracy,
-            held_out_perplexity = record.HeldOut.Perplexity, zero_shot_sentiment_accuracy = cloze?.Accuracy, file_mb = Math.Round(card.FileBytes / 1048576.0, 2),
+            held_out_perplexity = record.HeldOut.Perplexity, zero_shot = cloze.ToDictionary(c => c.Task, c => Math.Round(c.Accuracy, 4)), file_mb = Math.Round(card.FileBytes / 1048576.0, 2),
         }));
     }
 

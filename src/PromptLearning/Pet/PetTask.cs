@@ -44,6 +44,19 @@ public sealed record PetTask(string Name, IReadOnlyList<string> Labels, IReadOnl
         }, Sst2Tsv.Load, "tsv", "test.tsv", "unlabeled.tsv");
 
     /// <summary>
+    /// 5-way star rating (Yelp CSV layout): labels 1-5. PET's Yelp patterns and verbalizer
+    /// (terrible, bad, okay, good, great) and a rating-site pattern with the star count as the word.
+    /// </summary>
+    public static PetTask Rating { get; } = new("rating", new[] { "1", "2", "3", "4", "5" }, new[] { "1 star", "2 stars", "3 stars", "4 stars", "5 stars" },
+        new[]
+        {
+            new PvpSpec("{a} All in all, it was [MASK].", "1: terrible; 2: bad; 3: okay; 4: good; 5: great"),
+            new PvpSpec("It was [MASK]. {a}", "1: terrible; 2: bad; 3: okay; 4: good; 5: great"),
+            new PvpSpec("Just [MASK]! {a}", "1: terrible; 2: bad; 3: okay; 4: good; 5: great"),
+            new PvpSpec("{a} Rating: [MASK]/5.", "1: 1; 2: 2; 3: 3; 4: 4; 5: 5"),
+        }, YelpCsv.Load, "csv", "test.csv", "unlabeled.csv");
+
+    /// <summary>
 /// 3-way inference (CommitmentBank JSONL): entailment, contradiction, neutral. PET's RTE/MNLI
 /// pattern with words the embedded vocabulary has (it has no "yes"), and a discourse-marker pattern.
 /// </summary>
@@ -65,7 +78,7 @@ public sealed record PetTask(string Name, IReadOnlyList<string> Labels, IReadOnl
         }, AgNewsCsv.Load, "csv", "test.csv", "unlabeled.csv");
 
     /// <summary>The embedded tasks PET runs on.</summary>
-    public static IReadOnlyList<PetTask> Embedded { get; } = new[] { Sentiment, Inference, Aspect };
+    public static IReadOnlyList<PetTask> Embedded { get; } = new[] { Sentiment, Rating, Inference, Aspect };
 
     /// <summary>An embedded task by name; throws listing the known ones.</summary>
     public static PetTask ByName(string name) =>

@@ -9,7 +9,10 @@ namespace PromptLearning.Pretraining;
 /// positions and -100 elsewhere. A sequence where no token was chosen gets one chosen at random,
 /// so no batch has an empty loss. The masking is drawn from the given <see cref="Random"/>, so a
 /// seed fixes it. Optionally, <em>salient</em> token ids (e.g. sentiment words, as SKEP's sentiment
-/// masking, Tian et al. 2020) are chosen with their own, higher probability.
+/// masking, Tian et al. 2020) are chosen with their own, higher probability. With continuation ids
+/// (WordPiece <c>##</c> pieces) the choice is made per whole word (BERT's whole-word masking): a
+/// continuation is chosen exactly when the piece before it is, and a word counts as salient when
+/// its first piece is.
 /// </summary>
 public sealed class MaskedLanguageModeling
 {
@@ -18,6 +21,7 @@ public sealed class MaskedLanguageModeling
     private readonly HashSet<int> _special;
     private readonly int[] _replacementIds;
     private readonly HashSet<int> _salient;
+    private readonly HashSet<int> _continuations;
 
     /// <summary>Share of tokens chosen for prediction.</summary>
     public double Probability { get; }
@@ -31,8 +35,9 @@ public sealed class MaskedLanguageModeling
     /// <param name="probability">Share of non-special tokens to choose (BERT: 0.15).</param>
     /// <param name="salientTokenIds">Token ids chosen with <paramref name="salientProbability"/> instead (none by default).</param>
     /// <param name="salientProbability">Probability of choosing a salient token.</param>
+    /// <param name="continuationTokenIds">Ids of word-continuation pieces (whole-word masking); none by default.</param>
     public MaskedLanguageModeling(int vocabSize, int maskTokenId, IEnumerable<int> specialTokenIds, double probability = 0.15,
-        IEnumerable<int>? salientTokenIds = null, double? salientProbability = null)
+        IEnumerable<int>? salientTokenIds = null, double? salientProbability = null, IEnumerable<int>? continuationTokenIds = null)
     {
         if (probability is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(probability), probability, "must be in (0, 1)");
         if (salientProbability is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(salientProbability), salientProbability, "must be in (0, 1)");
@@ -44,6 +49,8 @@ public sealed class MaskedLanguageModeling
         _salient = new HashSet<int>(salientTokenIds ?? []);
         _salient.ExceptWith(_special);
         SalientProbability = salientProbability ?? probability;
+        _continuations = new HashSet<int>(continuationTokenIds ?? []);
+        _continuations.ExceptWith(_special);
     }
 
     /// <summary>Masks <paramref name="sequences"/> (token ids with special tokens) into a padded batch.</summary>
@@ -55,14 +62,20 @@ public sealed class MaskedLanguageModeling
         for (int r = 0; r < b; r++)
         {
             var candidates = new List<int>();
-            bool any = false;
+            bool any = false, previousChosen = false, previousIsToken = false;
             for (int i = 0; i < l; i++)
             {
                 labels[r, i] = LanguageModelingBatch.IgnoreIndex;
-                if (mask[r, i] == 0 || _special.Contains((int)ids[r, i])) continue;
+                int id = (int)ids[r, i];
+                if (mask[r, i] == 0 || _special.Contains(id)) { previousIsToken = false; continue; }
                 candidates.Add(i);
-                var p = _salient.Contains((int)ids[r, i]) ? SalientProbability : Probability;
-                if (random.NextDouble() < p) { Choose(ids, labels, r, i, random); any = true; }
+                // a continuation piece shares the decision of the piece before it (whole-word masking)
+                bool chosen = previousIsToken && _continuations.Contains(id)
+                    ? previousChosen
+                    : random.NextDouble() < (_salient.Contains(id) ? SalientProbability : Probability);
+                if (chosen) { Choose(ids, labels, r, i, random); any = true; }
+                previousChosen = chosen;
+                previousIsToken = true;
             }
             if (!any && candidates.Count > 0) Choose(ids, labels, r, candidates[random.Next(candidates.Count)], random);
         }

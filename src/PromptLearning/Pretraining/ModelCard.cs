@@ -18,7 +18,8 @@ public sealed record ModelCard
     public required TransformerConfig Config { get; init; }
     public required long FileBytes { get; init; }
     public required PretrainingRecord Record { get; init; }
-    public ClozeScore? ZeroShot { get; init; }
+    /// <summary>Zero-shot cloze accuracy per task (masked LMs): the first PVP of each embedded PET task.</summary>
+    public IReadOnlyList<ClozeScore> ZeroShot { get; init; } = [];
     public IReadOnlyList<(string Prompt, string Continuation)>? Samples { get; init; }
     /// <summary>File name of the loss chart next to the card.</summary>
     public string ChartFile { get; init; } = "loss_chart.svg";
@@ -79,6 +80,15 @@ public sealed record ModelCard
         sb.AppendLine(ci, $"| seed | {t.Seed} |");
         sb.AppendLine(ci, $"| wall time | {r.WallTimeSeconds / 60:F1} min on {r.Threads} CPU thread(s) (TorchSharp, float32) |");
         sb.AppendLine();
+        if (r.ResumeCommand is not null)
+        {
+            sb.AppendLine(ci, $"**HALF-DONE**: this stage has run {r.Log.LastOrDefault()?.Step ?? 0:N0} of its planned steps (step {t.MaxSteps:N0} of the stage is the end of its schedule); the weights here are those of the latest snapshot. The resumable snapshot (weights, optimizer state, step, random generator) is in `{r.Checkpoint}`; continue the stage with:");
+            sb.AppendLine();
+            sb.AppendLine("```");
+            sb.AppendLine(r.ResumeCommand);
+            sb.AppendLine("```");
+            sb.AppendLine();
+        }
         sb.AppendLine("Reproduce:");
         sb.AppendLine();
         sb.AppendLine("```");
@@ -106,16 +116,21 @@ public sealed record ModelCard
         sb.AppendLine(ci, $"| cross-entropy | {r.HeldOut.Loss:F3} nats over {r.HeldOut.Tokens:N0} tokens |");
         sb.AppendLine();
         sb.AppendLine(ci, $"`plearn eval lm --model <this folder> --json` recomputes these{(mlm ? " (fixed masking seed)" : "")}.");
-        if (ZeroShot is { } z)
+        if (ZeroShot.Count > 0)
         {
             sb.AppendLine();
             sb.AppendLine("## Zero-shot cloze");
             sb.AppendLine();
-            sb.AppendLine(ci, $"No training at all: pattern `{z.Pattern}`, verbalizer {z.Verbalizer}, on the {z.Examples:N0} examples of the `{z.Task}` test set: **{z.Accuracy:P1}** accuracy (`plearn eval cloze --model <this folder> --task {z.Task} --json`).");
-            if (z.Task == "sentiment")
+            sb.AppendLine("No training at all: each embedded PET task's first pattern and verbalizer on its whole test set (`plearn eval cloze --model <this folder> --task TASK --json`).");
+            sb.AppendLine();
+            sb.AppendLine("| task | pattern | verbalizer | examples | accuracy |");
+            sb.AppendLine("|---|---|---|---:|---:|");
+            foreach (var z in ZeroShot)
+                sb.AppendLine(ci, $"| {z.Task} | `{z.Pattern}` | {z.Verbalizer} | {z.Examples:N0} | {z.Accuracy:P1} |");
+            if (ZeroShot.FirstOrDefault(z => z.Task == "sentiment") is { } s)
             {
                 sb.AppendLine();
-                sb.AppendLine(ci, $"The project's bar for this number is {ZeroShotCloze.QualityBar:P0}: {(z.Accuracy >= ZeroShotCloze.QualityBar ? "met" : "**not met** by this checkpoint")}.");
+                sb.AppendLine(ci, $"The project's bar for the sentiment number is {ZeroShotCloze.QualityBar:P0}: {(s.Accuracy >= ZeroShotCloze.QualityBar ? "met" : "**not met** by this checkpoint")}.");
             }
         }
         if (Samples is { Count: > 0 })
@@ -135,6 +150,17 @@ public sealed record ModelCard
         return sb.ToString();
     }
 
-    private static string Salient(PretrainingRecord r) => r.SalientWords.Count == 0 ? "" :
-        string.Create(CultureInfo.InvariantCulture, $"; the words {string.Join(", ", r.SalientWords)} masked with probability {r.SalientMaskProbability:P0} instead (SKEP-style sentiment-word masking, Tian et al. 2020)");
+    /// <summary>Word lists longer than this are summarised by their size and first words.</summary>
+    private const int ListedSalientWords = 20;
+
+    private static string Salient(PretrainingRecord r)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        var wwm = r.WholeWordMasking ? "; whole-word masking (a word's pieces are masked together)" : "";
+        if (r.SalientWords.Count == 0) return wwm;
+        var words = r.SalientWords.Count <= ListedSalientWords
+            ? $"the words {string.Join(", ", r.SalientWords)}"
+            : $"the {r.SalientWords.Count:N0} words of the world's content vocabulary (entities, attribute values, dishes, aspect and opinion words: {string.Join(", ", r.SalientWords.Take(ListedSalientWords))}, ...; the full list is in `pretraining.json`)";
+        return string.Create(ci, $"{wwm}; {words} masked with probability {r.SalientMaskProbability:P0} instead (knowledge masking as in ERNIE and SKEP)");
+    }
 }

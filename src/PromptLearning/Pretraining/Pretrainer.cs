@@ -26,6 +26,11 @@ public sealed record PretrainingConfig
     public IReadOnlyList<string> SalientWords { get; init; } = [];
     /// <summary>Masked LM: probability of choosing a token of a <see cref="SalientWords"/> word.</summary>
     public double SalientMaskProbability { get; init; } = 0.5;
+    /// <summary>
+    /// Masked LM: whole-word masking (BERT's wwm): the WordPiece continuations (<c>##...</c>) of a word
+    /// are chosen exactly when its first piece is, so a word is never half visible.
+    /// </summary>
+    public bool WholeWordMasking { get; init; }
     /// <summary>At most this many held-out sequences are scored at each evaluation.</summary>
     public int MaxHeldOutSequences { get; init; } = 256;
     /// <summary>Batch size for held-out scoring.</summary>
@@ -61,11 +66,17 @@ public sealed record PretrainingResult(TrainResult Training, LanguageModelScores
 /// </summary>
 public static class Pretrainer
 {
-    /// <summary>Trains <paramref name="model"/> in place and returns the run's record.</summary>
+    /// <summary>
+    /// Trains <paramref name="model"/> in place and returns the run's record. With
+    /// <paramref name="checkpointing"/> the run writes resumable snapshots and continues from one
+    /// (see <see cref="TrainerCheckpointing"/>); <paramref name="sequencesBuilt"/> hears the number
+    /// of training sequences and tokens before the first step.
+    /// </summary>
     public static PretrainingResult Run(
         ILanguageModel model, TextTokenizer tokenizer,
         IReadOnlyList<string> trainTexts, IReadOnlyList<string> heldOutTexts,
-        PretrainingConfig config, IProgress<TrainerProgress>? progress = null)
+        PretrainingConfig config, IProgress<TrainerProgress>? progress = null, TrainerCheckpointing? checkpointing = null,
+        Action<int, long>? sequencesBuilt = null)
     {
         var causal = model.Config.IsCausal;
         if (!causal && tokenizer.MaskTokenId is null) throw new ArgumentException("masked-LM pretraining needs a tokenizer with a mask token", nameof(tokenizer));
@@ -75,13 +86,16 @@ public static class Pretrainer
         var heldOut = BuildSequences(tokenizer, heldOutTexts, config.MaxLength, config.Packing, causal).Take(config.MaxHeldOutSequences).ToList();
         if (train.Count == 0) throw new ArgumentException("no training sequences (empty corpus?)", nameof(trainTexts));
         if (heldOut.Count == 0) throw new ArgumentException("no held-out sequences", nameof(heldOutTexts));
+        sequencesBuilt?.Invoke(train.Count, train.Sum(s => (long)s.Count));
 
         var objective = causal ? null : new MaskedLanguageModeling(tokenizer.VocabSize, tokenizer.MaskTokenId!.Value,
-            SpecialIds(tokenizer), config.MaskProbability, SalientIds(tokenizer, config.SalientWords), config.SalientMaskProbability);
-        var maskRandom = new Random(config.Trainer.Seed);
+            SpecialIds(tokenizer), config.MaskProbability, SalientIds(tokenizer, config.SalientWords), config.SalientMaskProbability,
+            config.WholeWordMasking ? ContinuationIds(tokenizer) : null);
+        // The masks of step n are drawn from a generator seeded with (seed, n), so a run resumed from a snapshot masks as the unbroken run would.
+        int step = checkpointing is { Resume: true } ? TrainerCheckpointing.StepIn(checkpointing.Folder) : 0;
         LanguageModelingBatch Collate(IReadOnlyList<IReadOnlyList<int>> batch) => causal
             ? CausalLanguageModeling.Collate(batch, tokenizer.PadTokenId)
-            : objective!.Collate(batch, tokenizer.PadTokenId, maskRandom);
+            : objective!.Collate(batch, tokenizer.PadTokenId, new Random(unchecked(config.Trainer.Seed * 1_000_003 + ++step)));
         // Held-out scores always mask BERT's 15% (HeldOutMaskProbability), so runs with other training rates stay comparable.
         LanguageModelScores ScoreHeldOut() => Score(model, tokenizer, heldOut, HeldOutMaskProbability, config.EvalBatchSize);
 
@@ -94,7 +108,7 @@ public static class Pretrainer
             batch => LanguageModelingLoss.Compute(model, Collate(batch)),
             () => ScoreHeldOut().ToMetrics(),
             model.Module);
-        var result = trainer.Train(train, progress);
+        var result = trainer.Train(train, progress, checkpointing: checkpointing);
         model.Module.eval();
         LanguageModelScores final;
         using (no_grad()) final = ScoreHeldOut();
@@ -152,6 +166,10 @@ public static class Pretrainer
         }
         return ids.ToList();
     }
+
+    /// <summary>The ids of WordPiece continuation tokens (<c>##...</c>); empty for vocabularies without them.</summary>
+    public static IReadOnlyList<int> ContinuationIds(TextTokenizer tokenizer) =>
+        Enumerable.Range(0, tokenizer.VocabSize).Where(i => tokenizer.IdToToken(i) is { } t && t.StartsWith("##", StringComparison.Ordinal)).ToList();
 
     /// <summary>The ids never masked: padding, [CLS]/[SEP] (bos/eos), [MASK], and [UNK] when the vocabulary has it.</summary>
     public static IEnumerable<int> SpecialIds(TextTokenizer tokenizer)

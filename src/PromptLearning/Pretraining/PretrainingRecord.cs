@@ -35,6 +35,8 @@ public sealed record PretrainingRecord
     [JsonPropertyName("salient_words")] public IReadOnlyList<string> SalientWords { get; init; } = [];
     /// <summary>Probability of masking a token of a salient word.</summary>
     [JsonPropertyName("salient_mask_probability")] public double? SalientMaskProbability { get; init; }
+    /// <summary>Whole-word masking (a word's WordPiece continuations are masked with its first piece).</summary>
+    [JsonPropertyName("whole_word_masking")] public bool WholeWordMasking { get; init; }
     [JsonPropertyName("trainer")] public required Training.TrainerConfig Trainer { get; init; }
     [JsonPropertyName("steps_done")] public required int StepsDone { get; init; }
     [JsonPropertyName("wall_time_s")] public required double WallTimeSeconds { get; init; }
@@ -44,6 +46,14 @@ public sealed record PretrainingRecord
     [JsonPropertyName("log")] public required IReadOnlyList<PretrainingLogRow> Log { get; init; }
     /// <summary>Commands of earlier stages when this run continued from a checkpoint (<c>--init-from</c>), oldest first.</summary>
     [JsonPropertyName("previous_commands")] public IReadOnlyList<string> PreviousCommands { get; init; } = Array.Empty<string>();
+    /// <summary>
+    /// Set while the stage is still running or was interrupted: the record was written at a
+    /// resumable snapshot, <see cref="StepsDone"/> counts the steps so far, and this is the command
+    /// that continues the stage from the snapshot.
+    /// </summary>
+    [JsonPropertyName("resume_command")] public string? ResumeCommand { get; init; }
+    /// <summary>Folder of the stage's resumable snapshot (optimizer state, step, random generator), when it has one.</summary>
+    [JsonPropertyName("checkpoint")] public string? Checkpoint { get; init; }
 
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
 
@@ -51,12 +61,12 @@ public sealed record PretrainingRecord
     public const string FileName = "pretraining.json";
 
     /// <summary>Writes the record into <paramref name="folder"/> (atomically).</summary>
-    public void Save(string folder) => AtomicFile.WriteText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, Options) + "\n");
+    public void Save(string folder, string fileName = FileName) => AtomicFile.WriteText(Path.Combine(folder, fileName), JsonSerializer.Serialize(this, Options) + "\n");
 
     /// <summary>Reads the record of <paramref name="folder"/>; names the file when it is absent or malformed.</summary>
-    public static PretrainingRecord Load(string folder)
+    public static PretrainingRecord Load(string folder, string fileName = FileName)
     {
-        var path = Path.Combine(folder, FileName);
+        var path = Path.Combine(folder, fileName);
         if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' is missing: the folder was not written by plearn pretrain", path);
         try
         {

@@ -16,6 +16,10 @@ public abstract class ParameterOptimizer : IDisposable
     public abstract void ZeroGrad();
     /// <summary>Bytes held by the optimizer's per-parameter state (moments, factored statistics).</summary>
     public abstract long StateBytes { get; }
+    /// <summary>Writes the optimizer's state (moments, step counts) to <paramref name="path"/>.</summary>
+    public abstract void Save(string path);
+    /// <summary>Reads a state written by <see cref="Save"/> for the same parameters.</summary>
+    public abstract void Load(string path);
     public abstract void Dispose();
 
     /// <summary>
@@ -61,6 +65,14 @@ public abstract class ParameterOptimizer : IDisposable
         // exp_avg and exp_avg_sq: two tensors shaped like each parameter.
         public override long StateBytes => _all.Sum(p => 2 * p.numel() * p.element_size());
 
+        public override void Save(string path) => _adam.save_state_dict(path);
+
+        public override void Load(string path)
+        {
+            if (!File.Exists(path)) throw new FileNotFoundException($"optimizer state '{path}' is missing", path);
+            _adam.load_state_dict(path);
+        }
+
         public override void Dispose() => _adam.Dispose();
     }
 
@@ -69,6 +81,8 @@ public abstract class ParameterOptimizer : IDisposable
         public override void Step(double learningRate) => adafactor.Step(learningRate);
         public override void ZeroGrad() => adafactor.ZeroGrad();
         public override long StateBytes => adafactor.StateBytes;
+        public override void Save(string path) => throw new NotSupportedException($"checkpointing Adafactor's state is not supported (tried to write '{path}'); use AdamW for resumable runs");
+        public override void Load(string path) => throw new NotSupportedException($"checkpointing Adafactor's state is not supported (tried to read '{path}'); use AdamW for resumable runs");
         public override void Dispose() => adafactor.Dispose();
     }
 }

@@ -81,14 +81,22 @@ public sealed class Trainer<TExample>
 
     /// <summary>
     /// Runs <see cref="TrainerConfig.MaxSteps"/> steps over shuffled batches of <paramref name="train"/>
-    /// (reshuffled every epoch), reporting to <paramref name="progress"/>.
+    /// (reshuffled every epoch), reporting to <paramref name="progress"/>. With
+    /// <paramref name="checkpointing"/>, writes a resumable snapshot every
+    /// <see cref="TrainerCheckpointing.Every"/> steps and, when its folder already holds one,
+    /// continues from it (the result then covers the whole run, earlier steps included).
     /// </summary>
     /// <exception cref="NonFiniteLossException">The loss or gradient norm became NaN/inf.</exception>
-    public TrainResult Train(IReadOnlyList<TExample> train, IProgress<TrainerProgress>? progress = null, CancellationToken cancellation = default)
+    /// <exception cref="InvalidDataException">The snapshot to resume from was taken with other settings or data.</exception>
+    public TrainResult Train(IReadOnlyList<TExample> train, IProgress<TrainerProgress>? progress = null, CancellationToken cancellation = default,
+        TrainerCheckpointing? checkpointing = null)
     {
         if (train.Count == 0) throw new ArgumentException("Trainer.Train: the training set is empty", nameof(train));
         if (_config.DropLast && train.Count < _config.BatchSize)
             throw new ArgumentException($"Trainer.Train: DropLast with {train.Count} examples < batch size {_config.BatchSize} leaves no batch", nameof(train));
+        if (checkpointing is not null && _config.RestoreBest)
+            throw new ArgumentException("Trainer.Train: checkpointing needs TrainerConfig.RestoreBest = false (the best parameters are not part of a snapshot)", nameof(checkpointing));
+        if (checkpointing is { Every: <= 0 }) throw new ArgumentException($"TrainerCheckpointing.Every must be positive, not {checkpointing.Every}", nameof(checkpointing));
 
         torch.manual_seed(_config.Seed);
         var rng = new Random(_config.Seed);
@@ -103,8 +111,40 @@ public sealed class Trainer<TExample>
         bool stoppedEarly = false;
         double sinceReportLoss = 0, lastLr = 0, lastGradNorm = 0;
         int sinceReportSteps = 0;
+        bool snapshotDue = false;
         var order = Array.Empty<int>();
         int cursor = 0;
+        var elapsedBefore = TimeSpan.Zero;
+        if (checkpointing is { Resume: true } && File.Exists(Path.Combine(checkpointing.Folder, TrainerCheckpointing.StateFile)))
+        {
+            var snapshot = TrainerSnapshot.Load(checkpointing.Folder);
+            CheckResumable(snapshot, train.Count, checkpointing.Folder);
+            snapshot.Restore(checkpointing.Folder, _parameters, optimizer);
+            step = snapshot.Step; epoch = snapshot.Epoch; cursor = snapshot.Cursor;
+            // the epoch orders are drawn from rng: replaying the shuffles puts rng and the current order back
+            for (int e = 0; e < epoch; e++)
+            {
+                order = Enumerable.Range(0, train.Count).ToArray();
+                rng.Shuffle(order);
+            }
+            sinceReportLoss = snapshot.SinceReportLoss; sinceReportSteps = snapshot.SinceReportSteps;
+            evalsWithoutImprovement = snapshot.EvalsWithoutImprovement;
+            if (snapshot.BestMetric is { } bestValue) best.Offer(snapshot.BestStep, bestValue);
+            stepLosses.AddRange(snapshot.StepLosses);
+            foreach (var h in snapshot.History)
+                history.Add(new TrainerProgress(h.Step, _config.MaxSteps, h.Epoch, h.Loss, h.LearningRate, h.GradNorm, h.Metrics, h.IsBest, TimeSpan.FromSeconds(h.ElapsedSeconds)));
+            elapsedBefore = TimeSpan.FromSeconds(snapshot.ElapsedSeconds);
+        }
+        TimeSpan Elapsed() => elapsedBefore + clock.Elapsed;
+        void Snapshot() => new TrainerSnapshot
+        {
+            Step = step, Epoch = epoch, Cursor = cursor, TrainCount = train.Count,
+            SinceReportLoss = sinceReportLoss, SinceReportSteps = sinceReportSteps,
+            BestStep = best.Step, BestMetric = double.IsNaN(best.Value) ? null : best.Value,
+            EvalsWithoutImprovement = evalsWithoutImprovement, ElapsedSeconds = Elapsed().TotalSeconds,
+            Config = _config, StepLosses = stepLosses,
+            History = history.Rows.Select(h => new SnapshotProgress(h.Step, h.Epoch, h.Loss, h.LearningRate, h.GradNorm, h.Metrics, h.IsBest, h.Elapsed.TotalSeconds)).ToList(),
+        }.Save(checkpointing!.Folder, _parameters, optimizer);
 
         _module?.train();
         try
@@ -148,10 +188,16 @@ public sealed class Trainer<TExample>
                 stepLosses.Add(lossValue);
                 sinceReportLoss += lossValue; sinceReportSteps++;
 
+                if (checkpointing is not null && (step % checkpointing.Every == 0 || step == _config.MaxSteps))
+                    snapshotDue = true;
                 bool evalNow = _evaluate is not null &&
                     ((_config.EvalEvery > 0 && step % _config.EvalEvery == 0) || step == _config.MaxSteps);
                 bool logNow = step % _config.LogEvery == 0 || step == _config.MaxSteps || evalNow;
-                if (!logNow) continue;
+                if (!logNow)
+                {
+                    if (snapshotDue) { Snapshot(); snapshotDue = false; }
+                    continue;
+                }
 
                 IReadOnlyDictionary<string, double>? metrics = null;
                 bool isBest = false;
@@ -167,10 +213,12 @@ public sealed class Trainer<TExample>
                     else if (_config.Patience is { } patience && ++evalsWithoutImprovement >= patience) stoppedEarly = true;
                 }
                 var report = new TrainerProgress(step, _config.MaxSteps, epoch, sinceReportLoss / sinceReportSteps,
-                    lastLr, lastGradNorm, metrics, isBest, clock.Elapsed);
+                    lastLr, lastGradNorm, metrics, isBest, Elapsed());
                 history.Add(report);
-                progress?.Report(report);
                 sinceReportLoss = 0; sinceReportSteps = 0;
+                // the snapshot is written before the report, so a progress handler that saves weights sees a consistent state on disk
+                if (snapshotDue) { Snapshot(); snapshotDue = false; }
+                progress?.Report(report);
             }
         }
         catch (NonFiniteLossException)
@@ -186,9 +234,25 @@ public sealed class Trainer<TExample>
         }
 
         bool restored = _config.RestoreBest && best.Restore();
-        var result = new TrainResult(step, stoppedEarly, best.Step, best.Value, restored, stepLosses, history.Build(), clock.Elapsed);
+        var result = new TrainResult(step, stoppedEarly, best.Step, best.Value, restored, stepLosses, history.Build(), Elapsed());
         best.Dispose();
         return result;
+    }
+
+    /// <summary>Throws when a snapshot cannot continue this run (other data size or settings).</summary>
+    private void CheckResumable(TrainerSnapshot snapshot, int trainCount, string folder)
+    {
+        var file = Path.Combine(folder, TrainerCheckpointing.StateFile);
+        if (snapshot.TrainCount != trainCount)
+            throw new InvalidDataException($"'{file}': the snapshot was taken with {snapshot.TrainCount} training examples, this run has {trainCount}");
+        // evaluation and logging intervals may change; everything that shapes the steps may not
+        var saved = snapshot.Config with { EvalEvery = _config.EvalEvery, LogEvery = _config.LogEvery };
+        var options = new System.Text.Json.JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+        var a = System.Text.Json.JsonSerializer.Serialize(saved, options);
+        var b = System.Text.Json.JsonSerializer.Serialize(_config, options);
+        if (a != b) throw new InvalidDataException($"'{file}': the snapshot was taken with trainer settings {a}, this run has {b}");
+        if (snapshot.Step > _config.MaxSteps)
+            throw new InvalidDataException($"'{file}': the snapshot is at step {snapshot.Step}, beyond MaxSteps {_config.MaxSteps}");
     }
 
     private IReadOnlyDictionary<string, double> Evaluate()
@@ -257,6 +321,7 @@ public sealed class Trainer<TExample>
     {
         private readonly List<TrainerProgress> _rows = new();
         public void Add(TrainerProgress p) => _rows.Add(p);
+        public IReadOnlyList<TrainerProgress> Rows => _rows;
 
         public DataFrame Build()
         {

@@ -39,10 +39,25 @@ public class ShippedDataTests
     {
         var docs = File.ReadAllLines(Path.Combine(Root, "corpus", "train.txt"));
         Assert.True(docs.Sum(d => (long)d.Length) > 5_000_000);
-        int great = docs.Count(d => d.Contains("It was great.", StringComparison.Ordinal));
-        int terrible = docs.Count(d => d.Contains("It was terrible.", StringComparison.Ordinal));
-        Assert.InRange(great, 1000, docs.Length / 2);
-        Assert.InRange(terrible, 1000, docs.Length / 2);
+        // every star level's most frequent verdict ("It was terrible." ... "It was great.") occurs, graded as on rating sites
+        foreach (var word in new[] { "terrible", "bad", "okay", "good", "great" })
+            Assert.InRange(docs.Count(d => d.Contains($"It was {word}.", StringComparison.Ordinal)), docs.Length / 200, docs.Length / 4);
+        int withVerdict = docs.Count(d => System.Text.RegularExpressions.Regex.IsMatch(d, @"\b[Ii]t was (terrible|awful|horrible|dreadful|bad|disappointing|poor|not great|okay|fine|average|alright|so-so|good|nice|decent|not bad|great|excellent|wonderful|fantastic|brilliant)\."));
+        Assert.InRange(withVerdict, docs.Length / 20, docs.Length / 2);
+    }
+
+    [Fact]
+    public void CorpusHasRatingPagesFactSheetsQuestionsAndParaphrases()
+    {
+        var docs = File.ReadAllLines(Path.Combine(Root, "corpus", "train.txt"));
+        int Share(string pattern) => docs.Count(d => System.Text.RegularExpressions.Regex.IsMatch(d, pattern));
+        // each kind has a share of at least a fifth of its generation weight
+        double Expected(string kind) => docs.Length * CorpusGenerator.KindWeights[Array.IndexOf(CorpusGenerator.Kinds, kind)] / CorpusGenerator.KindWeights.Sum() / 5;
+        Assert.True(Share(@"Rating: [1-5]/5\.|[1-5] out of 5 stars\.|Stars: [1-5]/5\.") > Expected("review-site page"));
+        Assert.True(Share(@"^((Fact sheet|At a glance|Venue details|Key facts)\. Name: |name : [^|]+ \| )") > Expected("fact sheet"));
+        Assert.True(Share(@" (Q|Question): .*\? (A|Answer): ") > Expected("questions and answers"));
+        Assert.True(Share(@"In other words,|Put another way,|That is to say,|Paraphrase: |means the same as") > Expected("paraphrase"));
+        Assert.True(Share(@"(Food|Cooking): .*(Service|Staff): ") > 0);
     }
 
     [Fact]

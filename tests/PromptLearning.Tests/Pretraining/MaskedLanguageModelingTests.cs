@@ -102,4 +102,27 @@ public class MaskedLanguageModelingTests
         Assert.Equal(new long[] { 1, 1, 1, 1, 0, 0 }, batch.AttentionMask.data<long>().ToArray());
         Assert.Equal(new long[] { 7, 8, 9, 5, -100, -100 }, batch.Labels.data<long>().ToArray());
     }
+
+    [Fact]
+    public void WholeWordMaskingChoosesAWordsPiecesTogether()
+    {
+        // ids 40..49 are continuation pieces ("##..."): each belongs to the word of the piece before it
+        var continuations = Enumerable.Range(40, 10).ToArray();
+        var mlm = new MaskedLanguageModeling(Vocab, Mask, new[] { Pad, 1, Cls, Sep }, 0.2, continuationTokenIds: continuations);
+        var seqs = Sequences(300, 60, 5);
+        using var scope = NewDisposeScope();
+        var batch = mlm.Collate(seqs, Pad, new Random(11));
+        var labels = batch.Labels.data<long>().ToArray();
+        int l = (int)batch.InputIds.shape[1];
+        int words = 0, chosenWords = 0;
+        for (int r = 0; r < seqs.Count; r++)
+            for (int i = 1; i < seqs[r].Count - 1; i++)
+            {
+                bool chosen = labels[r * l + i] != -100;
+                if (continuations.Contains(seqs[r][i]) && i > 1)
+                    Assert.Equal(labels[r * l + i - 1] != -100, chosen);
+                else { words++; if (chosen) chosenWords++; }
+            }
+        Assert.InRange(chosenWords / (double)words, 0.17, 0.23);
+    }
 }

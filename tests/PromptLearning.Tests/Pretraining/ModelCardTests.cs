@@ -46,7 +46,7 @@ public class ModelCardTests
         {
             Name = "bert-test", FileBytes = 3 * 1048576,
             Config = new TransformerConfig { ModelType = "bert", VocabSize = 100, HiddenSize = 32, NumHiddenLayers = 2, NumAttentionHeads = 2, IntermediateSize = 64, MaxPositionEmbeddings = 64 },
-            Record = Record(), ZeroShot = new ClozeScore("sentiment", "{a} It was [MASK].", "0: terrible; 1: great", 800, 0.75),
+            Record = Record(), ZeroShot = [new ClozeScore("sentiment", "{a} It was [MASK].", "0: terrible; 1: great", 800, 0.75), new ClozeScore("rating", "{a} Rating: [MASK]/5.", "1: 1; 2: 2; 3: 3; 4: 4; 5: 5", 200, 0.4)],
         };
         var md = card.ToMarkdown();
         Assert.Contains("| parameters | 1,234 |", md);
@@ -54,11 +54,28 @@ public class ModelCardTests
         Assert.Contains("| masked-token accuracy | 25.0 % |", md.Replace("25.0%", "25.0 %"));
         Assert.Contains("| 4 | 4.500 | 4.250 |", md);
         Assert.Contains("![training loss](loss_chart.svg)", md);
-        Assert.Contains("**75.0", md);
+        Assert.Contains("| sentiment | `{a} It was [MASK].` | 0: terrible; 1: great | 800 | 75.0", md);
+        Assert.Contains("| rating | `{a} Rating: [MASK]/5.` | 1: 1; 2: 2; 3: 3; 4: 4; 5: 5 | 200 | 40.0", md);
         Assert.Contains(Record().Command, md);
         var svg = card.Chart();
         Assert.StartsWith("<svg", svg);
         Assert.Contains("<polyline", svg);
         Assert.Contains("optimizer step", svg);
+    }
+
+    [Fact]
+    public void AnInterruptedStageIsMarkedHalfDoneWithItsResumeCommand()
+    {
+        var record = Record() with { ResumeCommand = "plearn pretrain --arch bert --out m --resume", Checkpoint = "m/checkpoint" };
+        var card = new ModelCard
+        {
+            Name = "bert-test", FileBytes = 1048576, Record = record,
+            Config = new TransformerConfig { ModelType = "bert", VocabSize = 100, HiddenSize = 32, NumHiddenLayers = 2, NumAttentionHeads = 2, IntermediateSize = 64, MaxPositionEmbeddings = 64 },
+        };
+        var md = card.ToMarkdown();
+        Assert.Contains("**HALF-DONE**", md);
+        Assert.Contains("plearn pretrain --arch bert --out m --resume", md);
+        Assert.Contains("`m/checkpoint`", md);
+        Assert.DoesNotContain("HALF-DONE", (card with { Record = Record() }).ToMarkdown());
     }
 }

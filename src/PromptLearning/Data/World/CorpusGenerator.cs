@@ -3,15 +3,27 @@ using System.Text;
 namespace PromptLearning.Data.World;
 
 /// <summary>
-/// The unlabelled pretraining corpus of the world: one document per line, mixing venue
-/// descriptions, reviews (60% of them with an overall evaluative sentence such as
-/// "It was great."), venue pages (description + reviews) and area guides. Every document is
-/// checked against an <see cref="OverlapIndex"/> of held-out texts and redrawn when it contains one.
+/// The unlabelled pretraining corpus of the world: one document per line, written the way such
+/// things are written on the web so that the regularities cloze patterns rely on occur naturally.
+/// Document kinds (by share): venue descriptions; free-text reviews (60% of them with an overall
+/// verdict graded by stars, "It was good."); venue pages (description + reviews); area guides;
+/// review-site pages (each review with its star rating, "Rating: 4/5", some laid out under aspect
+/// headings "Food: ... Service: ..."); fact sheets (a venue's attributes as a key/value table,
+/// "name : The Eagle | type : pub | ...", then a description that mentions every one of them); question/answer pages about a venue's
+/// attributes; paraphrase pairs (two descriptions of the same facts). Every document is checked
+/// against an <see cref="OverlapIndex"/> of held-out texts and redrawn when it contains one.
 /// </summary>
 public static class CorpusGenerator
 {
     /// <summary>Probability that a corpus review carries an overall evaluative sentence.</summary>
     public const double EvaluativeRate = 0.6;
+
+    /// <summary>The document kinds, in the order of <see cref="KindWeights"/>.</summary>
+    public static readonly string[] Kinds =
+        ["description", "review", "venue page", "area guide", "review-site page", "fact sheet", "questions and answers", "paraphrase"];
+
+    /// <summary>Relative frequency of each of <see cref="Kinds"/>.</summary>
+    public static readonly double[] KindWeights = [10, 18, 8, 5, 20, 20, 11, 8];
 
     /// <summary>Generates documents until their total length reaches <paramref name="targetChars"/>.</summary>
     public static List<string> Generate(RestaurantWorld world, WorldRandom r, long targetChars, OverlapIndex heldOut)
@@ -37,7 +49,7 @@ public static class CorpusGenerator
     {
         var venue = r.Pick(world.All);
         var sb = new StringBuilder();
-        switch (r.PickWeighted([30, 45, 15, 10]))
+        switch (r.PickWeighted(KindWeights))
         {
             case 0:
                 sb.Append(Describe(venue, r, minSlots: 3));
@@ -51,24 +63,153 @@ public static class CorpusGenerator
                 for (int i = 0; i < reviews; i++)
                     sb.Append(' ').Append(ReviewWriter.Write(venue, 1 + r.Next(5), EvaluativeRate, r).Text);
                 break;
+            case 3:
+                AreaGuide(sb, world, venue, r);
+                break;
+            case 4:
+                ReviewSitePage(sb, venue, r);
+                break;
+            case 5:
+                FactSheet(sb, venue, r);
+                break;
+            case 6:
+                QuestionsAndAnswers(sb, venue, r);
+                break;
             default:
-                var inArea = world.All.Where(v => v.Area == venue.Area).ToList();
-                sb.Append(r.Pick([
-                    $"There are plenty of places to eat in the {venue.Area}.",
-                    $"Here is our guide to eating out in the {venue.Area}.",
-                    $"Looking for somewhere to eat in the {venue.Area}?",
-                ]));
-                int n = 2 + r.Next(3);
-                for (int i = 0; i < n; i++)
-                {
-                    var v = r.Pick(inArea);
-                    var slots = r.Shuffle(new[] { "eatType", "food", "priceRange", "customer rating", "familyFriendly", "near" }).Take(2 + r.Next(3)).Prepend("name");
-                    sb.Append(' ').Append(DescriptionRealiser.Describe(v.ToMeaningRepresentation(slots), r).Render());
-                }
-                if (r.Chance(0.5)) sb.Append(' ').Append(r.Pick([$"Our favourite is {r.Pick(inArea).Name}.", $"Do not miss {r.Pick(inArea).Name}."]));
+                Paraphrase(sb, venue, r);
                 break;
         }
         return sb.ToString();
+    }
+
+    private static void AreaGuide(StringBuilder sb, RestaurantWorld world, Restaurant venue, WorldRandom r)
+    {
+        var inArea = world.All.Where(v => v.Area == venue.Area).ToList();
+        sb.Append(r.Pick([
+            $"There are plenty of places to eat in the {venue.Area}.",
+            $"Here is our guide to eating out in the {venue.Area}.",
+            $"Looking for somewhere to eat in the {venue.Area}?",
+        ]));
+        int n = 2 + r.Next(3);
+        for (int i = 0; i < n; i++)
+        {
+            var v = r.Pick(inArea);
+            var slots = r.Shuffle(new[] { "eatType", "food", "priceRange", "customer rating", "familyFriendly", "near" }).Take(2 + r.Next(3)).Prepend("name");
+            sb.Append(' ').Append(DescriptionRealiser.Describe(v.ToMeaningRepresentation(slots), r).Render());
+        }
+        if (r.Chance(0.5)) sb.Append(' ').Append(r.Pick([$"Our favourite is {r.Pick(inArea).Name}.", $"Do not miss {r.Pick(inArea).Name}."]));
+    }
+
+    /// <summary>
+    /// A rating site's page: a title, then 1-3 reviews, each with its star rating; one page keeps one
+    /// layout (the rating before every review or after every review, in one format).
+    /// </summary>
+    private static void ReviewSitePage(StringBuilder sb, Restaurant venue, WorldRandom r)
+    {
+        sb.Append(r.Pick([$"Reviews of {venue.Name}.", $"{venue.Name}: customer reviews.", $"{venue.Name}, {venue.Area}. Reviews.", $"What diners say about {venue.Name}."]));
+        int n = 1 + r.PickWeighted([3, 2, 1]);
+        int format = r.PickWeighted([4, 2, 2, 1]);
+        bool ratingFirst = r.Chance(0.5);
+        for (int i = 0; i < n; i++)
+        {
+            int stars = 1 + r.Next(5);
+            var body = r.Chance(0.4)
+                ? ReviewWriter.StructuredReview(venue, stars, EvaluativeRate / 2, r)
+                : ReviewWriter.Write(venue, stars, EvaluativeRate / 2, r).Text;
+            string rating = format switch
+            {
+                0 => $"Rating: {stars}/5.",
+                1 => $"{stars} out of 5 stars.",
+                2 => stars == 1 ? "1 star." : $"{stars} stars.",
+                _ => $"Stars: {stars}/5.",
+            };
+            sb.Append(' ').Append(ratingFirst ? $"{rating} {body}" : $"{body} {rating}");
+        }
+    }
+
+    /// <summary>The label of a slot in a fact sheet.</summary>
+    private static string FactKey(string slot) => slot switch
+    {
+        "name" => "name",
+        "eatType" => "type",
+        "food" => "food",
+        "priceRange" => "price range",
+        "customer rating" => "customer rating",
+        "area" => "area",
+        "familyFriendly" => "family friendly",
+        "near" => "near",
+        _ => throw new ArgumentException($"unknown slot '{slot}'", nameof(slot)),
+    };
+
+    /// <summary>
+    /// A venue's facts as a key/value table (name and 2-7 other slots, all of them in half of the
+    /// sheets), as a listing site shows them ("name : The Eagle | type : pub | food : Thai") or as
+    /// sentences ("Name: The Eagle. Type: pub."), then a description that mentions every fact of the table.
+    /// </summary>
+    private static void FactSheet(StringBuilder sb, Restaurant venue, WorldRandom r)
+    {
+        var optional = r.Shuffle(Lexicon.Slots.Skip(1));
+        var mr = venue.ToMeaningRepresentation(optional.Take(r.Chance(0.5) ? optional.Count : 2 + r.Next(6)).Prepend("name"));
+        if (r.Chance(0.6))
+            sb.Append(string.Join(" | ", mr.Attributes.Select(a => $"{FactKey(a.Slot)} : {a.Value}")));
+        else
+        {
+            sb.Append(r.Pick(["Fact sheet.", "At a glance.", "Venue details.", "Key facts."]));
+            foreach (var a in mr.Attributes)
+                sb.Append(' ').Append(char.ToUpperInvariant(FactKey(a.Slot)[0])).Append(FactKey(a.Slot)[1..]).Append(": ").Append(a.Value).Append('.');
+        }
+        sb.Append(' ').Append(r.Pick(["Description:", $"About {venue.Name}:", "In words:", "Summary:"]));
+        sb.Append(' ').Append(DescriptionRealiser.Describe(mr, r).Render());
+    }
+
+    /// <summary>2-4 questions about a venue's attributes with their answers (wh-questions and yes/no questions).</summary>
+    private static void QuestionsAndAnswers(StringBuilder sb, Restaurant venue, WorldRandom r)
+    {
+        bool longForm = r.Chance(0.3);
+        string q = longForm ? "Question:" : "Q:", a = longForm ? "Answer:" : "A:";
+        sb.Append(r.Pick([$"Questions about {venue.Name}.", $"{venue.Name}: frequently asked questions.", $"Visitors ask about {venue.Name}."]));
+        foreach (var slot in r.Shuffle(Lexicon.Slots.Skip(1)).Take(2 + r.Next(3)))
+        {
+            string answer = DescriptionRealiser.Describe(venue.ToMeaningRepresentation(["name", slot]), r).Render();
+            string question;
+            if (r.Chance(0.5))
+            {
+                question = slot switch
+                {
+                    "eatType" => $"What kind of place is {venue.Name}?",
+                    "food" => $"What food does {venue.Name} serve?",
+                    "priceRange" => $"How expensive is {venue.Name}?",
+                    "customer rating" => $"How do customers rate {venue.Name}?",
+                    "area" => $"Where is {venue.Name}?",
+                    "familyFriendly" => $"Can I bring children to {venue.Name}?",
+                    _ => $"What is {venue.Name} close to?",
+                };
+            }
+            else
+            {
+                // a yes/no question about the true value or another one; "No" answers give the true value
+                bool truth = r.Chance(0.5);
+                var value = truth ? venue.Get(slot) : InferenceWriter.OtherValue(slot, venue.Get(slot), r);
+                question = InferenceWriter.Question(venue.Name, slot, value, r);
+                answer = (truth ? r.Pick(["Yes.", "Yes,", "Yes, it is true."]) : r.Pick(["No.", "No,", "Not really."])) + " " + answer;
+            }
+            sb.Append(' ').Append(q).Append(' ').Append(question).Append(' ').Append(a).Append(' ').Append(answer);
+        }
+    }
+
+    /// <summary>Two descriptions of the same facts, marked as saying the same thing.</summary>
+    private static void Paraphrase(StringBuilder sb, Restaurant venue, WorldRandom r)
+    {
+        var optional = r.Shuffle(Lexicon.Slots.Skip(1));
+        var mr = venue.ToMeaningRepresentation(optional.Take(1 + r.Next(4)).Prepend("name"));
+        var first = DescriptionRealiser.Describe(mr, r).Render();
+        var second = DescriptionRealiser.Describe(mr, r).Render();
+        sb.Append(r.PickWeighted([3, 2, 1]) switch
+        {
+            0 => $"{first} {r.Pick(["In other words,", "Put another way,", "That is to say,"])} {second}",
+            1 => $"Sentence: {first} Paraphrase: {second}",
+            _ => $"\"{first}\" means the same as \"{second}\"",
+        });
     }
 
     /// <summary>A description of a venue from a random subset of at least <paramref name="minSlots"/> slots.</summary>

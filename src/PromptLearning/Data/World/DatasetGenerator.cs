@@ -14,8 +14,14 @@ namespace PromptLearning.Data.World;
 /// <param name="FewShotSeeds">Seeds of the few-shot subsets.</param>
 public sealed record GenerationSizes(int Train, int Dev, int Test, int Unlabeled, long CorpusChars, int[] FewShotSizes, int[] FewShotSeeds)
 {
+    /// <summary>Few-shot subsets larger than 100 examples are written for this many leading seeds only (all by default).</summary>
+    public int LargeFewShotSeedCount { get; init; } = int.MaxValue;
+
     /// <summary>The sizes of the shipped data/ folder.</summary>
-    public static GenerationSizes Default => new(4000, 800, 800, 4000, 8_000_000, EmbeddedData.FewShotSizes, EmbeddedData.FewShotSeeds);
+    public static GenerationSizes Default => new(4000, 800, 800, 4000, 8_000_000, EmbeddedData.FewShotSizes, EmbeddedData.FewShotSeeds)
+    {
+        LargeFewShotSeedCount = EmbeddedData.LargeFewShotSeedCount,
+    };
 
     /// <summary>A tiny configuration for tests.</summary>
     public static GenerationSizes Tiny => new(60, 20, 20, 20, 20_000, [10, 32], [0, 1]);
@@ -122,7 +128,7 @@ public static class DatasetGenerator
         Func<IReadOnlyList<T>, int, WorldRandom, List<T>> sample, Action<string, List<T>> write)
     {
         foreach (var size in s.FewShotSizes.Where(n => n <= train.Count))
-            foreach (var fs in s.FewShotSeeds)
+            foreach (var fs in s.FewShotSeeds.Take(size > 100 ? s.LargeFewShotSeedCount : int.MaxValue))
                 write(Path.Combine(dir, EmbeddedData.FewShotFile(ext, size, fs, stem)), sample(train, size, Rng(seed, $"{task}/fewshot/{size}/{fs}")));
     }
 

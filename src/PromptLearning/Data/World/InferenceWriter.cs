@@ -33,7 +33,8 @@ public static class InferenceWriter
         return (premise, Hypothesis(venue.Name, slot, value, negate, r));
     }
 
-    private static string OtherValue(string slot, string value, WorldRandom r)
+    /// <summary>Another value of <paramref name="slot"/> than <paramref name="value"/> (seen values only).</summary>
+    internal static string OtherValue(string slot, string value, WorldRandom r)
     {
         switch (slot)
         {
@@ -81,6 +82,33 @@ public static class InferenceWriter
             _ => throw new ArgumentException($"unknown slot '{slot}'"),
         };
         return char.ToUpperInvariant(s[0]) + s[1..] + ".";
+    }
+
+    /// <summary>A yes/no question asking whether the venue has <paramref name="value"/> for <paramref name="slot"/>.</summary>
+    internal static string Question(string name, string slot, string value, WorldRandom r)
+    {
+        string food = value switch { "Fast food" => "fast food", "Seafood" => "seafood", _ => value + " food" };
+        return slot switch
+        {
+            "eatType" => $"Is {name} a {value}?",
+            "food" => r.Pick([$"Does {name} serve {food}?", $"Can you get {food} at {name}?"]),
+            "area" => $"Is {name} in the {value}?",
+            "near" => r.Pick([$"Is {name} near {value}?", $"Is {name} close to {value}?"]),
+            "familyFriendly" => value == "yes" ? $"Is {name} family friendly?" : $"Is {name} for adults only?",
+            "priceRange" => Lexicon.PriceLevel(value) switch
+            {
+                0 => $"Is {name} cheap?",
+                1 => $"Is {name} moderately priced?",
+                _ => $"Is {name} expensive?",
+            },
+            "customer rating" => Lexicon.RatingLevel(value) switch
+            {
+                0 => $"Is {name} poorly rated?",
+                1 => $"Does {name} have an average customer rating?",
+                _ => $"Is {name} highly rated?",
+            },
+            _ => throw new ArgumentException($"unknown slot '{slot}'", nameof(slot)),
+        };
     }
 
     private static string PriceHypothesis(string name, int level, bool negate, WorldRandom r)

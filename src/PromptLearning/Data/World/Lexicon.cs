@@ -195,15 +195,19 @@ public static class Lexicon
     /// <summary>Hedges for mild opinions.</summary>
     internal static readonly string[] MildIntensifiers = ["quite", "rather", "fairly", "pretty", "a little", "somewhat"];
 
-    /// <summary>Overall evaluative adjectives: [polarity][...]; the first word of each is the most frequent.</summary>
+    /// <summary>
+    /// Overall evaluative adjectives by star rating ([stars - 1][...]), graded as reviewers grade
+    /// them on rating sites: 1 terrible, 2 bad, 3 okay, 4 good, 5 great; the first word of each
+    /// level is the most frequent.
+    /// </summary>
     internal static readonly string[][] Evaluative =
     [
-        ["terrible", "awful", "bad", "horrible", "dreadful", "disappointing", "poor"],
-        ["great", "good", "excellent", "wonderful", "fantastic", "lovely", "brilliant"],
+        ["terrible", "awful", "horrible", "dreadful"],
+        ["bad", "disappointing", "poor", "not great"],
+        ["okay", "fine", "average", "alright", "so-so"],
+        ["good", "nice", "decent", "not bad"],
+        ["great", "excellent", "wonderful", "fantastic", "brilliant"],
     ];
-
-    /// <summary>Neutral overall adjectives for middling (3-star) reviews.</summary>
-    internal static readonly string[] EvaluativeNeutral = ["okay", "fine", "average", "alright", "so-so"];
 
     internal static readonly string[] Companions =
         ["my wife", "my husband", "my parents", "a few friends", "my colleagues", "the kids", "my sister", "a client", "my partner", "my brother"];
@@ -215,4 +219,39 @@ public static class Lexicon
 
     /// <summary>Dishes that take a singular verb although they end in "s".</summary>
     internal static readonly string[] SingularDishesEndingInS = ["hummus", "couscous", "gyros", "tibs", "harira", "dal"];
+
+    /// <summary>Function words left out of <see cref="Vocabulary"/>.</summary>
+    private static readonly HashSet<string> FunctionWords = new(StringComparer.Ordinal)
+    {
+        "the", "a", "an", "of", "to", "in", "on", "at", "for", "and", "my", "our", "than", "out", "is", "was", "were",
+        "it", "we", "i", "me", "us", "had", "have", "has", "been", "be", "with", "by", "that", "this", "so", "not",
+    };
+
+    /// <summary>
+    /// The world's content vocabulary, lower-cased, one entry per word, in first-seen order: every
+    /// word of the venue names, landmarks, venue types, cuisines, areas, price and rating values,
+    /// star counts, dishes, aspects and aspect nouns, opinion adjectives, intensifiers, hedges and
+    /// overall verdicts (function words left out). Used for knowledge masking in pretraining
+    /// (entities, attribute values and opinion words together, as ERNIE/SKEP mask them), so the
+    /// masking covers the world broadly rather than the verbalizer words of a few tasks.
+    /// </summary>
+    public static IReadOnlyList<string> Vocabulary()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var words = new List<string>();
+        void Add(IEnumerable<string> phrases)
+        {
+            foreach (var p in phrases)
+                foreach (var w in p.ToLowerInvariant().Split([' ', '-'], StringSplitOptions.RemoveEmptyEntries))
+                    if (!FunctionWords.Contains(w) && seen.Add(w)) words.Add(w);
+        }
+        Add(NameAdjectives); Add(NameNouns); Add(NameWords); Add(NameSuffixes); Add(Landmarks);
+        Add(EatTypes); Add(Foods); Add(Areas);
+        Add(PriceValues.SelectMany(v => v)); Add(RatingValues.SelectMany(v => v)); Add(["1", "2", "3", "4", "5"]);
+        Add(Dishes.SelectMany(d => d)); Add(CommonDishes);
+        Add(Aspects); Add(AspectNouns.SelectMany(a => a.Select(n => n.Np)));
+        Add(Adjectives.SelectMany(a => a.SelectMany(p => p.SelectMany(w => w))));
+        Add(StrongIntensifiers); Add(MildIntensifiers); Add(Evaluative.SelectMany(e => e));
+        return words;
+    }
 }

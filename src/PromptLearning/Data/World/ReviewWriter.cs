@@ -265,19 +265,14 @@ public static class ReviewWriter
         t.Add(s).Punct(".");
     }
 
-    /// <summary>The overall verdict: "It was great.", "Overall it was terrible.", ...</summary>
+    /// <summary>The overall verdict graded by stars: "It was great.", "Overall it was bad.", ...</summary>
     private static void Evaluative(TaggedText t, int stars, WorldRandom r)
     {
-        string adj;
-        if (stars == 3) adj = r.Pick(Lexicon.EvaluativeNeutral);
-        else
-        {
-            bool positive = stars > 3;
-            var words = Lexicon.Evaluative[positive ? 1 : 0];
-            double top = stars is 1 or 5 ? 0.7 : 0.55;
-            adj = r.Chance(top) ? words[0] : r.Pick(words[1..]);
-            if (r.Chance(0.08)) adj = positive ? "not bad" : "not great";
-        }
+        // mostly the level's own word; sometimes a neighbouring level's, as real reviewers are not consistent
+        int level = stars - 1;
+        if (r.Chance(0.12)) level = Math.Clamp(level + (r.Chance(0.5) ? 1 : -1), 0, 4);
+        var words = Lexicon.Evaluative[level];
+        var adj = r.Chance(0.6) ? words[0] : r.Pick(words[1..]);
         string frame = r.PickWeighted([6, 1.5, 1, 0.7, 0.7, 0.6]) switch
         {
             0 => "It was {}",
@@ -288,5 +283,35 @@ public static class ReviewWriter
             _ => "The whole evening was {}",
         };
         t.Add(frame.Replace("{}", adj)).Punct(".");
+    }
+
+    /// <summary>The heading of an aspect section on a review site ("Food:", "Service:", "Value:", ...).</summary>
+    public static string AspectHeading(int aspect, WorldRandom r) => aspect switch
+    {
+        0 => r.Pick(["Food", "Food", "Food", "Cooking"]),
+        1 => r.Pick(["Service", "Service", "Service", "Staff"]),
+        2 => r.Pick(["Price", "Price", "Prices", "Value"]),
+        _ => r.Pick(["Place", "Place", "Atmosphere", "Setting"]),
+    };
+
+    /// <summary>
+    /// A review as rating sites lay it out: aspect headings ("Food: ...", "Service: ...") for 2-4
+    /// aspects, each followed by 1-2 sentences whose polarity follows <paramref name="stars"/> in
+    /// probability (as in <see cref="Write"/>), and optionally the overall verdict.
+    /// </summary>
+    public static string StructuredReview(Restaurant venue, int stars, double evaluativeRate, WorldRandom r)
+    {
+        if (stars is < 1 or > 5) throw new ArgumentOutOfRangeException(nameof(stars), stars, "stars must be 1..5");
+        var t = new TaggedText();
+        var aspects = r.Shuffle(Enumerable.Range(0, 4)).Take(2 + r.Next(3)).Order().ToList();
+        foreach (var a in aspects)
+        {
+            t.Add(AspectHeading(a, r)).Punct(":");
+            int n = 1 + r.PickWeighted([3, 1]);
+            for (int i = 0; i < n; i++)
+                Sentence(t, venue, new Opinion(a, r.Chance(PositiveRate[stars - 1]), r.Chance(StrongRate[stars - 1])), r);
+        }
+        if (r.Chance(evaluativeRate)) Evaluative(t, stars, r);
+        return t.Finish().Render();
     }
 }

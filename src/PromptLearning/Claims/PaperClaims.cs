@@ -1,0 +1,580 @@
+using System.Diagnostics;
+using System.Globalization;
+using PromptLearning.Checkpoints;
+using PromptLearning.Data;
+using PromptLearning.Pet;
+using PromptLearning.Prompts;
+using PromptLearning.Prompts.Baselines;
+using PromptLearning.Prompts.PrefixTuning;
+using PromptLearning.Prompts.PromptTuning;
+using PromptLearning.Prompts.PTuning;
+using PromptLearning.Prompts.PTuningV2;
+using PromptLearning.Training;
+
+namespace PromptLearning.Claims;
+
+/// <summary>
+/// Budget of the table-to-text prefix-tuning claim (Li and Liang 2021): prefix tuning, an untrained
+/// prefix and full fine-tuning of GPT-2 with the same pairs and steps, scored by greedy BLEU.
+/// </summary>
+public sealed record PrefixTableToTextConfig
+{
+    /// <summary>Backbone: a folder or an embedded model name (data/models/NAME).</summary>
+    public string Model { get; init; } = "gpt2-small";
+    /// <summary>Training pairs (MR, reference) drawn per seed from the train split.</summary>
+    public int TrainPairs { get; init; } = 400;
+    /// <summary>Dev MRs scored (all references each); also the size of the seen/unseen test slices.</summary>
+    public int EvalMrs { get; init; } = 30;
+    /// <summary>Training steps of prefix tuning and of fine-tuning.</summary>
+    public int Steps { get; init; } = 80;
+    /// <summary>Batch size of both.</summary>
+    public int BatchSize { get; init; } = 5;
+    /// <summary>Prefix length (virtual tokens per layer).</summary>
+    public int PrefixLength { get; init; } = 10;
+    /// <summary>Hidden size of the reparameterisation MLP.</summary>
+    public int PrefixHidden { get; init; } = 512;
+    /// <summary>Learning rate of the prefix.</summary>
+    public double PrefixLr { get; init; } = 5e-3;
+    /// <summary>Learning rate of fine-tuning.</summary>
+    public double FineTuneLr { get; init; } = 1e-3;
+    /// <summary>Generated tokens at most per MR.</summary>
+    public int MaxNewTokens { get; init; } = 60;
+    /// <summary>Data folder (null: the embedded data/).</summary>
+    public string? DataRoot { get; init; }
+
+    /// <summary>A budget that only checks that the experiment runs (tests).</summary>
+    public static PrefixTableToTextConfig Tiny => new() { TrainPairs = 10, EvalMrs = 2, Steps = 2, BatchSize = 2, PrefixLength = 2, PrefixHidden = 16, MaxNewTokens = 8 };
+}
+
+/// <summary>
+/// Budget of the input-level soft prompt claim (Lester et al. 2021 prompt tuning; Liu et al. 2021
+/// P-tuning): both trained on a few labelled examples of the aspect task with the backbone frozen,
+/// compared with the majority class and with their own untrained start.
+/// </summary>
+public sealed record InputPromptsConfig
+{
+    /// <summary>Backbone: a folder or an embedded model name.</summary>
+    public string Model { get; init; } = "bert-small";
+    /// <summary>Task (a classification task of <see cref="TaskData"/>).</summary>
+    public string Task { get; init; } = EmbeddedData.Aspect;
+    /// <summary>Labelled examples drawn per seed from the train split.</summary>
+    public int Shots { get; init; } = 100;
+    /// <summary>Dev examples scored.</summary>
+    public int DevLimit { get; init; } = 200;
+    /// <summary>Prompt tuning: virtual tokens, learning rate, steps, batch size.</summary>
+    public int PromptLength { get; init; } = 10;
+    /// <inheritdoc cref="PromptLength"/>
+    public double PromptLr { get; init; } = 0.3;
+    /// <inheritdoc cref="PromptLength"/>
+    public int PromptSteps { get; init; } = 100;
+    /// <inheritdoc cref="PromptLength"/>
+    public int PromptBatch { get; init; } = 32;
+    /// <summary>P-tuning: template, encoder learning rate, steps, batch size.</summary>
+    public string PTuningTemplate { get; init; } = "[P*3] {a} {b} [P*3] [MASK] .";
+    /// <inheritdoc cref="PTuningTemplate"/>
+    public double PTuningLr { get; init; } = 3e-3;
+    /// <inheritdoc cref="PTuningTemplate"/>
+    public int PTuningSteps { get; init; } = 100;
+    /// <inheritdoc cref="PTuningTemplate"/>
+    public int PTuningBatch { get; init; } = 16;
+    /// <summary>Data folder (null: the embedded data/).</summary>
+    public string? DataRoot { get; init; }
+
+    /// <summary>A budget that only checks that the experiment runs (tests).</summary>
+    public static InputPromptsConfig Tiny => new() { Shots = 8, DevLimit = 8, PromptLength = 2, PromptSteps = 2, PromptBatch = 4, PTuningSteps = 2, PTuningBatch = 4 };
+}
+
+/// <summary>
+/// Budget of the prefix-length claim (Li and Liang 2021, figure 4): dev BLEU of prefix tuning for
+/// several prefix lengths, mean and std over seeds; the best length beats length 1 by 3 BLEU.
+/// </summary>
+public sealed record PrefixLengthConfig
+{
+    /// <summary>Everything but the length (pairs, steps, learning rate, ...).</summary>
+    public PrefixTableToTextConfig Base { get; init; } = new();
+    /// <summary>Prefix lengths compared (1 must be among them).</summary>
+    public IReadOnlyList<int> Lengths { get; init; } = [1, 5, 10, 20];
+
+    /// <summary>A budget that only checks that the experiment runs (tests).</summary>
+    public static PrefixLengthConfig Tiny => new() { Base = PrefixTableToTextConfig.Tiny, Lengths = [1, 2] };
+}
+
+/// <summary>
+/// Budget of the prefix-initialisation claim (Li and Liang 2021, section 7.2): with at most 50
+/// training pairs, a prefix initialised from a real word's activations vs a random prefix.
+/// </summary>
+public sealed record PrefixInitConfig
+{
+    /// <summary>Everything else (steps, learning rate, ...); <see cref="PrefixTableToTextConfig.TrainPairs"/> is the low-data size (at most 50).</summary>
+    public PrefixTableToTextConfig Base { get; init; } = new() { TrainPairs = 50 };
+    /// <summary>The real words the prefix starts from (the paper: task-relevant words such as "summarize", "table-to-text").</summary>
+    public string InitText { get; init; } = "table-to-text:";
+    /// <summary>Fewest seeds the claim is measured over.</summary>
+    public int MinSeeds { get; init; } = 5;
+
+    /// <summary>A budget that only checks that the experiment runs (tests).</summary>
+    public static PrefixInitConfig Tiny => new() { Base = PrefixTableToTextConfig.Tiny, MinSeeds = 1 };
+}
+
+/// <summary>
+/// Budget of the PET claim (Schick and Schütze 2021): zero-shot cloze, PET (PVP models + distilled
+/// classifier), iPET and supervised fine-tuning with the same 32 labelled examples per seed (the
+/// shipped few-shot subsets), on the rating task and on a second task.
+/// </summary>
+public sealed record PetFewShotConfig
+{
+    /// <summary>Backbone: a folder or an embedded model name.</summary>
+    public string Model { get; init; } = "bert-small";
+    /// <summary>PET tasks (<see cref="PetTask.ByName"/>): the 5-way rating task and one more whose zero-shot accuracy is at most 75%.</summary>
+    public IReadOnlyList<string> Tasks { get; init; } = [EmbeddedData.Rating, EmbeddedData.Aspect];
+    /// <summary>Labelled examples per seed (a shipped few-shot size).</summary>
+    public int Size { get; init; } = 32;
+    /// <summary>PVP training, distillation, iPET generations, pool and test sizes, fine-tuning baseline (<see cref="FewShotConfig"/>'s defaults).</summary>
+    public FewShotConfig Experiment { get; init; } = new();
+    /// <summary>Data folder (null: the embedded data/).</summary>
+    public string? DataRoot { get; init; }
+
+    /// <summary>A budget that only checks that the experiment runs (tests).</summary>
+    public static PetFewShotConfig Tiny => new()
+    {
+        Size = 10, Tasks = [EmbeddedData.Rating],
+        Experiment = new FewShotConfig
+        {
+            PvpCount = 1, PoolSize = 8, TestSize = 8, MaxLength = 48,
+            Pet = new FewShotConfig().Pet with
+            {
+                PvpTraining = new PvpTrainingConfig { Trainer = new TrainerConfig { MaxSteps = 2, BatchSize = 2, LearningRate = 1e-4, EvalEvery = 0, LogEvery = 1000 }, UnlabelledBatchSize = 2 },
+                Distillation = new TrainerConfig { MaxSteps = 2, BatchSize = 4, LearningRate = 1e-3, EvalEvery = 0, LogEvery = 1000 },
+                ClassifierMaxLength = 48,
+            },
+            FineTune = new TrainerConfig { MaxSteps = 2, BatchSize = 2, LearningRate = 1e-4, EvalEvery = 0, LogEvery = 1000 },
+        },
+    };
+}
+
+/// <summary>
+/// Budget of the P-tuning v2 claim (Liu et al. 2022): deep prompts vs fine-tuning vs prompt tuning
+/// on a classification task, and deep prompts vs fine-tuning on slot tagging.
+/// </summary>
+public sealed record DeepPromptsConfig
+{
+    /// <summary>Backbone: a folder or an embedded model name.</summary>
+    public string Model { get; init; } = "bert-small";
+    /// <summary>Classification task and labelled examples per seed.</summary>
+    public string Task { get; init; } = EmbeddedData.Aspect;
+    /// <inheritdoc cref="Task"/>
+    public int Shots { get; init; } = 100;
+    /// <summary>Tagging sentences per seed.</summary>
+    public int TaggingShots { get; init; } = 100;
+    /// <summary>Dev examples scored per task.</summary>
+    public int DevLimit { get; init; } = 200;
+    /// <summary>Steps of every method.</summary>
+    public int Steps { get; init; } = 100;
+    /// <summary>Batch size of every method.</summary>
+    public int BatchSize { get; init; } = 16;
+    /// <summary>Deep prompt length and learning rate on the classification task (notebook 04's settings).</summary>
+    public int Length { get; init; } = 20;
+    /// <inheritdoc cref="Length"/>
+    public double DeepLr { get; init; } = 1e-2;
+    /// <summary>Deep prompt length and learning rate on slot tagging.</summary>
+    public int TagLength { get; init; } = 20;
+    /// <inheritdoc cref="TagLength"/>
+    public double TagLr { get; init; } = 3e-2;
+    /// <summary>Fine-tuning learning rate.</summary>
+    public double FineTuneLr { get; init; } = 5e-4;
+    /// <summary>Prompt tuning: input-level prompt length and learning rate.</summary>
+    public int PromptLength { get; init; } = 10;
+    /// <inheritdoc cref="PromptLength"/>
+    public double PromptLr { get; init; } = 0.3;
+    /// <summary>Data folder (null: the embedded data/).</summary>
+    public string? DataRoot { get; init; }
+
+    /// <summary>A budget that only checks that the experiment runs (tests).</summary>
+    public static DeepPromptsConfig Tiny => new() { Shots = 8, TaggingShots = 4, DevLimit = 8, Steps = 2, BatchSize = 4, Length = 2, TagLength = 2, PromptLength = 2 };
+}
+
+/// <summary>A claim that <c>plearn claims</c> can run: its id, title and experiment (seeds, tiny budget?, log).</summary>
+public sealed record ClaimDefinition(string Id, string Title, Func<IReadOnlyList<int>, bool, TextWriter?, ClaimReport> Run);
+
+/// <summary>
+/// The papers' central claims as experiments on the embedded default, one function per claim (the
+/// notebooks call the same functions), each returning per-seed numbers and its bars checked on the
+/// means (issue 11).
+/// </summary>
+public static class PaperClaims
+{
+    /// <summary>The default seeds.</summary>
+    public static readonly IReadOnlyList<int> DefaultSeeds = [0, 1, 2];
+
+    /// <summary>Every claim, in report order.</summary>
+    public static IReadOnlyList<ClaimDefinition> All { get; } =
+    [
+        new("prefix", "prefix tuning conditions GPT-2 on the table (table-to-text)",
+            (seeds, tiny, log) => PrefixTableToText(seeds, tiny ? PrefixTableToTextConfig.Tiny : new(), log)),
+        new("input-prompts", "input-level soft prompts (prompt tuning, P-tuning) learn the aspect task",
+            (seeds, tiny, log) => InputPrompts(seeds, tiny ? InputPromptsConfig.Tiny : new(), log)),
+        new("prefix-length", "a longer prefix is better up to a point (table-to-text)",
+            (seeds, tiny, log) => PrefixLength(seeds, tiny ? PrefixLengthConfig.Tiny : new(), log)),
+        new("prefix-init", "real-word prefix initialisation helps with little data",
+            (seeds, tiny, log) => PrefixInit(seeds, tiny ? PrefixInitConfig.Tiny : new(), log)),
+        new("pet", "PET beats zero-shot and supervised fine-tuning with 32 examples",
+            (seeds, tiny, log) => PetFewShot(seeds, tiny ? PetFewShotConfig.Tiny : new(), log)),
+        new("p-tuning-v2", "deep prompts (P-tuning v2) come close to fine-tuning and beat prompt tuning",
+            (seeds, tiny, log) => PTuningV2(seeds, tiny ? DeepPromptsConfig.Tiny : new(), log)),
+    ];
+
+    /// <summary>A claim by id; throws listing the known ones.</summary>
+    public static ClaimDefinition ById(string id) => All.FirstOrDefault(c => c.Id == id)
+        ?? throw new ArgumentException($"unknown claim '{id}' (known: {string.Join(", ", All.Select(c => c.Id))})", nameof(id));
+
+    private static string Num(double v) => v.ToString("F1", CultureInfo.InvariantCulture);
+
+    private static TaskSplit Slice(TaskSplit s, int n) => n <= 0 || n >= s.Examples.Count ? s
+        : s with { Examples = s.Examples.Take(n).ToList(), References = s.References?.Take(n).ToList() };
+
+    /// <summary><paramref name="n"/> examples drawn with <paramref name="seed"/> (all of them, shuffled, when there are fewer).</summary>
+    private static List<PromptExample> Draw(IReadOnlyList<PromptExample> all, int n, int seed)
+    {
+        var copy = all.ToArray();
+        new Random(seed).Shuffle(copy);
+        return copy.Take(n).ToList();
+    }
+
+    private static TrainResult Train(PromptModel model, IReadOnlyList<PromptExample> examples, int steps, int seed, TextWriter? log, string label)
+    {
+        var config = PromptTraining.TrainerConfigFor(model.Config, steps) with { Seed = seed, RestoreBest = false, LogEvery = Math.Max(1, steps) };
+        var result = PromptTraining.CreateTrainer(model, config).Train(examples);
+        log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {label}: {result.Steps} steps in {result.Elapsed.TotalSeconds:F1} s, final loss {result.StepLosses.TakeLast(10).Average():F3}"));
+        return result;
+    }
+
+    private static double Bleu(PromptModel model, TaskSplit split, int maxNewTokens) =>
+        PromptEvaluation.Evaluate(model, split, batchSize: 64, maxNewTokens: maxNewTokens)["bleu"];
+
+    /// <summary>
+    /// Claim (b), Li and Liang 2021: prefix tuning a frozen GPT-2 on table-to-text reaches
+    /// at least 45 greedy dev BLEU, at least an untrained prefix + 20 and within 5 BLEU of full
+    /// fine-tuning with the same pairs and steps; seen and unseen test values are reported.
+    /// </summary>
+    public static ClaimReport PrefixTableToText(IReadOnlyList<int> seeds, PrefixTableToTextConfig? config = null, TextWriter? log = null)
+    {
+        config ??= new PrefixTableToTextConfig();
+        var clock = Stopwatch.StartNew();
+        var full = TaskData.Load(EmbeddedData.E2e, "train", root: config.DataRoot);
+        var dev = Slice(TaskData.Load(EmbeddedData.E2e, "dev", root: config.DataRoot), config.EvalMrs);
+        var test = Slice(TaskData.Load(EmbeddedData.E2e, "test", root: config.DataRoot), config.EvalMrs);
+        var unseen = Slice(TaskData.Load(EmbeddedData.E2e, "test-unseen", root: config.DataRoot), config.EvalMrs);
+        var runs = new List<ClaimRun>();
+        using var frozen = LoadModel(config.Model, config.DataRoot);
+        foreach (var seed in seeds)
+        {
+            log?.WriteLine($"[prefix] seed {seed}");
+            var pairs = Draw(full.Examples, config.TrainPairs, seed);
+            PrefixTuningConfig Prefix() => new()
+            {
+                Length = config.PrefixLength, HiddenSize = config.PrefixHidden, LearningRate = config.PrefixLr, BatchSize = config.BatchSize, Seed = seed,
+            };
+            var values = new Dictionary<string, double>();
+            using (var untrained = new PrefixTuningModel(frozen.Model, frozen.Tokenizer, full.Task, Prefix()))
+                values["untrained_dev_bleu"] = Bleu(untrained, dev, config.MaxNewTokens);
+            using (var prefix = new PrefixTuningModel(frozen.Model, frozen.Tokenizer, full.Task, Prefix()))
+            {
+                Train(prefix, pairs, config.Steps, seed, log, "prefix tuning");
+                values["prefix_dev_bleu"] = Bleu(prefix, dev, config.MaxNewTokens);
+                values["prefix_test_seen_bleu"] = Bleu(prefix, test, config.MaxNewTokens);
+                values["prefix_test_unseen_bleu"] = Bleu(prefix, unseen, config.MaxNewTokens);
+            }
+            using var copy = LoadModel(config.Model, config.DataRoot); // fine-tuning rewrites the weights: its own copy
+            using (var fineTuned = new FineTuningModel(copy.Model, copy.Tokenizer, full.Task, new FineTuningConfig { LearningRate = config.FineTuneLr, BatchSize = config.BatchSize, Seed = seed }))
+            {
+                Train(fineTuned, pairs, config.Steps, seed, log, "fine-tuning");
+                values["finetune_dev_bleu"] = Bleu(fineTuned, dev, config.MaxNewTokens);
+            }
+            log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num(v.Value)}")));
+            runs.Add(new ClaimRun(seed, values));
+        }
+        var report = new ClaimReport
+        {
+            Id = "prefix", Title = "prefix tuning conditions GPT-2 on the table (table-to-text)", Model = config.Model, Runs = runs, Checks = [], Seconds = clock.Elapsed.TotalSeconds,
+        };
+        double p = report.Mean("prefix_dev_bleu"), u = report.Mean("untrained_dev_bleu"), f = report.Mean("finetune_dev_bleu");
+        return report with
+        {
+            Checks =
+            [
+                new("prefix dev BLEU >= 45", Num(p), p >= 45),
+                new("prefix dev BLEU >= untrained prefix + 20", $"{Num(p)} vs {Num(u)} + 20", p >= u + 20),
+                new("prefix dev BLEU >= fine-tuning - 5", $"{Num(p)} vs {Num(f)} - 5", p >= f - 5),
+            ],
+        };
+    }
+
+    /// <summary>Dev BLEU of one trained prefix (the frozen backbone is shared).</summary>
+    private static double TrainedPrefixBleu(PretrainedModel frozen, PromptTask task, IReadOnlyList<PromptExample> pairs, TaskSplit dev,
+        PrefixTableToTextConfig config, PrefixTuningConfig prefix, int seed, TextWriter? log, string label)
+    {
+        using var model = new PrefixTuningModel(frozen.Model, frozen.Tokenizer, task, prefix);
+        Train(model, pairs, config.Steps, seed, log, label);
+        return Bleu(model, dev, config.MaxNewTokens);
+    }
+
+    /// <summary>
+    /// Claim (c), Li and Liang 2021: dev BLEU rises with the prefix length up to a point; the best
+    /// length's mean beats length 1's by at least 3 BLEU (mean and std per length over the seeds).
+    /// </summary>
+    public static ClaimReport PrefixLength(IReadOnlyList<int> seeds, PrefixLengthConfig? config = null, TextWriter? log = null)
+    {
+        config ??= new PrefixLengthConfig();
+        if (!config.Lengths.Contains(1)) throw new ArgumentException("PrefixLengthConfig.Lengths must contain 1 (the bar compares with length 1)", nameof(config));
+        var b = config.Base;
+        var clock = Stopwatch.StartNew();
+        var full = TaskData.Load(EmbeddedData.E2e, "train", root: b.DataRoot);
+        var dev = Slice(TaskData.Load(EmbeddedData.E2e, "dev", root: b.DataRoot), b.EvalMrs);
+        using var frozen = LoadModel(b.Model, b.DataRoot);
+        var runs = new List<ClaimRun>();
+        foreach (var seed in seeds)
+        {
+            var pairs = Draw(full.Examples, b.TrainPairs, seed);
+            var values = new Dictionary<string, double>();
+            foreach (var length in config.Lengths)
+                values[$"length_{length}_dev_bleu"] = TrainedPrefixBleu(frozen, full.Task, pairs, dev, b, new PrefixTuningConfig
+                {
+                    Length = length, HiddenSize = b.PrefixHidden, LearningRate = b.PrefixLr, BatchSize = b.BatchSize, Seed = seed,
+                }, seed, log, $"prefix length {length} (seed {seed})");
+            log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num(v.Value)}")));
+            runs.Add(new ClaimRun(seed, values));
+        }
+        var report = new ClaimReport
+        {
+            Id = "prefix-length", Title = "a longer prefix is better up to a point (table-to-text)", Model = b.Model, Runs = runs, Checks = [], Seconds = clock.Elapsed.TotalSeconds,
+        };
+        var best = config.Lengths.MaxBy(l => report.Mean($"length_{l}_dev_bleu"));
+        double bestBleu = report.Mean($"length_{best}_dev_bleu"), one = report.Mean("length_1_dev_bleu");
+        return report with
+        {
+            Checks =
+            [
+                new("measured over at least 3 seeds", $"{seeds.Count} seeds", seeds.Count >= 3),
+                new("best length's dev BLEU >= length 1's + 3", $"length {best}: {Num(bestBleu)} vs {Num(one)} + 3", bestBleu >= one + 3),
+            ],
+        };
+    }
+
+    /// <summary>
+    /// Claim (d), Li and Liang 2021: in low-data settings a prefix initialised from real words'
+    /// activations beats a random one. The bar is to measure it (at least 5 seeds, at most 50 pairs);
+    /// <see cref="ClaimReport.Finding"/> says whether the statement holds or is refuted here.
+    /// </summary>
+    public static ClaimReport PrefixInit(IReadOnlyList<int> seeds, PrefixInitConfig? config = null, TextWriter? log = null)
+    {
+        config ??= new PrefixInitConfig();
+        var b = config.Base;
+        var clock = Stopwatch.StartNew();
+        var full = TaskData.Load(EmbeddedData.E2e, "train", root: b.DataRoot);
+        var dev = Slice(TaskData.Load(EmbeddedData.E2e, "dev", root: b.DataRoot), b.EvalMrs);
+        using var frozen = LoadModel(b.Model, b.DataRoot);
+        var runs = new List<ClaimRun>();
+        foreach (var seed in seeds)
+        {
+            var pairs = Draw(full.Examples, b.TrainPairs, seed);
+            PrefixTuningConfig Prefix(string? initText) => new()
+            {
+                Length = b.PrefixLength, HiddenSize = b.PrefixHidden, LearningRate = b.PrefixLr, BatchSize = b.BatchSize, Seed = seed, InitText = initText,
+            };
+            var values = new Dictionary<string, double>
+            {
+                ["random_init_dev_bleu"] = TrainedPrefixBleu(frozen, full.Task, pairs, dev, b, Prefix(null), seed, log, $"random init (seed {seed})"),
+                ["real_word_init_dev_bleu"] = TrainedPrefixBleu(frozen, full.Task, pairs, dev, b, Prefix(config.InitText), seed, log, $"real-word init (seed {seed})"),
+            };
+            values["real_minus_random"] = values["real_word_init_dev_bleu"] - values["random_init_dev_bleu"];
+            log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num(v.Value)}")));
+            runs.Add(new ClaimRun(seed, values));
+        }
+        var report = new ClaimReport
+        {
+            Id = "prefix-init", Title = "real-word prefix initialisation helps with little data", Model = b.Model, Runs = runs, Checks = [], Seconds = clock.Elapsed.TotalSeconds,
+        };
+        var diff = report.Summary["real_minus_random"];
+        // refuted unless the mean difference is positive and larger than its standard error
+        bool holds = diff.Mean > 0 && diff.Mean > diff.Std / Math.Sqrt(Math.Max(1, seeds.Count));
+        return report with
+        {
+            Checks =
+            [
+                new($"measured over at least {config.MinSeeds} seeds", $"{seeds.Count} seeds", seeds.Count >= config.MinSeeds),
+                new("at most 50 training pairs", $"{b.TrainPairs} pairs", b.TrainPairs <= 50),
+            ],
+            Finding = $"real-word init {(holds ? "helps (holds)" : "does not help (refuted)")} at this scale: {Num(diff.Mean)} ± {Num(diff.Std)} BLEU over {seeds.Count} seeds",
+        };
+    }
+
+    /// <summary>
+    /// Claim (f), Lester et al. 2021 and Liu et al. 2021: prompt tuning and P-tuning (frozen
+    /// backbone, input-level prompts) each reach at least the majority class + 15 points and at least
+    /// their own untrained start + 5 points on their notebook's task.
+    /// </summary>
+    public static ClaimReport InputPrompts(IReadOnlyList<int> seeds, InputPromptsConfig? config = null, TextWriter? log = null)
+    {
+        config ??= new InputPromptsConfig();
+        var clock = Stopwatch.StartNew();
+        var full = TaskData.Load(config.Task, "train", root: config.DataRoot);
+        var dev = Slice(TaskData.Load(config.Task, "dev", root: config.DataRoot), config.DevLimit);
+        double majority = dev.Examples.GroupBy(e => e.Label).Max(g => g.Count()) / (double)dev.Examples.Count;
+        using var backbone = LoadModel(config.Model, config.DataRoot);
+        var runs = new List<ClaimRun>();
+        foreach (var seed in seeds)
+        {
+            log?.WriteLine($"[input-prompts] seed {seed}");
+            var train = Draw(full.Examples, config.Shots, seed);
+            var values = new Dictionary<string, double> { ["majority"] = majority };
+            void Measure(string name, PromptMethodConfig method, int steps)
+            {
+                using var model = PromptMethodFactory.Create(backbone.Model, backbone.Tokenizer, full.Task, method);
+                values[$"{name}_untrained"] = PromptEvaluation.Evaluate(model, dev)["accuracy"];
+                Train(model, train, steps, seed, log, name);
+                values[name] = PromptEvaluation.Evaluate(model, dev)["accuracy"];
+            }
+            Measure("prompt_tuning", new PromptTuningConfig
+            {
+                Length = config.PromptLength, Init = PromptInit.Text, LearningRate = config.PromptLr, BatchSize = config.PromptBatch, Seed = seed,
+            }, config.PromptSteps);
+            Measure("p_tuning", new PTuningConfig
+            {
+                Template = config.PTuningTemplate, LearningRate = config.PTuningLr, BatchSize = config.PTuningBatch, Seed = seed,
+            }, config.PTuningSteps);
+            log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {v.Value:F3}")));
+            runs.Add(new ClaimRun(seed, values));
+        }
+        var report = new ClaimReport
+        {
+            Id = "input-prompts", Title = "input-level soft prompts (prompt tuning, P-tuning) learn the aspect task", Model = config.Model, Runs = runs, Checks = [], Seconds = clock.Elapsed.TotalSeconds,
+        };
+        var checks = new List<ClaimCheck>();
+        foreach (var name in new[] { "prompt_tuning", "p_tuning" })
+        {
+            double trained = 100 * report.Mean(name), start = 100 * report.Mean($"{name}_untrained"), m = 100 * majority;
+            checks.Add(new($"{name} >= majority class + 15 points", $"{Num(trained)} vs {Num(m)} + 15", trained >= m + 15));
+            checks.Add(new($"{name} >= its untrained start + 5 points", $"{Num(trained)} vs {Num(start)} + 5", trained >= start + 5));
+        }
+        return report with { Checks = checks };
+    }
+
+    /// <summary>
+    /// Claim (a), Schick and Schütze 2021: with 32 labelled examples the distilled PET classifier is at
+    /// least zero-shot + 5 points and supervised fine-tuning + 10 points; no single trained PVP model
+    /// is below its own zero-shot accuracy; iPET is not below PET by more than 1 point. Checked per task.
+    /// </summary>
+    public static ClaimReport PetFewShot(IReadOnlyList<int> seeds, PetFewShotConfig? config = null, TextWriter? log = null)
+    {
+        config ??= new PetFewShotConfig();
+        var clock = Stopwatch.StartNew();
+        var e = config.Experiment;
+        var folder = LoadModel(config.Model, config.DataRoot);
+        var tokenizer = folder.Tokenizer;
+        folder.Model.Dispose();
+        Models.ILanguageModel Fresh() => LoadModel(config.Model, config.DataRoot).Model;
+        var runs = seeds.Select(seed => new ClaimRun(seed, new Dictionary<string, double>())).ToList();
+        var checks = new List<ClaimCheck>();
+        foreach (var name in config.Tasks)
+        {
+            var task = PetTask.ByName(name);
+            var pvps = task.BuildPvps(tokenizer, e.MaxLength, e.PvpCount);
+            var test = task.Read(task.TestFile, config.DataRoot).Take(e.TestSize).ToList();
+            var pool = task.Read(task.UnlabelledFile, config.DataRoot).Take(e.PoolSize).Select(x => x.WithLabel(null)).ToList();
+            var zeroShot = new double[pvps.Count];
+            using (var model = Fresh())
+                for (int p = 0; p < pvps.Count; p++) zeroShot[p] = pvps[p].Accuracy(model, test, e.Pet.EvalBatchSize);
+            log?.WriteLine($"[pet] {name}: zero-shot per PVP {string.Join(" ", zeroShot.Select(Num2))}");
+            foreach (var run in runs)
+            {
+                var v = (Dictionary<string, double>)run.Values;
+                var train = task.FewShot(config.Size, run.Seed, config.DataRoot);
+                var ensemble = new PetEnsemble(Fresh, pvps, e.Pet with { Seeds = e.Pet.Seeds.Select(s => s + 1000 * run.Seed).ToList() }, log);
+                using var pet = ensemble.RunPet(train, pool, test, distill: true);
+                using var ipet = ensemble.RunIPet(train, pool, test, pet.Models);
+                using var classifier = new SequenceClassifier(Fresh(), task.Labels.Count, seed: 7 + run.Seed);
+                ClassifierTraining.FineTune(classifier, tokenizer, train, e.FineTune with { Seed = e.FineTune.Seed + 1000 * run.Seed }, e.MaxLength, e.FineTuneHeadOnly);
+                v[$"{name}_zero_shot"] = zeroShot.Average();
+                v[$"{name}_pet"] = pet.DistilledTestAccuracy!.Value;
+                v[$"{name}_ipet"] = ipet.DistilledTestAccuracy!.Value;
+                v[$"{name}_finetune"] = Pvp.AccuracyOf(classifier.Predict(tokenizer, test, e.MaxLength, e.Pet.EvalBatchSize), test);
+                // the worst PVP model relative to its own pattern's zero-shot accuracy
+                v[$"{name}_pvp_minus_zero_shot_min"] = pet.Models.Min(m => m.TestAccuracy!.Value - zeroShot[m.PvpIndex]);
+                log?.WriteLine($"  {name} seed {run.Seed}: " + string.Join(", ", v.Where(x => x.Key.StartsWith(name + "_", StringComparison.Ordinal)).Select(x => $"{x.Key} {Num2(x.Value)}")));
+            }
+            double Mean(string key) => 100 * runs.Average(r => r.Values[$"{name}_{key}"]);
+            double z = Mean("zero_shot"), p2 = Mean("pet"), ip = Mean("ipet"), ft = Mean("finetune"), worst = Mean("pvp_minus_zero_shot_min");
+            checks.Add(new($"{name}: PET >= zero-shot + 5 points", $"{Num(p2)} vs {Num(z)} + 5", p2 >= z + 5));
+            checks.Add(new($"{name}: PET >= fine-tuning + 10 points", $"{Num(p2)} vs {Num(ft)} + 10", p2 >= ft + 10));
+            checks.Add(new($"{name}: each trained PVP model >= its zero-shot", $"worst difference {Num(worst)} points", worst >= 0));
+            checks.Add(new($"{name}: iPET >= PET - 1 point", $"{Num(ip)} vs {Num(p2)} - 1", ip >= p2 - 1));
+        }
+        return new ClaimReport
+        {
+            Id = "pet", Title = "PET beats zero-shot and supervised fine-tuning with 32 examples", Model = config.Model, Runs = runs, Checks = checks, Seconds = clock.Elapsed.TotalSeconds,
+        };
+    }
+
+    private static string Num2(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Claim (e), Liu et al. 2022: deep prompts (P-tuning v2) are within 5 points of fine-tuning on a
+    /// classification task and within 5 span-F1 on slot tagging, and at least prompt tuning + 10
+    /// points on the classification task.
+    /// </summary>
+    public static ClaimReport PTuningV2(IReadOnlyList<int> seeds, DeepPromptsConfig? config = null, TextWriter? log = null)
+    {
+        config ??= new DeepPromptsConfig();
+        var clock = Stopwatch.StartNew();
+        var cls = TaskData.Load(config.Task, "train", root: config.DataRoot);
+        var clsDev = Slice(TaskData.Load(config.Task, "dev", root: config.DataRoot), config.DevLimit);
+        var tag = TaskData.Load(EmbeddedData.Slots, "train", root: config.DataRoot);
+        var tagDev = Slice(TaskData.Load(EmbeddedData.Slots, "dev", root: config.DataRoot), config.DevLimit);
+        using var frozen = LoadModel(config.Model, config.DataRoot);
+        var runs = new List<ClaimRun>();
+        foreach (var seed in seeds)
+        {
+            log?.WriteLine($"[p-tuning-v2] seed {seed}");
+            var values = new Dictionary<string, double>();
+            void Measure(string key, TaskSplit train, TaskSplit dev, int shots, string metric, PromptMethodConfig method, bool ownsBackbone)
+            {
+                var examples = Draw(train.Examples, shots, seed);
+                using var copy = ownsBackbone ? LoadModel(config.Model, config.DataRoot) : null; // fine-tuning rewrites the weights: its own copy
+                var backbone = copy ?? frozen;
+                using var model = PromptMethodFactory.Create(backbone.Model, backbone.Tokenizer, train.Task, method);
+                Train(model, examples, config.Steps, seed, log, key);
+                values[key] = PromptEvaluation.Evaluate(model, dev)[metric];
+            }
+            Measure($"{config.Task}_p_tuning_v2", cls, clsDev, config.Shots, "accuracy", new PTuningV2Config { Length = config.Length, LearningRate = config.DeepLr, BatchSize = config.BatchSize, Seed = seed }, false);
+            Measure($"{config.Task}_finetune", cls, clsDev, config.Shots, "accuracy", new FineTuningConfig { LearningRate = config.FineTuneLr, BatchSize = config.BatchSize, Seed = seed }, true);
+            Measure($"{config.Task}_prompt_tuning", cls, clsDev, config.Shots, "accuracy", new PromptTuningConfig { Length = config.PromptLength, Init = PromptInit.Text, LearningRate = config.PromptLr, BatchSize = config.BatchSize, Seed = seed }, false);
+            Measure("slots_p_tuning_v2", tag, tagDev, config.TaggingShots, "span_f1", new PTuningV2Config { Length = config.TagLength, LearningRate = config.TagLr, BatchSize = config.BatchSize, Seed = seed }, false);
+            Measure("slots_finetune", tag, tagDev, config.TaggingShots, "span_f1", new FineTuningConfig { LearningRate = config.FineTuneLr, BatchSize = config.BatchSize, Seed = seed }, true);
+            log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num2(v.Value)}")));
+            runs.Add(new ClaimRun(seed, values));
+        }
+        var report = new ClaimReport
+        {
+            Id = "p-tuning-v2", Title = "deep prompts (P-tuning v2) come close to fine-tuning and beat prompt tuning", Model = config.Model, Runs = runs, Checks = [], Seconds = clock.Elapsed.TotalSeconds,
+        };
+        double v2 = 100 * report.Mean($"{config.Task}_p_tuning_v2"), ft = 100 * report.Mean($"{config.Task}_finetune"), pt = 100 * report.Mean($"{config.Task}_prompt_tuning");
+        double sv2 = 100 * report.Mean("slots_p_tuning_v2"), sft = 100 * report.Mean("slots_finetune");
+        return report with
+        {
+            Checks =
+            [
+                new($"{config.Task}: P-tuning v2 >= fine-tuning - 5 points", $"{Num(v2)} vs {Num(ft)} - 5", v2 >= ft - 5),
+                new("slots: P-tuning v2 span F1 >= fine-tuning - 5", $"{Num(sv2)} vs {Num(sft)} - 5", sv2 >= sft - 5),
+                new($"{config.Task}: P-tuning v2 >= prompt tuning + 10 points", $"{Num(v2)} vs {Num(pt)} + 10", v2 >= pt + 10),
+            ],
+        };
+    }
+
+    /// <summary>Loads a folder or an embedded model (data/models/NAME under <paramref name="dataRoot"/> or the embedded data).</summary>
+    private static PretrainedModel LoadModel(string name, string? dataRoot)
+    {
+        var root = dataRoot ?? EmbeddedData.FindRoot();
+        var embedded = root is null ? null : Path.Combine(root, "models", name);
+        return Pretrained.Load(!Directory.Exists(name) && embedded is not null && Directory.Exists(embedded) ? embedded : name);
+    }
+}
