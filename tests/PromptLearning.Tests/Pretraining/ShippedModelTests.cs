@@ -66,7 +66,7 @@ public class ShippedModelTests
         using var loaded = Pretrained.Load(folder);
         var score = ZeroShotCloze.Score(loaded.Model, loaded.Tokenizer, "sentiment", Path.Combine(RepoRoot(), "data"));
         var readme = File.ReadAllText(Path.Combine(folder, "README.md"));
-        Assert.Contains($"**{score.Accuracy.ToString("P1", System.Globalization.CultureInfo.InvariantCulture)}** accuracy", readme);
+        Assert.Contains($"| sentiment | `{score.Pattern}` | {score.Verbalizer} | {score.Examples:N0} | {score.Accuracy.ToString("P1", System.Globalization.CultureInfo.InvariantCulture)} |", readme);
         Assert.True(score.Accuracy > 0.45, $"zero-shot accuracy {score.Accuracy:P1} is far below chance: a broken checkpoint or scorer");
     }
 
