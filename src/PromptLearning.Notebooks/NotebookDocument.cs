@@ -51,7 +51,26 @@ public sealed class NotebookDocument
         JsonNode? node;
         try { node = JsonNode.Parse(File.ReadAllText(path)); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})", e); }
+        CheckStrings(node, path, "$");
         return new NotebookDocument(path, node as JsonObject ?? throw new InvalidDataException($"{path}: the top level is not a JSON object."));
+    }
+
+    /// <summary>Every string in the tree must be valid UTF-16 (a lone surrogate escape such as <c>"\ud800"</c> parses but cannot be read back).</summary>
+    private static void CheckStrings(JsonNode? node, string path, string where)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (k, v) in o) CheckStrings(v, path, $"{where}.{k}");
+                break;
+            case JsonArray a:
+                for (int i = 0; i < a.Count; i++) CheckStrings(a[i], path, $"{where}[{i}]");
+                break;
+            case JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String:
+                try { v.GetValue<string>(); }
+                catch (InvalidOperationException e) { throw new InvalidDataException($"{path}: {where}: not a valid string ({e.Message})", e); }
+                break;
+        }
     }
 
     /// <summary>The kernel that runs cells without their own kernel metadata (Polyglot's <c>defaultKernelName</c>, else from the kernelspec).</summary>
@@ -59,8 +78,8 @@ public sealed class NotebookDocument
     {
         get
         {
-            if (Metadata["polyglot_notebook"]?["kernelInfo"]?["defaultKernelName"] is JsonValue v && v.TryGetValue<string>(out var name)) return name;
-            if (Metadata["kernelspec"]?["name"] is JsonValue k && k.TryGetValue<string>(out var spec) && spec.StartsWith(".net-", StringComparison.Ordinal))
+            if ((Metadata["polyglot_notebook"] as JsonObject)?["kernelInfo"] is JsonObject info && info["defaultKernelName"] is JsonValue v && v.TryGetValue<string>(out var name)) return name;
+            if ((Metadata["kernelspec"] as JsonObject)?["name"] is JsonValue k && k.TryGetValue<string>(out var spec) && spec.StartsWith(".net-", StringComparison.Ordinal))
                 return spec[".net-".Length..];
             return "csharp";
         }
@@ -128,8 +147,8 @@ public sealed class NotebookCell
     {
         get
         {
-            if (Metadata["polyglot_notebook"]?["kernelName"] is JsonValue k && k.TryGetValue<string>(out var name)) return name;
-            if (Metadata["dotnet_interactive"]?["language"] is JsonValue l && l.TryGetValue<string>(out var lang)) return lang;
+            if ((Metadata["polyglot_notebook"] as JsonObject)?["kernelName"] is JsonValue k && k.TryGetValue<string>(out var name)) return name;
+            if ((Metadata["dotnet_interactive"] as JsonObject)?["language"] is JsonValue l && l.TryGetValue<string>(out var lang)) return lang;
             return null;
         }
     }
