@@ -111,4 +111,20 @@ public sealed record PetTask(string Name, IReadOnlyList<string> Labels, IReadOnl
     /// <summary>The task's PVPs bound to <paramref name="tokenizer"/>.</summary>
     public List<Pvp> BuildPvps(TextTokenizer tokenizer, int maxLength, int? count = null) =>
         Pvps.Take(count ?? Pvps.Count).Select(s => s.Build(tokenizer, Labels, maxLength)).ToList();
+
+    /// <summary>
+    /// The PVPs this tokenizer can express (a verbalizer word it cannot spell, e.g. a digit missing
+    /// from a small vocabulary, leaves its PVP out), with the reason for each one left out.
+    /// </summary>
+    public (List<Pvp> Pvps, List<string> Skipped) BuildExpressiblePvps(TextTokenizer tokenizer, int maxLength)
+    {
+        var pvps = new List<Pvp>();
+        var skipped = new List<string>();
+        foreach (var spec in Pvps)
+        {
+            try { pvps.Add(spec.Build(tokenizer, Labels, maxLength)); }
+            catch (ArgumentException e) { skipped.Add($"{Name}: {spec.Template} -> {spec.Verbalizer}: {e.Message}"); }
+        }
+        return (pvps, skipped);
+    }
 }
