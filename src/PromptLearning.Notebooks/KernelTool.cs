@@ -21,13 +21,14 @@ public sealed record KernelTool(string Version, string EntryAssembly, string Man
 
     /// <summary>
     /// Finds the manifest above <paramref name="startDirectory"/> (else above this assembly, which
-    /// lives in the repository's build output), restores the tool if needed, and returns it.
+    /// lives in the repository's build output, else above the current directory), restores the tool
+    /// if needed, and returns it.
     /// Throws <see cref="InvalidOperationException"/> saying what to do when there is no manifest
     /// pinning the kernel or the restore fails.
     /// </summary>
     public static KernelTool Locate(string startDirectory, TextWriter log)
     {
-        var manifest = FindManifest(startDirectory) ?? FindManifest(AppContext.BaseDirectory)
+        var manifest = FindManifest(startDirectory) ?? FindManifest(AppContext.BaseDirectory) ?? FindManifest(Environment.CurrentDirectory)
             ?? throw new InvalidOperationException(
                 $"no dotnet tool manifest (.config/dotnet-tools.json) pinning {PackageId} was found above {startDirectory}: " +
                 "run `dotnet new tool-manifest && dotnet tool install Microsoft.dotnet-interactive --version 1.0.712001` in the repository.");
