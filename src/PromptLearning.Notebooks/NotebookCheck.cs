@@ -65,7 +65,7 @@ public static partial class NotebookCheck
             var where = $"{executed.Path}: cell {cell.Number}{(cell.Id is null ? "" : $" (id '{cell.Id}')")}";
             foreach (var error in outputs.Where(o => o["output_type"]?.GetValue<string>() == "error"))
                 problems.Add($"{where}: error output: {FirstLine(error["evalue"]?.ToString() ?? "")}");
-            bool drawsChart = cell.Source.Contains("Charts.", StringComparison.Ordinal) || cell.Source.Contains("Chart.", StringComparison.Ordinal);
+            bool drawsChart = DrawsChartUnconditionally(cell.Source);
             bool hasChart = outputs.Any(o => o["data"]?["text/html"] is { } h && Text(h).Contains("Plotly.newPlot", StringComparison.Ordinal));
             if (drawsChart && !hasChart) problems.Add($"{where}: draws a chart but holds none");
         }
@@ -76,6 +76,22 @@ public static partial class NotebookCheck
         if (!executed.Cells.Any(c => c.CellType == "code" && c.Outputs is { Count: > 0 }))
             problems.Add($"{executed.Path}: no code cell has outputs (was it executed?)");
         return problems;
+    }
+
+    /// <summary>
+    /// Whether the cell calls a chart builder (<c>Charts.X(...)</c>, <c>Chart.X(...)</c>) outside any
+    /// <c>if</c>/<c>else</c>/<c>switch</c> or conditional expression: a chart drawn only in one branch
+    /// (e.g. only with the real-model switch) is not expected in every run.
+    /// </summary>
+    public static bool DrawsChartUnconditionally(string source)
+    {
+        var root = Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(source,
+            new Microsoft.CodeAnalysis.CSharp.CSharpParseOptions(Microsoft.CodeAnalysis.CSharp.LanguageVersion.Latest, kind: Microsoft.CodeAnalysis.SourceCodeKind.Script)).GetRoot();
+        return root.DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax>()
+            .Where(i => i.Expression is Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax { Expression: var target }
+                        && (target.ToString() is "Charts" or "Chart" || target.ToString().EndsWith(".Chart", StringComparison.Ordinal) || target.ToString().EndsWith(".Charts", StringComparison.Ordinal)))
+            .Any(i => !i.Ancestors().Any(a => a is Microsoft.CodeAnalysis.CSharp.Syntax.IfStatementSyntax or Microsoft.CodeAnalysis.CSharp.Syntax.ElseClauseSyntax
+                or Microsoft.CodeAnalysis.CSharp.Syntax.SwitchSectionSyntax or Microsoft.CodeAnalysis.CSharp.Syntax.ConditionalExpressionSyntax));
     }
 
     private static string Text(JsonNode node) => node is JsonArray a ? string.Concat(a.Select(l => l?.GetValue<string>())) : node.GetValue<string>();

@@ -14,6 +14,15 @@ public class NotebookCheckTests
         Assert.Empty(NotebookCheck.MissingNumbers(markdown, "70.0 19.7"));
     }
 
+    [Theory]
+    [InlineData("Charts.LineChart(\"t\", x, y)", true)]
+    [InlineData("display(Charts.BarChart(a, b));\nvar n = 1;", true)]
+    [InlineData("Plotly.NET.CSharp.Chart.Line<double, double, string>(x: xs, y: ys)", true)]
+    [InlineData("if (real) { display(Charts.LineChart(a)); } else Console.WriteLine(\"one size\");", false)]
+    [InlineData("var n = 1; // Charts.LineChart would go here", false)]
+    public void OnlyUnconditionalChartCallsAreExpectedToDraw(string source, bool expected) =>
+        Assert.Equal(expected, NotebookCheck.DrawsChartUnconditionally(source));
+
     private static NotebookDocument Executed(JsonObject nb)
     {
         var path = Path.Combine(TempDir(), "nb.ipynb");
@@ -24,7 +33,7 @@ public class NotebookCheckTests
     [Fact]
     public void ErrorsMissingChartsAndUnbackedNumbersAreReported()
     {
-        var nb = Notebook("Charts.LineChart(...)", "throw new Exception();", "1");
+        var nb = Notebook("Charts.LineChart(a, b)", "throw new Exception();", "1");
         nb["cells"]![1]!["outputs"] = new JsonArray(new JsonObject { ["output_type"] = "error", ["ename"] = "Error", ["evalue"] = "boom\nat ...", ["traceback"] = new JsonArray() });
         nb["cells"]![2]!["outputs"] = new JsonArray(new JsonObject { ["output_type"] = "stream", ["name"] = "stdout", ["text"] = "accuracy 0.5" });
         ((JsonArray)nb["cells"]!).Add(new JsonObject { ["cell_type"] = "markdown", ["metadata"] = new JsonObject(), ["source"] = "Accuracy 0.5, not 0.9." });
