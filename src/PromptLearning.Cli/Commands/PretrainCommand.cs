@@ -27,8 +27,9 @@ public sealed class PretrainCommand : ICommand
                                [--steps 3000] [--seed 42] [--batch 32] [--lr 1e-3] [--max-length 128]
                                [--vocab-size 4000] [--warmup-ratio 0.05] [--weight-decay 0.01]
                                [--eval-every <steps/10>] [--log-every 50] [--threads 1] [--no-packing] [--mask-probability 0.15]
-                               [--salient-words w1,w2,...|world --salient-mask-probability 0.5]   (masked LM: knowledge masking;
-                                   world = the generated world's content vocabulary) [--whole-word]   (masked LM: whole-word masking)
+                               [--salient-words w1,w2,...|world|opinion --salient-mask-probability 0.5]   (masked LM: knowledge masking;
+                                   world = the generated world's content vocabulary; opinion = its opinion words, as SKEP)
+                               [--whole-word]   (masked LM: whole-word masking)
                                [--documents-matching REGEX]   (train only on the corpus documents that match)
                                [--checkpoint-every <eval-every>] [--checkpoint-dir <out>/checkpoint] [--resume]
                                    (resumable snapshots: weights, optimizer state, step, random generator; --resume continues
@@ -66,9 +67,12 @@ public sealed class PretrainCommand : ICommand
         var packing = !o.Has("no-packing");
         var maskProbability = o.GetDouble("mask-probability", 0.15, min: 0, max: 1);
         var salientOption = o.Get("salient-words") ?? "";
-        var salientWords = salientOption == "world"
-            ? Data.World.Lexicon.Vocabulary().ToArray()
-            : salientOption.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var salientWords = salientOption switch
+        {
+            "world" => Data.World.Lexicon.Vocabulary().ToArray(),
+            "opinion" => Data.World.Lexicon.OpinionVocabulary().ToArray(),
+            _ => salientOption.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+        };
         var wholeWord = o.Has("whole-word");
         var checkpointEvery = o.GetInt("checkpoint-every", evalEvery, min: 1);
         var checkpointDirOption = o.Get("checkpoint-dir");

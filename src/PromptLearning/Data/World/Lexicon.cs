@@ -228,6 +228,22 @@ public static class Lexicon
     };
 
     /// <summary>
+    /// The world's opinion vocabulary, lower-cased, one entry per word: every opinion adjective of
+    /// every aspect and polarity, the intensifiers and hedges, and the overall verdicts of every
+    /// star level (function words left out). Used for sentiment-word masking as in SKEP (Tian et
+    /// al. 2020), which masks a broad sentiment lexicon rather than the label words of a task.
+    /// </summary>
+    public static IReadOnlyList<string> OpinionVocabulary()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return Adjectives.SelectMany(a => a.SelectMany(p => p.SelectMany(w => w)))
+            .Concat(StrongIntensifiers).Concat(MildIntensifiers).Concat(Evaluative.SelectMany(e => e))
+            .SelectMany(p => p.ToLowerInvariant().Split([' ', '-'], StringSplitOptions.RemoveEmptyEntries))
+            .Where(w => !FunctionWords.Contains(w) && seen.Add(w))
+            .ToList();
+    }
+
+    /// <summary>
     /// The world's content vocabulary, lower-cased, one entry per word, in first-seen order: every
     /// word of the venue names, landmarks, venue types, cuisines, areas, price and rating values,
     /// star counts, dishes, aspects and aspect nouns, opinion adjectives, intensifiers, hedges and
