@@ -68,7 +68,7 @@ internal static class PromptRun
         return config with
         {
             Template = template ?? config.Template,
-            Head = o.Get("head") switch { null => config.Head, "cloze" => HeadKind.Cloze, "cls" => HeadKind.Classification, "token" => HeadKind.Token, "lm" => HeadKind.LanguageModel, var v => throw new CliUsageException($"--head expects cloze|cls|token|lm, got '{v}'") },
+            Head = o.Get("head") switch { null => config.Head, "cloze" => HeadKind.Cloze, "cls" => HeadKind.Classification, "pooled" => HeadKind.PooledClassification, "token" => HeadKind.Token, "lm" => HeadKind.LanguageModel, var v => throw new CliUsageException($"--head expects cloze|cls|pooled|token|lm, got '{v}'") },
             LearningRate = o.GetDouble("lr", config.LearningRate, min: 0),
             BatchSize = o.GetInt("batch", config.BatchSize, min: 1),
             Optimizer = optimizer ?? config.Optimizer,

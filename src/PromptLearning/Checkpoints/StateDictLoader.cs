@@ -34,6 +34,13 @@ public sealed record StateDictLoadOptions
     /// <see cref="StateDictLoadReport.NewlyInitialised"/>, as <c>transformers</c> warns.
     /// </summary>
     public IReadOnlyList<string> AllowMissing { get; init; } = Array.Empty<string>();
+
+    /// <summary>
+    /// Regular expressions for tensors not to load (e.g. <c>^cls\.</c> for a backbone-only load): module
+    /// tensors that match keep their fresh initialisation (listed in <see cref="StateDictLoadReport.NewlyInitialised"/>),
+    /// checkpoint tensors that match are listed in <see cref="StateDictLoadReport.Ignored"/>.
+    /// </summary>
+    public IReadOnlyList<string> Skip { get; init; } = Array.Empty<string>();
 }
 
 /// <summary>What <see cref="StateDictLoader"/> did.</summary>
@@ -42,6 +49,9 @@ public sealed record StateDictLoadOptions
 /// <param name="NewlyInitialised">Module tensors the checkpoint did not hold, left at their fresh initialisation (see <see cref="StateDictLoadOptions.AllowMissing"/>).</param>
 public sealed record StateDictLoadReport(IReadOnlyDictionary<string, string> Loaded, IReadOnlyList<string> Ignored, IReadOnlyList<string> NewlyInitialised)
 {
+    /// <summary>Checkpoint tensors kept aside for a classification head (<see cref="PretrainedLoadOptions.LoadClassifier"/>), neither loaded into the model nor unused.</summary>
+    public IReadOnlyList<string> KeptForClassifier { get; init; } = [];
+
     /// <summary>The report as <c>transformers</c> words its load warnings (empty when nothing was new or unused).</summary>
     public string Describe(string model, string source)
     {
@@ -151,7 +161,12 @@ public static class StateDictLoader
     public static StateDictLoadReport Load(nn.Module module, IReadOnlyDictionary<string, Tensor> tensors, string source, StateDictLoadOptions? options = null) =>
         Load(module, tensors.Keys.ToList(), n => tensors[n].shape, n => tensors[n].detach(), source, options);
 
-    static StateDictLoadReport Load(nn.Module module, IReadOnlyList<string> fileNames, Func<string, long[]> shapeOf, Func<string, Tensor> read, string source, StateDictLoadOptions? options)
+    /// <summary>
+    /// Loads the checkpoint tensors <paramref name="fileNames"/> into <paramref name="module"/>, asking
+    /// <paramref name="shapeOf"/> for their shapes and <paramref name="read"/> for their values (read one at a
+    /// time, after every check passed); <paramref name="source"/> names the checkpoint in errors.
+    /// </summary>
+    public static StateDictLoadReport Load(nn.Module module, IReadOnlyList<string> fileNames, Func<string, long[]> shapeOf, Func<string, Tensor> read, string source, StateDictLoadOptions? options)
     {
         options ??= new StateDictLoadOptions();
         var target = module.state_dict();
@@ -169,10 +184,12 @@ public static class StateDictLoader
         var plan = new Dictionary<string, string>();
         var missing = new List<string>();
         var allowMissing = options.AllowMissing.Select(p => new Regex(p, RegexOptions.CultureInvariant)).ToList();
+        var skip = options.Skip.Select(p => new Regex(p, RegexOptions.CultureInvariant)).ToList();
         var fresh = new List<string>();
         var mismatched = new List<string>();
         foreach (var (name, tensor) in target)
         {
+            if (skip.Any(p => p.IsMatch(name))) { fresh.Add(name); continue; }
             string? from = byModelName.ContainsKey(name) ? name
                 : aliases.TryGetValue(name, out var src) && byModelName.ContainsKey(src) ? src
                 : aliases.FirstOrDefault(a => a.Value == name && byModelName.ContainsKey(a.Key)).Key;
@@ -189,6 +206,7 @@ public static class StateDictLoader
         var ignored = new List<string>();
         foreach (var (modelName, fileName) in byModelName)
         {
+            if (skip.Any(p => p.IsMatch(modelName))) { ignored.Add(fileName); continue; }
             if (target.ContainsKey(modelName)) continue;
             if (aliases.ContainsKey(modelName) || aliases.Values.Contains(modelName) || patterns.Any(p => p.IsMatch(modelName) || p.IsMatch(fileName)))
                 ignored.Add(fileName);

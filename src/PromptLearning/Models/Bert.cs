@@ -244,23 +244,64 @@ public sealed class BertEncoder : HfModule
 }
 
 /// <summary>
+/// HF <c>BertPooler</c> (also RoBERTa's): <c>tanh(dense(h[:, 0]))</c>, the first token's final hidden state
+/// through a square dense layer. Keys: <c>pooler.dense.weight</c>, <c>pooler.dense.bias</c>.
+/// </summary>
+public sealed class BertPooler : HfModule
+{
+    /// <summary>The square dense layer (<c>dense</c>).</summary>
+    public Linear Dense { get; }
+
+    /// <summary>A pooler of width <see cref="TransformerConfig.HiddenSize"/> (PyTorch's default initialisation; <see cref="Initialization"/> redraws it as HF does when part of a model).</summary>
+    public BertPooler(TransformerConfig config) : base(nameof(BertPooler))
+    {
+        Dense = nn.Linear(config.HiddenSize, config.HiddenSize);
+        register_module("dense", Dense);
+    }
+
+    /// <summary>[B, L, H] hidden states -> [B, H] pooled output of the first token.</summary>
+    public Tensor Forward(Tensor hidden)
+    {
+        using var first = hidden.select(1, 0);
+        return Pool(first);
+    }
+
+    /// <summary>[.., H] hidden states of the pooled tokens -> [.., H] <c>tanh(dense(h))</c>.</summary>
+    public Tensor Pool(Tensor token)
+    {
+        using var dense = Dense.forward(token);
+        return dense.tanh();
+    }
+}
+
+/// <summary>
 /// The bare BERT/RoBERTa encoder (HF <c>BertModel</c> / <c>RobertaModel</c>: <c>embeddings</c>,
-/// <c>encoder</c>). It has no pooler: masked-LM checkpoints (<c>BertForMaskedLM</c>,
-/// <c>RobertaForMaskedLM</c>) store no pooler weights, and a pooler in a checkpoint is ignored by the loader.
+/// <c>encoder</c>, and <c>pooler</c> when built with one). Masked-LM checkpoints (<c>BertForMaskedLM</c>,
+/// <c>RobertaForMaskedLM</c>) store no pooler weights, so the pooler is optional: <see cref="Checkpoints.Pretrained.Load"/>
+/// adds it when the checkpoint holds <c>pooler.dense.*</c> (BERT pre-training, <c>BertModel</c>,
+/// <c>*ForSequenceClassification</c> checkpoints), so its keys map 1:1 and are saved back.
 /// </summary>
 public sealed class BertModel : HfModule
 {
     public TransformerConfig Config { get; }
     public BertEmbeddings Embeddings { get; }
     public BertEncoder Encoder { get; }
+    /// <summary>The pooler (<c>pooler</c>), or null when the model was built without one.</summary>
+    public BertPooler? Pooler { get; }
 
-    public BertModel(TransformerConfig config) : base(nameof(BertModel))
+    /// <summary>The encoder; <paramref name="addPoolingLayer"/> adds the pooler (HF's <c>add_pooling_layer</c>).</summary>
+    public BertModel(TransformerConfig config, bool addPoolingLayer = false) : base(nameof(BertModel))
     {
         Config = config;
         Embeddings = new BertEmbeddings(config);
         Encoder = new BertEncoder(config);
         register_module("embeddings", Embeddings);
         register_module("encoder", Encoder);
+        if (addPoolingLayer)
+        {
+            Pooler = new BertPooler(config);
+            register_module("pooler", Pooler);
+        }
     }
 
     /// <summary>Runs embeddings and all layers: last hidden state, and (when asked) every hidden state, [0] = embedding output.</summary>
@@ -322,7 +363,6 @@ public sealed class MaskedLMHead : HfModule
     readonly Linear? _dense;
     readonly LayerNorm? _layerNorm;
     readonly Linear? _decoder;
-    readonly Parameter _bias;
 
     public MaskedLMHead(TransformerConfig config) : base(nameof(MaskedLMHead))
     {
@@ -344,12 +384,12 @@ public sealed class MaskedLMHead : HfModule
             _decoder = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
             register_module("decoder", _decoder);
         }
-        _bias = new Parameter(zeros(config.VocabSize));
-        register_parameter("bias", _bias);
+        register_parameter("bias", new Parameter(zeros(config.VocabSize)));
     }
 
     /// <summary>The decoder bias (HF <c>cls.predictions.bias</c> / <c>lm_head.bias</c>, shared with <c>decoder.bias</c>).</summary>
-    public Parameter Bias => _bias;
+    /// <remarks>Looked up by name so that it follows <c>Module.to(dtype)</c>, which replaces parameters.</remarks>
+    public Parameter Bias => get_parameter("bias")!;
 
     /// <summary>[.., H] -> [.., V] scores; <paramref name="wordEmbeddings"/> is the tied decoder weight [V, H].</summary>
     public Tensor Forward(Tensor hidden, Tensor wordEmbeddings)
@@ -358,7 +398,7 @@ public sealed class MaskedLMHead : HfModule
         var x = _roberta
             ? _layerNorm!.forward(nn.functional.gelu(_dense!.forward(hidden)))
             : _transform!.Forward(hidden);
-        return nn.functional.linear(x, _decoder?.weight ?? wordEmbeddings, _bias).MoveToOuterDisposeScope();
+        return nn.functional.linear(x, _decoder?.weight ?? wordEmbeddings, Bias).MoveToOuterDisposeScope();
     }
 }
 
@@ -386,11 +426,12 @@ public sealed class BertForMaskedLM : HfModule, ILanguageModel
     readonly BertModel _encoder;
     readonly MaskedLMHead _lmHead;
 
-    public BertForMaskedLM(TransformerConfig config) : base(config.IsRoberta ? "RobertaForMaskedLM" : nameof(BertForMaskedLM))
+    /// <summary>A freshly initialised model; <paramref name="addPoolingLayer"/> gives the encoder a pooler (<c>bert.pooler.*</c> / <c>roberta.pooler.*</c>).</summary>
+    public BertForMaskedLM(TransformerConfig config, bool addPoolingLayer = false) : base(config.IsRoberta ? "RobertaForMaskedLM" : nameof(BertForMaskedLM))
     {
         if (config.IsCausal) throw new ArgumentException($"BertForMaskedLM needs model_type bert or roberta, not '{config.ModelType}'.");
         Config = config;
-        _encoder = new BertModel(config);
+        _encoder = new BertModel(config, addPoolingLayer);
         register_module(BaseModelPrefix.TrimEnd('.'), _encoder);
         if (config.IsRoberta)
         {
@@ -412,6 +453,8 @@ public sealed class BertForMaskedLM : HfModule, ILanguageModel
     public BertModel Encoder => _encoder;
     /// <summary>The masked-LM head (<c>cls.predictions</c> / <c>lm_head</c>).</summary>
     public MaskedLMHead LMHead => _lmHead;
+    /// <summary>The encoder's pooler (<c>bert.pooler</c> / <c>roberta.pooler</c>), or null when the model has none.</summary>
+    public BertPooler? Pooler => _encoder.Pooler;
 
     /// <summary><c>bert.</c> or <c>roberta.</c>: the prefix of the encoder's keys.</summary>
     public string BaseModelPrefix => Config.IsRoberta ? "roberta." : "bert.";

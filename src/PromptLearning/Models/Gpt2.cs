@@ -10,15 +10,15 @@ namespace PromptLearning.Models;
 /// </summary>
 public sealed class Conv1D : HfModule
 {
-    public Parameter Weight { get; }
-    public Parameter Bias { get; }
+    /// <summary>The weight [in, out], looked up by name so that it follows <c>Module.to(dtype)</c>, which replaces parameters.</summary>
+    public Parameter Weight => get_parameter("weight")!;
+    /// <summary>The bias [out] (looked up by name, as <see cref="Weight"/>).</summary>
+    public Parameter Bias => get_parameter("bias")!;
 
     public Conv1D(long inFeatures, long outFeatures) : base(nameof(Conv1D))
     {
-        Weight = new Parameter(empty(inFeatures, outFeatures));
-        Bias = new Parameter(zeros(outFeatures));
-        register_parameter("weight", Weight);
-        register_parameter("bias", Bias);
+        register_parameter("weight", new Parameter(empty(inFeatures, outFeatures)));
+        register_parameter("bias", new Parameter(zeros(outFeatures)));
     }
 
     /// <summary>[.., in] -> [.., out].</summary>

@@ -102,11 +102,77 @@ public sealed class ClassificationHead : PromptHead
         RegisterComponents();
     }
 
+    /// <summary>The linear layer (<c>classifier</c>).</summary>
+    public Linear Classifier => classifier;
+
     public override HeadKind Kind => HeadKind.Classification;
     public override bool NeedsLmLogits => false;
 
     public override Tensor Scores(ForwardOutput output, PromptBatch batch, Tensor rows)
         => classifier.forward(dropout.forward(AtPositions(output.LastHiddenState, rows, batch.PoolPositions)));
+}
+
+/// <summary>
+/// P-tuning v2's classification head (<c>BertPrefixForSequenceClassification</c>, as <c>transformers</c>'
+/// <c>BertForSequenceClassification</c>): the backbone's pooler <c>tanh(pooler.dense(h[CLS]))</c>, dropout,
+/// then a linear layer: [R, C]. The backbone's pooler is used as it is (frozen with a frozen backbone, as in
+/// the reference; it is not a part of the head and not saved with it). A backbone without one (a masked-LM
+/// checkpoint) gets a fresh pooler in the head, drawn as <c>transformers</c> initialises it
+/// (N(0, <c>initializer_range</c>), bias 0), listed in <see cref="NewlyInitialised"/> and announced on the
+/// error stream; deviation: it is trained with the head (the reference would keep a random pooler frozen).
+/// </summary>
+public sealed class PooledClassificationHead : PromptHead
+{
+    private readonly SharedPooler? _backbonePooler;
+    private readonly BertPooler? pooler;
+    private readonly Dropout dropout;
+    private readonly Linear classifier;
+    // Held through a record so that RegisterComponents does not adopt the backbone's pooler.
+    private sealed record SharedPooler(BertPooler Pooler);
+
+    /// <summary>
+    /// A head on <paramref name="backbonePooler"/>, or on a fresh pooler of width <see cref="TransformerConfig.HiddenSize"/>
+    /// when it is null (<paramref name="backboneName"/> names the backbone in the announcement).
+    /// </summary>
+    public PooledClassificationHead(TransformerConfig config, BertPooler? backbonePooler, int numLabels, double dropoutProb, string backboneName = "the backbone")
+        : base(nameof(PooledClassificationHead))
+    {
+        if (config.IsCausal) throw new ArgumentException($"a pooled classification head needs BERT or RoBERTa (a pooler on [CLS]), not {config.ModelType}");
+        if (backbonePooler is not null) _backbonePooler = new SharedPooler(backbonePooler);
+        else
+        {
+            pooler = new BertPooler(config);
+            using (no_grad())
+            {
+                pooler.Dense.weight!.normal_(0, config.InitializerRange);
+                pooler.Dense.bias!.zero_();
+            }
+            NewlyInitialised = ["pooler.dense.bias", "pooler.dense.weight"];
+            Console.Error.WriteLine($"{backboneName} has no pooler (its checkpoint holds no pooler.dense.*): the pooled classification head uses a newly initialized one: [{string.Join(", ", NewlyInitialised)}]");
+        }
+        dropout = nn.Dropout(dropoutProb);
+        classifier = nn.Linear(config.HiddenSize, numLabels);
+        RegisterComponents();
+    }
+
+    /// <summary>The head's tensors that no checkpoint provided: the fresh pooler's, or empty when the backbone's pooler is used.</summary>
+    public IReadOnlyList<string> NewlyInitialised { get; } = [];
+
+    /// <summary>The pooler the head reads: the backbone's, or its own fresh one.</summary>
+    public BertPooler Pooler => _backbonePooler?.Pooler ?? pooler!;
+
+    /// <summary>The final linear layer (<c>classifier</c>).</summary>
+    public Linear Classifier => classifier;
+
+    public override HeadKind Kind => HeadKind.PooledClassification;
+    public override bool NeedsLmLogits => false;
+
+    public override Tensor Scores(ForwardOutput output, PromptBatch batch, Tensor rows)
+    {
+        using var scope = NewDisposeScope();
+        var pooled = Pooler.Pool(AtPositions(output.LastHiddenState, rows, batch.PoolPositions));
+        return classifier.forward(dropout.forward(pooled)).MoveToOuterDisposeScope();
+    }
 }
 
 /// <summary>Dropout + a linear layer on every token (BIO tagging; P-tuning v2's token head): [R, L, T].</summary>
@@ -155,23 +221,29 @@ public sealed class LanguageModelHead : PromptHead
 /// <summary>Builds heads and picks each method's default head.</summary>
 public static class PromptHeads
 {
-    /// <summary>A new head of <paramref name="kind"/> for <paramref name="task"/> on a backbone with <paramref name="config"/>.</summary>
-    public static PromptHead Create(HeadKind kind, TransformerConfig config, TextTokenizer tokenizer, PromptTask task, double dropout) => kind switch
+    /// <summary>A new head of <paramref name="kind"/> for <paramref name="task"/> on <paramref name="backbone"/> (a pooled head reads its pooler).</summary>
+    public static PromptHead Create(HeadKind kind, ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, double dropout) => kind switch
     {
+        HeadKind.PooledClassification => task.Kind == TaskKind.Classification
+            ? new PooledClassificationHead(backbone.Config, PoolerOf(backbone), task.Labels.Count, dropout, backbone.Module.GetName())
+            : throw new ArgumentException($"task '{task.Name}': a pooled classification head is for classification, not {task.Kind}"),
         HeadKind.Cloze => task.Kind == TaskKind.Classification
             ? ClozeHead.ForWords(tokenizer, task)
             : throw new ArgumentException($"task '{task.Name}': a cloze head is for classification, not {task.Kind}"),
         HeadKind.Classification => task.Kind == TaskKind.Classification
-            ? new ClassificationHead(config.HiddenSize, task.Labels.Count, dropout)
+            ? new ClassificationHead(backbone.Config.HiddenSize, task.Labels.Count, dropout)
             : throw new ArgumentException($"task '{task.Name}': a classification head is for classification, not {task.Kind}"),
         HeadKind.Token => task.Kind == TaskKind.Tagging
-            ? new TokenClassificationHead(config.HiddenSize, task.Labels.Count, dropout)
+            ? new TokenClassificationHead(backbone.Config.HiddenSize, task.Labels.Count, dropout)
             : throw new ArgumentException($"task '{task.Name}': a token head is for tagging, not {task.Kind}"),
         HeadKind.LanguageModel => task.Kind == TaskKind.Generation
             ? new LanguageModelHead()
             : throw new ArgumentException($"task '{task.Name}': the LM head is for generation, not {task.Kind}"),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
+
+    /// <summary>The backbone's pooler (<c>bert.pooler</c> / <c>roberta.pooler</c>), or null when it has none (GPT-2, masked-LM checkpoints).</summary>
+    public static BertPooler? PoolerOf(ILanguageModel backbone) => (backbone as BertForMaskedLM)?.Pooler;
 
     /// <summary>
     /// The head a method uses when none is asked for: generation -> LM, tagging -> token head,

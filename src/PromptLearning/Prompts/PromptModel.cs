@@ -141,6 +141,54 @@ public class PromptModel : nn.Module
         return list;
     }
 
+    /// <summary>
+    /// Copies a sequence-classification checkpoint's head (<see cref="Checkpoints.PretrainedModel.Classifier"/>,
+    /// loaded with <see cref="Checkpoints.PretrainedLoadOptions.LoadClassifier"/>) into the head of
+    /// <paramref name="task"/> (null: the only task). BERT's <c>classifier.weight</c> [C, H] and
+    /// <c>classifier.bias</c> [C] go into the linear layer of a <see cref="ClassificationHead"/> or
+    /// <see cref="PooledClassificationHead"/>; RoBERTa's <c>classifier.dense.*</c> and <c>classifier.out_proj.*</c>
+    /// (<c>RobertaClassificationHead</c>: dense + tanh + linear on &lt;s&gt;) go into a pooled head's own pooler and
+    /// its linear layer.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A tensor is missing, unexpected, or its shape does not fit the head (both shapes named).</exception>
+    /// <exception cref="ArgumentException">The task is unknown or its head has no classifier to fill.</exception>
+    public void LoadClassifier(IReadOnlyDictionary<string, Tensor> classifier, string? task = null)
+    {
+        if (classifier.Count == 0) throw new ArgumentException("no classifier tensors given (load the checkpoint with PretrainedLoadOptions.LoadClassifier = true)", nameof(classifier));
+        var t = task is null
+            ? (tasks.Count == 1 ? tasks[0] : throw new ArgumentException($"the model has {tasks.Count} tasks; name the one whose head gets the classifier", nameof(task)))
+            : tasks.FirstOrDefault(x => x.Task.Name == task) ?? throw new ArgumentException($"no task '{task}' in this model", nameof(task));
+        var targets = new Dictionary<string, Tensor>();
+        bool roberta = classifier.ContainsKey("classifier.out_proj.weight");
+        switch (t.Head)
+        {
+            case PooledClassificationHead pooled when roberta:
+                if (pooled.NewlyInitialised.Count == 0)
+                    throw new ArgumentException($"task '{t.Task.Name}': RoBERTa's classifier.dense would replace the backbone's own pooler; use a backbone without a pooler");
+                targets["classifier.dense.weight"] = pooled.Pooler.Dense.weight!;
+                targets["classifier.dense.bias"] = pooled.Pooler.Dense.bias!;
+                targets["classifier.out_proj.weight"] = pooled.Classifier.weight!;
+                targets["classifier.out_proj.bias"] = pooled.Classifier.bias!;
+                break;
+            case ClassificationHead or PooledClassificationHead when !roberta:
+                var linear = t.Head is ClassificationHead c ? c.Classifier : ((PooledClassificationHead)t.Head).Classifier;
+                targets["classifier.weight"] = linear.weight!;
+                targets["classifier.bias"] = linear.bias!;
+                break;
+            default:
+                throw new ArgumentException($"task '{t.Task.Name}': a {t.Head.Kind} head cannot take {(roberta ? "RoBERTa's classifier.dense/out_proj (use a PooledClassification head)" : "a linear classifier (use a Classification or PooledClassification head)")}");
+        }
+        var problems = new List<string>();
+        foreach (var (name, target) in targets)
+            if (!classifier.TryGetValue(name, out var value)) problems.Add($"{name} is missing");
+            else if (!value.shape.SequenceEqual(target.shape)) problems.Add($"{name}: checkpoint [{string.Join(", ", value.shape)}] vs head [{string.Join(", ", target.shape)}]");
+        problems.AddRange(classifier.Keys.Where(k => !targets.ContainsKey(k)).Select(k => $"{k} is unexpected"));
+        if (problems.Count > 0)
+            throw new InvalidDataException($"task '{t.Task.Name}': the checkpoint's classifier does not fit the {t.Head.Kind} head ({t.Task.Labels.Count} labels, hidden {Backbone.Config.HiddenSize}): {string.Join("; ", problems.Order(StringComparer.Ordinal))}");
+        using var _ = no_grad();
+        foreach (var (name, target) in targets) target.copy_(classifier[name]);
+    }
+
     /// <summary>Number of trainable scalars (prompt encoders at their training size, heads, and the backbone when trained).</summary>
     public long TrainableParameterCount => TrainableParameters().Sum(p => p.Parameter.numel());
 

@@ -22,6 +22,12 @@ public enum HeadKind
     Cloze,
     /// <summary>A linear layer on the <c>[CLS]</c> (first token's) final hidden state.</summary>
     Classification,
+    /// <summary>
+    /// The backbone's pooler (<c>pooler.dense</c> + tanh on the <c>[CLS]</c> state), dropout, then a linear layer:
+    /// <c>transformers</c>' <c>BertForSequenceClassification</c> and P-tuning v2's <c>BertPrefixForSequenceClassification</c>.
+    /// BERT/RoBERTa only; a backbone without a pooler gets a freshly initialised one in the head.
+    /// </summary>
+    PooledClassification,
     /// <summary>A linear layer on every token's final hidden state (BIO tagging).</summary>
     Token,
     /// <summary>The causal LM head: conditional generation of the target after the source.</summary>

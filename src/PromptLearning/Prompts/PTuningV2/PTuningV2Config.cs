@@ -2,14 +2,18 @@ namespace PromptLearning.Prompts.PTuningV2;
 
 /// <summary>
 /// P-tuning v2 (Liu et al. 2022): deep prompts (trainable key/value prefixes) in every layer, no
-/// reparameterisation by default, a linear head on [CLS] for classification and a token head for
+/// reparameterisation by default, a classification head on [CLS] for classification and a token head for
 /// sequence labelling instead of a verbalizer. Defaults from the paper's code: prompt length 20
 /// (classification), learning rate 1e-2, dropout 0.1, prefixes initialised N(0, 1).
-/// Deviation: the classification head is dropout + linear on the final [CLS] hidden state; the
-/// reference's <c>BertPrefixForSequenceClassification</c> reads BERT's pooled output (<c>pooler.dense</c>
-/// + tanh, from the checkpoint) before the dropout. The library's BERT is the masked-LM model, which has
-/// no pooler, and the fixture and shipped checkpoints carry no pooler weights, so the pooled head is not
-/// offered yet; with checkpoints that have <c>bert.pooler.*</c> results will differ from the reference.
+/// Classification head: as the reference's <c>BertPrefixForSequenceClassification</c>, the backbone's
+/// pooled output (<c>pooler.dense</c> + tanh on [CLS], loaded from the checkpoint), dropout, then a linear
+/// layer (<see cref="HeadKind.PooledClassification"/>); this is the default when the backbone has a pooler
+/// (checkpoints that hold <c>bert.pooler.*</c> / <c>roberta.pooler.*</c>, e.g. <c>bert-base-uncased</c>).
+/// Checkpoints without one (masked-LM-only files such as the fixtures and the shipped models) default to
+/// dropout + linear on the final [CLS] hidden state (<see cref="HeadKind.Classification"/>, also
+/// available by name on any backbone); asking for the pooled head there gives it a freshly initialised
+/// pooler, listed as newly initialised and trained with the head (the reference keeps such a random
+/// pooler frozen inside BERT).
 /// </summary>
 public sealed record PTuningV2Config : PromptMethodConfig
 {

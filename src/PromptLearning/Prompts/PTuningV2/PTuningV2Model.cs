@@ -13,12 +13,23 @@ public sealed class PTuningV2Model : PromptModel
     public PTuningV2Model(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PTuningV2Config? config = null)
         : base(backbone, tokenizer, config ??= new PTuningV2Config(), [Build(backbone, tokenizer, task, config)], trainBackbone: false) { }
 
+    /// <summary>
+    /// The head P-tuning v2 uses when none is asked for: the reference's pooled head
+    /// (<see cref="HeadKind.PooledClassification"/>) for classification when the backbone has a pooler,
+    /// else the linear [CLS] head; the token head for tagging, the LM head for generation.
+    /// </summary>
+    public static HeadKind DefaultHead(ILanguageModel backbone, PromptTask task)
+    {
+        var head = PromptHeads.DefaultFor(task, backbone.Config, preferCloze: false);
+        return head == HeadKind.Classification && PromptHeads.PoolerOf(backbone) is not null ? HeadKind.PooledClassification : head;
+    }
+
     private static TaskPrompt Build(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PTuningV2Config config)
     {
         var c = backbone.Config;
-        var head = config.Head ?? PromptHeads.DefaultFor(task, c, preferCloze: false);
+        var head = config.Head ?? DefaultHead(backbone, task);
         var template = PromptTemplate.Parse(config.Template ?? (head == HeadKind.Cloze ? task.Cloze : task.Input));
         var prompts = new PrefixEncoder(config.Length, c.NumHiddenLayers, c.NumAttentionHeads, c.HeadDim, config.Reparameterize, config.HiddenSize, config.InitStd, config.Seed);
-        return new TaskPrompt(task, template, prompts, PromptHeads.Create(head, c, tokenizer, task, config.HeadDropout), config.PrefixDropout);
+        return new TaskPrompt(task, template, prompts, PromptHeads.Create(head, backbone, tokenizer, task, config.HeadDropout), config.PrefixDropout);
     }
 }
