@@ -29,6 +29,20 @@ public static class PetLoss
     public static Tensor Classification(Tensor labelScores, Tensor labels) => F.cross_entropy(labelScores, labels);
 
     /// <summary>
+    /// PET's multi-token loss (<c>MultiMaskTaskHelper.train_step</c>): for each row, the sum over the wrong
+    /// labels w of <c>max(0, margin - s[correct] + s[w])</c>, averaged over the batch. <paramref name="labelScores"/>
+    /// [B, C] are summed token log-probabilities (<see cref="Pvp.MaxMaskScores"/>), <paramref name="labels"/> [B] int64.
+    /// </summary>
+    public static Tensor Hinge(Tensor labelScores, Tensor labels, double margin = 1.0)
+    {
+        using var scope = NewDisposeScope();
+        var correct = labelScores.gather(1, labels.unsqueeze(1));                      // [B, 1]
+        var wrong = 1 - F.one_hot(labels, labelScores.shape[1]).to_type(labelScores.dtype); // [B, C]
+        var hinge = (labelScores - correct + margin).clamp_min(0) * wrong;
+        return hinge.sum(1).mean().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// Mean cross-entropy of MLM logits [B, L, V] over the positions whose label [B, L] is not
     /// <see cref="IgnoreIndex"/> (the masked tokens).
     /// </summary>

@@ -16,6 +16,23 @@ public enum MultiTokenDecoding
     Parallel,
 }
 
+/// <summary>How a PVP with multi-token verbalizer words is trained (single-token verbalizers always use cross-entropy over the label logits).</summary>
+public enum MultiTokenObjective
+{
+    /// <summary>
+    /// PET's (<c>MultiMaskTaskHelper.train_step</c>): one forward pass at the largest token count
+    /// (<see cref="Pvp.MaxMaskScores"/>), then <c>sum over wrong labels w of max(0, 1 - s_correct + s_w)</c>,
+    /// averaged over the batch, where s is a label's summed token log-probability (<see cref="PetLoss.Hinge"/>).
+    /// As in PET this loss replaces the whole step: no auxiliary MLM term is added.
+    /// </summary>
+    Hinge,
+    /// <summary>
+    /// The library's earlier objective: each word scored with exactly its own number of masks (one pass per
+    /// distinct token count, <see cref="Pvp.ClassLogits"/>), cross-entropy over the labels, plus the auxiliary MLM term.
+    /// </summary>
+    CrossEntropy,
+}
+
 /// <summary>A padded batch of encoded patterns (right padding). Dispose it, or create it in a dispose scope.</summary>
 public sealed record PvpBatch(Tensor InputIds, Tensor AttentionMask, Tensor TokenTypeIds, long[][] MaskPositions) : IDisposable
 {
@@ -37,8 +54,9 @@ public sealed record PvpView(string Text, IReadOnlyList<string> Tokens, IReadOnl
 /// (several words: their mean or sum, <see cref="Verbalizer.Reduction"/>), as PET's
 /// <c>convert_mlm_logits_to_cls_logits</c>. Multi-token words: the mask slot gets as many masks as the
 /// word has tokens and the word's score is the sum of its tokens' log-probabilities, decoded at
-/// prediction time as PET does (<see cref="MultiTokenDecoding.MostConfidentFirst"/>) and in one
-/// parallel pass for training (<see cref="ClassLogits"/>).
+/// prediction time as PET does (<see cref="MultiTokenDecoding.MostConfidentFirst"/>) and trained as PET
+/// does, in one pass at the largest token count under a hinge loss (<see cref="MaxMaskScores"/>,
+/// <see cref="MultiTokenObjective"/>).
 /// </para>
 /// </summary>
 public sealed class Pvp
@@ -137,9 +155,11 @@ public sealed class Pvp
     }
 
     /// <summary>
-    /// Label scores [B, C] for a batch, differentiable (used by the training loss). Single-token
+    /// Label scores [B, C] for a batch, differentiable (the cross-entropy training scores). Single-token
     /// verbalizers: the logits of the verbalizer tokens at the mask; multi-token: summed
-    /// log-probabilities of each word's tokens in one parallel pass.
+    /// log-probabilities of each word's tokens, one pass per distinct token count with exactly that many
+    /// masks (<see cref="MultiTokenObjective.CrossEntropy"/>; PET's own multi-token training is
+    /// <see cref="MaxMaskScores"/> under a hinge loss).
     /// </summary>
     public Tensor ClassLogits(ILanguageModel model, IReadOnlyList<PetExample> examples)
     {
@@ -170,6 +190,33 @@ public sealed class Pvp
         foreach (var ws in wordScores) foreach (var t in ws) t!.Dispose();
         foreach (var t in perLabel) t.Dispose();
         return result;
+    }
+
+    /// <summary>The most tokens of any verbalizer word: the mask count of PET's multi-token training pass.</summary>
+    public int MaxTokens => LabelTokenIds.Max(l => l.Max(w => w.Length));
+
+    /// <summary>
+    /// Label scores [B, C] from one forward pass with <see cref="MaxTokens"/> masks, as PET's
+    /// <c>MultiMaskTaskHelper.train_step</c> scores its choices: a word of k tokens gets the summed
+    /// log-probabilities (softmax over the vocabulary) of its tokens at the first k masks; the other masks
+    /// score nothing. Several words of one label are reduced by <see cref="Verbalizer.Reduction"/> (PET
+    /// uses the first word only). Differentiable; the training scores of <see cref="MultiTokenObjective.Hinge"/>.
+    /// </summary>
+    public Tensor MaxMaskScores(ILanguageModel model, IReadOnlyList<PetExample> examples)
+    {
+        using var scope = NewDisposeScope();
+        int k = MaxTokens;
+        var batch = EncodeBatch(examples, k);
+        var logp = AtMasks(MlmLogits(model, batch), batch.MaskPositions).log_softmax(-1); // [B, k, V]
+        long b = logp.shape[0];
+        var perLabel = LabelTokenIds.Select(words => Reduce(torch.stack(words.Select(toks =>
+        {
+            var idx = tensor(toks.Select(t => (long)t).ToArray()).view(1, toks.Length, 1).expand(b, toks.Length, 1);
+            return logp.narrow(1, 0, toks.Length).gather(2, idx).squeeze(2).sum(1); // [B]
+        }).ToArray(), 1))).ToArray();
+        var result = torch.stack(perLabel, 1);
+        batch.Dispose();
+        return result.MoveToOuterDisposeScope();
     }
 
     private Tensor Reduce(Tensor wordScores) => Verbalizer.Reduction == VerbalizerReduction.Sum ? wordScores.sum(1) : wordScores.mean(new long[] { 1 });

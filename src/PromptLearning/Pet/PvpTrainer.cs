@@ -7,13 +7,12 @@ using static TorchSharp.torch;
 namespace PromptLearning.Pet;
 
 /// <summary>
-/// How one PVP model is trained (PET §3.1-3.3). Deviation from timoschick/pet for multi-token
-/// verbalizers: training scores every label by the summed log-probabilities of its word's tokens, one
-/// forward pass per distinct token count, under cross-entropy over the labels
-/// (<see cref="Pvp.ClassLogits"/>); PET's <c>MultiMaskTaskHelper.train_step</c> instead runs one pass at
-/// the largest token count and applies a hinge loss <c>max(0, 1 - s_correct + s_wrong)</c> over the wrong
-/// choices. Not yet implemented here; single-token verbalizers and prediction (most-confident-first
-/// decoding) match PET.
+/// How one PVP model is trained (PET §3.1-3.3). Single-token verbalizers: cross-entropy over the label
+/// logits plus the auxiliary MLM loss. Multi-token verbalizers: by default as timoschick/pet's
+/// <c>MultiMaskTaskHelper.train_step</c> (<see cref="MultiTokenObjective.Hinge"/>: one forward pass at the
+/// largest token count, hinge loss with margin 1 over the wrong labels, no auxiliary MLM term); the
+/// library's earlier cross-entropy objective stays available as <see cref="MultiTokenObjective.CrossEntropy"/>.
+/// Prediction (most-confident-first decoding) matches PET either way.
 /// </summary>
 public sealed record PvpTrainingConfig
 {
@@ -27,6 +26,8 @@ public sealed record PvpTrainingConfig
     /// hence 12 for the labelled batch of 4 (3x the labelled batch; scale both together).
     /// </summary>
     public int UnlabelledBatchSize { get; init; } = 12;
+    /// <summary>Training objective of multi-token verbalizers (default: PET's hinge loss); ignored for single-token ones.</summary>
+    public MultiTokenObjective MultiToken { get; init; } = MultiTokenObjective.Hinge;
     /// <summary>Share of tokens the auxiliary MLM masks (BERT: 15%, of which 80% [MASK], 10% random, 10% kept).</summary>
     public double MaskProbability { get; init; } = 0.15;
 }
@@ -46,12 +47,19 @@ public static class PvpTrainer
 {
     /// <summary>
     /// The PET loss of one step: <c>(1 - alpha) CE(verbalizer scores, labels) + alpha MLM(unlabelled)</c>;
-    /// without <paramref name="unlabelled"/>, the cross-entropy alone.
+    /// without <paramref name="unlabelled"/>, the cross-entropy alone. A multi-token PVP under
+    /// <see cref="MultiTokenObjective.Hinge"/> gets PET's hinge loss alone (<paramref name="unlabelled"/> must then be null).
     /// </summary>
-    public static Tensor Loss(ILanguageModel model, Pvp pvp, IReadOnlyList<PetExample> labelled, MlmBatch? unlabelled, double alpha = PetLoss.DefaultAlpha)
+    public static Tensor Loss(ILanguageModel model, Pvp pvp, IReadOnlyList<PetExample> labelled, MlmBatch? unlabelled, double alpha = PetLoss.DefaultAlpha,
+        MultiTokenObjective multiToken = MultiTokenObjective.Hinge)
     {
         using var scope = NewDisposeScope();
         var labels = tensor(labelled.Select((e, i) => (long)(e.Label ?? throw new ArgumentException($"labelled example {i} has no label", nameof(labelled)))).ToArray());
+        if (pvp.IsMultiToken && multiToken == MultiTokenObjective.Hinge)
+        {
+            if (unlabelled is not null) throw new ArgumentException("PET's multi-token hinge loss has no auxiliary MLM term; pass no unlabelled batch (or use MultiTokenObjective.CrossEntropy)", nameof(unlabelled));
+            return PetLoss.Hinge(pvp.MaxMaskScores(model, labelled), labels).MoveToOuterDisposeScope();
+        }
         var ce = PetLoss.Classification(pvp.ClassLogits(model, labelled), labels);
         Tensor? mlm = null;
         if (unlabelled is not null) mlm = PetLoss.MaskedLm(Pvp.MlmLogits(model, unlabelled.Inputs), unlabelled.Labels);
@@ -110,13 +118,15 @@ public static class PvpTrainer
     /// <summary>
     /// Trains <paramref name="model"/> in place on <paramref name="train"/> with <paramref name="pvp"/>.
     /// With an <paramref name="unlabelled"/> pool and <see cref="PvpTrainingConfig.UnlabelledBatchSize"/> &gt; 0,
-    /// every step adds the auxiliary MLM loss on the next unlabelled batch (cycling through a shuffled pool).
+    /// every step adds the auxiliary MLM loss on the next unlabelled batch (cycling through a shuffled pool),
+    /// except for a multi-token PVP under PET's hinge objective, which has no auxiliary term.
     /// </summary>
     public static TrainResult Train(ILanguageModel model, Pvp pvp, IReadOnlyList<PetExample> train, IReadOnlyList<PetExample>? unlabelled,
         PvpTrainingConfig config, IProgress<TrainerProgress>? progress = null)
     {
         if (train.Count == 0) throw new ArgumentException("PET training set is empty", nameof(train));
-        bool aux = unlabelled is { Count: > 0 } && config.UnlabelledBatchSize > 0 && config.Alpha > 0;
+        bool hinge = pvp.IsMultiToken && config.MultiToken == MultiTokenObjective.Hinge;
+        bool aux = !hinge && unlabelled is { Count: > 0 } && config.UnlabelledBatchSize > 0 && config.Alpha > 0;
         var rng = new Random(config.Trainer.Seed * 7919 + 17);
         var order = aux ? Enumerable.Range(0, unlabelled!.Count).OrderBy(_ => rng.Next()).ToArray() : Array.Empty<int>();
         int cursor = 0;
@@ -137,7 +147,7 @@ public static class PvpTrainer
             batch =>
             {
                 using var mlm = NextUnlabelled();
-                return Loss(model, pvp, batch, mlm, config.Alpha);
+                return Loss(model, pvp, batch, mlm, config.Alpha, config.MultiToken);
             },
             module: model.Module);
         return trainer.Train(train, progress);
