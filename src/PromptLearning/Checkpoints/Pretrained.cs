@@ -100,7 +100,6 @@ public static class Pretrained
             {
                 foreach (var name in tensors.Names.Where(n => n.StartsWith(ClassifierPrefix, StringComparison.Ordinal)))
                     classifier[name] = tensors.Read(name).to_type(options.Dtype);
-                loadOptions = loadOptions with { IgnoreUnexpected = loadOptions.IgnoreUnexpected.Where(p => p != @"^classifier\.").ToList() };
                 var kept = classifier.Keys.ToHashSet();
                 report = StateDictLoader.Load(model.Module, tensors.Names.Where(n => !kept.Contains(n)).ToList(), tensors.ShapeOf, tensors.Read, tensors.Source, loadOptions)
                     with { KeptForClassifier = kept.Order(StringComparer.Ordinal).ToList() };

@@ -180,6 +180,34 @@ public sealed class PoolerCheckpointTests : IDisposable
         Assert.Contains($"classifier.weight: checkpoint [3, {h}] vs head [2, {h}]", ex.Message);
     }
 
+    [FixtureFact]
+    public void RobertaClassifierFillsThePooledHeadsOwnPoolerAndLinear()
+    {
+        using var scope = NewDisposeScope();
+        int h = Hidden("roberta");
+        var g = new TorchSharp.torch.Generator(5);
+        var classifier = new Dictionary<string, Tensor>
+        {
+            ["classifier.dense.weight"] = randn(h, h, generator: g).mul_(0.2), ["classifier.dense.bias"] = randn(h, generator: g).mul_(0.2),
+            ["classifier.out_proj.weight"] = randn(2, h, generator: g), ["classifier.out_proj.bias"] = randn(2, generator: g),
+        };
+        using var loaded = Pretrained.Load(WithTensors("roberta", classifier), new PretrainedLoadOptions { LoadClassifier = true });
+        Assert.Equal(classifier.Keys.Order(StringComparer.Ordinal), loaded.LoadReport!.KeptForClassifier);
+        var task = new PromptTask { Name = "cls", Kind = TaskKind.Classification, Labels = ["a", "b"] };
+        using var v2 = new PTuningV2Model(loaded.Model, loaded.Tokenizer, task, new PTuningV2Config { Length = 2, Head = HeadKind.PooledClassification });
+        v2.LoadClassifier(loaded.Classifier);
+        v2.eval();
+        using var batch = v2.Encode([new PromptExample("a b") { Label = 0 }]);
+        var output = v2.Forward(batch);
+        var manual = output.LastHiddenState.select(1, 0).matmul(classifier["classifier.dense.weight"].t()).add(classifier["classifier.dense.bias"]).tanh()
+            .matmul(classifier["classifier.out_proj.weight"].t()).add(classifier["classifier.out_proj.bias"]);
+        Assert.True(v2.Scores(output, batch, 0).allclose(manual, 1e-5, 1e-6), "scores differ from RobertaClassificationHead's out_proj(tanh(dense(h[:, 0])))");
+
+        // A linear [CLS] head has no pooler to take classifier.dense: refused with the reason.
+        using var linear = new PTuningV2Model(loaded.Model, loaded.Tokenizer, task, new PTuningV2Config { Length = 2 });
+        Assert.Contains("PooledClassification", Assert.Throws<ArgumentException>(() => linear.LoadClassifier(loaded.Classifier)).Message);
+    }
+
     [FixtureTheory]
     [InlineData("bert")]
     [InlineData("roberta")]
