@@ -277,7 +277,7 @@ public sealed class BertPooler : HfModule
 /// <summary>
 /// The bare BERT/RoBERTa encoder (HF <c>BertModel</c> / <c>RobertaModel</c>: <c>embeddings</c>,
 /// <c>encoder</c>, and <c>pooler</c> when built with one). Masked-LM checkpoints (<c>BertForMaskedLM</c>,
-/// <c>RobertaForMaskedLM</c>) store no pooler weights, so the pooler is optional: <see cref="Checkpoints.Pretrained.Load"/>
+/// <c>RobertaForMaskedLM</c>) store no pooler weights, so the pooler is optional: <see cref="Checkpoints.Pretrained.Load(string, Checkpoints.PretrainedLoadOptions?)"/>
 /// adds it when the checkpoint holds <c>pooler.dense.*</c> (BERT pre-training, <c>BertModel</c>,
 /// <c>*ForSequenceClassification</c> checkpoints), so its keys map 1:1 and are saved back.
 /// </summary>
