@@ -5,4 +5,10 @@
 // runs also put the GC under enough pressure that a TorchSharp Scalar was once finalised while
 // libtorch still read it (AdamW.step in CI: "toDouble: Expected false to be true"), a TorchSharp
 // lifetime issue no change here removes. The suite takes about as long either way on two cores.
+// Moving dropout off the global generator is not a local change: every dropout site (BERT/GPT-2
+// layers, attention probabilities, heads, prefix dropout) would draw from a per-run generator, so every
+// training result and notebook number changes, and TrainerCheckpoint's resumable snapshots (e.g. the
+// from-scratch pretraining resumed from data/checkpoints/bert-small) save torch's global generator
+// state, which would no longer be the state that drives their dropout. Model and head initialisation
+// (InitCommon, nn.Linear defaults) also draw from the global generator.
 [assembly: Xunit.CollectionBehavior(DisableTestParallelization = true)]
