@@ -100,7 +100,8 @@ public static class Tables
     /// <summary>
     /// One setting as text: null as empty, strings as they are, numbers as <see cref="Format"/> shows
     /// them (doubles to 4 significant digits), sequences comma-joined, objects with public properties
-    /// (records, anonymous objects) inline as <c>Name = value, ...</c>, anything else by <c>ToString</c>.
+    /// (records, anonymous objects) inline as <c>Name = value, ...</c>, a record without properties by
+    /// its type name, anything else by <c>ToString</c>.
     /// </summary>
     /// <param name="value">The value of one setting.</param>
     public static string SettingValue(object? value) => SettingValue(value, 0);
@@ -115,6 +116,7 @@ public static class Tables
         System.Collections.IEnumerable e when depth < 4 => string.Join(", ", e.Cast<object?>().Select(v => SettingValue(v, depth + 1))),
         _ when depth < 4 && SettingProperties(value.GetType()) is { Count: > 0 } props && !OverridesToString(value.GetType()) =>
             string.Join(", ", props.Select(p => $"{p.Name} = {SettingValue(p.GetValue(value), depth + 1)}")),
+        _ when !OverridesToString(value.GetType()) && SettingProperties(value.GetType()).Count == 0 => value.GetType().Name,
         _ => value.ToString() ?? "",
     };
 

@@ -107,6 +107,9 @@ public class DisplayTests
         Assert.StartsWith("<table><caption>settings</caption><tbody><tr><td>Model</td><td>bert-small</td></tr>", html);
         Assert.DoesNotContain("System.Int32[]", html);
         Assert.DoesNotContain("{ ", html);
+        Assert.Equal("Name = a, LeadingSpace = False, NoFinalPunctuation = False, LowerFirst = False",
+            Tables.SettingValue(new PromptLearning.Pet.PatternSegment.Field("a", false, false, false)));
+        Assert.Equal("Separator", Tables.SettingValue(new PromptLearning.Pet.PatternSegment.Separator()));
         Assert.Throws<ArgumentException>(() => Tables.SettingRows(new object()));
     }
 }
