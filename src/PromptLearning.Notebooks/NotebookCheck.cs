@@ -8,10 +8,17 @@ namespace PromptLearning.Notebooks;
 /// cell ran, none has an <c>error</c> output, every cell that draws a chart (its source calls
 /// <c>Charts.</c> or <c>Chart.</c>) holds a rendered Plotly chart, and every result quoted in the
 /// markdown (a decimal number such as 84.2 or a percentage such as 70%, outside <c>`code`</c> and
-/// <c>$math$</c>, where settings belong) appears in the notebook's outputs. Returns one line per problem.
+/// <c>$math$</c>, where settings belong) appears in the notebook's outputs, and every code cell is short
+/// enough to read in class (see <see cref="StyleProblems"/>). Returns one line per problem.
 /// </summary>
 public static partial class NotebookCheck
 {
+    /// <summary>The most lines a code cell may have (trailing blank lines not counted).</summary>
+    public const int MaxCellLines = 25;
+
+    /// <summary>The most characters a line of a code cell may have.</summary>
+    public const int MaxLineLength = 110;
+
     [GeneratedRegex(@"(?<![\w.])(\d+(?:\.\d+)?%|\d+\.\d+)")] private static partial Regex QuotedNumber();
     [GeneratedRegex(@"`[^`]*`|\$[^$]*\$|\(\d+(?:\.\d+)? s\)")] private static partial Regex NotAResult();
 
@@ -73,8 +80,32 @@ public static partial class NotebookCheck
         foreach (var cell in executed.Cells.Where(c => c.CellType == "markdown"))
             foreach (var n in MissingNumbers(cell.Source, outputText))
                 problems.Add($"{executed.Path}: cell {cell.Number} (markdown) quotes {n}, which no output shows");
+        problems.AddRange(StyleProblems(executed));
         if (!executed.Cells.Any(c => c.CellType == "code" && c.Outputs is { Count: > 0 }))
             problems.Add($"{executed.Path}: no code cell has outputs (was it executed?)");
+        return problems;
+    }
+
+    /// <summary>
+    /// Code cells a class can read: each code cell has at most <see cref="MaxCellLines"/> lines and every
+    /// line at most <see cref="MaxLineLength"/> characters. One line per cell that breaks a rule, naming the
+    /// notebook file, the cell number and id, and the offending lines. Works on source and executed notebooks.
+    /// </summary>
+    public static List<string> StyleProblems(NotebookDocument notebook)
+    {
+        var problems = new List<string>();
+        var file = Path.GetFileName(notebook.Path);
+        foreach (var cell in notebook.Cells.Where(c => c.CellType == "code"))
+        {
+            var where = $"{file}: cell {cell.Number}{(cell.Id is null ? "" : $" (id '{cell.Id}')")}";
+            var lines = cell.Source.Replace("\r\n", "\n").TrimEnd('\n', ' ').Split('\n');
+            if (lines.Length > MaxCellLines)
+                problems.Add($"{where}: {lines.Length} lines, more than {MaxCellLines}: split the cell");
+            var tooLong = lines.Select((l, i) => (Length: l.Length, Line: i + 1)).Where(l => l.Length > MaxLineLength).ToList();
+            if (tooLong.Count > 0)
+                problems.Add($"{where}: line(s) {string.Join(", ", tooLong.Select(l => $"{l.Line} ({l.Length} chars)"))} "
+                             + $"longer than {MaxLineLength} characters: wrap them");
+        }
         return problems;
     }
 

@@ -75,6 +75,65 @@ public static class Tables
     public static string KeyValueHtml(string? caption, IEnumerable<(string Key, object? Value)> items) =>
         Html(caption, ["", ""], items.Select(i => (IReadOnlyList<object?>)[i.Key, i.Value])).Replace("<thead><tr><th></th><th></th></tr></thead>", "");
 
+    /// <summary>
+    /// A settings table (HTML, two columns: setting, value) of a record, a class or an anonymous
+    /// object: one row per public instance property, in declaration order. Instead of raw dumps such
+    /// as <c>Seeds = System.Int32[]</c> or losses with 17 digits, values are shown by
+    /// <see cref="SettingValue"/>: arrays and lists comma-joined, doubles to 4 significant digits,
+    /// nested records inline as <c>Name = value, ...</c>. Show it with <c>display(HTML(...))</c>.
+    /// </summary>
+    /// <param name="record">The object whose public properties are the settings.</param>
+    /// <param name="caption">An optional caption above the table.</param>
+    public static string Settings(object record, string? caption = null) =>
+        KeyValueHtml(caption, SettingRows(record).Select(r => (r.Name, (object?)r.Value)));
+
+    /// <summary>The (name, formatted value) rows that <see cref="Settings"/> shows.</summary>
+    /// <param name="record">The object whose public properties are the settings.</param>
+    public static IReadOnlyList<(string Name, string Value)> SettingRows(object record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var props = SettingProperties(record.GetType());
+        if (props.Count == 0) throw new ArgumentException($"{record.GetType().Name} has no public properties to list.", nameof(record));
+        return props.Select(p => (p.Name, SettingValue(p.GetValue(record)))).ToList();
+    }
+
+    /// <summary>
+    /// One setting as text: null as empty, strings as they are, numbers as <see cref="Format"/> shows
+    /// them (doubles to 4 significant digits), sequences comma-joined, objects with public properties
+    /// (records, anonymous objects) inline as <c>Name = value, ...</c>, a record without properties by
+    /// its type name, anything else by <c>ToString</c>.
+    /// </summary>
+    /// <param name="value">The value of one setting.</param>
+    public static string SettingValue(object? value) => SettingValue(value, 0);
+
+    private static string SettingValue(object? value, int depth) => value switch
+    {
+        null => "",
+        string s => s,
+        IFormattable or bool or char or Enum => Format(value),
+        System.Collections.IDictionary d when depth < 4 =>
+            string.Join(", ", d.Keys.Cast<object>().Select(k => $"{SettingValue(k, depth + 1)}: {SettingValue(d[k], depth + 1)}")),
+        System.Collections.IEnumerable e when depth < 4 => string.Join(", ", e.Cast<object?>().Select(v => SettingValue(v, depth + 1))),
+        _ when depth < 4 && SettingProperties(value.GetType()) is { Count: > 0 } props && !OverridesToString(value.GetType()) =>
+            string.Join(", ", props.Select(p => $"{p.Name} = {SettingValue(p.GetValue(value), depth + 1)}")),
+        _ when !OverridesToString(value.GetType()) && SettingProperties(value.GetType()).Count == 0 => value.GetType().Name,
+        _ => value.ToString() ?? "",
+    };
+
+    private static List<PropertyInfo> SettingProperties(Type type) =>
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.GetIndexParameters().Length == 0 && p.GetMethod is not null && p.Name != "EqualityContract")
+            .ToList();
+
+    // Records and anonymous types generate ToString (a raw dump); other classes that override it chose their text.
+    private static bool OverridesToString(Type type)
+    {
+        if (type.IsDefined(typeof(System.Runtime.CompilerServices.CompilerGeneratedAttribute), false)) return false;
+        if (type.GetMethod("<Clone>$") is not null) return false;
+        var toString = type.GetMethod(nameof(ToString), Type.EmptyTypes);
+        return toString is not null && toString.DeclaringType != typeof(object) && toString.DeclaringType != typeof(ValueType);
+    }
+
     /// <summary>How table cells show values: doubles to 4 significant digits, integers with thousands separators.</summary>
     public static string Format(object? value) => value switch
     {

@@ -89,4 +89,27 @@ public class DisplayTests
         Assert.Contains($"<td>{trainable:N0} ({Summaries.Percent(trainable, total)})</td>", html);
         Assert.Contains($"<td>{model.Config.NumHiddenLayers}</td>", html);
     }
+
+    private sealed record TrainerSettings(int MaxSteps, double LearningRate);
+
+    private sealed record RunSettings(string Model, int[] Seeds, double Loss, TrainerSettings Trainer, List<string>? Tags);
+
+    [Fact]
+    public void TablesSettingsListsPropertiesReadably()
+    {
+        var run = new RunSettings("bert-small", [0, 1, 2], 0.693147180559945, new TrainerSettings(10_000, 1e-5), null);
+        Assert.Equal(
+            [("Model", "bert-small"), ("Seeds", "0, 1, 2"), ("Loss", "0.6931"), ("Trainer", "MaxSteps = 10,000, LearningRate = 1E-05"), ("Tags", "")],
+            Tables.SettingRows(run));
+        var anonymous = Tables.SettingRows(new { Sizes = new[] { 10, 32 }, Alpha = 1e-4, Data = new { Name = "a", Shots = 32 } });
+        Assert.Equal([("Sizes", "10, 32"), ("Alpha", "0.0001"), ("Data", "Name = a, Shots = 32")], anonymous);
+        var html = Tables.Settings(run, "settings");
+        Assert.StartsWith("<table><caption>settings</caption><tbody><tr><td>Model</td><td>bert-small</td></tr>", html);
+        Assert.DoesNotContain("System.Int32[]", html);
+        Assert.DoesNotContain("{ ", html);
+        Assert.Equal("Name = a, LeadingSpace = False, NoFinalPunctuation = False, LowerFirst = False",
+            Tables.SettingValue(new PromptLearning.Pet.PatternSegment.Field("a", false, false, false)));
+        Assert.Equal("Separator", Tables.SettingValue(new PromptLearning.Pet.PatternSegment.Separator()));
+        Assert.Throws<ArgumentException>(() => Tables.SettingRows(new object()));
+    }
 }

@@ -56,4 +56,30 @@ public class NotebookCheckTests
         var problem = Assert.Single(NotebookCheck.ReadmeProblems(readme, dir));
         Assert.Contains("README.md:3: 68.3%", problem);
     }
+
+    [Fact]
+    public void LongCellsAndLongLinesAreReportedWithFileAndCell()
+    {
+        var longCell = string.Join("\n", Enumerable.Range(1, NotebookCheck.MaxCellLines + 1).Select(i => $"var x{i} = {i};"));
+        var longLine = "var s = \"" + new string('a', NotebookCheck.MaxLineLength) + "\";";
+        var fits = string.Join("\n", Enumerable.Range(1, NotebookCheck.MaxCellLines).Select(_ => new string('b', NotebookCheck.MaxLineLength))) + "\n\n";
+        var problems = NotebookCheck.StyleProblems(Executed(Notebook(longCell, "var n = 1;\n" + longLine, fits)));
+        Assert.Equal(2, problems.Count);
+        Assert.Contains(problems, p => p.StartsWith("nb.ipynb: cell 1 (id 'cell-1'): 26 lines, more than 25", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("nb.ipynb: cell 2 (id 'cell-2'): line(s) 2 (", StringComparison.Ordinal)
+                                       && p.Contains("longer than 110 characters"));
+        Assert.Contains(NotebookCheck.Problems(Executed(Notebook(longCell))), p => p.Contains("more than 25"));
+    }
+
+    [Fact]
+    public void ShippedNotebooksHaveShortCellsAndLines()
+    {
+        string? dir = null;
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null && dir is null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Notebooks.sln"))) dir = Path.Combine(d.FullName, "notebooks");
+        Assert.NotNull(dir);
+        var problems = Directory.GetFiles(dir, "*.ipynb").Order(StringComparer.Ordinal)
+            .SelectMany(f => NotebookCheck.StyleProblems(NotebookDocument.Load(f))).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
 }
