@@ -49,7 +49,8 @@ public sealed class NotebookDocument
     public static NotebookDocument Load(string path)
     {
         JsonNode? node;
-        try { node = JsonNode.Parse(File.ReadAllText(path)); }
+        // nbformat is plain JSON: a key twice in one object (a bad merge) is an error, not a silent overwrite
+        try { node = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})", e); }
         CheckStrings(node, path, "$");
         return new NotebookDocument(path, node as JsonObject ?? throw new InvalidDataException($"{path}: the top level is not a JSON object."));
