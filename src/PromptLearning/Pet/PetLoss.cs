@@ -1,3 +1,4 @@
+using PromptLearning.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -22,8 +23,6 @@ public static class PetLoss
     public const double DefaultAlpha = 1e-4;
     /// <summary>The paper's distillation temperature.</summary>
     public const double DefaultTemperature = 2.0;
-    /// <summary>Label value ignored by <see cref="MaskedLm"/> (as in <c>transformers</c>).</summary>
-    public const long IgnoreIndex = -100;
 
     /// <summary>Mean cross-entropy of label scores [B, C] against gold labels [B] (int64).</summary>
     public static Tensor Classification(Tensor labelScores, Tensor labels) => F.cross_entropy(labelScores, labels);
@@ -44,10 +43,10 @@ public static class PetLoss
 
     /// <summary>
     /// Mean cross-entropy of MLM logits [B, L, V] over the positions whose label [B, L] is not
-    /// <see cref="IgnoreIndex"/> (the masked tokens).
+    /// <see cref="LossLabels.IgnoreIndex"/> (the masked tokens).
     /// </summary>
     public static Tensor MaskedLm(Tensor mlmLogits, Tensor mlmLabels) =>
-        F.cross_entropy(mlmLogits.reshape(-1, mlmLogits.shape[^1]), mlmLabels.reshape(-1), ignore_index: IgnoreIndex);
+        F.cross_entropy(mlmLogits.reshape(-1, mlmLogits.shape[^1]), mlmLabels.reshape(-1), ignore_index: LossLabels.IgnoreIndex);
 
     /// <summary><c>(1 - alpha) * ce + alpha * mlm</c>; just <paramref name="ce"/> when there is no MLM term.</summary>
     public static Tensor Combine(Tensor ce, Tensor? mlm, double alpha = DefaultAlpha)

@@ -85,7 +85,7 @@ public static class PvpTrainer
         foreach (var e in encoded)
         {
             var ids = (int[])e.InputIds.Clone();
-            var labels = Enumerable.Repeat(PetLoss.IgnoreIndex, ids.Length).ToArray();
+            var labels = Enumerable.Repeat(LossLabels.IgnoreIndex, ids.Length).ToArray();
             for (int j = 0; j < ids.Length; j++)
             {
                 if (special.Contains(ids[j]) || rng.NextDouble() >= maskProbability) continue;
@@ -97,7 +97,7 @@ public static class PvpTrainer
             masked.Add(e with { InputIds = ids });
             labelRows.Add(labels);
         }
-        if (labelRows.All(r => r.All(l => l == PetLoss.IgnoreIndex)))
+        if (labelRows.All(r => r.All(l => l == LossLabels.IgnoreIndex)))
         {
             // Tiny batches may draw no token at all; mask one so the loss is defined.
             for (int i = 0; i < encoded.Count; i++)
@@ -111,7 +111,7 @@ public static class PvpTrainer
         }
         var batch = Pvp.Collate(masked, tok.PadTokenId);
         int len = (int)batch.InputIds.shape[1];
-        var flat = labelRows.SelectMany(r => r.Concat(Enumerable.Repeat(PetLoss.IgnoreIndex, len - r.Length))).ToArray();
+        var flat = labelRows.SelectMany(r => r.Concat(Enumerable.Repeat(LossLabels.IgnoreIndex, len - r.Length))).ToArray();
         return new MlmBatch(batch, tensor(flat, new long[] { labelRows.Count, len }));
     }
 

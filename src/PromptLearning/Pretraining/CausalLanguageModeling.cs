@@ -1,3 +1,4 @@
+using PromptLearning.Training;
 using static TorchSharp.torch;
 
 namespace PromptLearning.Pretraining;
@@ -16,7 +17,7 @@ public static class CausalLanguageModeling
         var labels = new long[ids.GetLength(0), ids.GetLength(1)];
         for (int r = 0; r < ids.GetLength(0); r++)
             for (int i = 0; i < ids.GetLength(1); i++)
-                labels[r, i] = mask[r, i] == 1 ? ids[r, i] : LanguageModelingBatch.IgnoreIndex;
+                labels[r, i] = mask[r, i] == 1 ? ids[r, i] : LossLabels.IgnoreIndex;
         return new LanguageModelingBatch(tensor(ids), tensor(mask), tensor(labels));
     }
 }

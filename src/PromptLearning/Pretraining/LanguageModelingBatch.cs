@@ -4,13 +4,10 @@ namespace PromptLearning.Pretraining;
 
 /// <summary>
 /// A batch for language-model pretraining: token ids [B, L] (right-padded), the attention mask
-/// (1 = token, 0 = padding) and labels [B, L] (-100 = no loss at that position).
+/// (1 = token, 0 = padding) and labels [B, L] (<see cref="Training.LossLabels.IgnoreIndex"/> = no loss at that position).
 /// </summary>
 public sealed record LanguageModelingBatch(Tensor InputIds, Tensor AttentionMask, Tensor Labels)
 {
-    /// <summary>Label value that cross-entropy ignores (as in <c>transformers</c>).</summary>
-    public const long IgnoreIndex = -100;
-
     /// <summary>Right-pads <paramref name="sequences"/> with <paramref name="padId"/> into [B, Lmax] id and mask arrays.</summary>
     public static (long[,] Ids, long[,] Mask) Pad(IReadOnlyList<IReadOnlyList<int>> sequences, int padId)
     {

@@ -1,4 +1,5 @@
 using PromptLearning.Models;
+using PromptLearning.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,7 +15,7 @@ public static class LanguageModelingLoss
     public static Tensor Compute(ILanguageModel model, LanguageModelingBatch batch)
     {
         var (logits, labels) = Aligned(model, batch);
-        return nn.functional.cross_entropy(logits, labels, ignore_index: LanguageModelingBatch.IgnoreIndex);
+        return nn.functional.cross_entropy(logits, labels, ignore_index: LossLabels.IgnoreIndex);
     }
 
     /// <summary>
@@ -25,8 +26,8 @@ public static class LanguageModelingLoss
     {
         using var scope = NewDisposeScope();
         var (logits, labels) = Aligned(model, batch);
-        var loss = nn.functional.cross_entropy(logits, labels, ignore_index: LanguageModelingBatch.IgnoreIndex, reduction: nn.Reduction.Sum);
-        var valid = labels.ne(LanguageModelingBatch.IgnoreIndex);
+        var loss = nn.functional.cross_entropy(logits, labels, ignore_index: LossLabels.IgnoreIndex, reduction: nn.Reduction.Sum);
+        var valid = labels.ne(LossLabels.IgnoreIndex);
         var correct = logits.argmax(-1).eq(labels).logical_and(valid).sum();
         return (loss.item<float>(), valid.sum().item<long>(), correct.item<long>());
     }
@@ -39,7 +40,7 @@ public static class LanguageModelingLoss
             // Only the labelled (~15%) positions need the vocabulary-sized head: same loss, far less work.
             var output = bert.Forward(new ForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, SkipLmHead = true });
             var flat = labels.reshape(-1);
-            var positions = flat.ne(LanguageModelingBatch.IgnoreIndex).nonzero().squeeze(1);
+            var positions = flat.ne(LossLabels.IgnoreIndex).nonzero().squeeze(1);
             var hidden = output.LastHiddenState.reshape(-1, output.LastHiddenState.shape[^1]).index_select(0, positions);
             var scores = bert.LMHead.Forward(hidden, bert.Encoder.Embeddings.WordEmbeddings.weight!);
             return (scores, flat.index_select(0, positions));

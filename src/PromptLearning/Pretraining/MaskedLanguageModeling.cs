@@ -1,3 +1,4 @@
+using PromptLearning.Training;
 using static TorchSharp.torch;
 
 namespace PromptLearning.Pretraining;
@@ -65,7 +66,7 @@ public sealed class MaskedLanguageModeling
             bool any = false, previousChosen = false, previousIsToken = false;
             for (int i = 0; i < l; i++)
             {
-                labels[r, i] = LanguageModelingBatch.IgnoreIndex;
+                labels[r, i] = LossLabels.IgnoreIndex;
                 int id = (int)ids[r, i];
                 if (mask[r, i] == 0 || _special.Contains(id)) { previousIsToken = false; continue; }
                 candidates.Add(i);

@@ -1,4 +1,5 @@
 using PromptLearning.Tokenization;
+using PromptLearning.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,6 +15,8 @@ namespace PromptLearning.Prompts;
 /// </summary>
 public sealed class BatchBuilder
 {
+    // The no-loss label in the int label lists of a chunk.
+    private const int NoLabel = (int)LossLabels.IgnoreIndex;
     private readonly TextTokenizer _tok;
     private readonly IReadOnlyList<(PromptTask Task, PromptTemplate Template)> _tasks;
     private readonly bool _causal;
@@ -66,7 +69,7 @@ public sealed class BatchBuilder
         int pad = _tok.PadTokenId;
         var ids = new long[B * L]; var mask = new long[B * L]; var slots = new long[B * L]; var types = new long[B * L];
         var tokenLabels = new long[B * L];
-        Array.Fill(ids, pad); Array.Fill(slots, -1); Array.Fill(tokenLabels, -100);
+        Array.Fill(ids, pad); Array.Fill(slots, -1); Array.Fill(tokenLabels, LossLabels.IgnoreIndex);
         var taskIds = new long[B]; var pool = new long[B]; var maskPos = new long[B]; var classLabels = new long[B];
         bool anyTokenLabels = false, anyClassLabels = false;
         for (int b = 0; b < B; b++)
@@ -155,7 +158,7 @@ public sealed class BatchBuilder
                 }
                 case TemplatePartKind.Slot:
                     carry = "";
-                    var s = new Chunk { Kind = p.Kind }; s.Ids.Add(_tok.PadTokenId); s.Slots.Add(slot++); s.Labels.Add(-100); s.WordStart.Add(false);
+                    var s = new Chunk { Kind = p.Kind }; s.Ids.Add(_tok.PadTokenId); s.Slots.Add(slot++); s.Labels.Add(NoLabel); s.WordStart.Add(false);
                     chunks.Add(s);
                     break;
                 case TemplatePartKind.Mask:
@@ -188,7 +191,7 @@ public sealed class BatchBuilder
         var ids = _tok.BuildInputs(body).ToList();
         int n = ids.Count;
         var slots = Enumerable.Repeat(-1, n).ToList();
-        var labels = tagging ? Enumerable.Repeat(-100, n).ToList() : null;
+        var labels = tagging ? Enumerable.Repeat(NoLabel, n).ToList() : null;
         int pos = _leading, maskPos = 0, second = -1;
         var starts = tagging ? new List<int>() : null;
         foreach (var c in chunks)
@@ -205,7 +208,7 @@ public sealed class BatchBuilder
             ids.Add(Sep(task)); slots.Add(-1);
             if (withTargets)
             {
-                labels = Enumerable.Repeat(-100, ids.Count).ToList();
+                labels = Enumerable.Repeat(NoLabel, ids.Count).ToList();
                 foreach (var id in target) { ids.Add(id); slots.Add(-1); labels.Add(id); }
             }
         }
@@ -233,7 +236,7 @@ public sealed class BatchBuilder
             for (int i = 0; i < pieces.Count; i++)
             {
                 c.Ids.Add(pieces[i]); c.Slots.Add(-1);
-                c.Labels.Add(i == 0 && tags is not null ? tags[w] : -100);
+                c.Labels.Add(i == 0 && tags is not null ? tags[w] : NoLabel);
                 c.WordStart.Add(i == 0);
             }
         }

@@ -1,5 +1,6 @@
 using PromptLearning.Models;
 using PromptLearning.Tokenization;
+using PromptLearning.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -195,7 +196,7 @@ public sealed class TokenClassificationHead : PromptHead
         => classifier.forward(dropout.forward(output.LastHiddenState.index_select(0, rows)));
 
     public override Tensor Loss(Tensor scores, Tensor labels)
-        => F.cross_entropy(scores.reshape(-1, scores.shape[2]), labels.reshape(-1), ignore_index: -100);
+        => F.cross_entropy(scores.reshape(-1, scores.shape[2]), labels.reshape(-1), ignore_index: LossLabels.IgnoreIndex);
 }
 
 /// <summary>GPT-2 conditional generation: next-token logits [R, L, V]; the loss covers the target tokens only.</summary>
@@ -214,7 +215,7 @@ public sealed class LanguageModelHead : PromptHead
         var L = scores.shape[1];
         var shifted = scores.narrow(1, 0, L - 1);
         var next = labels.narrow(1, 1, L - 1);
-        return F.cross_entropy(shifted.reshape(-1, shifted.shape[2]), next.reshape(-1), ignore_index: -100);
+        return F.cross_entropy(shifted.reshape(-1, shifted.shape[2]), next.reshape(-1), ignore_index: LossLabels.IgnoreIndex);
     }
 }
 

@@ -1,5 +1,6 @@
 using PromptLearning.Native;
 using PromptLearning.Pet;
+using PromptLearning.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -41,7 +42,7 @@ public class PetLossTests
         double mlmSum = 0; int n = 0;
         for (int i = 0; i < ids.Length; i++)
         {
-            if (labels[i] == PetLoss.IgnoreIndex) continue;
+            if (labels[i] == LossLabels.IgnoreIndex) continue;
             mlmSum += -LogSoftmaxAt(Row(ids[i]), (int)labels[i]);
             n++;
         }
@@ -68,7 +69,7 @@ public class PetLossTests
         int len = (int)mlm.Labels.shape[1], chosen = 0;
         for (int i = 0; i < labels.Length; i++)
         {
-            if (labels[i] == PetLoss.IgnoreIndex) continue;
+            if (labels[i] == LossLabels.IgnoreIndex) continue;
             chosen++;
             var tokText = tok.IdToToken(original[i % len]);
             Assert.DoesNotContain(tokText, new[] { "[CLS]", "[SEP]", "[MASK]", "[PAD]" });
