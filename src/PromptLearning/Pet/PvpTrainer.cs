@@ -1,4 +1,5 @@
 using PromptLearning.Models;
+using PromptLearning.Pretraining;
 using PromptLearning.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -67,47 +68,23 @@ public static class PvpTrainer
     }
 
     /// <summary>
-    /// BERT's masking of <paramref name="examples"/> encoded with <paramref name="pvp"/>'s pattern:
-    /// each non-special, non-pattern-mask token is chosen with probability
-    /// <paramref name="maskProbability"/>; chosen ones become the mask token (80%), a random token (10%)
-    /// or stay (10%). At least one token per batch is chosen. Deterministic for a given <paramref name="rng"/>.
+    /// BERT's masking of <paramref name="examples"/> encoded with <paramref name="pvp"/>'s pattern, by
+    /// the library's one masker (<see cref="MaskedLanguageModeling.Mask"/>): each token other than the
+    /// special ones and the pattern's mask is chosen with probability <paramref name="maskProbability"/>;
+    /// chosen ones become the mask token (80%), a random non-special token (10%) or stay (10%). Each
+    /// example gets at least one chosen token. Deterministic for a given <paramref name="rng"/>.
     /// </summary>
     public static MlmBatch MaskForMlm(Pvp pvp, IReadOnlyList<PetExample> examples, Random rng, double maskProbability = 0.15)
     {
         var tok = pvp.Tokenizer;
-        var encoded = examples.Select(e => pvp.Encode(e, 1)).ToList();
-        var special = new HashSet<int> { tok.PadTokenId, tok.MaskTokenId!.Value };
-        if (tok.BosTokenId is { } bos) special.Add(bos);
-        if (tok.EosTokenId is { } eos) special.Add(eos);
-        var maskId = tok.MaskTokenId.Value;
+        var masker = new MaskedLanguageModeling(tok.VocabSize, tok.MaskTokenId!.Value, Pretrainer.SpecialIds(tok), maskProbability);
         var masked = new List<EncodedPattern>();
         var labelRows = new List<long[]>();
-        foreach (var e in encoded)
+        foreach (var e in examples.Select(e => pvp.Encode(e, 1)))
         {
-            var ids = (int[])e.InputIds.Clone();
-            var labels = Enumerable.Repeat(LossLabels.IgnoreIndex, ids.Length).ToArray();
-            for (int j = 0; j < ids.Length; j++)
-            {
-                if (special.Contains(ids[j]) || rng.NextDouble() >= maskProbability) continue;
-                labels[j] = ids[j];
-                var r = rng.NextDouble();
-                if (r < 0.8) ids[j] = maskId;
-                else if (r < 0.9) ids[j] = rng.Next(tok.VocabSize);
-            }
+            var (ids, labels) = masker.Mask(e.InputIds, rng);
             masked.Add(e with { InputIds = ids });
             labelRows.Add(labels);
-        }
-        if (labelRows.All(r => r.All(l => l == LossLabels.IgnoreIndex)))
-        {
-            // Tiny batches may draw no token at all; mask one so the loss is defined.
-            for (int i = 0; i < encoded.Count; i++)
-            {
-                var j = Array.FindIndex(encoded[i].InputIds, id => !special.Contains(id));
-                if (j < 0) continue;
-                labelRows[i][j] = encoded[i].InputIds[j];
-                masked[i].InputIds[j] = maskId;
-                break;
-            }
         }
         var batch = Pvp.Collate(masked, tok.PadTokenId);
         int len = (int)batch.InputIds.shape[1];

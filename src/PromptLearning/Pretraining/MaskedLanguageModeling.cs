@@ -62,33 +62,53 @@ public sealed class MaskedLanguageModeling
         var labels = new long[b, l];
         for (int r = 0; r < b; r++)
         {
-            var candidates = new List<int>();
-            bool any = false, previousChosen = false, previousIsToken = false;
+            var (masked, rowLabels) = Mask(sequences[r], random);
             for (int i = 0; i < l; i++)
             {
-                labels[r, i] = LossLabels.IgnoreIndex;
-                int id = (int)ids[r, i];
-                if (mask[r, i] == 0 || _special.Contains(id)) { previousIsToken = false; continue; }
-                candidates.Add(i);
-                // a continuation piece shares the decision of the piece before it (whole-word masking)
-                bool chosen = previousIsToken && _continuations.Contains(id)
-                    ? previousChosen
-                    : random.NextDouble() < (_salient.Contains(id) ? SalientProbability : Probability);
-                if (chosen) { Choose(ids, labels, r, i, random); any = true; }
-                previousChosen = chosen;
-                previousIsToken = true;
+                bool real = i < masked.Length && mask[r, i] == 1;
+                if (real) ids[r, i] = masked[i];
+                labels[r, i] = real ? rowLabels[i] : LossLabels.IgnoreIndex;
             }
-            if (!any && candidates.Count > 0) Choose(ids, labels, r, candidates[random.Next(candidates.Count)], random);
         }
         return new LanguageModelingBatch(tensor(ids), tensor(mask), tensor(labels));
     }
 
-    private void Choose(long[,] ids, long[,] labels, int r, int i, Random random)
+    /// <summary>
+    /// Masks one unpadded <paramref name="sequence"/>: the ids with the chosen tokens replaced, and
+    /// the labels (the original id at chosen positions, <see cref="LossLabels.IgnoreIndex"/>
+    /// elsewhere). <see cref="Collate"/> masks each row with it; PET's auxiliary MLM masks its
+    /// pattern-encoded examples with it.
+    /// </summary>
+    public (int[] Ids, long[] Labels) Mask(IReadOnlyList<int> sequence, Random random)
     {
-        labels[r, i] = ids[r, i];
+        var ids = sequence.ToArray();
+        var labels = new long[ids.Length];
+        var candidates = new List<int>();
+        bool any = false, previousChosen = false, previousIsToken = false;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            labels[i] = LossLabels.IgnoreIndex;
+            int id = ids[i];
+            if (_special.Contains(id)) { previousIsToken = false; continue; }
+            candidates.Add(i);
+            // a continuation piece shares the decision of the piece before it (whole-word masking)
+            bool chosen = previousIsToken && _continuations.Contains(id)
+                ? previousChosen
+                : random.NextDouble() < (_salient.Contains(id) ? SalientProbability : Probability);
+            if (chosen) { Choose(ids, labels, i, random); any = true; }
+            previousChosen = chosen;
+            previousIsToken = true;
+        }
+        if (!any && candidates.Count > 0) Choose(ids, labels, candidates[random.Next(candidates.Count)], random);
+        return (ids, labels);
+    }
+
+    private void Choose(int[] ids, long[] labels, int i, Random random)
+    {
+        labels[i] = ids[i];
         var u = random.NextDouble();
-        if (u < 0.8) ids[r, i] = _maskId;
-        else if (u < 0.9) ids[r, i] = _replacementIds[random.Next(_replacementIds.Length)];
+        if (u < 0.8) ids[i] = _maskId;
+        else if (u < 0.9) ids[i] = _replacementIds[random.Next(_replacementIds.Length)];
     }
 
     /// <summary>Number of token ids this objective was built for.</summary>
