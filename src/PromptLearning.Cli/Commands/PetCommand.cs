@@ -2,6 +2,7 @@ using System.Globalization;
 using PromptLearning.Checkpoints;
 using PromptLearning.Data;
 using PromptLearning.Pet;
+using PromptLearning.Prompts;
 using PromptLearning.Training;
 
 namespace PromptLearning.Cli.Commands;
@@ -34,7 +35,7 @@ public sealed class PetCommand : ICommand
         {
             Sizes = Ints(o.Get("sizes"), d.Sizes, "sizes", min: 1),
             Seeds = Ints(o.Get("seeds"), d.Seeds, "seeds", min: 0),
-            Methods = o.Get("methods") is { } m ? List(m) : d.Methods,
+            Methods = o.Get("methods") is { } m ? List(m).Select(PromptMethods.Normalize).ToList() : d.Methods,
             PvpCount = o.Get("pvps") is { } pv ? (pv == "all" ? null : Int(pv, "pvps", min: 1)) : d.PvpCount,
             PoolSize = o.GetInt("pool", d.PoolSize, min: 0),
             TestSize = o.GetInt("test", d.TestSize, min: 1),

@@ -6,19 +6,19 @@ namespace PromptLearning.Cli.Commands;
 
 /// <summary>
 /// <c>plearn eval prompt --prompt DIR [--model M] [--task T] [--split dev|test|test-unseen]</c>: a saved
-/// prompt on a split; or, without --prompt, an untrained method (e.g. <c>--method zeroshot</c>).
+/// prompt on a split; or, without --prompt, an untrained method (e.g. <c>--method zero-shot</c>).
 /// </summary>
 public sealed class PromptEvalMode : IEvalTarget
 {
     public string Name => "prompt";
-    public string Summary => "a saved prompt (--prompt DIR) or an untrained method (--method zeroshot) on a task split";
+    public string Summary => "a saved prompt (--prompt DIR) or an untrained method (--method zero-shot) on a task split";
 
     public int Run(string[] args)
     {
         var o = new Options(args, "help", "json");
         if (o.Has("help"))
         {
-            Console.WriteLine("usage: plearn eval prompt (--prompt DIR | --method zeroshot --task T) [--model M] [--split dev|test|test-unseen]");
+            Console.WriteLine("usage: plearn eval prompt (--prompt DIR | --method zero-shot --task T) [--model M] [--split dev|test|test-unseen]");
             Console.WriteLine("         [--limit N] [--beams N] [--max-new-tokens 60] [--template T] [--samples N] [--json]");
             return 0;
         }

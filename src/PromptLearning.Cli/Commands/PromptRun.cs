@@ -11,7 +11,7 @@ namespace PromptLearning.Cli.Commands;
 /// <summary>Options shared by <c>plearn train</c>, <c>plearn eval prompt</c> and <c>plearn bench</c>: model lookup and method configs from flags.</summary>
 internal static class PromptRun
 {
-    public const string MethodHelp = "prompt|ptuning|prefix|ptuning2|finetune|head|zeroshot";
+    public const string MethodHelp = "prompt|ptuning|prefix|ptuning2|finetune|head|zero-shot";
 
     /// <summary>The embedded default model for a task: gpt2-small for table-to-text, bert-small otherwise.</summary>
     public static string DefaultModel(string task) => task == EmbeddedData.E2e ? "gpt2-small" : "bert-small";
@@ -27,6 +27,7 @@ internal static class PromptRun
     /// <summary>The method's paper defaults, overridden by the flags given.</summary>
     public static PromptMethodConfig Config(string method, Options o)
     {
+        method = PromptMethods.Normalize(method);
         if (!PromptMethods.All.Contains(method)) throw new CliUsageException($"--method expects {MethodHelp}, got '{method}'");
         var config = PromptMethodConfig.Default(method);
         config = config switch

@@ -31,7 +31,7 @@ public sealed class TrainCommand : ICommand
             Console.WriteLine("Defaults are the method's paper settings (see the config records in Prompts/).");
             return 0;
         }
-        var method = o.Require("method");
+        var method = PromptMethods.Normalize(o.Require("method")); // "zeroshot" still accepted
         var taskName = o.Require("task");
         var modelName = o.Get("model", PromptRun.DefaultModel(taskName));
         int shots = o.GetInt("shots", 0, min: 0), dataSeed = o.GetInt("data-seed", 0, min: 0), steps = o.GetInt("steps", 300, min: 1);

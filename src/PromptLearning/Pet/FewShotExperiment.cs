@@ -16,7 +16,7 @@ namespace PromptLearning.Pet;
 public static class FewShotMethods
 {
     /// <summary>The PVPs' cloze predictions with no training (one point per PVP).</summary>
-    public const string ZeroShot = "zero-shot";
+    public const string ZeroShot = Prompts.PromptMethods.ZeroShot;
     /// <summary>PET: PVP ensemble distilled into a classifier.</summary>
     public const string Pet = "pet";
     /// <summary>iPET: generations of PVP models, last one distilled.</summary>

@@ -198,7 +198,7 @@ public static class PromptCheckpoint
         {
             var format = Str(root, "format", path);
             if (format != Format) throw new InvalidDataException($"{path}: format '{format}' is not '{Format}'");
-            var method = Str(root, "method", path);
+            var method = PromptMethods.Normalize(Str(root, "method", path));
             var bb = Obj(root, "backbone", path);
             var expected = Str(bb, "fingerprint", path);
             var actual = BackboneFingerprint.Compute(backbone);

@@ -53,10 +53,20 @@ public abstract record PromptMethodConfig
 
     /// <summary>Reads a config written by <see cref="ToJson"/>.</summary>
     public static PromptMethodConfig FromJson(JsonElement e)
-        => e.Deserialize<PromptMethodConfig>(Json) ?? throw new InvalidDataException("prompt config JSON is null");
+    {
+        // Configs saved with the earlier spelling "zeroshot" still load.
+        if (e.ValueKind == JsonValueKind.Object && e.TryGetProperty("method", out var m) && m.ValueKind == JsonValueKind.String
+            && m.GetString() is { } name && PromptMethods.Normalize(name) != name)
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(e.GetRawText())!.AsObject();
+            node["method"] = PromptMethods.Normalize(name);
+            e = JsonSerializer.Deserialize<JsonElement>(node.ToJsonString());
+        }
+        return e.Deserialize<PromptMethodConfig>(Json) ?? throw new InvalidDataException("prompt config JSON is null");
+    }
 
     /// <summary>The default config of a method by CLI name.</summary>
-    public static PromptMethodConfig Default(string method) => method switch
+    public static PromptMethodConfig Default(string method) => PromptMethods.Normalize(method) switch
     {
         PromptMethods.PromptTuning => new PromptTuningConfig(),
         PromptMethods.PTuning => new PTuningConfig(),
@@ -78,7 +88,11 @@ public static class PromptMethods
     public const string PTuningV2 = "ptuning2";
     public const string FineTuning = "finetune";
     public const string HeadOnly = "head";
-    public const string ZeroShot = "zeroshot";
+    /// <summary>Zero-shot cloze, spelled as everywhere else in the library (<see cref="Pet.FewShotMethods.ZeroShot"/> too).</summary>
+    public const string ZeroShot = "zero-shot";
 
     public static readonly IReadOnlyList<string> All = [PromptTuning, PTuning, PrefixTuning, PTuningV2, FineTuning, HeadOnly, ZeroShot];
+
+    /// <summary>The name <paramref name="method"/> stands for: <c>zeroshot</c> (the earlier spelling, still accepted) is <see cref="ZeroShot"/>; other names are returned as given.</summary>
+    public static string Normalize(string method) => method == "zeroshot" ? ZeroShot : method;
 }
