@@ -235,16 +235,8 @@ public static class PaperClaims
 
     private static string Num(double v) => v.ToString("F1", CultureInfo.InvariantCulture);
 
-    private static TaskSplit Slice(TaskSplit s, int n) => n <= 0 || n >= s.Examples.Count ? s
-        : s with { Examples = s.Examples.Take(n).ToList(), References = s.References?.Take(n).ToList() };
-
-    /// <summary><paramref name="n"/> examples drawn with <paramref name="seed"/> (all of them, shuffled, when there are fewer).</summary>
-    private static List<PromptExample> Draw(IReadOnlyList<PromptExample> all, int n, int seed)
-    {
-        var copy = all.ToArray();
-        new Random(seed).Shuffle(copy);
-        return copy.Take(n).ToList();
-    }
+    /// <summary><paramref name="n"/> examples of <paramref name="split"/> drawn with <paramref name="seed"/> (all of them, shuffled, when there are fewer).</summary>
+    private static List<PromptExample> Draw(TaskSplit split, int n, int seed) => split.Shuffle(seed).Take(n).Examples;
 
     private static TrainResult Train(PromptModel model, IReadOnlyList<PromptExample> examples, int steps, int seed, TextWriter? log, string label)
     {
@@ -267,15 +259,15 @@ public static class PaperClaims
         config ??= new PrefixTableToTextConfig();
         var clock = Stopwatch.StartNew();
         var full = TaskData.Load(EmbeddedData.E2e, "train", root: config.DataRoot);
-        var dev = Slice(TaskData.Load(EmbeddedData.E2e, "dev", root: config.DataRoot), config.EvalMrs);
-        var test = Slice(TaskData.Load(EmbeddedData.E2e, "test", root: config.DataRoot), config.EvalMrs);
-        var unseen = Slice(TaskData.Load(EmbeddedData.E2e, "test-unseen", root: config.DataRoot), config.EvalMrs);
+        var dev = TaskData.Load(EmbeddedData.E2e, "dev", root: config.DataRoot).Take(config.EvalMrs);
+        var test = TaskData.Load(EmbeddedData.E2e, "test", root: config.DataRoot).Take(config.EvalMrs);
+        var unseen = TaskData.Load(EmbeddedData.E2e, "test-unseen", root: config.DataRoot).Take(config.EvalMrs);
         var runs = new List<ClaimRun>();
         using var frozen = LoadModel(config.Model, config.DataRoot);
         foreach (var seed in seeds)
         {
             log?.WriteLine($"[prefix] seed {seed}");
-            var pairs = Draw(full.Examples, config.TrainPairs, seed);
+            var pairs = Draw(full, config.TrainPairs, seed);
             PrefixTuningConfig Prefix() => new()
             {
                 Length = config.PrefixLength, HiddenSize = config.PrefixHidden, LearningRate = config.PrefixLr, BatchSize = config.BatchSize, Seed = seed,
@@ -335,12 +327,12 @@ public static class PaperClaims
         var b = config.Base;
         var clock = Stopwatch.StartNew();
         var full = TaskData.Load(EmbeddedData.E2e, "train", root: b.DataRoot);
-        var dev = Slice(TaskData.Load(EmbeddedData.E2e, "dev", root: b.DataRoot), b.EvalMrs);
+        var dev = TaskData.Load(EmbeddedData.E2e, "dev", root: b.DataRoot).Take(b.EvalMrs);
         using var frozen = LoadModel(b.Model, b.DataRoot);
         var runs = new List<ClaimRun>();
         foreach (var seed in seeds)
         {
-            var pairs = Draw(full.Examples, b.TrainPairs, seed);
+            var pairs = Draw(full, b.TrainPairs, seed);
             var values = new Dictionary<string, double>();
             foreach (var length in config.Lengths)
                 values[$"length_{length}_dev_bleu"] = TrainedPrefixBleu(frozen, full.Task, pairs, dev, b, new PrefixTuningConfig
@@ -377,12 +369,12 @@ public static class PaperClaims
         var b = config.Base;
         var clock = Stopwatch.StartNew();
         var full = TaskData.Load(EmbeddedData.E2e, "train", root: b.DataRoot);
-        var dev = Slice(TaskData.Load(EmbeddedData.E2e, "dev", root: b.DataRoot), b.EvalMrs);
+        var dev = TaskData.Load(EmbeddedData.E2e, "dev", root: b.DataRoot).Take(b.EvalMrs);
         using var frozen = LoadModel(b.Model, b.DataRoot);
         var runs = new List<ClaimRun>();
         foreach (var seed in seeds)
         {
-            var pairs = Draw(full.Examples, b.TrainPairs, seed);
+            var pairs = Draw(full, b.TrainPairs, seed);
             PrefixTuningConfig Prefix(string? initText) => new()
             {
                 Length = b.PrefixLength, HiddenSize = b.PrefixHidden, LearningRate = b.PrefixLr, BatchSize = b.BatchSize, Seed = seed, InitText = initText,
@@ -425,14 +417,14 @@ public static class PaperClaims
         config ??= new InputPromptsConfig();
         var clock = Stopwatch.StartNew();
         var full = TaskData.Load(config.Task, "train", root: config.DataRoot);
-        var dev = Slice(TaskData.Load(config.Task, "dev", root: config.DataRoot), config.DevLimit);
+        var dev = TaskData.Load(config.Task, "dev", root: config.DataRoot).Take(config.DevLimit);
         double majority = dev.Examples.GroupBy(e => e.Label).Max(g => g.Count()) / (double)dev.Examples.Count;
         using var backbone = LoadModel(config.Model, config.DataRoot);
         var runs = new List<ClaimRun>();
         foreach (var seed in seeds)
         {
             log?.WriteLine($"[input-prompts] seed {seed}");
-            var train = Draw(full.Examples, config.Shots, seed);
+            var train = Draw(full, config.Shots, seed);
             var values = new Dictionary<string, double> { ["majority"] = majority };
             void Measure(string name, PromptMethodConfig method, int steps)
             {
@@ -542,9 +534,9 @@ public static class PaperClaims
         config ??= new DeepPromptsConfig();
         var clock = Stopwatch.StartNew();
         var cls = TaskData.Load(config.Task, "train", root: config.DataRoot);
-        var clsDev = Slice(TaskData.Load(config.Task, "dev", root: config.DataRoot), config.DevLimit);
+        var clsDev = TaskData.Load(config.Task, "dev", root: config.DataRoot).Take(config.DevLimit);
         var tag = TaskData.Load(EmbeddedData.Slots, "train", root: config.DataRoot);
-        var tagDev = Slice(TaskData.Load(EmbeddedData.Slots, "dev", root: config.DataRoot), config.DevLimit);
+        var tagDev = TaskData.Load(EmbeddedData.Slots, "dev", root: config.DataRoot).Take(config.DevLimit);
         using var frozen = LoadModel(config.Model, config.DataRoot);
         var runs = new List<ClaimRun>();
         foreach (var seed in seeds)
@@ -553,7 +545,7 @@ public static class PaperClaims
             var values = new Dictionary<string, double>();
             void Measure(string key, TaskSplit train, TaskSplit dev, int shots, string metric, PromptMethodConfig method, bool ownsBackbone)
             {
-                var examples = Draw(train.Examples, shots, seed);
+                var examples = Draw(train, shots, seed);
                 using var copy = ownsBackbone ? LoadModel(config.Model, config.DataRoot) : null; // fine-tuning rewrites the weights: its own copy
                 var backbone = copy ?? frozen;
                 using var model = PromptMethodFactory.Create(backbone.Model, backbone.Tokenizer, train.Task, method);

@@ -175,15 +175,6 @@ public static class PromptCheckpoint
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>Reads the method name and backbone fingerprint recorded in <paramref name="folder"/> without loading tensors.</summary>
-    /// <exception cref="FileNotFoundException">The folder holds no saved prompt.</exception>
-    /// <exception cref="InvalidDataException">The files are damaged; the message names the file.</exception>
-    public static (string Method, string Fingerprint) Peek(string folder)
-    {
-        var (root, path) = ReadJson(folder);
-        return Named(path, () => (Str(root, "method", path), Str(Obj(root, "backbone", path), "fingerprint", path)));
-    }
-
     /// <summary>
     /// Loads the prompt in <paramref name="folder"/> onto <paramref name="backbone"/>: the prompts
     /// come back as plain tables (inference form). For methods that trained the backbone its weights
