@@ -282,8 +282,7 @@ public static class PaperClaims
                 values["prefix_test_seen_bleu"] = Bleu(prefix, test, config.MaxNewTokens);
                 values["prefix_test_unseen_bleu"] = Bleu(prefix, unseen, config.MaxNewTokens);
             }
-            using var copy = LoadModel(config.Model, config.DataRoot); // fine-tuning rewrites the weights: its own copy
-            using (var fineTuned = new FineTuningModel(copy.Model, copy.Tokenizer, full.Task, new FineTuningConfig { LearningRate = config.FineTuneLr, BatchSize = config.BatchSize, Seed = seed }))
+            using (var fineTuned = new FineTuningModel(frozen.Model, frozen.Tokenizer, full.Task, new FineTuningConfig { LearningRate = config.FineTuneLr, BatchSize = config.BatchSize, Seed = seed }))
             {
                 Train(fineTuned, pairs, config.Steps, seed, log, "fine-tuning");
                 values["finetune_dev_bleu"] = Bleu(fineTuned, dev, config.MaxNewTokens);
@@ -543,20 +542,18 @@ public static class PaperClaims
         {
             log?.WriteLine($"[p-tuning-v2] seed {seed}");
             var values = new Dictionary<string, double>();
-            void Measure(string key, TaskSplit train, TaskSplit dev, int shots, string metric, PromptMethodConfig method, bool ownsBackbone)
+            void Measure(string key, TaskSplit train, TaskSplit dev, int shots, string metric, PromptMethodConfig method)
             {
                 var examples = Draw(train, shots, seed);
-                using var copy = ownsBackbone ? LoadModel(config.Model, config.DataRoot) : null; // fine-tuning rewrites the weights: its own copy
-                var backbone = copy ?? frozen;
-                using var model = PromptMethodFactory.Create(backbone.Model, backbone.Tokenizer, train.Task, method);
+                using var model = PromptMethodFactory.Create(frozen.Model, frozen.Tokenizer, train.Task, method);
                 Train(model, examples, config.Steps, seed, log, key);
                 values[key] = PromptEvaluation.Evaluate(model, dev)[metric];
             }
-            Measure($"{config.Task}_p_tuning_v2", cls, clsDev, config.Shots, "accuracy", new PTuningV2Config { Length = config.Length, LearningRate = config.DeepLr, BatchSize = config.BatchSize, Seed = seed }, false);
-            Measure($"{config.Task}_finetune", cls, clsDev, config.Shots, "accuracy", new FineTuningConfig { LearningRate = config.FineTuneLr, BatchSize = config.BatchSize, Seed = seed }, true);
-            Measure($"{config.Task}_prompt_tuning", cls, clsDev, config.Shots, "accuracy", new PromptTuningConfig { Length = config.PromptLength, Init = PromptInit.Text, LearningRate = config.PromptLr, BatchSize = config.BatchSize, Seed = seed }, false);
-            Measure("slots_p_tuning_v2", tag, tagDev, config.TaggingShots, "span_f1", new PTuningV2Config { Length = config.TagLength, LearningRate = config.TagLr, BatchSize = config.BatchSize, Seed = seed }, false);
-            Measure("slots_finetune", tag, tagDev, config.TaggingShots, "span_f1", new FineTuningConfig { LearningRate = config.FineTuneLr, BatchSize = config.BatchSize, Seed = seed }, true);
+            Measure($"{config.Task}_p_tuning_v2", cls, clsDev, config.Shots, "accuracy", new PTuningV2Config { Length = config.Length, LearningRate = config.DeepLr, BatchSize = config.BatchSize, Seed = seed });
+            Measure($"{config.Task}_finetune", cls, clsDev, config.Shots, "accuracy", new FineTuningConfig { LearningRate = config.FineTuneLr, BatchSize = config.BatchSize, Seed = seed });
+            Measure($"{config.Task}_prompt_tuning", cls, clsDev, config.Shots, "accuracy", new PromptTuningConfig { Length = config.PromptLength, Init = PromptInit.Text, LearningRate = config.PromptLr, BatchSize = config.BatchSize, Seed = seed });
+            Measure("slots_p_tuning_v2", tag, tagDev, config.TaggingShots, "span_f1", new PTuningV2Config { Length = config.TagLength, LearningRate = config.TagLr, BatchSize = config.BatchSize, Seed = seed });
+            Measure("slots_finetune", tag, tagDev, config.TaggingShots, "span_f1", new FineTuningConfig { LearningRate = config.FineTuneLr, BatchSize = config.BatchSize, Seed = seed });
             log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num2(v.Value)}")));
             runs.Add(new ClaimRun(seed, values));
         }

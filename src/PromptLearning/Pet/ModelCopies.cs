@@ -37,19 +37,7 @@ public sealed class ModelCopies : IDisposable
         var model = _create(Source.Config);
         try
         {
-            var target = model.Module.state_dict();
-            var source = Source.Module.state_dict();
-            using (no_grad())
-            {
-                foreach (var (name, t) in target)
-                {
-                    if (!source.TryGetValue(name, out var s))
-                        throw new InvalidOperationException($"model copy: the source has no tensor '{name}'");
-                    t.copy_(s);
-                }
-            }
-            if (source.Count != target.Count)
-                throw new InvalidOperationException($"model copy: source has {source.Count} tensors, the copy {target.Count}");
+            LanguageModelCopy.CopyWeights(Source, model);
             model.Module.train();
             Created++;
             return model;

@@ -101,7 +101,7 @@ public sealed record MethodBenchmarkResult(string Task, long BackboneParameters,
 /// peak training memory, the size of the saved prompt, and mixed-task throughput. A frozen backbone
 /// needs no weight gradients, so a soft-prompt step costs about 2/3 of a fine-tuning step times
 /// (input + virtual tokens) / input, plus its own encoder. Fine-tuning trains its own copy of the
-/// backbone (loaded again from its folder), so the shared backbone is never changed.
+/// backbone (<see cref="Baselines.FineTuningModel"/>), so the shared backbone is never changed.
 /// </summary>
 public static class MethodBenchmark
 {
@@ -109,7 +109,7 @@ public static class MethodBenchmark
     public static readonly IReadOnlyList<string> DefaultMethods =
         [PromptMethods.FineTuning, PromptMethods.HeadOnly, PromptMethods.PromptTuning, PromptMethods.PTuning, PromptMethods.PrefixTuning, PromptMethods.PTuningV2];
 
-    private sealed class Contender(string method, PromptModel model, Trainer<PromptExample> trainer, PretrainedModel? ownBackbone) : IDisposable
+    private sealed class Contender(string method, PromptModel model, Trainer<PromptExample> trainer) : IDisposable
     {
         public string Method => method;
         public PromptModel Model => model;
@@ -117,11 +117,7 @@ public static class MethodBenchmark
         public List<double> Samples { get; } = new();
         public long? PeakBytes { get; set; }
 
-        public void Dispose()
-        {
-            model.Dispose();
-            ownBackbone?.Dispose();
-        }
+        public void Dispose() => model.Dispose();
     }
 
     /// <summary>Times each method's default configuration on <paramref name="train"/> (needs BatchSize * (Steps + 1) examples).</summary>
@@ -143,11 +139,9 @@ public static class MethodBenchmark
             foreach (var method in methods)
             {
                 var methodConfig = PromptMethodConfig.Default(method) with { BatchSize = config.BatchSize, MaxLength = config.Length ?? 128 };
-                var own = method == PromptMethods.FineTuning ? Pretrained.Load(pretrained.Folder) : null;
-                var backbone = own ?? pretrained;
-                var model = PromptMethodFactory.Create(backbone.Model, backbone.Tokenizer, train.Task, methodConfig);
+                var model = PromptMethodFactory.Create(pretrained.Model, pretrained.Tokenizer, train.Task, methodConfig);
                 var trainerConfig = PromptTraining.TrainerConfigFor(methodConfig, config.Steps + 1) with { EvalEvery = 0, LogEvery = 1, RestoreBest = false };
-                contenders.Add(new Contender(method, model, PromptTraining.CreateTrainer(model, trainerConfig), own));
+                contenders.Add(new Contender(method, model, PromptTraining.CreateTrainer(model, trainerConfig)));
             }
 
             for (int round = 0; round < config.Rounds; round++)

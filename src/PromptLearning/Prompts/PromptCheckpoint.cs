@@ -177,8 +177,9 @@ public static class PromptCheckpoint
 
     /// <summary>
     /// Loads the prompt in <paramref name="folder"/> onto <paramref name="backbone"/>: the prompts
-    /// come back as plain tables (inference form). For methods that trained the backbone its weights
-    /// are copied into <paramref name="backbone"/>.
+    /// come back as plain tables (inference form). For methods that trained the backbone, the saved
+    /// weights go into the model's own copy of <paramref name="backbone"/> (disposed with the model);
+    /// <paramref name="backbone"/> itself is never changed.
     /// </summary>
     /// <exception cref="FileNotFoundException">The folder holds no saved prompt.</exception>
     /// <exception cref="InvalidDataException">Files missing or malformed (the message names the file and the field), or the backbone or the tokenizer is not the one the prompt was trained with.</exception>
@@ -216,22 +217,24 @@ public static class PromptCheckpoint
             var tensors = Safetensors.Load(tensorPath);
             var used = new HashSet<string>(StringComparer.Ordinal);
             var taskPrompts = new List<TaskPrompt>();
+            var target = trainsBackbone ? LanguageModelCopy.Of(backbone) : backbone;
             try
             {
                 for (int i = 0; i < taskNodes.Count; i++)
                     taskPrompts.Add(LoadTask(taskNodes[i] as JsonObject ?? throw new InvalidDataException($"{path}: tasks[{i}] is not an object"),
-                        tensors, used, backbone, tokenizer, config, path, tensorPath));
-                if (trainsBackbone) LoadBackbone(backbone, tensors, used, tensorPath);
+                        tensors, used, target, tokenizer, config, path, tensorPath));
+                if (trainsBackbone) LoadBackbone(target, tensors, used, tensorPath);
                 var unused = tensors.Keys.Where(k => !used.Contains(k)).Order(StringComparer.Ordinal).ToList();
                 if (unused.Count > 0)
                     throw new InvalidDataException($"{tensorPath}: tensor{(unused.Count > 1 ? "s" : "")} {string.Join(", ", unused.Take(5).Select(u => $"'{u}'"))}{(unused.Count > 5 ? $" and {unused.Count - 5} more" : "")} belong to no task of {path}");
-                var model = new PromptModel(backbone, tokenizer, config, taskPrompts, trainsBackbone, expected);
+                var model = new PromptModel(target, tokenizer, config, taskPrompts, trainsBackbone, expected);
                 model.eval();
                 return model;
             }
             catch
             {
                 foreach (var t in taskPrompts) t.Dispose();
+                if (trainsBackbone) target.Dispose();
                 throw;
             }
             finally { foreach (var t in tensors.Values) t.Dispose(); }

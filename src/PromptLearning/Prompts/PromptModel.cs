@@ -14,20 +14,35 @@ namespace PromptLearning.Prompts;
 /// mask extended over them. Each example uses its own task's prompt, so one batch may mix tasks
 /// (prompts of different lengths are padded and masked; position ids follow each example's own
 /// prefix length, so a row's outputs do not depend on its neighbours).
-/// The backbone is frozen (<c>requires_grad = false</c>) unless the method trains it; it is shared,
-/// not owned: disposing the model leaves it alone.
+/// The caller's backbone is never changed behind its back: a method that trains backbone weights
+/// (fine-tuning, P-tuning with <c>TrainBackbone</c>) runs on its own copy (<see cref="LanguageModelCopy"/>),
+/// which it owns and disposes; every other method shares the caller's backbone, frozen
+/// (<c>requires_grad = false</c>, set once when the model is built), and leaves it alone when disposed.
 /// </summary>
 public class PromptModel : nn.Module
 {
     private readonly ModuleList<TaskPrompt> tasks;
     private BatchBuilder _builder;
 
-    /// <summary>The pretrained model (shared, not owned: not a registered submodule, never disposed here).</summary>
+    /// <summary>
+    /// The pretrained model the prompts run on: the caller's (shared and frozen) or, when
+    /// <see cref="TrainsBackbone"/>, the model's own copy (disposed with it). Never a registered submodule.
+    /// </summary>
     public ILanguageModel Backbone => _backbone.Model;
     // Held through a plain record so that RegisterComponents does not adopt the backbone as a child
     // module (which would put its weights into this model's parameters() and dispose them with it).
     private readonly Shared _backbone;
     private sealed record Shared(ILanguageModel Model);
+
+    /// <summary>
+    /// The backbone a method's model runs on, chosen once at the start of its constructor chain (before
+    /// its heads are built on it): the caller's, or its own copy (<see cref="LanguageModelCopy.Of"/>)
+    /// when the method trains backbone weights.
+    /// </summary>
+    protected sealed record RunsOn(ILanguageModel Model)
+    {
+        public static RunsOn For(ILanguageModel backbone, bool trainsBackbone) => new(trainsBackbone ? LanguageModelCopy.Of(backbone) : backbone);
+    }
     // False for a Combine()d model: its task prompts belong to the models it was combined from.
     private readonly bool _ownsTasks = true;
     /// <summary>Its tokenizer.</summary>
@@ -36,7 +51,7 @@ public class PromptModel : nn.Module
     public PromptMethodConfig Config { get; }
     /// <summary>The tasks in task-id order.</summary>
     public IReadOnlyList<TaskPrompt> Tasks => tasks.ToList();
-    /// <summary>True when the backbone's weights are trained too (fine-tuning; P-tuning with backbone tuning).</summary>
+    /// <summary>True when the backbone's weights are trained too (fine-tuning; P-tuning with backbone tuning): <see cref="Backbone"/> is then the model's own copy.</summary>
     public bool TrainsBackbone { get; }
     /// <summary>Fingerprint of the backbone as it was when this model was built (<see cref="BackboneFingerprint"/>).</summary>
     public string BackboneFingerprintValue { get; }
@@ -44,6 +59,17 @@ public class PromptModel : nn.Module
     public int MaxLength => _builder.MaxLength;
 
     /// <summary>A model over <paramref name="backbone"/> with the given tasks' prompts and heads.</summary>
+    /// <param name="backbone">The backbone the tasks' heads were built on.</param>
+    /// <param name="trainBackbone">
+    /// The model trains <paramref name="backbone"/>'s weights and takes ownership of it (disposes it):
+    /// pass a copy made for this model (<see cref="LanguageModelCopy.Of"/>, before building the heads on
+    /// it), as <see cref="Baselines.FineTuningModel"/> and <see cref="PTuning.PTuningModel"/> do. False:
+    /// the backbone stays the caller's and is frozen.
+    /// </param>
+    /// <param name="tokenizer">The backbone's tokenizer.</param>
+    /// <param name="config">The method and its settings.</param>
+    /// <param name="taskPrompts">The tasks' prompts and heads (owned by the model).</param>
+    /// <param name="fingerprint">The backbone's fingerprint when known (a copy has its source's); computed otherwise.</param>
     public PromptModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptMethodConfig config,
         IEnumerable<TaskPrompt> taskPrompts, bool trainBackbone, string? fingerprint = null)
         : this(backbone, tokenizer, config, taskPrompts, trainBackbone, fingerprint, ownsTasks: true) { }
@@ -67,7 +93,7 @@ public class PromptModel : nn.Module
         RegisterComponents();
         BackboneFingerprintValue = fingerprint ?? BackboneFingerprint.Compute(backbone);
         _builder = MakeBuilder();
-        ApplyFreezing();
+        Freeze();
     }
 
     /// <summary>
@@ -118,17 +144,16 @@ public class PromptModel : nn.Module
         return new BatchBuilder(Tokenizer, tasks.Select(t => (t.Task, t.Template)).ToList(), max, c.IsCausal);
     }
 
-    /// <summary>Sets <c>requires_grad</c>: backbone trained only if the method says so; prompts and heads always.</summary>
-    public void ApplyFreezing()
+    /// <summary>Sets <c>requires_grad</c> once, when the model is built: backbone trained only if the method says so (then on its own copy); prompts and heads always.</summary>
+    private void Freeze()
     {
         foreach (var p in Backbone.Module.parameters()) p.requires_grad = TrainsBackbone;
         foreach (var p in tasks.parameters()) p.requires_grad = true;
     }
 
-    /// <summary>Train/eval mode for the prompts, heads and the backbone (re-applies freezing when training).</summary>
+    /// <summary>Train/eval mode for the prompts, heads and the backbone.</summary>
     public override void train(bool on = true)
     {
-        if (on) ApplyFreezing();
         base.train(on);
         Backbone.Module.train(on);
     }
@@ -537,9 +562,14 @@ public class PromptModel : nn.Module
         return d;
     }
 
-    /// <summary>Frees the prompts and heads; the backbone is never disposed here, and a combined model leaves its parts to the models it came from.</summary>
+    /// <summary>
+    /// Frees the prompts and heads, and the backbone when it is the model's own copy
+    /// (<see cref="TrainsBackbone"/>); the caller's backbone is never disposed here, and a combined
+    /// model leaves its parts to the models it came from.
+    /// </summary>
     protected override void Dispose(bool disposing)
     {
         if (_ownsTasks) base.Dispose(disposing);
+        if (disposing && TrainsBackbone && _ownsTasks) Backbone.Dispose();
     }
 }

@@ -3,11 +3,18 @@ using PromptLearning.Tokenization;
 
 namespace PromptLearning.Prompts.Baselines;
 
-/// <summary>Full fine-tuning in the prompt API: no prompt, the backbone trained with the head.</summary>
+/// <summary>
+/// Full fine-tuning in the prompt API: no prompt, the backbone trained with the head. It trains its own
+/// copy of <c>backbone</c> (<see cref="LanguageModelCopy.Of"/>, made at construction and disposed with
+/// the model), so the caller's backbone keeps its weights and can serve other methods.
+/// </summary>
 public sealed class FineTuningModel : PromptModel
 {
     public FineTuningModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, FineTuningConfig? config = null)
-        : base(backbone, tokenizer, config ??= new FineTuningConfig(), [Baseline.Task(backbone, tokenizer, task, config, HeadKind.Classification)], trainBackbone: true) { }
+        : this(RunsOn.For(backbone, trainsBackbone: true), tokenizer, task, config ?? new FineTuningConfig()) { }
+
+    private FineTuningModel(RunsOn own, TextTokenizer tokenizer, PromptTask task, FineTuningConfig config)
+        : base(own.Model, tokenizer, config, [Baseline.Task(own.Model, tokenizer, task, config, HeadKind.Classification)], trainBackbone: true) { }
 }
 
 /// <summary>Head-only: no prompt, frozen backbone, a trained linear head.</summary>

@@ -6,12 +6,16 @@ namespace PromptLearning.Prompts.PTuning;
 /// <summary>
 /// P-tuning v1 on a masked LM (cloze with verbalizer, or a [CLS] head) or GPT-2 (generation): the
 /// prompt encoder's tokens fill the template's [P] slots; the backbone is frozen unless
-/// <see cref="PTuningConfig.TrainBackbone"/>.
+/// <see cref="PTuningConfig.TrainBackbone"/>, which trains the model's own copy of it (as
+/// <see cref="Baselines.FineTuningModel"/>), never the caller's.
 /// </summary>
 public sealed class PTuningModel : PromptModel
 {
     public PTuningModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PTuningConfig? config = null)
-        : base(backbone, tokenizer, config ??= new PTuningConfig(), [Build(backbone, tokenizer, task, config)], trainBackbone: config.TrainBackbone) { }
+        : this(RunsOn.For(backbone, (config ??= new PTuningConfig()).TrainBackbone), tokenizer, task, config) { }
+
+    private PTuningModel(RunsOn backbone, TextTokenizer tokenizer, PromptTask task, PTuningConfig config)
+        : base(backbone.Model, tokenizer, config, [Build(backbone.Model, tokenizer, task, config)], trainBackbone: config.TrainBackbone) { }
 
     /// <summary>
     /// P-tuning's default placement: three virtual tokens before the input and three before the
