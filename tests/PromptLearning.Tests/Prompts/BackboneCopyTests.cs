@@ -94,3 +94,22 @@ public class BackboneCopyTests
         }
     }
 }
+
+/// <summary>The zero-shot method has one name; the earlier spelling still loads and parses.</summary>
+public class ZeroShotNameTests
+{
+    [Fact]
+    public void ZeroshotIsAnAliasOfZeroShot()
+    {
+        Assert.Equal("zero-shot", PromptMethods.ZeroShot);
+        Assert.Equal(PromptMethods.ZeroShot, PromptLearning.Pet.FewShotMethods.ZeroShot);
+        Assert.Equal(PromptMethods.ZeroShot, PromptMethods.Normalize("zeroshot"));
+        Assert.Equal(PromptMethods.FineTuning, PromptMethods.Normalize(PromptMethods.FineTuning));
+        Assert.IsType<ZeroShotClozeConfig>(PromptMethodConfig.Default("zeroshot"));
+        var saved = new ZeroShotClozeConfig { Template = "{x} it was [MASK] ." };
+        var old = saved.ToJson().Replace("\"zero-shot\"", "\"zeroshot\"");
+        Assert.Contains("\"zeroshot\"", old);
+        Assert.Equal(saved, PromptMethodConfig.FromJson(System.Text.Json.JsonDocument.Parse(old).RootElement));
+        Assert.Equal(saved, PromptMethodConfig.FromJson(System.Text.Json.JsonDocument.Parse(saved.ToJson()).RootElement));
+    }
+}
