@@ -96,8 +96,11 @@ public sealed record InputPromptsConfig
 /// </summary>
 public sealed record PrefixLengthConfig
 {
-    /// <summary>Everything but the length (pairs, steps, learning rate, ...).</summary>
-    public PrefixTableToTextConfig Base { get; init; } = new();
+    /// <summary>
+    /// Everything but the length (pairs, steps, learning rate, ...): the shorter budget of 400 pairs,
+    /// 80 steps of batch 5, so that four lengths over several seeds fit in minutes.
+    /// </summary>
+    public PrefixTableToTextConfig Base { get; init; } = new() { TrainPairs = 400, Steps = 80, BatchSize = 5 };
     /// <summary>Prefix lengths compared (1 must be among them).</summary>
     public IReadOnlyList<int> Lengths { get; init; } = [1, 5, 10, 20];
 
@@ -112,7 +115,7 @@ public sealed record PrefixLengthConfig
 public sealed record PrefixInitConfig
 {
     /// <summary>Everything else (steps, learning rate, ...); <see cref="PrefixTableToTextConfig.TrainPairs"/> is the low-data size (at most 50).</summary>
-    public PrefixTableToTextConfig Base { get; init; } = new() { TrainPairs = 50 };
+    public PrefixTableToTextConfig Base { get; init; } = new() { TrainPairs = 50, Steps = 80, BatchSize = 5 };
     /// <summary>The real words the prefix starts from (the paper: task-relevant words such as "summarize", "table-to-text").</summary>
     public string InitText { get; init; } = "table-to-text:";
     /// <summary>Fewest seeds the claim is measured over.</summary>
