@@ -74,7 +74,17 @@ public static class NotebookBatch
         return failed == 0 ? 0 : results.Any(r => r.Status == "FAILED") || !anyTimedOut ? 1 : 124;
     }
 
-    /// <summary>Notebook files with their output path relative to the output folder.</summary>
+    /// <summary>
+    /// Folder that holds the committed executed copies of a notebook folder (the outputs of the last
+    /// CI run, for readers who want results without running anything): not sources, so a folder
+    /// argument skips it.
+    /// </summary>
+    public const string ExecutedFolder = "executed";
+
+    /// <summary>
+    /// Notebook files with their output path relative to the output folder: files as given, folders
+    /// searched recursively, skipping <c>.ipynb_checkpoints</c>, <see cref="ExecutedFolder"/> and the output folder.
+    /// </summary>
     public static List<(string Source, string Relative)> Expand(IEnumerable<string> inputs, string? outDir)
     {
         var outFull = outDir is null ? null : Path.GetFullPath(outDir) + Path.DirectorySeparatorChar;
@@ -86,9 +96,11 @@ public static class NotebookBatch
             if (!Directory.Exists(full)) throw new FileNotFoundException($"{input}: no such notebook file or folder");
             foreach (var file in Directory.EnumerateFiles(full, "*.ipynb", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
             {
-                if (file.Contains($"{Path.DirectorySeparatorChar}.ipynb_checkpoints{Path.DirectorySeparatorChar}", StringComparison.Ordinal)) continue;
+                var relative = Path.GetRelativePath(full, file);
+                var folders = relative.Split(Path.DirectorySeparatorChar)[..^1];
+                if (folders.Contains(".ipynb_checkpoints") || folders.Contains(ExecutedFolder)) continue;
                 if (outFull is not null && file.StartsWith(outFull, StringComparison.Ordinal)) continue;
-                list.Add((file, Path.GetRelativePath(full, file)));
+                list.Add((file, relative));
             }
         }
         return list;

@@ -7,6 +7,19 @@ namespace PromptLearning.Tests.Notebooks;
 public class NotebookCheckTests
 {
     [Fact]
+    public void FolderArgumentsSkipCheckpointsAndTheExecutedCopies()
+    {
+        var dir = TempDir();
+        foreach (var f in new[] { "a.ipynb", "sub/b.ipynb", ".ipynb_checkpoints/a-checkpoint.ipynb", $"{NotebookBatch.ExecutedFolder}/a.ipynb", "sub/executed-notes/c.ipynb" })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(dir, f))!);
+            File.WriteAllText(Path.Combine(dir, f), "{}");
+        }
+        var found = NotebookBatch.Expand([dir], outDir: null).Select(x => x.Relative.Replace('\\', '/')).ToList();
+        Assert.Equal(["a.ipynb", "sub/b.ipynb", "sub/executed-notes/c.ipynb"], found);
+    }
+
+    [Fact]
     public void QuotedResultsMustAppearInTheOutputs()
     {
         const string markdown = "PET reaches 70.0% and beats fine-tuning by 19.7 points; the learning rate is `0.3` and $p = 0.15$ (12.5 s).";
