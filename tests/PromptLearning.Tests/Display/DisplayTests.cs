@@ -9,6 +9,23 @@ public class DisplayTests
     private static string Html(GenericChart chart) => GenericChart.toChartHTML(chart);
 
     [Fact]
+    public void VerdictsNeedThreeSeedsAndADifferenceLargerThanTheSpread()
+    {
+        // one or two seeds: no verdict, whatever the difference
+        Assert.Contains("no verdict", Verdict.Compare("MLP", [0.50], "table", [0.40], "points", scale: 100, format: "F1"));
+        Assert.Contains("+10.0 points from 1 seed", Verdict.Compare("MLP", [0.50], "table", [0.40], "points", scale: 100, format: "F1"));
+        Assert.Contains("no verdict", Verdict.Compare("a", [1, 2], "b", [5, 6]));
+        // three seeds, difference within the spread (std of a = 1.63)
+        var close = Verdict.Compare("a", [10, 12, 14], "b", [11, 11, 11], "BLEU");
+        Assert.StartsWith("a vs b: no difference at this budget (+1.00 BLEU, spread ±1.63 BLEU over 3 seeds)", close);
+        // three seeds, difference larger than the spread: the winner is named whichever side it is on
+        Assert.Equal("b beats a by 5.00 BLEU (spread ±1.63 BLEU over 3 seeds)", Verdict.Compare("a", [10, 12, 14], "b", [17, 17, 17], "BLEU"));
+        var best = Verdict.Best("initialisation", [("random", [0.2, 0.3, 0.25]), ("labels", [0.6, 0.62, 0.61]), ("vocab", [0.4, 0.41, 0.42])], scale: 100, format: "F1");
+        Assert.StartsWith("initialisation: highest mean labels (61.0); against the runner-up, labels beats vocab by 20.0", best);
+        Assert.Throws<ArgumentException>(() => Verdict.Compare("a", [], "b", [1]));
+    }
+
+    [Fact]
     public void LineChartHasTitleAxisLabelsAndErrorBars()
     {
         var seeds = new IReadOnlyList<double>[] { [0.5, 0.7], [0.8, 0.8] };
