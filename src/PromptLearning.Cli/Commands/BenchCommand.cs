@@ -19,11 +19,12 @@ public sealed class BenchCommand : ICommand
     public string Summary => "trainable parameters, step time vs fine-tuning (interleaved rounds), memory, prompt size, mixed-task throughput";
 
     private const string Usage =
-        "usage: plearn bench [--model bert-small] [--task sentiment] [--steps 10] [--rounds 5] [--batch 16] [--repeats 5] [--length N] [--threads N] [--json]";
+        "usage: plearn bench [--model bert-small] [--task sentiment] [--steps 10] [--rounds 5] [--batch 16] [--repeats 5] [--length N] [--threads N] [--json]\n" +
+        "                    [--generation-model gpt2-small | --no-generation]   (tokens/s of greedy and beam search with a prefix, cache on and off)";
 
     public int Run(string[] args)
     {
-        var o = new Options(args, "help", "json");
+        var o = new Options(args, "help", "json", "no-generation");
         if (o.Has("help")) { Console.WriteLine(Usage); return 0; }
         var taskName = o.Get("task", "sentiment");
         var modelName = o.Get("model", PromptRun.DefaultModel(taskName));
@@ -31,6 +32,7 @@ public sealed class BenchCommand : ICommand
             repeats = o.GetInt("repeats", 5, min: 1), threads = o.GetInt("threads", 0, min: 0);
         int? length = o.Get("length") is null ? null : o.GetInt("length", 128, min: 8);
         bool json = o.Has("json");
+        var generationModel = o.Has("no-generation") ? null : o.Get("generation-model", "gpt2-small");
         o.RejectUnknown();
         var config = new MethodBenchmarkConfig(steps, batch, repeats, rounds, length);
         try { config.Validate(); }
@@ -45,6 +47,13 @@ public sealed class BenchCommand : ICommand
             ["samples"] = new JsonArray(s.Samples.Select(x => (JsonNode)Math.Round(x, digits)).ToArray()),
         };
         var mt = result.MixedTask;
+        GenerationBenchmarkResult? generation = null;
+        if (generationModel is not null)
+        {
+            using var gpt2 = PromptRun.LoadModel(generationModel);
+            var prompts = TaskData.Load(Data.EmbeddedData.E2e, "dev").Examples.Select(e => e.A).ToList();
+            generation = GenerationBenchmark.Run(gpt2.Model, gpt2.Tokenizer, prompts, rounds: rounds, log: json ? null : m => Console.Error.WriteLine($"  {m}"));
+        }
         var report = new JsonObject
         {
             ["model"] = modelName,
@@ -79,6 +88,20 @@ public sealed class BenchCommand : ICommand
                 ["per_task_ratio"] = Math.Round(mt.PerTaskRatio, 3),
                 ["same_lengths_ratio"] = Math.Round(mt.SameLengthsRatio, 3),
             },
+            ["generation"] = generation is null ? null : new JsonObject
+            {
+                ["model"] = generationModel,
+                ["batch"] = generation.Batch,
+                ["prompt_tokens"] = generation.PromptTokens,
+                ["new_tokens"] = generation.NewTokens,
+                ["prefix_length"] = generation.PrefixLength,
+                ["settings"] = new JsonArray(generation.Speeds.Select(g => (JsonNode)new JsonObject
+                {
+                    ["decoding"] = g.Decoding, ["cache"] = g.Cache, ["tokens_per_s"] = SpreadJson(g.TokensPerSecond, 1),
+                }).ToArray()),
+                ["greedy_cache_speedup_ratio"] = Math.Round(generation.CacheSpeedup("greedy"), 3),
+                ["beam_cache_speedup_ratio"] = Math.Round(generation.CacheSpeedup(generation.Speeds[2].Decoding), 3),
+            },
         };
         if (json) { Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true })); return 0; }
         Console.WriteLine($"plearn bench: {modelName} ({result.BackboneParameters:N0} parameters), task {taskName}, batch {batch}, " +
@@ -90,6 +113,13 @@ public sealed class BenchCommand : ICommand
         Console.WriteLine($"\nfp32 matmul on this machine: {string.Join(", ", result.Peak.BySize.Select(p => $"{p.Size}: {p.Gflops:F1}"))} GFLOP/s (peak {result.Peak.Gflops:F1})");
         Console.WriteLine($"\nmixed-task batch (two tasks' prefixes, lengths 10 and 20): {mt.Mixed.Median:F1} examples/s vs one batch per task {mt.PerTaskBatches.Median:F1} = {mt.PerTaskRatio:F2}x");
         Console.WriteLine($"same prefix lengths (20 and 20): mixed {mt.MixedSameLengths.Median:F1} vs single-task {mt.SingleTaskSameLengths.Median:F1} examples/s = {mt.SameLengthsRatio:F2}x");
+        if (generation is not null)
+        {
+            Console.WriteLine($"\ngeneration ({generationModel}, {generation.Batch} prompts of {generation.PromptTokens} tokens, {generation.NewTokens} new tokens, prefix of {generation.PrefixLength}): tokens/s, median (IQR)");
+            foreach (var g in generation.Speeds)
+                Console.WriteLine($"  {g.Decoding,-8} cache {(g.Cache ? "on " : "off")} {g.TokensPerSecond.Median,9:F0} ({g.TokensPerSecond.Iqr:F0})");
+            Console.WriteLine($"  cache speed-up: greedy {generation.CacheSpeedup("greedy"):F2}x, {generation.Speeds[2].Decoding} {generation.CacheSpeedup(generation.Speeds[2].Decoding):F2}x");
+        }
         return 0;
     }
 }

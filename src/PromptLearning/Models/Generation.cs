@@ -29,6 +29,12 @@ public sealed record GenerationConfig
     public BeamLengthCount BeamLength { get; init; } = BeamLengthCount.GeneratedTokens;
     /// <summary>Beam search stops as soon as <see cref="NumBeams"/> hypotheses ended (HF <c>early_stopping=True</c>); false = HF's heuristic.</summary>
     public bool EarlyStopping { get; init; }
+    /// <summary>
+    /// Keep the key/value cache between steps (HF <c>use_cache</c>, default true). False runs the whole
+    /// sequence again at every step (a prefix is still passed as past keys/values): the same tokens and
+    /// scores, slower; <c>plearn bench</c> measures the difference.
+    /// </summary>
+    public bool UseCache { get; init; } = true;
 
     /// <summary>Greedy decoding for a model's config: eos and pad from it.</summary>
     public static GenerationConfig From(TransformerConfig config, int maxNewTokens, int numBeams = 1) => new()
@@ -264,14 +270,16 @@ public static class Generation
     sealed class DecodingState
     {
         readonly ILanguageModel _model;
+        readonly bool _useCache;
         Tensor _input;
         Tensor _mask;
         IReadOnlyList<KeyValue>? _past;
         public Tensor Sequences { get; private set; }
 
-        DecodingState(ILanguageModel model, Tensor sequences, Tensor mask, IReadOnlyList<KeyValue>? past)
+        DecodingState(ILanguageModel model, Tensor sequences, Tensor mask, IReadOnlyList<KeyValue>? past, bool useCache)
         {
             _model = model;
+            _useCache = useCache;
             Sequences = sequences;
             _input = sequences;
             _mask = mask;
@@ -304,7 +312,7 @@ public static class Generation
                 mask = mask.repeat_interleave(beams, 0);
                 past = past?.Select(kv => new KeyValue(kv.Key.repeat_interleave(beams, 0), kv.Value.repeat_interleave(beams, 0))).ToList();
             }
-            return new DecodingState(model, sequences, mask, past);
+            return new DecodingState(model, sequences, mask, past, config.UseCache);
         }
 
         static Tensor ExpandPrefix(Tensor t, long batch, int layer)
@@ -314,18 +322,25 @@ public static class Generation
             return t.shape[0] == batch ? t.alias() : t.expand(batch, -1, -1, -1);
         }
 
-        /// <summary>Runs the model on the tokens not yet in the cache; returns the last position's logits [rows, V].</summary>
+        /// <summary>
+        /// Runs the model on the tokens not yet in the cache (with the cache off: on the whole sequence,
+        /// after the prefix alone); returns the last position's logits [rows, V].
+        /// </summary>
         public Tensor Step()
         {
             using var scope = NewDisposeScope();
+            var input = _useCache ? _input : Sequences;
             var positions = _mask.cumsum(-1).sub_(1).masked_fill_(_mask.eq(0), 1);
-            positions = positions[.., (int)(positions.shape[1] - _input.shape[1])..];
+            positions = positions[.., (int)(positions.shape[1] - input.shape[1])..];
             var output = _model.Forward(new ForwardArgs
             {
-                InputIds = _input, AttentionMask = _mask, PastKeyValues = _past, PositionIds = positions, UseCache = true,
+                InputIds = input, AttentionMask = _mask, PastKeyValues = _past, PositionIds = positions, UseCache = _useCache,
             });
-            var present = output.PresentKeyValues ?? throw new InvalidOperationException($"{_model.GetType().Name} returned no key/value cache.");
-            Replace(ref _past, present);
+            if (_useCache)
+            {
+                var present = output.PresentKeyValues ?? throw new InvalidOperationException($"{_model.GetType().Name} returned no key/value cache.");
+                Replace(ref _past, present);
+            }
             return output.Logits![.., -1, ..].clone().MoveToOuterDisposeScope();
         }
 
@@ -339,7 +354,8 @@ public static class Generation
             {
                 rows = rows.index_select(0, sources);
                 mask = mask.index_select(0, sources);
-                Replace(ref _past, _past!.Select(kv => new KeyValue(kv.Key.index_select(0, sources), kv.Value.index_select(0, sources))).ToList());
+                if (_past is not null) // null only without the cache and without a prefix
+                    Replace(ref _past, _past.Select(kv => new KeyValue(kv.Key.index_select(0, sources), kv.Value.index_select(0, sources))).ToList());
             }
             var input = tokens.unsqueeze(1);
             var grown = cat(new[] { rows, input }, 1);

@@ -58,6 +58,25 @@ public class GenerationTests
         Assert.True(got.argmax(-1).equal(result.Sequences[0, 3..]).all().item<bool>());
     }
 
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(3, true)]
+    [InlineData(3, false)]
+    public void WithoutTheCacheTheSameTokensAndScoresComeOut(int beams, bool withPrefix)
+    {
+        using var scope = NewDisposeScope();
+        using var model = NewModel(4);
+        var batch = tensor(new long[] { 11, 11, 4, 2, 9, 1, 6, 3, 8, 5 }, new long[] { 2, 5 });
+        var mask = tensor(new long[] { 0, 0, 1, 1, 1, 1, 1, 1, 1, 1 }, new long[] { 2, 5 });
+        var prefix = withPrefix ? RandomPrefix(2, 3) : null;
+        var config = new GenerationConfig { MaxNewTokens = 6, NumBeams = beams, EosTokenId = 11 };
+        using var cached = Generation.Generate(model, batch, config, mask, prefix);
+        using var uncached = Generation.Generate(model, batch, config with { UseCache = false }, mask, prefix);
+        Assert.Equal(cached.Sequences.data<long>().ToArray(), uncached.Sequences.data<long>().ToArray());
+        if (beams > 1) Assert.True(cached.SequenceScores!.allclose(uncached.SequenceScores!, 1e-4, 1e-5));
+        else Assert.True(stack(cached.Scores!, 0).allclose(stack(uncached.Scores!, 0), 1e-4, 1e-5));
+    }
+
     [Fact]
     public void LeftPaddedRowsGenerateAsTheyWouldAlone()
     {

@@ -29,6 +29,19 @@ public class MethodBenchmarkTests
         Assert.Contains(field, e.Message);
     }
 
+    [EmbeddedFact("gpt2-small")]
+    public void GenerationSpeedIsMeasuredForGreedyAndBeamWithAndWithoutTheCache()
+    {
+        using var gpt2 = Pretrained.Load(Path.Combine(EmbeddedData.Root, "models", "gpt2-small"));
+        var prompts = TaskData.Load(EmbeddedData.E2e, "dev").Examples.Select(e => e.A).ToList();
+        var result = GenerationBenchmark.Run(gpt2.Model, gpt2.Tokenizer, prompts, batch: 2, newTokens: 4, prefixLength: 3, beams: 2, rounds: 2);
+        Assert.Equal([("greedy", true), ("greedy", false), ("beam 2", true), ("beam 2", false)], result.Speeds.Select(s => (s.Decoding, s.Cache)));
+        Assert.All(result.Speeds, s => Assert.Equal(2, s.TokensPerSecond.Samples.Count));
+        Assert.All(result.Speeds, s => Assert.True(s.TokensPerSecond.Median > 0));
+        Assert.True(result.CacheSpeedup("greedy") > 0);
+        Assert.Throws<ArgumentException>(() => GenerationBenchmark.Run(gpt2.Model, gpt2.Tokenizer, prompts.Take(1).ToList(), batch: 2));
+    }
+
     [EmbeddedFact("bert-small")]
     public void InterleavedRoundsTimeEveryMethodAndLeaveTheSharedBackboneUnchanged()
     {
