@@ -52,7 +52,6 @@ public static class GenerationBenchmark
             randn(1, c.NumAttentionHeads, prefixLength, c.HeadDim, generator: generator).mul_(0.1),
             randn(1, c.NumAttentionHeads, prefixLength, c.HeadDim, generator: generator).mul_(0.1))).ToList();
         var settings = new[] { ("greedy", 1, true), ("greedy", 1, false), ($"beam {beams}", beams, true), ($"beam {beams}", beams, false) };
-        var samples = settings.Select(_ => new List<double>()).ToArray();
         if (model is nn.Module m) m.eval();
         double Time((string Name, int Beams, bool Cache) s)
         {
@@ -62,14 +61,10 @@ public static class GenerationBenchmark
             return clock.Elapsed.TotalSeconds;
         }
         foreach (var s in settings) Time(s); // untimed: first-call allocations
-        for (int round = 0; round < rounds; round++)
-            for (int k = 0; k < settings.Length; k++)
-            {
-                int i = (k + round) % settings.Length;
-                samples[i].Add(batch * newTokens / Time(settings[i]));
-                log?.Invoke($"generation round {round + 1}/{rounds}: {settings[i].Item1}, cache {(settings[i].Item3 ? "on" : "off")}: {samples[i][^1]:F0} tokens/s");
-            }
+        var spreads = Spread.OfInterleavedRounds(rounds, settings.Select(s => (Func<double>)(() => batch * newTokens / Time(s))).ToList(),
+            (round, i, tokensPerSecond) => log?.Invoke(
+                $"generation round {round + 1}/{rounds}: {settings[i].Item1}, cache {(settings[i].Item3 ? "on" : "off")}: {tokensPerSecond:F0} tokens/s"));
         return new GenerationBenchmarkResult(batch, length, newTokens, prefixLength,
-            settings.Select((s, i) => new GenerationSpeed(s.Item1, s.Item3, Spread.Of(samples[i]))).ToList());
+            settings.Select((s, i) => new GenerationSpeed(s.Item1, s.Item3, spreads[i])).ToList());
     }
 }

@@ -50,6 +50,25 @@ public sealed record Spread(double Median, double Q1, double Q3, IReadOnlyList<d
         }
         return new Spread(Q(0.5), Q(0.25), Q(0.75), samples.ToList());
     }
+
+    /// <summary>
+    /// Runs every measurement once per round, the order rotating from round to round (so that a change
+    /// of machine load hits every contender alike), and returns each one's spread over the rounds.
+    /// <paramref name="onSample"/> gets (round, measurement index, value) after each measurement.
+    /// </summary>
+    public static IReadOnlyList<Spread> OfInterleavedRounds(int rounds, IReadOnlyList<Func<double>> measures, Action<int, int, double>? onSample = null)
+    {
+        if (rounds < 1 || measures.Count == 0) throw new ArgumentException($"interleaved rounds: {rounds} rounds of {measures.Count} measurements");
+        var samples = measures.Select(_ => new List<double>()).ToArray();
+        for (int round = 0; round < rounds; round++)
+            for (int k = 0; k < measures.Count; k++)
+            {
+                int i = (k + round) % measures.Count;
+                samples[i].Add(measures[i]());
+                onSample?.Invoke(round, i, samples[i][^1]);
+            }
+        return samples.Select(Of).ToList();
+    }
 }
 
 /// <summary>One method's row: what it trains and what a training step costs.</summary>
@@ -114,7 +133,6 @@ public static class MethodBenchmark
         public string Method => method;
         public PromptModel Model => model;
         public Trainer<PromptExample> Trainer => trainer;
-        public List<double> Samples { get; } = new();
         public long? PeakBytes { get; set; }
 
         public void Dispose() => model.Dispose();
@@ -144,31 +162,27 @@ public static class MethodBenchmark
                 contenders.Add(new Contender(method, model, PromptTraining.CreateTrainer(model, trainerConfig)));
             }
 
-            for (int round = 0; round < config.Rounds; round++)
+            double TimeSteps(Contender c)
             {
-                for (int k = 0; k < contenders.Count; k++)
-                {
-                    var c = contenders[(k + round) % contenders.Count];
-                    var stamps = new List<double>();
-                    long before = ResidentBytes.Current();
-                    ResidentBytes.ResetPeak();
-                    c.Trainer.Train(examples, new SyncProgress(p => stamps.Add(p.Elapsed.TotalMilliseconds)));
-                    if (ResidentBytes.Peak() is { } peak && before > 0) c.PeakBytes = Math.Max(c.PeakBytes ?? 0, peak - before);
-                    // Step 1 allocates the optimizer state; time steps 2..Steps+1.
-                    c.Samples.Add((stamps[^1] - stamps[0]) / (stamps.Count - 1));
-                    log?.Invoke($"round {round + 1}/{config.Rounds} {c.Method}: {c.Samples[^1]:F1} ms/step");
-                }
+                var stamps = new List<double>();
+                long before = ResidentBytes.Current();
+                ResidentBytes.ResetPeak();
+                c.Trainer.Train(examples, new SyncProgress(p => stamps.Add(p.Elapsed.TotalMilliseconds)));
+                if (ResidentBytes.Peak() is { } peak && before > 0) c.PeakBytes = Math.Max(c.PeakBytes ?? 0, peak - before);
+                // Step 1 allocates the optimizer state; time steps 2..Steps+1.
+                return (stamps[^1] - stamps[0]) / (stamps.Count - 1);
             }
+            var stepMs = Spread.OfInterleavedRounds(config.Rounds, contenders.Select(c => (Func<double>)(() => TimeSteps(c))).ToList(),
+                (round, i, ms) => log?.Invoke($"round {round + 1}/{config.Rounds} {contenders[i].Method}: {ms:F1} ms/step"));
 
-            var fullMs = Spread.Of(contenders[0].Samples).Median;
+            var fullMs = stepMs[0].Median;
             var costs = new List<MethodCost>();
-            foreach (var c in contenders)
+            foreach (var (c, spread) in contenders.Zip(stepMs))
             {
                 var dir = Path.Combine(Path.GetTempPath(), $"plearn-bench-{c.Method}-{Guid.NewGuid():N}");
                 try
                 {
                     PromptCheckpoint.Save(c.Model, dir);
-                    var spread = Spread.Of(c.Samples);
                     double gflop = StepGflop(c.Model, examples, config.BatchSize, c.Method);
                     costs.Add(new MethodCost(c.Method, c.Model.TrainableParameterCount, c.Model.TrainableShare, spread, spread.Median / fullMs,
                         c.Trainer.OptimizerStateBytes, c.PeakBytes, new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length),
@@ -268,20 +282,14 @@ public static class MethodBenchmark
         var mixedEqual = rows.Select((e, i) => e with { Task = i % 2 == 0 ? "third" : "second" }).ToList();
         var singleEqual = rows.Select(e => e with { Task = "second" }).ToList();
 
-        var measures = new (string Name, Func<double> Measure, List<double> Samples)[]
-        {
-            ("mixed", () => Throughput(mixedModel, repeats, mixed), new()),
-            ("per-task", () => Throughput(mixedModel, repeats, firstOnly, secondOnly), new()),
-            ("mixed-equal", () => Throughput(sameLengths, repeats, mixedEqual), new()),
-            ("single-equal", () => Throughput(sameLengths, repeats, singleEqual), new()),
-        };
-        for (int round = 0; round < rounds; round++)
-            for (int k = 0; k < measures.Length; k++)
-            {
-                var m = measures[(k + round) % measures.Length];
-                m.Samples.Add(m.Measure());
-            }
-        return new MixedTaskThroughput(Spread.Of(measures[0].Samples), Spread.Of(measures[1].Samples), Spread.Of(measures[2].Samples), Spread.Of(measures[3].Samples));
+        var spreads = Spread.OfInterleavedRounds(rounds,
+        [
+            () => Throughput(mixedModel, repeats, mixed),
+            () => Throughput(mixedModel, repeats, firstOnly, secondOnly),
+            () => Throughput(sameLengths, repeats, mixedEqual),
+            () => Throughput(sameLengths, repeats, singleEqual),
+        ]);
+        return new MixedTaskThroughput(spreads[0], spreads[1], spreads[2], spreads[3]);
     }
 
     /// <summary>

@@ -233,12 +233,15 @@ public static class Lexicon
     /// star level (function words left out). Used for sentiment-word masking as in SKEP (Tian et
     /// al. 2020), which masks a broad sentiment lexicon rather than the label words of a task.
     /// </summary>
-    public static IReadOnlyList<string> OpinionVocabulary()
+    public static IReadOnlyList<string> OpinionVocabulary() => ContentWords(
+        Adjectives.SelectMany(a => a.SelectMany(p => p.SelectMany(w => w)))
+            .Concat(StrongIntensifiers).Concat(MildIntensifiers).Concat(Evaluative.SelectMany(e => e)));
+
+    /// <summary>The distinct lower-cased words of <paramref name="phrases"/> (split at spaces and hyphens), function words left out, in first-seen order.</summary>
+    private static List<string> ContentWords(IEnumerable<string> phrases)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        return Adjectives.SelectMany(a => a.SelectMany(p => p.SelectMany(w => w)))
-            .Concat(StrongIntensifiers).Concat(MildIntensifiers).Concat(Evaluative.SelectMany(e => e))
-            .SelectMany(p => p.ToLowerInvariant().Split([' ', '-'], StringSplitOptions.RemoveEmptyEntries))
+        return phrases.SelectMany(p => p.ToLowerInvariant().Split([' ', '-'], StringSplitOptions.RemoveEmptyEntries))
             .Where(w => !FunctionWords.Contains(w) && seen.Add(w))
             .ToList();
     }
@@ -251,23 +254,13 @@ public static class Lexicon
     /// (entities, attribute values and opinion words together, as ERNIE/SKEP mask them), so the
     /// masking covers the world broadly rather than the verbalizer words of a few tasks.
     /// </summary>
-    public static IReadOnlyList<string> Vocabulary()
-    {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var words = new List<string>();
-        void Add(IEnumerable<string> phrases)
+    public static IReadOnlyList<string> Vocabulary() => ContentWords(
+        new IEnumerable<string>[]
         {
-            foreach (var p in phrases)
-                foreach (var w in p.ToLowerInvariant().Split([' ', '-'], StringSplitOptions.RemoveEmptyEntries))
-                    if (!FunctionWords.Contains(w) && seen.Add(w)) words.Add(w);
-        }
-        Add(NameAdjectives); Add(NameNouns); Add(NameWords); Add(NameSuffixes); Add(Landmarks);
-        Add(EatTypes); Add(Foods); Add(Areas);
-        Add(PriceValues.SelectMany(v => v)); Add(RatingValues.SelectMany(v => v)); Add(["1", "2", "3", "4", "5"]);
-        Add(Dishes.SelectMany(d => d)); Add(CommonDishes);
-        Add(Aspects); Add(AspectNouns.SelectMany(a => a.Select(n => n.Np)));
-        Add(Adjectives.SelectMany(a => a.SelectMany(p => p.SelectMany(w => w))));
-        Add(StrongIntensifiers); Add(MildIntensifiers); Add(Evaluative.SelectMany(e => e));
-        return words;
-    }
+            NameAdjectives, NameNouns, NameWords, NameSuffixes, Landmarks, EatTypes, Foods, Areas,
+            PriceValues.SelectMany(v => v), RatingValues.SelectMany(v => v), ["1", "2", "3", "4", "5"],
+            Dishes.SelectMany(d => d), CommonDishes, Aspects, AspectNouns.SelectMany(a => a.Select(n => n.Np)),
+            Adjectives.SelectMany(a => a.SelectMany(p => p.SelectMany(w => w))),
+            StrongIntensifiers, MildIntensifiers, Evaluative.SelectMany(e => e),
+        }.SelectMany(phrases => phrases));
 }
