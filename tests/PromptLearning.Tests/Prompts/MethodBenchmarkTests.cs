@@ -18,6 +18,17 @@ public class MethodBenchmarkTests
         Assert.Equal(2.5, Spread.Of([1, 2, 3, 4]).Median);
     }
 
+    [Fact]
+    public void InterleavedRoundsRotateTheOrderAndKeepEachMeasurementsSamples()
+    {
+        var order = new List<int>();
+        var spreads = Spread.OfInterleavedRounds(3, [() => { order.Add(0); return 1; }, () => { order.Add(1); return 2; }, () => { order.Add(2); return 3; }]);
+        Assert.Equal([0, 1, 2, 1, 2, 0, 2, 0, 1], order);
+        Assert.Equal([1.0, 1, 1], spreads[0].Samples);
+        Assert.Equal(3, spreads[2].Median);
+        Assert.Throws<ArgumentException>(() => Spread.OfInterleavedRounds(0, [() => 1.0]));
+    }
+
     [Theory]
     [InlineData(1, 16, 5, 5, null, "Steps")]
     [InlineData(10, 0, 5, 5, null, "BatchSize")]
