@@ -70,7 +70,22 @@ public sealed class PetCommand : ICommand
         bool json = o.Has("json"), quiet = o.Has("quiet");
         int? threads = o.Get("threads") is { } th ? Int(th, "threads", min: 1) : null;
         var outDir = o.OutputFolder("out", Path.Combine("results", "pet"));
+        var data = o.Get("data");
         o.RejectUnknown();
+        var paper = tasks.Where(t => PetTask.Paper.Contains(t)).ToList();
+        if (paper.Count > 0 && paper.Count < tasks.Count)
+            throw new CliUsageException("--tasks mixes the PET paper's tasks with embedded ones; run them separately");
+        if (paper.Count > 0 && data is null)
+            throw new CliUsageException($"the PET paper's tasks ({string.Join(", ", paper.Select(t => t.Name))}) need --data DIR with DIR/<task>/ holding the original files " +
+                                        $"({string.Join("; ", paper.Select(t => $"{t.Name}: {t.OriginalFiles!.Value.Train}, {t.OriginalFiles!.Value.Test}"))})");
+        string? dataRoot = null;
+        if (paper.Count > 0)
+        {
+            dataRoot = Path.Combine(data!, "pet");
+            foreach (var t in paper)
+                t.PrepareFromOriginal(Path.Combine(data!, t.Name), config.Sizes, config.Seeds, config.PoolSize, config.TestSize, dataRoot);
+        }
+        else if (data is not null) dataRoot = data;
 
         if (threads is { } t) TorchSharp.torch.set_num_threads(t);
         var folder = ResolveModel(modelName);
@@ -85,7 +100,7 @@ public sealed class PetCommand : ICommand
             config = config with { MaxLength = positions, Pet = config.Pet with { ClassifierMaxLength = positions } };
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var result = FewShotExperiment.Run(modelName, copies.Create, pretrained.Tokenizer, tasks, config, log);
+        var result = FewShotExperiment.Run(modelName, copies.Create, pretrained.Tokenizer, tasks, config, log, dataRoot);
         var files = result.Write(outDir);
         if (json) Console.WriteLine(result.ToJson());
         else
@@ -123,7 +138,11 @@ public sealed class PetCommand : ICommand
         Console.WriteLine("Writes pet-results.json, pet-curves.csv, pet-runs.csv. Defaults run in minutes on 2 cores; scale up with");
         Console.WriteLine("--steps 250 --pvps all --models-per-pvp 3 --pool 4000 --test 800 --generations 3 --distill-steps 1000.\n");
         Console.WriteLine($"  --model NAME|FOLDER     masked LM (default bert-small = data/models/bert-small; any HF folder or hub id)");
-        Console.WriteLine($"  --tasks LIST            sentiment,inference,aspect (default all three)");
+        Console.WriteLine($"  --tasks LIST            embedded: {string.Join(",", PetTask.Embedded.Select(t => t.Name))} (default sentiment,inference,aspect);");
+        Console.WriteLine($"                          the PET paper's: {string.Join(",", PetTask.Paper.Select(t => t.Name))} (need --data)");
+        Console.WriteLine($"  --data DIR              embedded tasks: a data folder in the embedded layout; paper tasks: DIR/<task>/ holds the");
+        Console.WriteLine($"                          original files (yelp_review_full_csv, ag_news_csv, yahoo_answers_csv: train.csv + test.csv;");
+        Console.WriteLine($"                          GLUE MNLI: train.tsv + dev_matched.tsv), prepared into DIR/pet (seeded few-shot subsets)");
         Console.WriteLine($"  --sizes LIST            labelled examples (default {string.Join(",", d.Sizes)})");
         Console.WriteLine($"  --seeds LIST            few-shot subset seeds (default {string.Join(",", d.Seeds)})");
         Console.WriteLine($"  --methods LIST          {string.Join(",", FewShotMethods.All)} (default all)");

@@ -80,10 +80,135 @@ public sealed record PetTask(string Name, IReadOnlyList<string> Labels, IReadOnl
     /// <summary>The embedded tasks PET runs on.</summary>
     public static IReadOnlyList<PetTask> Embedded { get; } = new[] { Sentiment, Rating, Inference, Aspect };
 
-    /// <summary>An embedded task by name; throws listing the known ones.</summary>
+    /// <summary>
+    /// Yelp Review Full (Zhang et al. 2015; <c>yelp_review_full_csv</c>: train.csv, test.csv), 5-way
+    /// star rating: the PET paper's four patterns P1-P4 and its verbalizer (terrible, bad, okay, good,
+    /// great). <c>||</c> in the paper (a second sequence) is <c>[SEP]</c> here.
+    /// </summary>
+    public static PetTask YelpFull { get; } = new("yelp-full", new[] { "1", "2", "3", "4", "5" }, new[] { "1 star", "2 stars", "3 stars", "4 stars", "5 stars" },
+        new[]
+        {
+            new PvpSpec("It was [MASK]. {a}", YelpVerbalizer),
+            new PvpSpec("Just [MASK]! [SEP] {a}", YelpVerbalizer),
+            new PvpSpec("{a} All in all, it was [MASK].", YelpVerbalizer),
+            new PvpSpec("{a} [SEP] In summary, the restaurant is [MASK].", YelpVerbalizer),
+        }, YelpCsv.Load, "csv", "test.csv", "unlabeled.csv")
+    { Write = YelpCsv.Write, OriginalFiles = ("train.csv", "test.csv") };
+
+    /// <summary>
+    /// AG News (Zhang et al. 2015; <c>ag_news_csv</c>: train.csv, test.csv), 4 topics: the PET paper's
+    /// six patterns P1-P6 over title <c>a</c> and description <c>b</c>, verbalizer World, Sports,
+    /// Business, Tech.
+    /// </summary>
+    public static PetTask AgNews { get; } = new("agnews", new[] { "1", "2", "3", "4" }, new[] { "World", "Sports", "Business", "Sci/Tech" },
+        TopicPatterns("News", "1: World; 2: Sports; 3: Business; 4: Tech"), AgNewsCsv.Load, "csv", "test.csv", "unlabeled.csv")
+    { Write = AgNewsCsv.Write, OriginalFiles = ("train.csv", "test.csv") };
+
+    /// <summary>
+    /// Yahoo! Answers (Zhang et al. 2015; <c>yahoo_answers_csv</c>: train.csv, test.csv), 10 topics:
+    /// AG News' patterns with "Question" for "News" over question <c>a</c> (title + content) and answer
+    /// <c>b</c>, and the PET paper's verbalizer.
+    /// </summary>
+    public static PetTask Yahoo { get; } = new("yahoo", Enumerable.Range(1, 10).Select(i => i.ToString()).ToArray(),
+        new[] { "Society & Culture", "Science & Mathematics", "Health", "Education & Reference", "Computers & Internet",
+                "Sports", "Business & Finance", "Entertainment & Music", "Family & Relationships", "Politics & Government" },
+        TopicPatterns("Question", "1: Society; 2: Science; 3: Health; 4: Education; 5: Computer; 6: Sports; 7: Business; " +
+                                  "8: Entertainment; 9: Relationship; 10: Politics"),
+        YahooAnswersCsv.Load, "csv", "test.csv", "unlabeled.csv")
+    { Write = YahooAnswersCsv.Write, OriginalFiles = ("train.csv", "test.csv") };
+
+    /// <summary>
+    /// MultiNLI (GLUE files: train.tsv, dev_matched.tsv as the test set, as in the PET paper), premise
+    /// <c>a</c> and hypothesis <c>b</c>: the PET paper's two patterns, each with its two verbalizers
+    /// (Wrong/Right/Maybe and No/Yes/Maybe). The mask starts the second sequence, as in PET.
+    /// </summary>
+    public static PetTask Mnli { get; } = new("mnli", MnliTsv.Labels, new[] { "contradiction", "entailment", "neutral" },
+        new[]
+        {
+            new PvpSpec("\"{a:nopunct}\"? [SEP] [MASK], \"{b}\"", "contradiction: Wrong; entailment: Right; neutral: Maybe"),
+            new PvpSpec("{a:nopunct}? [SEP] [MASK], {b}", "contradiction: Wrong; entailment: Right; neutral: Maybe"),
+            new PvpSpec("\"{a:nopunct}\"? [SEP] [MASK], \"{b}\"", "contradiction: No; entailment: Yes; neutral: Maybe"),
+            new PvpSpec("{a:nopunct}? [SEP] [MASK], {b}", "contradiction: No; entailment: Yes; neutral: Maybe"),
+        }, MnliTsv.Load, "tsv", "test.tsv", "unlabeled.tsv")
+    { Write = MnliTsv.Write, OriginalFiles = ("train.tsv", "dev_matched.tsv") };
+
+    /// <summary>The PET paper's four tasks (Schick &amp; Schütze, EACL 2021), read from their original files with <see cref="PrepareFromOriginal"/>.</summary>
+    public static IReadOnlyList<PetTask> Paper { get; } = new[] { YelpFull, AgNews, Yahoo, Mnli };
+
+    /// <summary>An embedded or paper task by name; throws listing the known ones.</summary>
     public static PetTask ByName(string name) =>
-        Embedded.FirstOrDefault(t => t.Name == name)
-        ?? throw new ArgumentException($"unknown PET task '{name}' (known: {string.Join(", ", Embedded.Select(t => t.Name))})");
+        Embedded.Concat(Paper).FirstOrDefault(t => t.Name == name)
+        ?? throw new ArgumentException($"unknown PET task '{name}' (known: {string.Join(", ", Embedded.Concat(Paper).Select(t => t.Name))})");
+
+    /// <summary>Writes a file of the task's format (labels may be null for the unlabelled pool); set for the <see cref="Paper"/> tasks.</summary>
+    public Action<string, IEnumerable<ClassificationExample>>? Write { get; init; }
+
+    /// <summary>The original distribution's training and test file names (the <see cref="Paper"/> tasks), read by <see cref="PrepareFromOriginal"/>.</summary>
+    public (string Train, string Test)? OriginalFiles { get; init; }
+
+    /// <summary>
+    /// Turns the task's original files in <paramref name="sourceFolder"/> into the layout every PET
+    /// cell reads (<c>{root}/{Name}/</c>: the test file, the unlabelled pool, and
+    /// <c>fewshot/train-N-seedS</c>) and returns the root for the <c>dataRoot</c> arguments. As PET
+    /// does, each seed shuffles the training file once and a subset of size N is its first N examples
+    /// (so the subsets of one seed are nested); the unlabelled pool is the first
+    /// <paramref name="poolSize"/> examples of another shuffle (seed <paramref name="poolSeed"/>) with
+    /// the labels removed; <paramref name="testSize"/> limits the test set to its first examples.
+    /// Files are written atomically; rerunning rewrites them identically.
+    /// </summary>
+    public string PrepareFromOriginal(string sourceFolder, IReadOnlyList<int> sizes, IReadOnlyList<int> seeds, int poolSize,
+        int? testSize = null, string? outRoot = null, int poolSeed = 12345)
+    {
+        if (OriginalFiles is not { } files || Write is null)
+            throw new InvalidOperationException($"task '{Name}' has no original files to prepare (the PET paper's tasks have: {string.Join(", ", Paper.Select(t => t.Name))})");
+        if (!Directory.Exists(sourceFolder))
+            throw new DirectoryNotFoundException($"task '{Name}': data folder '{sourceFolder}' does not exist (it should hold {files.Train} and {files.Test})");
+        var train = Load(Path.Combine(sourceFolder, files.Train));
+        var test = Load(Path.Combine(sourceFolder, files.Test));
+        foreach (var (set, file) in new[] { (train, files.Train), (test, files.Test) })
+            if (set.FirstOrDefault(e => e.Label is null) is { } unlabelled)
+                throw new InvalidDataException($"{Path.Combine(sourceFolder, file)}: example {unlabelled.Id} has no label; task '{Name}' needs labelled {files.Train} and {files.Test}");
+        var largest = sizes.Count == 0 ? 0 : sizes.Max();
+        if (largest > train.Count)
+            throw new ArgumentException($"task '{Name}': a few-shot size of {largest} needs that many training examples, {Path.Combine(sourceFolder, files.Train)} has {train.Count}");
+        var root = outRoot ?? Path.Combine(sourceFolder, "pet");
+        var dir = Path.Combine(root, Name);
+        Directory.CreateDirectory(Path.Combine(dir, "fewshot"));
+        Write(Path.Combine(dir, TestFile), testSize is { } n ? test.Take(n) : test);
+        Write(Path.Combine(dir, UnlabelledFile), Shuffled(train, poolSeed).Take(poolSize).Select(e => e with { Label = null }));
+        foreach (var seed in seeds)
+        {
+            var order = Shuffled(train, seed);
+            foreach (var size in sizes)
+                Write(Path.Combine(dir, EmbeddedData.FewShotFile(Extension, size, seed)), order.Take(size));
+        }
+        return root;
+    }
+
+    private static List<ClassificationExample> Shuffled(List<ClassificationExample> examples, int seed)
+    {
+        var rng = new Random(seed);
+        var copy = examples.ToList();
+        for (int i = copy.Count - 1; i > 0; i--)
+        {
+            int j = rng.Next(i + 1);
+            (copy[i], copy[j]) = (copy[j], copy[i]);
+        }
+        return copy;
+    }
+
+    private const string YelpVerbalizer = "1: terrible; 2: bad; 3: okay; 4: good; 5: great";
+
+    /// <summary>PET's AG News / Yahoo patterns P1-P6 over <c>a</c> and <c>b</c>; <paramref name="source"/> is "News" or "Question" (P5).</summary>
+    private static PvpSpec[] TopicPatterns(string source, string verbalizer) => new[]
+    {
+        new PvpSpec("[MASK]: {a} {b}", verbalizer),
+        new PvpSpec("{a} ( [MASK] ) {b}", verbalizer),
+        new PvpSpec("[MASK] - {a} {b}", verbalizer),
+        new PvpSpec("{a} {b} ( [MASK] )", verbalizer),
+        new PvpSpec($"[MASK] {source}: {{a}} {{b}}", verbalizer),
+        new PvpSpec("[ Category: [MASK] ] {a} {b}", verbalizer),
+    };
 
     /// <summary>Converts a file example: <c>a</c> = TextA, <c>b</c> = TextB, label = index of its label (null when unlabelled).</summary>
     public PetExample ToPet(ClassificationExample e)
