@@ -29,3 +29,33 @@ public class SectionTimerTests
         Assert.Throws<ArgumentException>(() => timer.Start(" "));
     }
 }
+
+public class SeedResultsTests
+{
+    [Fact]
+    public void MeansStdsBarsAndTablesComeFromThePerSeedValues()
+    {
+        var r = new SeedResults();
+        foreach (var (seed, a, b) in new[] { (0, 10.0, 1.0), (1, 12.0, 3.0), (2, 14.0, 2.0) })
+        {
+            r.Add("prefix", seed, "BLEU", a);
+            r.Add("untrained", seed, "BLEU", b);
+        }
+        r.Add("prefix", 0, "ROUGE-L", 30);
+        Assert.Equal(new[] { "prefix", "untrained" }, r.Settings);
+        Assert.Equal(new[] { 10.0, 12.0, 14.0 }, r.Runs("prefix", "BLEU"));
+        var (mean, std) = r.Summary("prefix", "BLEU");
+        Assert.Equal(12.0, mean, 9);
+        Assert.Equal(Math.Sqrt(8.0 / 3), std, 9);
+        var bars = r.Bars("BLEU", r.Settings);
+        Assert.Equal(new[] { 12.0, 2.0 }, bars.Values);
+        Assert.Equal(Math.Sqrt(2.0 / 3), bars.Errors![1], 9);
+        var line = r.Line("BLEU", [(1, "untrained"), (10, "prefix")]);
+        Assert.Equal(new[] { 2.0, 12.0 }, line.Y);
+        var table = r.Table("BLEU", "ROUGE-L");
+        Assert.Equal("12.00 ± 1.63", table.Columns["BLEU (mean ± std)"][0]);
+        Assert.Equal("-", table.Columns["ROUGE-L (mean ± std)"][1]);
+        Assert.Throws<ArgumentException>(() => r.Add("prefix", 0, "BLEU", 1));
+        Assert.Contains("nope", Assert.Throws<KeyNotFoundException>(() => r.Runs("nope", "BLEU")).Message);
+    }
+}
