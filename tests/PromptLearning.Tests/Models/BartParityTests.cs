@@ -1,5 +1,6 @@
 using PromptLearning.Checkpoints;
 using PromptLearning.Models;
+using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
@@ -7,10 +8,27 @@ namespace PromptLearning.Tests.Models;
 
 /// <summary>
 /// BART (<c>BartForConditionalGeneration</c>) loading, tokenizer, forward passes and generation against what
-/// <c>transformers</c> recorded in <c>bart/expected.json</c>. Every expectation (sizes included) comes from the fixture.
+/// <c>transformers</c> recorded in <c>bart/expected.json</c>. Every expectation (sizes included) comes from the fixture;
+/// the encoder and cross-attention prefixes, which <c>transformers</c> has no input for, are checked by equivalences
+/// that must reproduce the recorded batch.
 /// </summary>
-public class BartParityTests(ITestOutputHelper output)
+public sealed class BartParityTests(ITestOutputHelper output) : IDisposable
 {
+    readonly string _dir = Directory.CreateTempSubdirectory("bart-parity-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>A copy of the fixture folder whose weights are <paramref name="rewrite"/> of the fixture's (name -> tensor).</summary>
+    string Rewritten(ParityFixture f, string name, Func<Dictionary<string, Tensor>, IEnumerable<KeyValuePair<string, Tensor>>> rewrite)
+    {
+        var folder = Path.Combine(_dir, name);
+        Directory.CreateDirectory(folder);
+        foreach (var file in Directory.GetFiles(f.Folder).Where(p => !p.EndsWith(".safetensors", StringComparison.Ordinal)))
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        Safetensors.Save(Path.Combine(folder, "model.safetensors"), rewrite(Safetensors.Load(Path.Combine(f.Folder, "model.safetensors"))).ToList());
+        return folder;
+    }
+
     static BartForConditionalGeneration Load(ParityFixture f) =>
         (BartForConditionalGeneration)Pretrained.LoadSeq2Seq(f.Folder).Model;
 
@@ -31,6 +49,39 @@ public class BartParityTests(ITestOutputHelper output)
         Assert.Empty(loaded.LoadReport.NewlyInitialised);
         Assert.Empty(loaded.LoadReport.Ignored);
         Assert.Equal(saved.Count, loaded.LoadReport.Loaded.Count);
+    }
+
+    [FixtureFact]
+    public void BareBartModelCheckpointWithStoredTiedAliasLoads()
+    {
+        var f = new ParityFixture("bart", output);
+        using var scope = NewDisposeScope();
+        var folder = Rewritten(f, "bare", all => all
+            .Where(kv => kv.Key.StartsWith("model.", StringComparison.Ordinal))
+            .Select(kv => KeyValuePair.Create(kv.Key["model.".Length..], kv.Value))
+            .Append(KeyValuePair.Create("encoder.embed_tokens.weight", all["model.shared.weight"])));
+        using var bare = Pretrained.LoadSeq2Seq(folder);
+        Assert.Equal(["final_logits_bias"], bare.LoadReport.NewlyInitialised);
+        Assert.Equal(["encoder.embed_tokens.weight"], bare.LoadReport.Ignored);
+        using var full = Pretrained.LoadSeq2Seq(f.Folder);
+        using var _ = no_grad();
+        var args = new Seq2SeqForwardArgs { InputIds = f.Long("batch.input_ids"), AttentionMask = f.Long("batch.attention_mask"), Labels = f.Long("batch.labels") };
+        var withoutBias = bare.Model.Forward(args).Logits!;
+        var bias = ((BartForConditionalGeneration)full.Model).FinalLogitsBias;
+        f.AssertClose("batch.logits (bare BartModel checkpoint + final_logits_bias)", withoutBias + bias, "batch.logits");
+    }
+
+    [FixtureFact]
+    public void CheckpointWithoutATensorIsRefusedNamingIt()
+    {
+        var f = new ParityFixture("bart", output);
+        using var scope = NewDisposeScope();
+        var names = Safetensors.Load(Path.Combine(f.Folder, "model.safetensors")).Keys.Order(StringComparer.Ordinal).ToList();
+        var dropped = names.First(n => n.Contains(".layers.", StringComparison.Ordinal));
+        var folder = Rewritten(f, "missing", all => all.Where(kv => kv.Key != dropped));
+        var ex = Assert.Throws<InvalidDataException>(() => Pretrained.LoadSeq2Seq(folder));
+        Assert.Contains(dropped, ex.Message);
+        Assert.Contains("missing tensors", ex.Message);
     }
 
     [FixtureFact]
@@ -78,6 +129,60 @@ public class BartParityTests(ITestOutputHelper output)
         f.AssertClose("batch.logits", result.Logits!, "batch.logits");
         f.AssertClose("batch.loss", result.Loss!, tensor(f.At("batch.loss").GetDouble()));
         Assert.Null(result.Cache);
+
+        // Embeddings in place of ids: used as given, so scaled here as the model scales ids (scale_embedding).
+        double scale = model.Config.ScaleEmbedding ? Math.Sqrt(model.Config.DModel) : 1.0;
+        var embedded = model.Forward(new Seq2SeqForwardArgs
+        {
+            InputsEmbeds = model.EmbedTokens(f.Long("batch.input_ids")).mul(scale), AttentionMask = f.Long("batch.attention_mask"),
+            DecoderInputsEmbeds = model.EmbedTokens(shifted).mul(scale), Labels = labels,
+        });
+        f.AssertClose("batch.logits (from input embeddings)", embedded.Logits!, "batch.logits");
+    }
+
+    [FixtureFact]
+    public void MaskedOutEncoderPrefixLeavesTheBatchAsTransformersComputesIt()
+    {
+        var f = new ParityFixture("bart", output);
+        using var scope = NewDisposeScope();
+        using var model = Load(f);
+        using var _ = no_grad();
+        var ids = f.Long("batch.input_ids");
+        var mask = f.Long("batch.attention_mask");
+        var config = model.Config;
+        long batch = ids.shape[0], prefixLength = 4, headDim = config.DModel / config.EncoderAttentionHeads;
+        var prefix = Enumerable.Range(0, config.EncoderLayers)
+            .Select(_ => new KeyValue(randn(batch, config.EncoderAttentionHeads, prefixLength, headDim), randn(batch, config.EncoderAttentionHeads, prefixLength, headDim))).ToList();
+        var args = new Seq2SeqForwardArgs { InputIds = ids, DecoderInputIds = f.Long("batch.decoder_input_ids"), EncoderPrefix = prefix };
+        var hidden = model.Forward(args with { AttentionMask = cat(new[] { zeros(batch, prefixLength, dtype: ScalarType.Int64), mask }, 1) });
+        f.AssertClose("batch.encoder_last_hidden_state (masked encoder prefix)", hidden.EncoderLastHiddenState, "batch.encoder_last_hidden_state");
+        f.AssertClose("batch.logits (masked encoder prefix)", hidden.Logits!, "batch.logits");
+        // Visible (the mask without its prefix columns), the prefix changes the encoder.
+        var seen = model.Forward(args with { AttentionMask = mask });
+        Assert.False(seen.EncoderLastHiddenState.allclose(hidden.EncoderLastHiddenState, 1e-3, 1e-3));
+    }
+
+    [FixtureFact]
+    public void CrossAttentionPrefixOfTheFirstEncoderPositionsReproducesTheBatch()
+    {
+        var f = new ParityFixture("bart", output);
+        using var scope = NewDisposeScope();
+        using var model = Load(f);
+        using var _ = no_grad();
+        var mask = f.Long("batch.attention_mask");
+        var decoderIds = f.Long("batch.decoder_input_ids");
+        // The first positions are tokens in every row (right padding), so their keys/values may move into a prefix.
+        long k = mask.sum(dim: 0).eq(mask.shape[0]).to_type(ScalarType.Int64).cumprod(0).sum().item<long>() / 2;
+        Assert.True(k > 0);
+        var full = model.Forward(new Seq2SeqForwardArgs { InputIds = f.Long("batch.input_ids"), AttentionMask = mask, DecoderInputIds = decoderIds, UseCache = true });
+        var crossPrefix = full.Cache!.CrossAttention.Select(kv => new KeyValue(kv.Key[.., .., ..(int)k], kv.Value[.., .., ..(int)k])).ToList();
+        var split = model.Forward(new Seq2SeqForwardArgs
+        {
+            EncoderLastHiddenState = full.EncoderLastHiddenState[.., (int)k..], AttentionMask = mask[.., (int)k..],
+            DecoderInputIds = decoderIds, CrossAttentionPrefix = crossPrefix, UseCache = true,
+        });
+        f.AssertClose($"batch.logits (first {k} encoder positions as a cross-attention prefix)", split.Logits!, "batch.logits");
+        Assert.Equal(full.EncoderLastHiddenState.shape[1], split.Cache!.CrossAttention[0].Key.shape[2]);
     }
 
     [FixtureFact]
@@ -170,10 +275,13 @@ public class BartParityTests(ITestOutputHelper output)
         {
             NumReturnSequences = (int)(expected.shape[0] / input.shape[0]), BeamLength = BeamLengthCount.WholeSequence,
         };
-        using var result = Seq2SeqGeneration.BeamSearch(model, new Seq2SeqForwardArgs { InputIds = input }, config);
-        Assert.Equal(expected.shape, result.Sequences.shape);
-        Assert.Equal(expected.data<long>().ToArray(), result.Sequences.contiguous().data<long>().ToArray());
-        f.AssertClose("beam_generation.sequences_scores", result.SequenceScores!, "beam_generation.sequences_scores");
+        foreach (bool useCache in new[] { true, false })
+        {
+            using var result = Seq2SeqGeneration.BeamSearch(model, new Seq2SeqForwardArgs { InputIds = input }, config with { UseCache = useCache });
+            Assert.Equal(expected.shape, result.Sequences.shape);
+            Assert.Equal(expected.data<long>().ToArray(), result.Sequences.contiguous().data<long>().ToArray());
+            f.AssertClose($"beam_generation.sequences_scores (cache {(useCache ? "on" : "off")})", result.SequenceScores!, "beam_generation.sequences_scores");
+        }
     }
 
     [FixtureFact]
