@@ -419,7 +419,7 @@ public sealed class BartModel : HfModule
     {
         using var scope = NewDisposeScope();
         var (encoder, encoderStates) = EncodeOrReuse(args);
-        var encoderMask = EncoderOutputMask(args.AttentionMask, encoder.shape[1]);
+        var encoderMask = EncoderOutputMask(args.AttentionMask, encoder.shape[0], encoder.shape[1]);
         var (decoder, decoderStates, cache) = Decoder.Forward(decoderIds, decoderEmbeds, encoder, encoderMask, args);
         ForwardChecks.MoveOut(encoder, encoderStates);
         ForwardChecks.MoveOut(decoder, decoderStates);
@@ -438,11 +438,11 @@ public sealed class BartModel : HfModule
     }
 
     /// <summary>The encoder mask over its outputs: the last <paramref name="length"/> columns (an encoder prefix has none).</summary>
-    static Tensor? EncoderOutputMask(Tensor? mask, long length)
+    static Tensor? EncoderOutputMask(Tensor? mask, long batch, long length)
     {
         if (mask is null) return null;
-        if (mask.dim() != 2 || mask.shape[1] < length)
-            throw new ArgumentException($"{nameof(BartModel)}: Seq2SeqForwardArgs.AttentionMask must be [batch, {length}] or [batch, prefix + {length}], got [{string.Join(", ", mask.shape)}].");
+        if (mask.dim() != 2 || mask.shape[0] != batch || mask.shape[1] < length)
+            throw new ArgumentException($"{nameof(BartModel)}: Seq2SeqForwardArgs.AttentionMask must be [{batch}, {length}] or [{batch}, prefix + {length}] for the encoder output, got [{string.Join(", ", mask.shape)}].");
         return mask[.., (int)(mask.shape[1] - length)..];
     }
 }

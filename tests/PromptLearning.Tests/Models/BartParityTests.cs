@@ -258,7 +258,11 @@ public sealed class BartParityTests(ITestOutputHelper output) : IDisposable
             using var result = Seq2SeqGeneration.Greedy(model, input, model.GenerationDefaults(maxNew) with { UseCache = useCache });
             Assert.Equal(expected, result.Sequences[0].data<long>().ToArray());
         }
-        f.Log($"bart greedy_generation: {expected.Length} tokens exact, with and without the cache");
+        // From input embeddings (where soft prompts enter), scaled as the model scales ids.
+        double scale = model.Config.ScaleEmbedding ? Math.Sqrt(model.Config.DModel) : 1.0;
+        using (var fromEmbeds = Seq2SeqGeneration.Greedy(model, new Seq2SeqForwardArgs { InputsEmbeds = model.EmbedTokens(input.InputIds!).mul(scale) }, model.GenerationDefaults(maxNew)))
+            Assert.Equal(expected, fromEmbeds.Sequences[0].data<long>().ToArray());
+        f.Log($"bart greedy_generation: {expected.Length} tokens exact, with and without the cache, and from input embeddings");
     }
 
     [FixtureFact]
