@@ -61,8 +61,9 @@ public sealed record PretrainedModel(TransformerConfig Config, ILanguageModel Mo
 /// <summary>
 /// Loads BERT, RoBERTa and GPT-2 checkpoints in the Hugging Face layout (<c>config.json</c>,
 /// <c>model.safetensors</c>, tokenizer files) by folder or by hub name, and saves them the same way.
+/// Encoder-decoders (BART) load with <see cref="LoadSeq2Seq"/>.
 /// </summary>
-public static class Pretrained
+public static partial class Pretrained
 {
     /// <summary>Loads with default options and the given hub settings (see <see cref="Load(string, PretrainedLoadOptions?)"/>).</summary>
     public static PretrainedModel Load(string nameOrFolder, HubOptions hub) => Load(nameOrFolder, new PretrainedLoadOptions { Hub = hub });
@@ -85,6 +86,7 @@ public static class Pretrained
             throw new ArgumentException($"PretrainedLoadOptions.Dtype must be Float32, Float16 or BFloat16, not {options.Dtype}.", nameof(options));
         var folder = Resolve(nameOrFolder, options.Hub);
         var configPath = Path.Combine(folder, "config.json");
+        RefuseSeq2Seq(configPath);
         var config = ConfigFile.Read(configPath);
         ConfigFile.CheckFits(config, configPath);
         var tokenizer = TokenizerFactory.FromFolder(folder, config.ModelType);

@@ -4,7 +4,7 @@ namespace PromptLearning.Models;
 
 /// <summary>
 /// Decoding settings (HF <c>GenerationConfig</c> names). <see cref="NumBeams"/> 1 = greedy search.
-/// No logits processors are applied (no temperature, repetition penalty or minimum length).
+/// The only logits processor is <see cref="ForcedEosTokenId"/> (no temperature, repetition penalty or minimum length).
 /// </summary>
 public sealed record GenerationConfig
 {
@@ -35,6 +35,11 @@ public sealed record GenerationConfig
     /// scores, slower; <c>plearn bench</c> measures the difference.
     /// </summary>
     public bool UseCache { get; init; } = true;
+    /// <summary>
+    /// Forces this token at the last step (HF <c>forced_eos_token_id</c>, <c>ForcedEOSTokenLogitsProcessor</c>: every
+    /// other score -inf, its own 0 after the log-softmax of beam search); null = none (GPT-2's default).
+    /// </summary>
+    public int? ForcedEosTokenId { get; init; }
 
     /// <summary>Greedy decoding for a model's config: eos and pad from it.</summary>
     public static GenerationConfig From(TransformerConfig config, int maxNewTokens, int numBeams = 1) => new()
@@ -75,6 +80,20 @@ public sealed record GenerationResult(Tensor Sequences, IReadOnlyList<Tensor>? S
 }
 
 /// <summary>
+/// What the greedy and beam-search loops of <see cref="Generation"/> decode with: the rows generated so far (each
+/// input row repeated for each beam), the next-token logits, and appending (with beam reordering).
+/// </summary>
+internal interface IDecodingState
+{
+    /// <summary>[rows, length]: the prompt (or decoder start) then the tokens appended so far.</summary>
+    Tensor Sequences { get; }
+    /// <summary>Runs the model on what it has not seen yet; the last position's logits [rows, V].</summary>
+    Tensor Step();
+    /// <summary>Appends one token per row; <paramref name="sources"/> (beam search) reorders the rows and the cache first.</summary>
+    void Append(Tensor tokens, Tensor? sources);
+}
+
+/// <summary>
 /// Autoregressive decoding for a causal LM (GPT-2) with the key/value cache, as <c>transformers</c>'
 /// <c>generate</c> does: a left-padded batch gets position ids <c>cumsum(mask) - 1</c> (pads 1) and masked
 /// pads; an optional <c>prefix</c> (per-layer keys/values, e.g. from prefix tuning) stays in front of the
@@ -92,8 +111,16 @@ public static class Generation
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var state = DecodingState.Start(model, inputIds, config, attentionMask, prefix, 1);
-        long batch = inputIds.shape[0];
+        return Greedy(DecodingState.Start(model, inputIds, config, attentionMask, prefix, 1), config);
+    }
+
+    /// <summary>
+    /// The greedy loop over any decoding state (a causal LM's or an encoder-decoder's). Runs inside the caller's
+    /// no_grad and dispose scope, and moves its result out of that scope.
+    /// </summary>
+    internal static GenerationResult Greedy(IDecodingState state, GenerationConfig config)
+    {
+        long batch = state.Sequences.shape[0];
         int? eos = config.EosTokenId;
         long pad = config.PadTokenId ?? config.EosTokenId ?? 0;
         var unfinished = ones(batch, dtype: ScalarType.Bool);
@@ -101,6 +128,7 @@ public static class Generation
         for (int step = 0; step < config.MaxNewTokens; step++)
         {
             var logits = state.Step();
+            if (config.ForcedEosTokenId is int forced && step == config.MaxNewTokens - 1) ForceToken(logits, forced);
             scores.Add(logits);
             var next = logits.argmax(-1);
             if (eos is not null)
@@ -124,16 +152,32 @@ public static class Generation
     /// </summary>
     public static GenerationResult BeamSearch(ILanguageModel model, Tensor inputIds, GenerationConfig config, Tensor? attentionMask = null, IReadOnlyList<KeyValue>? prefix = null)
     {
+        CheckBeams(config);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        return BeamSearch(DecodingState.Start(model, inputIds, config, attentionMask, prefix, config.NumBeams), config);
+    }
+
+    /// <summary>Checks <see cref="GenerationConfig.NumBeams"/> and <see cref="GenerationConfig.NumReturnSequences"/> (before a decoding state is built).</summary>
+    internal static void CheckBeams(GenerationConfig config)
+    {
         if (config.NumBeams < 1) throw new ArgumentException($"GenerationConfig.NumBeams must be at least 1, got {config.NumBeams}.");
         if (config.NumReturnSequences < 1 || config.NumReturnSequences > config.NumBeams)
             throw new ArgumentException($"GenerationConfig.NumReturnSequences must be in 1..NumBeams ({config.NumBeams}), got {config.NumReturnSequences}.");
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
+    }
+
+    /// <summary>
+    /// The beam-search loop over any decoding state whose rows are each input row repeated
+    /// <see cref="GenerationConfig.NumBeams"/> times; the prompt is the state's sequences at the start (an
+    /// encoder-decoder's: the decoder start token). Runs inside the caller's no_grad and dispose scope, and moves
+    /// its result out of that scope.
+    /// </summary>
+    internal static GenerationResult BeamSearch(IDecodingState state, GenerationConfig config)
+    {
         int beams = config.NumBeams;
-        long batch = inputIds.shape[0], promptLength = inputIds.shape[1];
+        long batch = state.Sequences.shape[0] / beams, promptLength = state.Sequences.shape[1];
         int? eos = config.EosTokenId;
         long pad = config.PadTokenId ?? config.EosTokenId ?? 0;
-        var state = DecodingState.Start(model, inputIds, config, attentionMask, prefix, beams);
         var beamScores = zeros(batch, beams, dtype: ScalarType.Float32);
         beamScores[.., 1..] = tensor(-1e9f);
         beamScores = beamScores.view(-1);
@@ -150,7 +194,9 @@ public static class Generation
             using (var stepScope = NewDisposeScope())
             {
                 vocab = logits.shape[^1];
-                var next = logits.log_softmax(-1).add_(beamScores.unsqueeze(1)).view(batch, beams * vocab);
+                var logProbs = logits.log_softmax(-1);
+                if (config.ForcedEosTokenId is int forced && step == config.MaxNewTokens - 1) ForceToken(logProbs, forced);
+                var next = logProbs.add_(beamScores.unsqueeze(1)).view(batch, beams * vocab);
                 var (topScores, topIds) = next.topk(candidates, 1);
                 scoreArr = topScores.contiguous().data<float>().ToArray();
                 idArr = topIds.contiguous().data<long>().ToArray();
@@ -230,6 +276,13 @@ public static class Generation
         return new GenerationResult(sequencesOut.MoveToOuterDisposeScope(), null, seqScores.MoveToOuterDisposeScope());
     }
 
+    /// <summary>HF's <c>ForcedEOSTokenLogitsProcessor</c> on scores [rows, V], in place: <paramref name="token"/> 0, every other -inf.</summary>
+    static void ForceToken(Tensor scores, int token)
+    {
+        scores.fill_(double.NegativeInfinity);
+        scores[.., token] = tensor(0f, dtype: scores.dtype);
+    }
+
     /// <summary>The finished hypotheses of one row (HF <c>BeamHypotheses</c>): keeps the best <c>num_beams</c>.</summary>
     sealed class BeamHypotheses(int beams, double lengthPenalty, bool earlyStopping)
     {
@@ -266,8 +319,8 @@ public static class Generation
         public IEnumerable<(double Score, long[] Tokens)> Best(int count) => _items.OrderByDescending(h => h.Score).Take(count);
     }
 
-    /// <summary>Sequences, mask and cache of a decoding run; every row is repeated for each beam.</summary>
-    sealed class DecodingState
+    /// <summary>Sequences, mask and cache of a causal LM's decoding run; every row is repeated for each beam.</summary>
+    sealed class DecodingState : IDecodingState
     {
         readonly ILanguageModel _model;
         readonly bool _useCache;

@@ -9,7 +9,7 @@ public static class TokenizerFactory
     /// Loads the tokenizer of <paramref name="folder"/>. The kind comes from
     /// <paramref name="modelType"/> when given, else <c>config.json</c>'s <c>model_type</c>, else
     /// <c>tokenizer_config.json</c>'s <c>tokenizer_class</c>, else the files present:
-    /// <c>vocab.txt</c> = BERT WordPiece; <c>vocab.json</c> + <c>merges.txt</c> = RoBERTa when the
+    /// <c>vocab.txt</c> = BERT WordPiece; <c>vocab.json</c> + <c>merges.txt</c> = RoBERTa (BART's is the same) when the
     /// vocabulary has <c>&lt;s&gt;</c> and <c>&lt;mask&gt;</c>, GPT-2 otherwise.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">No such folder.</exception>
@@ -28,9 +28,9 @@ public static class TokenizerFactory
         return kind switch
         {
             "bert" => new WordPieceTextTokenizer(Need("vocab.txt"), settings),
-            "roberta" or "xlm-roberta" => new ByteLevelBpeTextTokenizer(Need("vocab.json"), Need("merges.txt"), ByteLevelStyle.Roberta, settings),
+            "roberta" or "xlm-roberta" or "bart" => new ByteLevelBpeTextTokenizer(Need("vocab.json"), Need("merges.txt"), ByteLevelStyle.Roberta, settings),
             "gpt2" => new ByteLevelBpeTextTokenizer(Need("vocab.json"), Need("merges.txt"), ByteLevelStyle.Gpt2, settings),
-            _ => throw new InvalidDataException($"Tokenizer folder '{folder}': model type '{kind}' has no tokenizer here (supported: bert, roberta, gpt2)."),
+            _ => throw new InvalidDataException($"Tokenizer folder '{folder}': model type '{kind}' has no tokenizer here (supported: bert, roberta, gpt2, bart)."),
         };
     }
 
@@ -53,7 +53,7 @@ public static class TokenizerFactory
     static string? KindFromClass(string? tokenizerClass) => tokenizerClass?.Replace("Fast", "") switch
     {
         "BertTokenizer" or "DistilBertTokenizer" => "bert",
-        "RobertaTokenizer" => "roberta",
+        "RobertaTokenizer" or "BartTokenizer" => "roberta",
         "GPT2Tokenizer" => "gpt2",
         _ => null,
     };
