@@ -217,6 +217,22 @@ public sealed class LanguageModelHead : PromptHead
         var next = labels.narrow(1, 1, L - 1);
         return F.cross_entropy(shifted.reshape(-1, shifted.shape[2]), next.reshape(-1), ignore_index: LossLabels.IgnoreIndex);
     }
+
+    /// <summary>
+    /// Each row's mean loss over its own target tokens, [R]: what <see cref="Loss"/> averages over
+    /// the whole batch, kept per row (e.g. to check that the rows of a mixed-task batch are scored
+    /// as in batches of their own task). <paramref name="logits"/> [R, L, V], <paramref name="labels"/>
+    /// [R, L] with <see cref="LossLabels.IgnoreIndex"/> outside the targets; a row without targets gets NaN.
+    /// </summary>
+    public static Tensor RowLosses(Tensor logits, Tensor labels)
+    {
+        var L = logits.shape[1];
+        var next = labels.narrow(1, 1, L - 1);
+        var tokenLoss = F.cross_entropy(logits.narrow(1, 0, L - 1).reshape(-1, logits.shape[2]), next.reshape(-1),
+            ignore_index: LossLabels.IgnoreIndex, reduction: nn.Reduction.None).view(next.shape);
+        var valid = next.ne(LossLabels.IgnoreIndex);
+        return tokenLoss.sum(1) / valid.sum(1);
+    }
 }
 
 /// <summary>Builds heads and picks each method's default head.</summary>
