@@ -1,0 +1,105 @@
+using PromptLearning.Models;
+using PromptLearning.Tokenization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PromptLearning.Prompts;
+
+// The heads on top of the backbone call: scores, training losses, predicted labels and tags.
+public partial class PromptModel
+{
+    /// <summary>Scores of task <paramref name="task"/>'s rows (see <see cref="PromptHead.Scores"/>).</summary>
+    public Tensor Scores(ForwardOutput output, PromptBatch batch, int task)
+        => tasks[task].Head.Scores(output, batch, RowsOf(batch, task));
+
+    private static Tensor RowsOf(PromptBatch batch, int task)
+        => tensor(Enumerable.Range(0, batch.Count).Where(i => batch.TaskIndex[i] == task).Select(i => (long)i).ToArray());
+
+    /// <summary>Mean training loss of a labelled batch (each task's head on its own rows, weighted by row count).</summary>
+    public Tensor Loss(PromptBatch batch)
+    {
+        var labels = batch.Labels ?? throw new ArgumentException("Loss needs a labelled batch");
+        var output = Forward(batch);
+        Tensor? total = null;
+        foreach (var t in batch.TaskIndex.Distinct())
+        {
+            var rows = RowsOf(batch, t);
+            var head = tasks[t].Head;
+            var loss = head.Loss(head.Scores(output, batch, rows), labels.index_select(0, rows));
+            var weighted = loss * (rows.shape[0] / (double)batch.Count);
+            total = total is null ? weighted : total + weighted;
+        }
+        return total!;
+    }
+
+    /// <summary>Loss of labelled examples: the delegate a <c>Trainer</c> calls.</summary>
+    public Tensor Loss(IReadOnlyList<PromptExample> examples)
+    {
+        using var batch = Encode(examples);
+        return Loss(batch);
+    }
+
+    /// <summary>Class index per example (classification tasks), in batches of <paramref name="batchSize"/>, eval mode, no gradients.</summary>
+    public int[] PredictLabels(IReadOnlyList<PromptExample> examples, int batchSize = 32)
+        => Inference(examples, batchSize, (output, batch) =>
+        {
+            var result = new int[batch.Count];
+            foreach (var t in batch.TaskIndex.Distinct())
+            {
+                var rows = RowsOf(batch, t).data<long>().ToArray();
+                var best = Scores(output, batch, t).argmax(1).data<long>().ToArray();
+                for (int i = 0; i < rows.Length; i++) result[rows[i]] = (int)best[i];
+            }
+            return result;
+        });
+
+    /// <summary>Tag index per word (tagging tasks); words cut off by truncation get tag 0.</summary>
+    public int[][] PredictTags(IReadOnlyList<PromptExample> examples, int batchSize = 32)
+    {
+        var tags = Inference(examples, batchSize, (output, batch) =>
+        {
+            var result = new int[batch.Count][];
+            foreach (var t in batch.TaskIndex.Distinct())
+            {
+                var rows = RowsOf(batch, t).data<long>().ToArray();
+                using var best = Scores(output, batch, t).argmax(2);
+                for (int i = 0; i < rows.Length; i++)
+                {
+                    var starts = batch.WordStarts![(int)rows[i]];
+                    var row = best[i].data<long>().ToArray();
+                    result[rows[i]] = starts.Select(p => (int)row[p]).ToArray();
+                }
+            }
+            return result;
+        });
+        for (int i = 0; i < tags.Length; i++)
+        {
+            int words = examples[i].A.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+            if (tags[i].Length < words) tags[i] = tags[i].Concat(Enumerable.Repeat(0, words - tags[i].Length)).ToArray();
+        }
+        return tags;
+    }
+
+    private T[] Inference<T>(IReadOnlyList<PromptExample> examples, int batchSize, Func<ForwardOutput, PromptBatch, T[]> read)
+    {
+        bool was = training;
+        eval();
+        try
+        {
+            var all = new List<T>(examples.Count);
+            for (int start = 0; start < examples.Count; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                using var _ = no_grad();
+                var chunk = examples.Skip(start).Take(batchSize).ToList();
+                using var batch = Encode(chunk, withTargets: false);
+                var got = read(Forward(batch), batch);
+                all.AddRange(got);
+            }
+            return all.ToArray();
+        }
+        finally { if (was) train(); }
+    }
+}
