@@ -4,8 +4,8 @@ namespace PromptLearning.Prompts;
 
 /// <summary>
 /// A task's dev/test metrics for a <see cref="PromptModel"/>: accuracy and macro-F1 (classification),
-/// span-F1 (BIO tagging), corpus BLEU and ROUGE-L against all references (generation). The first key
-/// is the task's main metric (what early stopping watches).
+/// span-F1 (BIO tagging), corpus BLEU (0-100) and ROUGE-L, ROUGE-1, ROUGE-2 (fractions) against all references
+/// (generation). The first key is the task's main metric (what early stopping watches).
 /// </summary>
 public static class PromptEvaluation
 {
@@ -34,7 +34,11 @@ public static class PromptEvaluation
             {
                 var refs = split.References ?? examples.Select(e => (IReadOnlyList<string>)[e.Target ?? ""]).ToList();
                 var hyps = model.Generate(examples, maxNewTokens, beams, batchSize);
-                return new() { ["bleu"] = Bleu.Corpus(hyps, refs).Score, ["rouge_l"] = RougeL.Corpus(hyps, refs) };
+                return new()
+                {
+                    ["bleu"] = Bleu.Corpus(hyps, refs).Score, ["rouge_l"] = RougeL.Corpus(hyps, refs),
+                    ["rouge_1"] = RougeN.Corpus(hyps, refs, 1), ["rouge_2"] = RougeN.Corpus(hyps, refs, 2),
+                };
             }
         }
     }

@@ -36,6 +36,24 @@ public class OtherMetricsTests
     }
 
     [Fact]
+    public void RougeNMatchesRougeScoresOwnCasesAndLinsExample()
+    {
+        // rouge-score's tests (target "testing one two"): ROUGE-1 of "testing", ROUGE-2 of "testing one".
+        Assert.Equal(new RougeScore(1, 1.0 / 3, 0.5), RougeN.Sentence("testing", "testing one two", 1));
+        var r2 = RougeN.Sentence("testing one", "testing one two", 2);
+        Assert.Equal((1.0, 0.5, 2.0 / 3), (r2.Precision, r2.Recall, r2.F));
+        // Lin 2004: "police kill the gunman" vs "police killed the gunman": 3 of 4 unigrams, 1 of 3 bigrams.
+        Assert.Equal(0.75, RougeN.Sentence("police kill the gunman", "police killed the gunman", 1).F, 10);
+        Assert.Equal(1.0 / 3, RougeN.Sentence("police kill the gunman", "police killed the gunman", 2).F, 10);
+        // Counts are clipped: "the" three times in the hypothesis matches the reference's one "the".
+        Assert.Equal(new RougeScore(1.0 / 3, 0.5, 0.4), RougeN.Sentence("The the, THE!", "the cat", 1));
+        Assert.Equal(new RougeScore(0, 0, 0), RougeN.Sentence("a", "a", 2));
+        // Best reference per segment, mean over segments.
+        Assert.Equal((1.0 + 0.5) / 2, RougeN.Corpus(["a b", "testing"], [["c", "b a"], ["testing one two", "x"]], 1), 10);
+        Assert.Throws<ArgumentException>(() => RougeN.Corpus(["a"], [[]], 1));
+    }
+
+    [Fact]
     public void RougeLMatchesLinsExample()
     {
         // Lin (2004), section 3.1: against "police killed the gunman",
