@@ -66,6 +66,15 @@ public enum BeamLengthCount
 /// <param name="SequenceScores">Beam search: the length-normalised log probability of each returned sequence [B * num_return_sequences]. Greedy: null.</param>
 public sealed record GenerationResult(Tensor Sequences, IReadOnlyList<Tensor>? Scores, Tensor? SequenceScores) : IDisposable
 {
+    /// <summary>Moves every tensor out of the current dispose scope.</summary>
+    internal GenerationResult MoveToOuterDisposeScope()
+    {
+        Sequences.MoveToOuterDisposeScope();
+        if (Scores is not null) foreach (var s in Scores) s.MoveToOuterDisposeScope();
+        SequenceScores?.MoveToOuterDisposeScope();
+        return this;
+    }
+
     public void Dispose()
     {
         Sequences.Dispose();
@@ -92,8 +101,12 @@ public static class Generation
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var state = DecodingState.Start(model, inputIds, config, attentionMask, prefix, 1);
-        long batch = inputIds.shape[0];
+        return Greedy(DecodingState.Start(model, inputIds, config, attentionMask, prefix, 1), inputIds.shape[0], config).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Greedy search over any model's <paramref name="state"/> (<paramref name="batch"/> rows); the result's tensors are in the caller's dispose scope.</summary>
+    internal static GenerationResult Greedy(IDecodingState state, long batch, GenerationConfig config)
+    {
         int? eos = config.EosTokenId;
         long pad = config.PadTokenId ?? config.EosTokenId ?? 0;
         var unfinished = ones(batch, dtype: ScalarType.Bool);
@@ -111,8 +124,7 @@ public static class Generation
             state.Append(next, null);
             if (eos is not null && !unfinished.any().item<bool>()) break;
         }
-        var sequences = state.Sequences.MoveToOuterDisposeScope();
-        return new GenerationResult(sequences, scores.Select(t => t.MoveToOuterDisposeScope()).ToList(), null);
+        return new GenerationResult(state.Sequences, scores, null);
     }
 
     /// <summary>
@@ -124,16 +136,31 @@ public static class Generation
     /// </summary>
     public static GenerationResult BeamSearch(ILanguageModel model, Tensor inputIds, GenerationConfig config, Tensor? attentionMask = null, IReadOnlyList<KeyValue>? prefix = null)
     {
+        CheckBeams(config);
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var state = DecodingState.Start(model, inputIds, config, attentionMask, prefix, config.NumBeams);
+        return BeamSearch(state, inputIds.shape[0], inputIds.shape[1], config).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Throws when <see cref="GenerationConfig.NumBeams"/> or <see cref="GenerationConfig.NumReturnSequences"/> is out of range.</summary>
+    internal static void CheckBeams(GenerationConfig config)
+    {
         if (config.NumBeams < 1) throw new ArgumentException($"GenerationConfig.NumBeams must be at least 1, got {config.NumBeams}.");
         if (config.NumReturnSequences < 1 || config.NumReturnSequences > config.NumBeams)
             throw new ArgumentException($"GenerationConfig.NumReturnSequences must be in 1..NumBeams ({config.NumBeams}), got {config.NumReturnSequences}.");
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
+    }
+
+    /// <summary>
+    /// Beam search over any model's <paramref name="state"/> (<paramref name="batch"/> rows, each repeated
+    /// <see cref="GenerationConfig.NumBeams"/> times; <paramref name="promptLength"/> tokens per row before the
+    /// first step); the result's tensors are in the caller's dispose scope.
+    /// </summary>
+    internal static GenerationResult BeamSearch(IDecodingState state, long batch, long promptLength, GenerationConfig config)
+    {
         int beams = config.NumBeams;
-        long batch = inputIds.shape[0], promptLength = inputIds.shape[1];
         int? eos = config.EosTokenId;
         long pad = config.PadTokenId ?? config.EosTokenId ?? 0;
-        var state = DecodingState.Start(model, inputIds, config, attentionMask, prefix, beams);
         var beamScores = zeros(batch, beams, dtype: ScalarType.Float32);
         beamScores[.., 1..] = tensor(-1e9f);
         beamScores = beamScores.view(-1);
@@ -227,7 +254,7 @@ public static class Generation
         }
         var sequencesOut = tensor(output, new[] { best.Length, width });
         var seqScores = tensor(best.Select(h => (float)h.Score).ToArray());
-        return new GenerationResult(sequencesOut.MoveToOuterDisposeScope(), null, seqScores.MoveToOuterDisposeScope());
+        return new GenerationResult(sequencesOut, null, seqScores);
     }
 
     /// <summary>The finished hypotheses of one row (HF <c>BeamHypotheses</c>): keeps the best <c>num_beams</c>.</summary>
@@ -266,8 +293,8 @@ public static class Generation
         public IEnumerable<(double Score, long[] Tokens)> Best(int count) => _items.OrderByDescending(h => h.Score).Take(count);
     }
 
-    /// <summary>Sequences, mask and cache of a decoding run; every row is repeated for each beam.</summary>
-    sealed class DecodingState
+    /// <summary>Sequences, mask and cache of a decoder-only decoding run; every row is repeated for each beam.</summary>
+    sealed class DecodingState : IDecodingState
     {
         readonly ILanguageModel _model;
         readonly bool _useCache;
@@ -376,4 +403,15 @@ public static class Generation
             current = next;
         }
     }
+}
+
+/// <summary>One decoding run's rows (each repeated per beam) and the model state behind them, as the search loops of <see cref="Generation"/> drive it.</summary>
+internal interface IDecodingState
+{
+    /// <summary>[rows, length]: the prompt (decoder start token) and the tokens so far.</summary>
+    Tensor Sequences { get; }
+    /// <summary>Runs the model on what it has not seen yet; the last position's logits [rows, V].</summary>
+    Tensor Step();
+    /// <summary>Appends one token per row; <paramref name="sources"/> (beam search) picks the row each continues first.</summary>
+    void Append(Tensor tokens, Tensor? sources);
 }
