@@ -62,7 +62,7 @@ public sealed record PretrainedModel(TransformerConfig Config, ILanguageModel Mo
 /// Loads BERT, RoBERTa and GPT-2 checkpoints in the Hugging Face layout (<c>config.json</c>,
 /// <c>model.safetensors</c>, tokenizer files) by folder or by hub name, and saves them the same way.
 /// </summary>
-public static class Pretrained
+public static partial class Pretrained
 {
     /// <summary>Loads with default options and the given hub settings (see <see cref="Load(string, PretrainedLoadOptions?)"/>).</summary>
     public static PretrainedModel Load(string nameOrFolder, HubOptions hub) => Load(nameOrFolder, new PretrainedLoadOptions { Hub = hub });
