@@ -1,0 +1,234 @@
+using PromptLearning.Checkpoints;
+using PromptLearning.Models;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace PromptLearning.Tests.Models;
+
+/// <summary>
+/// T5 (v1.1 style) against the outputs <c>transformers</c> recorded in <c>t5/expected.json</c>: teacher-forced
+/// batch (encoder, decoder, logits, loss), a decoder self-attention prefix, greedy and beam generation.
+/// Sizes come from the fixture files.
+/// </summary>
+public class T5ParityTests(ITestOutputHelper output)
+{
+    const string Name = "t5";
+
+    static T5Config Config() => T5Config.Read(Path.Combine(HfFixtures.Model(Name), "config.json"));
+
+    static T5ForConditionalGeneration LoadModel()
+    {
+        var model = new T5ForConditionalGeneration(Config());
+        StateDictLoader.Load(model, Path.Combine(HfFixtures.Model(Name), "model.safetensors"), Pretrained.T5LoadOptions(model));
+        model.eval();
+        return model;
+    }
+
+    /// <summary>Hidden states as recorded: [layers + 1, B, L, H].</summary>
+    static Tensor Stack(IReadOnlyList<Tensor> states) => stack(states, 0);
+
+    [FixtureFact]
+    public void StateDictKeysAreTheSafetensorsKeys()
+    {
+        PromptLearning.Native.TorchSharpNative.EnsureLoaded();
+        using var model = LoadModel();
+        using var reader = SafetensorsReader.Open(Path.Combine(HfFixtures.Model(Name), "model.safetensors"));
+        var saved = reader.Names.Order(StringComparer.Ordinal).ToList();
+        var keys = model.state_dict().Keys.Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(saved, keys);
+        Assert.All(model.TiedWeights, kv => { Assert.DoesNotContain(kv.Key, keys); Assert.Contains(kv.Value, keys); });
+        var config = Config();
+        Assert.Equal(config.TieWordEmbeddings, model.TiedWeights.ContainsKey("lm_head.weight"));
+        // Only block 0 of each stack holds the relative position bias.
+        Assert.Equal(2, keys.Count(k => k.EndsWith("relative_attention_bias.weight", StringComparison.Ordinal)));
+    }
+
+    [FixtureFact]
+    public void BatchMatchesTransformers()
+    {
+        var f = new ParityFixture(Name, output);
+        using var scope = NewDisposeScope();
+        using var model = LoadModel();
+        using var _ = no_grad();
+        var labels = f.Long("batch.labels");
+        var expectedDecoderIds = f.Long("batch.decoder_input_ids");
+        var shifted = Seq2Seq.ShiftRight(labels, f.At("batch.decoder_start_token_id").GetInt64(), Config().PadTokenId);
+        Assert.True(shifted.eq(expectedDecoderIds).all().item<bool>(), "decoder_input_ids = labels shifted right");
+
+        var result = model.Forward(new Seq2SeqForwardArgs
+        {
+            InputIds = f.Long("batch.input_ids"), AttentionMask = f.Long("batch.attention_mask"), Labels = labels, OutputHiddenStates = true,
+        });
+        f.AssertClose("batch.encoder_last_hidden_state", result.EncoderLastHiddenState, "batch.encoder_last_hidden_state");
+        f.AssertClose("batch.encoder_hidden_states", Stack(result.EncoderHiddenStates!), "batch.encoder_hidden_states");
+        f.AssertClose("batch.decoder_hidden_states", Stack(result.DecoderHiddenStates!), "batch.decoder_hidden_states");
+        f.AssertClose("batch.logits", result.Logits!, "batch.logits");
+        f.AssertClose("batch.loss", result.Loss!, tensor(f.At("batch.loss").GetSingle()));
+        Assert.Null(result.PresentKeyValues);
+
+        // Explicit decoder ids and input embeddings give the same outputs.
+        var byEmbeds = model.Forward(new Seq2SeqForwardArgs
+        {
+            InputsEmbeds = model.EmbedTokens(f.Long("batch.input_ids")), AttentionMask = f.Long("batch.attention_mask"),
+            DecoderInputsEmbeds = model.EmbedTokens(expectedDecoderIds),
+        });
+        f.AssertClose("batch.logits (input embeddings)", byEmbeds.Logits!, "batch.logits");
+        Assert.Null(byEmbeds.Loss);
+    }
+
+    [FixtureFact]
+    public void TrainingPathMatchesAndBackpropagates()
+    {
+        var f = new ParityFixture(Name, output);
+        using var scope = NewDisposeScope();
+        using var model = LoadModel();
+        var result = model.Forward(new Seq2SeqForwardArgs
+        {
+            InputIds = f.Long("batch.input_ids"), AttentionMask = f.Long("batch.attention_mask"), Labels = f.Long("batch.labels"),
+        });
+        f.AssertClose("batch.loss (autograd path)", result.Loss!, tensor(f.At("batch.loss").GetSingle()));
+        result.Loss!.backward();
+        Assert.All(model.parameters(), p => Assert.True(p.grad is not null && p.grad.abs().sum().item<float>() > 0));
+    }
+
+    [FixtureFact]
+    public void DecoderPrefixMatchesTransformers()
+    {
+        var f = new ParityFixture(Name, output);
+        using var scope = NewDisposeScope();
+        using var model = LoadModel();
+        var keys = f.Float("decoder_prefix.past_keys");
+        var values = f.Float("decoder_prefix.past_values");
+        var prefix = Enumerable.Range(0, (int)keys.shape[0]).Select(i => new KeyValue(keys[i], values[i])).ToList();
+        long prefixLength = f.At("decoder_prefix.prefix_len").GetInt64();
+        Assert.Equal(prefixLength, keys.shape[3]);
+        var decoderIds = f.Long("decoder_prefix.decoder_input_ids");
+        var args = new Seq2SeqForwardArgs
+        {
+            InputIds = f.Long("batch.input_ids"), AttentionMask = f.Long("batch.attention_mask"),
+            DecoderInputIds = decoderIds, DecoderPastKeyValues = prefix, UseCache = true,
+        };
+        using (no_grad())
+        {
+            var result = model.Forward(args);
+            f.AssertClose("decoder_prefix.logits", result.Logits!, "decoder_prefix.logits");
+            // The cache holds the prefix in front of the tokens' keys/values.
+            Assert.Equal(prefixLength + decoderIds.shape[1], result.PresentKeyValues![0].Key.shape[2]);
+            Assert.True(result.PresentKeyValues[^1].Value[.., .., ..(int)prefixLength].eq(values[^1]).all().item<bool>());
+
+            // Token by token from the prefix with the cache: positions continue after the prefix, logits the same.
+            var encoder = result.EncoderLastHiddenState;
+            IReadOnlyList<KeyValue> past = prefix;
+            IReadOnlyList<KeyValue>? cross = null;
+            var steps = new List<Tensor>();
+            for (int t = 0; t < decoderIds.shape[1]; t++)
+            {
+                var step = model.Forward(new Seq2SeqForwardArgs
+                {
+                    EncoderLastHiddenState = encoder, AttentionMask = f.Long("batch.attention_mask"),
+                    DecoderInputIds = decoderIds[.., t..(t + 1)], DecoderPastKeyValues = past, CrossAttentionKeyValues = cross, UseCache = true,
+                });
+                steps.Add(step.Logits!);
+                past = step.PresentKeyValues!;
+                cross = step.CrossAttentionKeyValues!;
+            }
+            f.AssertClose("decoder_prefix.logits (cached, one token per step)", cat(steps, 1), "decoder_prefix.logits");
+        }
+
+        // With autograd the values hold too, and gradients reach the prefix (prefix tuning trains it).
+        foreach (var kv in prefix) { kv.Key.requires_grad_(); kv.Value.requires_grad_(); }
+        var trained = model.Forward(args with { UseCache = false });
+        f.AssertClose("decoder_prefix.logits (autograd path)", trained.Logits!, "decoder_prefix.logits");
+        trained.Logits!.sum().backward();
+        Assert.All(prefix, kv => Assert.True(kv.Key.grad!.abs().sum().item<float>() > 0 && kv.Value.grad!.abs().sum().item<float>() > 0));
+    }
+
+    [FixtureFact]
+    public void CrossAttentionPrefixEqualsProjectedEncoderRows()
+    {
+        var f = new ParityFixture(Name, output);
+        using var scope = NewDisposeScope();
+        using var model = LoadModel();
+        using var _ = no_grad();
+        var mask = f.Long("batch.attention_mask");
+        var encoder = model.Encode(new Seq2SeqForwardArgs { InputIds = f.Long("batch.input_ids"), AttentionMask = mask }).LastHiddenState;
+        // A prefix made of the cross-attention keys/values of some extra encoder rows acts like those rows in front of the encoder output.
+        var extra = encoder[.., ..2].flip(0);
+        var prefix = model.Decoder.Block.Select(b => b.CrossAttention!.EncDecAttention.Project(extra)).ToList();
+        var decoderIds = f.Long("batch.decoder_input_ids");
+        var withPrefix = model.Forward(new Seq2SeqForwardArgs { EncoderLastHiddenState = encoder, AttentionMask = mask, DecoderInputIds = decoderIds, CrossAttentionPrefix = prefix });
+        var widened = model.Forward(new Seq2SeqForwardArgs
+        {
+            EncoderLastHiddenState = cat(new[] { extra, encoder }, 1), AttentionMask = cat(new[] { ones_like(mask[.., ..2]), mask }, 1), DecoderInputIds = decoderIds,
+        });
+        f.AssertClose("cross-attention prefix vs widened encoder output", withPrefix.Logits!, widened.Logits!);
+    }
+
+    [FixtureFact]
+    public void GreedyGenerationMatchesTransformers()
+    {
+        var f = new ParityFixture(Name, output);
+        using var scope = NewDisposeScope();
+        using var model = LoadModel();
+        var expected = f.Long("greedy_generation.sequence").unsqueeze(0);
+        var config = Seq2SeqGeneration.ConfigFor(model, f.At("greedy_generation.max_new_tokens").GetInt32());
+        using var cached = Seq2SeqGeneration.Generate(model, f.Long("greedy_generation.input_ids"), config);
+        Assert.Equal(expected.data<long>().ToArray(), cached.Sequences.data<long>().ToArray());
+        using var uncached = Seq2SeqGeneration.Generate(model, f.Long("greedy_generation.input_ids"), config with { UseCache = false });
+        Assert.Equal(expected.data<long>().ToArray(), uncached.Sequences.data<long>().ToArray());
+        f.AssertClose("greedy step logits, cache vs none", stack(cached.Scores!, 0), stack(uncached.Scores!, 0));
+    }
+
+    [FixtureFact]
+    public void GreedyGenerationOfPaddedBatchMatchesTransformers()
+    {
+        var f = new ParityFixture(Name, output);
+        using var scope = NewDisposeScope();
+        using var model = LoadModel();
+        var config = Seq2SeqGeneration.ConfigFor(model, f.At("greedy_generation_padded_batch.max_new_tokens").GetInt32());
+        using var result = Seq2SeqGeneration.Generate(model, f.Long("greedy_generation_padded_batch.input_ids"), config, f.Long("greedy_generation_padded_batch.attention_mask"));
+        var expected = f.Long("greedy_generation_padded_batch.sequences");
+        Assert.Equal(expected.shape, result.Sequences.shape);
+        Assert.Equal(expected.data<long>().ToArray(), result.Sequences.data<long>().ToArray());
+    }
+
+    [FixtureFact]
+    public void BeamGenerationMatchesTransformers()
+    {
+        var f = new ParityFixture(Name, output);
+        using var scope = NewDisposeScope();
+        using var model = LoadModel();
+        int beams = f.At("beam_generation.num_beams").GetInt32();
+        var expected = f.Long("beam_generation.sequences");
+        // transformers 4.33 (the fixture's) divides by the whole decoder sequence, start token included.
+        var config = Seq2SeqGeneration.ConfigFor(model, f.At("beam_generation.max_new_tokens").GetInt32(), beams)
+            with { NumReturnSequences = (int)expected.shape[0], BeamLength = BeamLengthCount.WholeSequence };
+        foreach (bool useCache in new[] { true, false })
+        {
+            using var result = Seq2SeqGeneration.Generate(model, f.Long("beam_generation.input_ids"), config with { UseCache = useCache });
+            Assert.Equal(expected.shape, result.Sequences.shape);
+            Assert.Equal(expected.data<long>().ToArray(), result.Sequences.data<long>().ToArray());
+            f.AssertClose($"beam_generation.sequences_scores (cache {useCache})", result.SequenceScores!, "beam_generation.sequences_scores");
+        }
+    }
+
+    [FixtureFact]
+    public void PretrainedLoadsTheFolderWithNothingMissing()
+    {
+        var f = new ParityFixture(Name, output);
+        using var scope = NewDisposeScope();
+        using var loaded = Pretrained.LoadSeq2Seq(f.Folder);
+        Assert.IsType<T5ForConditionalGeneration>(loaded.Model);
+        Assert.Empty(loaded.LoadReport.NewlyInitialised);
+        Assert.Empty(loaded.LoadReport.Ignored);
+        Assert.IsType<PromptLearning.Tokenization.T5TextTokenizer>(loaded.Tokenizer);
+        using var _ = no_grad();
+        var result = loaded.Model.Forward(new Seq2SeqForwardArgs
+        {
+            InputIds = f.Long("batch.input_ids"), AttentionMask = f.Long("batch.attention_mask"), Labels = f.Long("batch.labels"),
+        });
+        f.AssertClose("batch.logits (Pretrained.LoadSeq2Seq)", result.Logits!, "batch.logits");
+        var error = Assert.Throws<InvalidDataException>(() => Pretrained.LoadSeq2Seq(HfFixtures.Model("gpt2")));
+        Assert.Contains("model_type 'gpt2'", error.Message);
+    }
+}
