@@ -165,6 +165,62 @@ public class T5ParityTests(ITestOutputHelper output)
     }
 
     [FixtureFact]
+    public void EncoderPrefixActsLikeTheFirstPositionsOfALongerInput()
+    {
+        var f = new ParityFixture(Name, output);
+        using var scope = NewDisposeScope();
+        using var model = LoadModel();
+        using var _ = no_grad();
+        var ids = f.Long("batch.input_ids");
+        var mask = f.Long("batch.attention_mask");
+        const int p = 2;
+        // The keys/values of the first p positions of a longer input, given as a prefix: the other positions
+        // see the same keys/values at the same relative positions, so their outputs are those of the longer run.
+        var longer = cat(new[] { ids[.., ..p].flip(0), ids }, 1);
+        var longerMask = cat(new[] { ones_like(mask[.., ..p]), mask }, 1);
+        var (last, _, presents, _) = model.Encoder.Forward(model.EmbedTokens(longer), longerMask, null, null, null, null, null, false);
+        var prefix = presents.Select(kv => new KeyValue(kv.Key[.., .., ..p], kv.Value[.., .., ..p])).ToList();
+        var encoded = model.Encode(new Seq2SeqForwardArgs { InputIds = ids, AttentionMask = longerMask, EncoderPastKeyValues = prefix });
+        f.AssertClose("encoder prefix vs longer input", encoded.LastHiddenState, last[.., p..]);
+        var alone = model.Encode(new Seq2SeqForwardArgs { InputIds = ids, AttentionMask = mask }).LastHiddenState;
+        Assert.False(alone.allclose(last[.., p..], 1e-3, 1e-3), "the prefix changes the encoder output");
+    }
+
+    [FixtureFact]
+    public void OriginalT5FormHasReluFeedForwardAndScaledTiedHead()
+    {
+        var f = new ParityFixture(Name, output);
+        using var scope = NewDisposeScope();
+        var config = Config() with { FeedForwardProj = "relu", TieWordEmbeddings = true };
+        Assert.Equal(config, T5Config.Parse(config.ToJson()));
+        using var model = new T5ForConditionalGeneration(config);
+        model.eval();
+        var keys = model.state_dict().Keys.ToList();
+        Assert.Contains("encoder.block.0.layer.1.DenseReluDense.wi.weight", keys);
+        Assert.Contains("decoder.block.0.layer.2.DenseReluDense.wo.weight", keys);
+        Assert.DoesNotContain(keys, k => k.Contains("wi_0") || k.StartsWith("lm_head", StringComparison.Ordinal));
+        Assert.Equal("shared.weight", model.TiedWeights["lm_head.weight"]);
+        using var _ = no_grad();
+        var result = model.Forward(new Seq2SeqForwardArgs
+        {
+            InputIds = f.Long("batch.input_ids"), AttentionMask = f.Long("batch.attention_mask"), DecoderInputIds = f.Long("batch.decoder_input_ids"),
+        });
+        var expected = nn.functional.linear(result.DecoderLastHiddenState * Math.Pow(config.DModel, -0.5), model.Shared.weight!);
+        f.AssertClose("tied head = shared x d_model^-0.5", result.Logits!, expected);
+    }
+
+    [Fact]
+    public void ConfigErrorsNameTheField()
+    {
+        var error = Assert.Throws<InvalidDataException>(() => T5Config.Parse("""{"model_type": "t5", "feed_forward_proj": "gated-swirl"}""", "x/config.json"));
+        Assert.Contains("'x/config.json'", error.Message);
+        Assert.Contains("feed_forward_proj", error.Message);
+        error = Assert.Throws<InvalidDataException>(() => T5Config.Parse("""{"model_type": "t5", "d_model": "wide"}""", "x/config.json"));
+        Assert.Contains("d_model", error.Message);
+        Assert.Equal("gelu_new", T5Config.Parse("""{"model_type": "t5", "feed_forward_proj": "gated-gelu"}""").DenseActFn);
+    }
+
+    [FixtureFact]
     public void GreedyGenerationMatchesTransformers()
     {
         var f = new ParityFixture(Name, output);
