@@ -291,15 +291,13 @@ public sealed class T5Block : HfModule
 }
 
 /// <summary>
-/// T5's encoder or decoder (HF <c>T5Stack</c>: <c>block.{i}</c>, <c>final_layer_norm</c>). The word
-/// embeddings are the model's <c>shared</c> matrix, passed in and not registered here (HF's
-/// <c>encoder.embed_tokens</c> / <c>decoder.embed_tokens</c> are tied aliases of <c>shared</c>). Block 0's
-/// self-attention computes the position bias once; every block adds the same bias.
+/// T5's encoder or decoder (HF <c>T5Stack</c>: <c>block.{i}</c>, <c>final_layer_norm</c>). It takes
+/// embeddings: the word embeddings are the model's <c>shared</c> matrix (HF's <c>encoder.embed_tokens</c> /
+/// <c>decoder.embed_tokens</c> are tied aliases of <c>shared</c>). Block 0's self-attention computes the
+/// position bias once; every block adds the same bias.
 /// </summary>
 public sealed class T5Stack : HfModule
 {
-    readonly T5Config _config;
-    readonly Embedding _embedTokens;
     readonly Dropout _dropout;
     public bool IsDecoder { get; }
     public ModuleList<T5Block> Block { get; }
@@ -307,10 +305,8 @@ public sealed class T5Stack : HfModule
     /// <summary>Number of blocks.</summary>
     public int Layers => Block.Count;
 
-    public T5Stack(T5Config config, Embedding embedTokens, bool isDecoder) : base(nameof(T5Stack))
+    public T5Stack(T5Config config, bool isDecoder) : base(nameof(T5Stack))
     {
-        _config = config;
-        _embedTokens = embedTokens;
         IsDecoder = isDecoder;
         int layers = isDecoder ? config.DecoderLayers : config.NumLayers;
         Block = nn.ModuleList(Enumerable.Range(0, layers).Select(i => new T5Block(config, isDecoder, hasRelativeAttentionBias: i == 0)).ToArray());
@@ -377,9 +373,6 @@ public sealed class T5Stack : HfModule
         foreach (var kv in crossCache is null ? presents.Concat(cross ?? []) : presents) { kv.Key.MoveToOuterDisposeScope(); kv.Value.MoveToOuterDisposeScope(); }
         return (hidden, states, presents, cross);
     }
-
-    /// <summary>Shared embeddings of <paramref name="ids"/>.</summary>
-    internal Tensor Embed(Tensor ids) => _embedTokens.forward(ids);
 }
 
 /// <summary>
@@ -399,8 +392,8 @@ public class T5Model : HfModule
     {
         Config = config;
         Shared = nn.Embedding(config.VocabSize, config.DModel);
-        Encoder = new T5Stack(config, Shared, isDecoder: false);
-        Decoder = new T5Stack(config, Shared, isDecoder: true);
+        Encoder = new T5Stack(config, isDecoder: false);
+        Decoder = new T5Stack(config, isDecoder: true);
         register_module("shared", Shared);
         register_module("encoder", Encoder);
         register_module("decoder", Decoder);
@@ -428,7 +421,7 @@ public class T5Model : HfModule
     public EncoderOutput Encode(Seq2SeqForwardArgs args)
     {
         using var scope = NewDisposeScope();
-        var (batch, _) = Checks.Encoder(args, this);
+        Checks.Encoder(args, this);
         var embeds = args.InputsEmbeds ?? Shared.forward(args.InputIds!);
         var (last, states, _, _) = Encoder.Forward(embeds, args.AttentionMask, args.EncoderPastKeyValues, null, null, null, null, args.OutputHiddenStates);
         ForwardChecks.MoveOut(last, states);
@@ -482,14 +475,13 @@ public class T5Model : HfModule
     {
         public static string Shape(Tensor t) => "[" + string.Join(", ", t.shape) + "]";
 
-        public static (long Batch, long Length) Encoder(Seq2SeqForwardArgs args, T5Model model)
+        public static void Encoder(Seq2SeqForwardArgs args, T5Model model)
         {
             string name = model.GetName();
             var (batch, length) = Input(args.InputIds, args.InputsEmbeds, "InputIds", "InputsEmbeds", model);
             long past = Past(args.EncoderPastKeyValues, "EncoderPastKeyValues", model.Config.NumLayers, batch, model);
             if (args.AttentionMask is { } mask && (mask.dim() != 2 || mask.shape[0] != batch || (mask.shape[1] != length && mask.shape[1] != past + length)))
                 throw new ArgumentException($"{name}: Seq2SeqForwardArgs.AttentionMask must be [{batch}, {length}] or [{batch}, {past + length}] (encoder past {past} + length {length}), got {Shape(mask)}.");
-            return (batch, length);
         }
 
         public static void Decoder(Seq2SeqForwardArgs args, Tensor? decoderIds, Tensor encoderHidden, T5Model model)
