@@ -61,7 +61,7 @@ public sealed record PretrainedModel(TransformerConfig Config, ILanguageModel Mo
 /// <summary>
 /// Loads BERT, RoBERTa and GPT-2 checkpoints in the Hugging Face layout (<c>config.json</c>,
 /// <c>model.safetensors</c>, tokenizer files) by folder or by hub name, and saves them the same way.
-/// Encoder-decoders (BART) load with <see cref="LoadSeq2Seq"/>.
+/// Encoder-decoders (BART, T5) load with <see cref="LoadSeq2Seq"/>.
 /// </summary>
 public static partial class Pretrained
 {

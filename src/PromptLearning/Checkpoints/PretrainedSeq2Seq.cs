@@ -16,17 +16,20 @@ public sealed record PretrainedSeq2SeqModel(ISeq2SeqModel Model, TextTokenizer T
 public static partial class Pretrained
 {
     /// <summary>The <c>model_type</c>s <see cref="LoadSeq2Seq"/> loads.</summary>
-    public static IReadOnlyList<string> Seq2SeqModelTypes { get; } = ["bart"];
+    public static IReadOnlyList<string> Seq2SeqModelTypes { get; } = ["bart", "t5"];
 
     /// <summary>
-    /// Loads an encoder-decoder checkpoint (<c>model_type</c> <c>bart</c>: <see cref="BartForConditionalGeneration"/>) with
+    /// Loads an encoder-decoder checkpoint (<c>model_type</c> <c>bart</c>: <see cref="BartForConditionalGeneration"/>;
+    /// <c>t5</c>: <see cref="T5ForConditionalGeneration"/>) with
     /// its tokenizer, from a folder or a hub id as <see cref="Load(string, PretrainedLoadOptions?)"/>. A sibling of
     /// <see cref="Load(string, PretrainedLoadOptions?)"/> because <see cref="ILanguageModel"/>'s single-stack forward
-    /// contract does not fit an encoder-decoder; the model implements <see cref="ISeq2SeqModel"/> instead. Tied
+    /// contract does not fit an encoder-decoder; the model implements <see cref="ISeq2SeqModel"/> instead. BART's tied
     /// weights (the encoder's and decoder's <c>embed_tokens</c> and <c>lm_head</c>, all <c>model.shared.weight</c>)
     /// are filled from their source whether the file stores them or not; a checkpoint of the bare <c>BartModel</c>
     /// (names without <c>model.</c>) loads too, its absent <c>final_logits_bias</c> left at zero and reported as newly
-    /// initialised. Missing, unexpected and mis-shaped tensors are reported as by <see cref="StateDictLoader"/>.
+    /// initialised. T5's tied aliases are <c>encoder.embed_tokens</c>, <c>decoder.embed_tokens</c> and (when tied)
+    /// <c>lm_head</c>, all <c>shared.weight</c>; the cross-attention position bias that old T5 checkpoints hold (and
+    /// <c>transformers</c> ignores) is ignored. Missing, unexpected and mis-shaped tensors are reported as by <see cref="StateDictLoader"/>.
     /// Of <paramref name="options"/>, <see cref="PretrainedLoadOptions.Hub"/> and <see cref="PretrainedLoadOptions.Dtype"/> apply.
     /// </summary>
     /// <exception cref="InvalidDataException">A file is malformed, the <c>model_type</c> is not an encoder-decoder supported here, or the weights do not fit the config (all names listed).</exception>
@@ -45,6 +48,7 @@ public static partial class Pretrained
         var (model, loadOptions) = modelType switch
         {
             "bart" => CreateBart(BartConfig.Read(configPath)),
+            "t5" => CreateT5(T5Config.Read(configPath)),
             _ => throw new InvalidDataException($"Config file '{configPath}': model_type '{modelType}' is not an encoder-decoder loaded here (supported: {string.Join(", ", Seq2SeqModelTypes)}); use Pretrained.Load for bert, roberta and gpt2."),
         };
         try
@@ -70,6 +74,16 @@ public static partial class Pretrained
         return (model, new StateDictLoadOptions
         {
             TiedAliases = model.TiedWeights, BaseModelPrefix = "model.", AllowMissing = [@"^final_logits_bias$"],
+        });
+    }
+
+    static (ISeq2SeqModel, StateDictLoadOptions) CreateT5(T5Config config)
+    {
+        var model = new T5ForConditionalGeneration(config);
+        return (model, new StateDictLoadOptions
+        {
+            TiedAliases = model.TiedWeights,
+            IgnoreUnexpected = [@"^decoder\.block\.0\.layer\.1\.EncDecAttention\.relative_attention_bias\.weight$"],
         });
     }
 

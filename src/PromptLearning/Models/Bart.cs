@@ -348,18 +348,8 @@ public sealed class BartDecoder : HfModule
         long headDim = _config.DModel / heads;
         if (encoder.shape[0] != batch)
             throw new ArgumentException($"{model}: the encoder output has batch {encoder.shape[0]}, the decoder input {batch}.");
-        var cache = args.Cache;
-        if (cache is not null && (args.DecoderPrefix is not null || args.CrossAttentionPrefix is not null))
-            throw new ArgumentException($"{model}: Seq2SeqForwardArgs.Cache already holds the prefixes; give DecoderPrefix and CrossAttentionPrefix only on the first call.");
-        var selfPast = cache?.SelfAttention ?? args.DecoderPrefix;
-        var crossPast = cache?.CrossAttention ?? args.CrossAttentionPrefix;
-        string selfName = cache is null ? "DecoderPrefix" : "Cache.SelfAttention", crossName = cache is null ? "CrossAttentionPrefix" : "Cache.CrossAttention";
-        long past = Seq2SeqChecks.KeyValueLength(selfPast, layers, batch, heads, headDim, selfName, model);
-        long crossLength = Seq2SeqChecks.KeyValueLength(crossPast, layers, batch, heads, headDim, crossName, model);
         long sourceLength = encoder.shape[1];
-        long crossPrefix = cache is null ? crossLength : crossLength - sourceLength;
-        if (crossPrefix < 0)
-            throw new ArgumentException($"{model}: Seq2SeqForwardArgs.Cache.CrossAttention has length {crossLength}, shorter than the encoder output ({sourceLength}).");
+        var (selfPast, past, crossPast, crossPrefix, crossCached) = Seq2SeqChecks.DecoderPast(args, layers, batch, heads, headDim, sourceLength, model);
         Seq2SeqChecks.Mask(args.DecoderAttentionMask, batch, past, length, "DecoderAttentionMask", model);
 
         var hidden = BartEmbedding.Forward(ids, embeds, past, _shared, EmbedPositions, LayernormEmbedding, _config, training, model);
@@ -373,7 +363,7 @@ public sealed class BartDecoder : HfModule
         var crossPresent = new List<KeyValue>();
         for (int i = 0; i < layers; i++)
         {
-            var (next, self, cross) = Layers[i].Forward(hidden, selfBias, selfPast?[i], encoder, crossBias, crossPast?[i], crossCached: cache is not null);
+            var (next, self, cross) = Layers[i].Forward(hidden, selfBias, selfPast?[i], encoder, crossBias, crossPast?[i], crossCached);
             hidden = next;
             states?.Add(hidden);
             selfPresent.Add(self);
@@ -419,7 +409,7 @@ public sealed class BartModel : HfModule
     {
         using var scope = NewDisposeScope();
         var (encoder, encoderStates) = EncodeOrReuse(args);
-        var encoderMask = EncoderOutputMask(args.AttentionMask, encoder.shape[0], encoder.shape[1]);
+        var encoderMask = Seq2SeqChecks.EncoderOutputMask(args.AttentionMask, encoder.shape[0], encoder.shape[1], nameof(BartModel));
         var (decoder, decoderStates, cache) = Decoder.Forward(decoderIds, decoderEmbeds, encoder, encoderMask, args);
         ForwardChecks.MoveOut(encoder, encoderStates);
         ForwardChecks.MoveOut(decoder, decoderStates);
@@ -427,24 +417,8 @@ public sealed class BartModel : HfModule
         return (encoder, encoderStates, decoder, decoderStates, cache);
     }
 
-    (Tensor Last, IReadOnlyList<Tensor>? States) EncodeOrReuse(Seq2SeqForwardArgs args)
-    {
-        if (args.EncoderLastHiddenState is not { } given) return Encoder.Forward(args);
-        if (args.InputIds is not null || args.InputsEmbeds is not null || args.EncoderPrefix is not null)
-            throw new ArgumentException($"{nameof(BartModel)}: Seq2SeqForwardArgs.EncoderLastHiddenState replaces the encoder; do not give InputIds, InputsEmbeds or EncoderPrefix with it.");
-        if (given.dim() != 3 || given.shape[2] != Config.DModel)
-            throw new ArgumentException($"{nameof(BartModel)}: Seq2SeqForwardArgs.EncoderLastHiddenState must be [batch, length, {Config.DModel}], got [{string.Join(", ", given.shape)}].");
-        return (given.alias(), null);
-    }
-
-    /// <summary>The encoder mask over its outputs: the last <paramref name="length"/> columns (an encoder prefix has none).</summary>
-    static Tensor? EncoderOutputMask(Tensor? mask, long batch, long length)
-    {
-        if (mask is null) return null;
-        if (mask.dim() != 2 || mask.shape[0] != batch || mask.shape[1] < length)
-            throw new ArgumentException($"{nameof(BartModel)}: Seq2SeqForwardArgs.AttentionMask must be [{batch}, {length}] or [{batch}, prefix + {length}] for the encoder output, got [{string.Join(", ", mask.shape)}].");
-        return mask[.., (int)(mask.shape[1] - length)..];
-    }
+    (Tensor Last, IReadOnlyList<Tensor>? States) EncodeOrReuse(Seq2SeqForwardArgs args) =>
+        args.EncoderLastHiddenState is { } given ? (Seq2SeqChecks.EncoderOutput(given, args, Config.DModel, nameof(BartModel)), null) : Encoder.Forward(args);
 }
 
 /// <summary>
@@ -521,8 +495,7 @@ public sealed class BartForConditionalGeneration : HfModule, ISeq2SeqModel
             logits = nn.functional.linear(decoder, _lmHead?.weight ?? _model.Shared.weight!).add_(FinalLogitsBias);
             if (args.Labels is not null)
             {
-                if (!args.Labels.shape.SequenceEqual(logits.shape[..2]))
-                    throw new ArgumentException($"{nameof(BartForConditionalGeneration)}: Seq2SeqForwardArgs.Labels must be [{logits.shape[0]}, {logits.shape[1]}] like the decoder input, got [{string.Join(", ", args.Labels.shape)}].");
+                Seq2SeqChecks.Labels(args.Labels, logits.shape[0], logits.shape[1], nameof(BartForConditionalGeneration));
                 loss = Seq2Seq.Loss(logits, args.Labels).MoveToOuterDisposeScope();
             }
             logits.MoveToOuterDisposeScope();

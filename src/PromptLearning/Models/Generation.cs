@@ -24,7 +24,7 @@ public sealed record GenerationConfig
     /// Which length <see cref="LengthPenalty"/> divides by. Default <see cref="BeamLengthCount.GeneratedTokens"/>:
     /// the generated tokens, a final EOS included, as <c>transformers</c>' <c>BeamSearchScorer</c> has counted
     /// since it subtracts <c>decoder_prompt_len</c>. <see cref="BeamLengthCount.WholeSequence"/> reproduces the
-    /// older <c>transformers</c> (4.33, the version of the beam-search fixture) for decoder-only models.
+    /// older <c>transformers</c> (4.33, the version of the beam-search fixtures).
     /// </summary>
     public BeamLengthCount BeamLength { get; init; } = BeamLengthCount.GeneratedTokens;
     /// <summary>Beam search stops as soon as <see cref="NumBeams"/> hypotheses ended (HF <c>early_stopping=True</c>); false = HF's heuristic.</summary>
@@ -60,7 +60,8 @@ public enum BeamLengthCount
     /// <summary>
     /// The whole row, prompt (and its padding) included: a hypothesis ended by EOS counts its tokens before the
     /// EOS, one still running at the end counts all of them, and the early-stop check uses the length after the
-    /// current step. <c>transformers</c> 4.33 and earlier for decoder-only models (<c>hyp.shape[-1]</c>).
+    /// current step. <c>transformers</c> 4.33 and earlier (<c>hyp.shape[-1]</c>); for an encoder-decoder the row is
+    /// the decoder sequence, its start token included.
     /// </summary>
     WholeSequence,
 }

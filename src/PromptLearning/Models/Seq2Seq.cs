@@ -83,7 +83,7 @@ public sealed record Seq2SeqOutput(
     IReadOnlyList<Tensor>? DecoderHiddenStates,
     Seq2SeqCache? Cache);
 
-/// <summary>An encoder-decoder language model with its LM head (<c>BartForConditionalGeneration</c>, ...).</summary>
+/// <summary>An encoder-decoder language model with its LM head (<c>BartForConditionalGeneration</c>, <c>T5ForConditionalGeneration</c>, ...).</summary>
 public interface ISeq2SeqModel : IDisposable
 {
     /// <summary>The underlying TorchSharp module (for parameters, train/eval, state dict).</summary>
@@ -121,15 +121,24 @@ public static class Seq2Seq
         return shifted.masked_fill_(shifted.eq(-100), padTokenId).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Mean cross-entropy of logits [B, T, V] against labels [B, T], -100 ignored (as <c>transformers</c>).</summary>
+    /// <summary>Mean cross-entropy of logits [B, T, V] against labels [B, T], -100 ignored (as <c>transformers</c>), computed in float32.</summary>
     public static Tensor Loss(Tensor logits, Tensor labels)
     {
         using var scope = NewDisposeScope();
         var v = logits.shape[^1];
-        return nn.functional.cross_entropy(logits.reshape(-1, v), labels.reshape(-1).to_type(ScalarType.Int64), ignore_index: -100)
+        return nn.functional.cross_entropy(logits.reshape(-1, v).to_type(ScalarType.Float32), labels.reshape(-1).to_type(ScalarType.Int64), ignore_index: -100)
             .MoveToOuterDisposeScope();
     }
 }
+
+/// <summary>
+/// A decoder call's keys/values in front of its own (<see cref="Seq2SeqChecks.DecoderPast"/>): the self-attention
+/// past (<see cref="Seq2SeqCache.SelfAttention"/> or <see cref="Seq2SeqForwardArgs.DecoderPrefix"/>) and its length,
+/// and the cross-attention's: with <paramref name="CrossCached"/> the complete cached keys/values
+/// (<see cref="Seq2SeqCache.CrossAttention"/>, used as they are), else <see cref="Seq2SeqForwardArgs.CrossAttentionPrefix"/>
+/// in front of the keys/values projected from the encoder output. <paramref name="CrossPrefixLength"/>: the prefix part either way.
+/// </summary>
+internal readonly record struct DecoderPast(IReadOnlyList<KeyValue>? Self, long SelfLength, IReadOnlyList<KeyValue>? Cross, long CrossPrefixLength, bool CrossCached);
 
 /// <summary>Argument checks of <see cref="Seq2SeqForwardArgs"/> with errors naming the field.</summary>
 internal static class Seq2SeqChecks
@@ -177,6 +186,55 @@ internal static class Seq2SeqChecks
     {
         if (mask is not null && (mask.dim() != 2 || mask.shape[0] != batch || (mask.shape[1] != length && mask.shape[1] != past + length)))
             throw new ArgumentException($"{model}: Seq2SeqForwardArgs.{name} must be [{batch}, {length}] or [{batch}, {past + length}] (prefix {past} + length {length}), got {Shape(mask)}.");
+    }
+
+    /// <summary>
+    /// Checks <see cref="Seq2SeqForwardArgs.EncoderLastHiddenState"/> ([batch, length, <paramref name="hidden"/>]) comes
+    /// without encoder inputs it would replace; returns an alias of it.
+    /// </summary>
+    public static Tensor EncoderOutput(Tensor given, Seq2SeqForwardArgs args, long hidden, string model)
+    {
+        if (args.InputIds is not null || args.InputsEmbeds is not null || args.EncoderPrefix is not null)
+            throw new ArgumentException($"{model}: Seq2SeqForwardArgs.EncoderLastHiddenState replaces the encoder; do not give InputIds, InputsEmbeds or EncoderPrefix with it.");
+        if (given.dim() != 3 || given.shape[2] != hidden)
+            throw new ArgumentException($"{model}: Seq2SeqForwardArgs.EncoderLastHiddenState must be [batch, length, {hidden}], got {Shape(given)}.");
+        return given.alias();
+    }
+
+    /// <summary>The encoder mask over its outputs (the cross-attention's): the last <paramref name="length"/> columns (an encoder prefix has none).</summary>
+    public static Tensor? EncoderOutputMask(Tensor? mask, long batch, long length, string model)
+    {
+        if (mask is null) return null;
+        if (mask.dim() != 2 || mask.shape[0] != batch || mask.shape[1] < length)
+            throw new ArgumentException($"{model}: Seq2SeqForwardArgs.AttentionMask must be [{batch}, {length}] or [{batch}, prefix + {length}] for the encoder output, got {Shape(mask)}.");
+        return mask[.., (int)(mask.shape[1] - length)..];
+    }
+
+    /// <summary>
+    /// The decoder's self-attention past and cross-attention keys/values: <see cref="Seq2SeqForwardArgs.Cache"/>, else the
+    /// prefixes (not both); each per-layer list checked, the cached cross-attention at least <paramref name="sourceLength"/> long.
+    /// </summary>
+    public static DecoderPast DecoderPast(Seq2SeqForwardArgs args, int layers, long batch, long heads, long headDim, long sourceLength, string model)
+    {
+        var cache = args.Cache;
+        if (cache is not null && (args.DecoderPrefix is not null || args.CrossAttentionPrefix is not null))
+            throw new ArgumentException($"{model}: Seq2SeqForwardArgs.Cache already holds the prefixes; give DecoderPrefix and CrossAttentionPrefix only on the first call.");
+        var self = cache?.SelfAttention ?? args.DecoderPrefix;
+        var cross = cache?.CrossAttention ?? args.CrossAttentionPrefix;
+        string selfName = cache is null ? "DecoderPrefix" : "Cache.SelfAttention", crossName = cache is null ? "CrossAttentionPrefix" : "Cache.CrossAttention";
+        long past = KeyValueLength(self, layers, batch, heads, headDim, selfName, model);
+        long crossLength = KeyValueLength(cross, layers, batch, heads, headDim, crossName, model);
+        long crossPrefix = cache is null ? crossLength : crossLength - sourceLength;
+        if (crossPrefix < 0)
+            throw new ArgumentException($"{model}: Seq2SeqForwardArgs.Cache.CrossAttention has length {crossLength}, shorter than the encoder output ({sourceLength}).");
+        return new DecoderPast(self, past, cross, crossPrefix, cache is not null);
+    }
+
+    /// <summary>Checks <see cref="Seq2SeqForwardArgs.Labels"/> is [batch, length] like the decoder input.</summary>
+    public static void Labels(Tensor labels, long batch, long length, string model)
+    {
+        if (labels.dim() != 2 || labels.shape[0] != batch || labels.shape[1] != length)
+            throw new ArgumentException($"{model}: Seq2SeqForwardArgs.Labels must be [{batch}, {length}] like the decoder input, got {Shape(labels)}.");
     }
 
     /// <summary>A [B, L] or [B, P + L] mask widened to [B, P + L] with leading ones (the prefix is visible).</summary>

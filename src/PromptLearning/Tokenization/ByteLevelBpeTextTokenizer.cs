@@ -190,7 +190,7 @@ public sealed class ByteLevelBpeTextTokenizer : TextTokenizer
     }
 
     /// <summary><c>transformers</c>' <c>clean_up_tokenization</c>: no space before punctuation and English contractions.</summary>
-    static string CleanUp(string text) => text
+    internal static string CleanUp(string text) => text
         .Replace(" .", ".").Replace(" ?", "?").Replace(" !", "!").Replace(" ,", ",")
         .Replace(" ' ", "'").Replace(" n't", "n't").Replace(" 'm", "'m").Replace(" 's", "'s")
         .Replace(" 've", "'ve").Replace(" 're", "'re");

@@ -10,7 +10,7 @@ public static class TokenizerFactory
     /// <paramref name="modelType"/> when given, else <c>config.json</c>'s <c>model_type</c>, else
     /// <c>tokenizer_config.json</c>'s <c>tokenizer_class</c>, else the files present:
     /// <c>vocab.txt</c> = BERT WordPiece; <c>vocab.json</c> + <c>merges.txt</c> = RoBERTa (BART's is the same) when the
-    /// vocabulary has <c>&lt;s&gt;</c> and <c>&lt;mask&gt;</c>, GPT-2 otherwise.
+    /// vocabulary has <c>&lt;s&gt;</c> and <c>&lt;mask&gt;</c>, GPT-2 otherwise; <c>spiece.model</c> = T5 SentencePiece.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">No such folder.</exception>
     /// <exception cref="FileNotFoundException">A vocabulary file the kind needs is absent (named).</exception>
@@ -30,7 +30,8 @@ public static class TokenizerFactory
             "bert" => new WordPieceTextTokenizer(Need("vocab.txt"), settings),
             "roberta" or "xlm-roberta" or "bart" => new ByteLevelBpeTextTokenizer(Need("vocab.json"), Need("merges.txt"), ByteLevelStyle.Roberta, settings),
             "gpt2" => new ByteLevelBpeTextTokenizer(Need("vocab.json"), Need("merges.txt"), ByteLevelStyle.Gpt2, settings),
-            _ => throw new InvalidDataException($"Tokenizer folder '{folder}': model type '{kind}' has no tokenizer here (supported: bert, roberta, gpt2, bart)."),
+            "t5" => new T5TextTokenizer(Need("spiece.model"), settings, T5TextTokenizer.ReadExtraIds(folder)),
+            _ => throw new InvalidDataException($"Tokenizer folder '{folder}': model type '{kind}' has no tokenizer here (supported: bert, roberta, gpt2, bart, t5)."),
         };
     }
 
@@ -55,18 +56,20 @@ public static class TokenizerFactory
         "BertTokenizer" or "DistilBertTokenizer" => "bert",
         "RobertaTokenizer" or "BartTokenizer" => "roberta",
         "GPT2Tokenizer" => "gpt2",
+        "T5Tokenizer" => "t5",
         _ => null,
     };
 
     static string KindFromFiles(string folder)
     {
         if (File.Exists(Path.Combine(folder, "vocab.txt"))) return "bert";
+        if (File.Exists(Path.Combine(folder, "spiece.model"))) return "t5";
         var vocab = Path.Combine(folder, "vocab.json");
         if (File.Exists(vocab))
         {
             var text = File.ReadAllText(vocab);
             return text.Contains("\"<s>\"") && text.Contains("\"<mask>\"") ? "roberta" : "gpt2";
         }
-        throw new FileNotFoundException($"Tokenizer folder '{folder}' has neither vocab.txt (WordPiece) nor vocab.json + merges.txt (byte-level BPE).");
+        throw new FileNotFoundException($"Tokenizer folder '{folder}' has neither vocab.txt (WordPiece), vocab.json + merges.txt (byte-level BPE) nor spiece.model (T5 SentencePiece).");
     }
 }
