@@ -262,7 +262,7 @@ public static class PromptCheckpoint
             null => null,
             var other => throw new InvalidDataException($"{path}: task '{name}' has unknown prompt kind '{other}' (input, prefix or null)"),
         };
-        var head = PromptHeads.Create(headKind, backbone, tokenizer, task, config.HeadDropout);
+        var head = PromptHeads.Create(headKind, backbone, tokenizer, task, config.HeadDropout, config.Seed);
         using (no_grad())
             foreach (var (param, p) in head.named_parameters())
                 p.copy_(Shaped(tensors, used, $"{name}.head.{param}", p.shape, tensorPath));

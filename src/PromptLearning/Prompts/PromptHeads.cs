@@ -238,8 +238,22 @@ public sealed class LanguageModelHead : PromptHead
 /// <summary>Builds heads and picks each method's default head.</summary>
 public static class PromptHeads
 {
-    /// <summary>A new head of <paramref name="kind"/> for <paramref name="task"/> on <paramref name="backbone"/> (a pooled head reads its pooler).</summary>
-    public static PromptHead Create(HeadKind kind, ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, double dropout) => kind switch
+    /// <summary>
+    /// A new head of <paramref name="kind"/> for <paramref name="task"/> on <paramref name="backbone"/>,
+    /// its fresh weights drawn from torch's generator seeded with <paramref name="seed"/> (the method's
+    /// seed); the generator's state is restored afterwards. So a run's head does not depend on what ran
+    /// before it in the same process (without this, the first fine-tuning run of a notebook and a later
+    /// run with the same seed started from different heads).
+    /// </summary>
+    public static PromptHead Create(HeadKind kind, ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, double dropout, int seed)
+    {
+        using var state = torch.random.get_rng_state();
+        torch.manual_seed(seed);
+        try { return CreateHead(kind, backbone, tokenizer, task, dropout); }
+        finally { torch.random.set_rng_state(state); }
+    }
+
+    private static PromptHead CreateHead(HeadKind kind, ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, double dropout) => kind switch
     {
         HeadKind.PooledClassification => task.Kind == TaskKind.Classification
             ? new PooledClassificationHead(backbone.Config, PoolerOf(backbone), task.Labels.Count, dropout, backbone.Module.GetName())

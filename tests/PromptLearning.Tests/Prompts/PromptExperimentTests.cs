@@ -32,3 +32,32 @@ public class PromptExperimentTests
             train, other, 1));
     }
 }
+
+public class HeadSeedTests
+{
+    [FixtureFact]
+    public void AFreshHeadDependsOnTheMethodsSeedOnlyAndLeavesTorchsGeneratorAsItWas()
+    {
+        var backbone = PromptTestKit.Backbone("bert");
+        var tok = PromptTestKit.Tokenizer("bert");
+        var task = PromptTestKit.Sentiment();
+        float[] HeadWeights(string method, int seed)
+        {
+            using var model = PromptMethodFactory.Create(backbone, tok, task, PromptMethodConfig.Default(method) with { Seed = seed });
+            return model.TrainableParameters().Where(p => p.Name.Contains("head", StringComparison.Ordinal) || p.Name.Contains("classifier", StringComparison.Ordinal))
+                .SelectMany(p => p.Parameter.detach().cpu().data<float>().ToArray()).ToArray();
+        }
+        foreach (var method in new[] { PromptMethods.HeadOnly, PromptMethods.PTuningV2 })
+        {
+            var first = HeadWeights(method, 3);
+            Assert.NotEmpty(first);
+            TorchSharp.torch.rand(1000).Dispose();            // something else used the generator in between
+            Assert.Equal(first, HeadWeights(method, 3));
+            Assert.NotEqual(first, HeadWeights(method, 4));
+        }
+        using var before = TorchSharp.torch.random.get_rng_state();
+        HeadWeights(PromptMethods.HeadOnly, 5);
+        using var after = TorchSharp.torch.random.get_rng_state();
+        Assert.True(before.eq(after).all().item<bool>());
+    }
+}

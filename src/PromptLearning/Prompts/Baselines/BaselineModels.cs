@@ -47,6 +47,6 @@ internal static class Baseline
             _ => HeadKind.LanguageModel,
         };
         var template = PromptTemplate.Parse(config.Template ?? (head == HeadKind.Cloze ? task.Cloze : task.Input));
-        return new TaskPrompt(task, template, null, PromptHeads.Create(head, backbone, tokenizer, task, config.HeadDropout));
+        return new TaskPrompt(task, template, null, PromptHeads.Create(head, backbone, tokenizer, task, config.HeadDropout, config.Seed));
     }
 }

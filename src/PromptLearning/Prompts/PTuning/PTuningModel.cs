@@ -32,6 +32,6 @@ public sealed class PTuningModel : PromptModel
         if (template.SlotCount == 0) throw new ArgumentException($"P-tuning: template '{template}' has no [P] slot");
         int h = backbone.Config.HiddenSize;
         var encoder = new PromptEncoder(template.SlotCount, h, config.EncoderHiddenSize ?? h, config.Encoder, config.Seed);
-        return new TaskPrompt(task, template, encoder, PromptHeads.Create(head, backbone, tokenizer, task, config.HeadDropout));
+        return new TaskPrompt(task, template, encoder, PromptHeads.Create(head, backbone, tokenizer, task, config.HeadDropout, config.Seed));
     }
 }

@@ -30,6 +30,6 @@ public sealed class PTuningV2Model : PromptModel
         var head = config.Head ?? DefaultHead(backbone, task);
         var template = PromptTemplate.Parse(config.Template ?? (head == HeadKind.Cloze ? task.Cloze : task.Input));
         var prompts = new PrefixEncoder(config.Length, c.NumHiddenLayers, c.NumAttentionHeads, c.HeadDim, config.Reparameterize, config.HiddenSize, config.InitStd, config.Seed);
-        return new TaskPrompt(task, template, prompts, PromptHeads.Create(head, backbone, tokenizer, task, config.HeadDropout), config.PrefixDropout);
+        return new TaskPrompt(task, template, prompts, PromptHeads.Create(head, backbone, tokenizer, task, config.HeadDropout, config.Seed), config.PrefixDropout);
     }
 }

@@ -25,6 +25,6 @@ public sealed class PrefixTuningModel : PromptModel
             using var target = RealWordPrefix.Activations(backbone, tokenizer, config.InitText, length);
             encoder.InitializeTo(target, config.InitFitSteps, config.InitFitLearningRate);
         }
-        return new TaskPrompt(task, template, encoder, PromptHeads.Create(head, backbone, tokenizer, task, config.HeadDropout), config.PrefixDropout);
+        return new TaskPrompt(task, template, encoder, PromptHeads.Create(head, backbone, tokenizer, task, config.HeadDropout, config.Seed), config.PrefixDropout);
     }
 }

@@ -23,7 +23,7 @@ public sealed class PromptTuningModel : PromptModel
         if (template.SlotCount != config.Length)
             throw new ArgumentException($"prompt tuning: template '{template}' has {template.SlotCount} [P] slots but Length is {config.Length}");
         var table = new PromptTable(InitialEmbeddings(backbone, tokenizer, task, config));
-        return new TaskPrompt(task, template, table, PromptHeads.Create(head, backbone, tokenizer, task, config.HeadDropout));
+        return new TaskPrompt(task, template, table, PromptHeads.Create(head, backbone, tokenizer, task, config.HeadDropout, config.Seed));
     }
 
     /// <summary>The [n, hidden] starting values for <paramref name="config"/>'s initialisation.</summary>
