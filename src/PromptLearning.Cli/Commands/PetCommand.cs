@@ -82,8 +82,8 @@ public sealed class PetCommand : ICommand
         if (paper.Count > 0)
         {
             dataRoot = Path.Combine(data!, "pet");
-            foreach (var t in paper)
-                t.PrepareFromOriginal(Path.Combine(data!, t.Name), config.Sizes, config.Seeds, config.PoolSize, config.TestSize, dataRoot);
+            foreach (var paperTask in paper)
+                paperTask.PrepareFromOriginal(Path.Combine(data!, paperTask.Name), config.Sizes, config.Seeds, config.PoolSize, config.TestSize, dataRoot);
         }
         else if (data is not null) dataRoot = data;
 
