@@ -42,19 +42,28 @@ public static class PromptCheckpoint
     /// <summary>Writes <paramref name="model"/>'s prompts into <paramref name="folder"/> (created if needed) as one unit (see the remarks).</summary>
     public static void Save(PromptModel model, string folder)
     {
-        Directory.CreateDirectory(folder);
-        Settle(folder);
         var tensors = model.PromptTensors();
-        if (model.TrainsBackbone)
-            using (no_grad())
-                foreach (var (name, t) in model.Backbone.Module.state_dict())
-                    tensors["backbone." + name] = t.detach().clone();
         try
         {
-            Safetensors.Save(Path.Combine(folder, TensorFile + Pending), tensors, new Dictionary<string, string> { ["format"] = "pt", ["method"] = model.Config.Method });
+            if (model.TrainsBackbone)
+                using (no_grad())
+                    foreach (var (name, t) in model.Backbone.Module.state_dict())
+                        tensors["backbone." + name] = t.detach().clone();
+            SaveUnit(folder, tensors, model.Config.Method, Describe(model));
         }
         finally { foreach (var t in tensors.Values) t.Dispose(); }
-        AtomicFile.WriteText(Path.Combine(folder, ConfigFile + Pending), Describe(model).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>
+    /// Writes <paramref name="tensors"/> and <paramref name="description"/> into <paramref name="folder"/> (created if
+    /// needed) as one unit (see the remarks); also used by <see cref="Seq2Seq.Seq2SeqPromptCheckpoint"/>.
+    /// </summary>
+    internal static void SaveUnit(string folder, Dictionary<string, Tensor> tensors, string method, JsonObject description)
+    {
+        Directory.CreateDirectory(folder);
+        Settle(folder);
+        Safetensors.Save(Path.Combine(folder, TensorFile + Pending), tensors, new Dictionary<string, string> { ["format"] = "pt", ["method"] = method });
+        AtomicFile.WriteText(Path.Combine(folder, ConfigFile + Pending), description.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 
         var manifest = new JsonObject
         {
@@ -132,7 +141,7 @@ public static class PromptCheckpoint
     /// when there is no manifest (older saves) or its hash matches, else its pending copy when that
     /// matches (a save killed after its commit point).
     /// </summary>
-    private static string Current(string folder, string file)
+    internal static string Current(string folder, string file)
     {
         var path = Path.Combine(folder, file);
         var manifest = ReadManifest(folder);
@@ -279,7 +288,7 @@ public static class PromptCheckpoint
     }
 
     /// <summary>The float tensor <paramref name="name"/>, which must have <paramref name="shape"/>; its name is added to <paramref name="used"/>.</summary>
-    private static Tensor Shaped(Dictionary<string, Tensor> tensors, HashSet<string> used, string name, long[] shape, string tensorPath)
+    internal static Tensor Shaped(Dictionary<string, Tensor> tensors, HashSet<string> used, string name, long[] shape, string tensorPath)
     {
         used.Add(name);
         var t = tensors.TryGetValue(name, out var found) ? found : throw new InvalidDataException($"{tensorPath}: tensor '{name}' is missing");
@@ -291,7 +300,7 @@ public static class PromptCheckpoint
     }
 
     /// <summary>Runs <paramref name="read"/>, turning the exceptions a malformed description provokes into an <see cref="InvalidDataException"/> naming <paramref name="path"/>.</summary>
-    private static T Named<T>(string path, Func<T> read)
+    internal static T Named<T>(string path, Func<T> read)
     {
         try
         {
@@ -303,7 +312,7 @@ public static class PromptCheckpoint
         }
     }
 
-    private static (JsonObject Root, string Path) ReadJson(string folder)
+    internal static (JsonObject Root, string Path) ReadJson(string folder)
     {
         var plain = Path.Combine(folder, ConfigFile);
         if (!File.Exists(plain) && !File.Exists(Path.Combine(folder, ManifestFile)))
@@ -319,23 +328,23 @@ public static class PromptCheckpoint
         }
     }
 
-    private static JsonObject Obj(JsonObject node, string key, string path)
+    internal static JsonObject Obj(JsonObject node, string key, string path)
         => node[key] as JsonObject ?? throw new InvalidDataException($"{path}: '{key}' is missing or not an object");
 
-    private static string Str(JsonObject node, string key, string path) => Value<string>(node, key, path);
+    internal static string Str(JsonObject node, string key, string path) => Value<string>(node, key, path);
 
-    private static T Value<T>(JsonObject node, string key, string path)
+    internal static T Value<T>(JsonObject node, string key, string path)
     {
         if (node[key] is not JsonValue v) throw new InvalidDataException($"{path}: '{key}' is missing or not a {typeof(T).Name}");
         return v.TryGetValue<T>(out var value) && value is not null ? value : throw new InvalidDataException($"{path}: '{key}' must be a {typeof(T).Name}, found {v.ToJsonString()}");
     }
 
-    private static string[] Strings(JsonObject node, string key, string path)
+    internal static string[] Strings(JsonObject node, string key, string path)
         => (node[key] as JsonArray ?? throw new InvalidDataException($"{path}: '{key}' must be an array of strings"))
             .Select((n, i) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new InvalidDataException($"{path}: '{key}'[{i}] must be a string"))
             .ToArray();
 
-    private static T EnumValue<T>(JsonObject node, string key, string path) where T : struct, Enum
+    internal static T EnumValue<T>(JsonObject node, string key, string path) where T : struct, Enum
     {
         var s = Str(node, key, path);
         return Enum.GetNames<T>().Contains(s)
