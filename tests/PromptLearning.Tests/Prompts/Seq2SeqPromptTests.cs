@@ -255,6 +255,25 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
     }
 
     [FixtureFact]
+    public void PromptTuningStartsFromRealWordsOrTheLabelWords()
+    {
+        using var bart = Bart();
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        Tensor Embedded(string text) => bart.Model.EmbedTokens(tensor(bart.Tokenizer.Encode(text).Select(i => (long)i).ToArray()).unsqueeze(0))[0];
+        var words = new Seq2SeqPromptConfig { Method = new PromptTuningConfig { Length = 2, Init = PromptInit.Text, InitText = "the movie" } };
+        using (var model = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, Sentiment(), words))
+            PromptTestKit.AssertClose(Embedded(" the movie")[..2], model.Tasks[0].InputPrompt!.Embeddings(), 0, "init text 'the movie'");
+        var labels = new Seq2SeqPromptConfig { Method = new PromptTuningConfig { Length = 3, Init = PromptInit.ClassLabels } };
+        using (var model = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, Sentiment(), labels))
+        {
+            var rows = model.Tasks[0].InputPrompt!.Embeddings();
+            PromptTestKit.AssertClose(Embedded(" bad").mean([0]), rows[0], 1e-7, "label 0 ('bad')");
+            PromptTestKit.AssertClose(Embedded(" good").mean([0]), rows[1], 1e-7, "label 1 ('good')");
+        }
+    }
+
+    [FixtureFact]
     public void ConfigsThatDoNotFitAreRefusedNamingTheField()
     {
         using var bart = Bart();

@@ -140,7 +140,9 @@ public sealed class Seq2SeqPromptModel : nn.Module
     /// Tokenises examples: source = the tokenizer's special tokens around <see cref="PromptExample.A"/> (and
     /// <see cref="PromptExample.B"/>), cut so that the task's soft tokens and the source fit
     /// <see cref="PromptMethodConfig.MaxLength"/>; with targets, labels = target ids (cut to
-    /// <see cref="Seq2SeqPromptConfig.MaxTargetLength"/> - 1) + eos, decoder input = labels shifted right.
+    /// <see cref="Seq2SeqPromptConfig.MaxTargetLength"/> - 1) + eos, decoder input = labels shifted right. The labels
+    /// start with the target's first word, as T5's do (BART's own fine-tuning recipe puts <c>&lt;s&gt;</c> first). A null
+    /// <see cref="PromptExample.Task"/> means the first task.
     /// </summary>
     public Seq2SeqPromptBatch Encode(IReadOnlyList<PromptExample> examples, bool withTargets = true)
     {
