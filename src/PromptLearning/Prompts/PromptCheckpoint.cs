@@ -35,7 +35,8 @@ public static class PromptCheckpoint
     public const string ConfigFile = "prompt.json";
     /// <summary>The manifest's file name: the hashes of <see cref="TensorFile"/> and <see cref="ConfigFile"/> of the current save.</summary>
     public const string ManifestFile = "prompt.manifest.json";
-    private const string Format = "plearn-prompt/1";
+    /// <summary>The description's format.</summary>
+    internal const string Format = "plearn-prompt/1";
     private const string ManifestFormat = "plearn-prompt-manifest/1";
     private const string Pending = ".new";
 
@@ -198,6 +199,8 @@ public static class PromptCheckpoint
         return Named(path, () =>
         {
             var format = Str(root, "format", path);
+            if (format == Seq2Seq.Seq2SeqPromptCheckpoint.Format)
+                throw new InvalidDataException($"{path}: a prompt for an encoder-decoder ({format}); load it with Seq2SeqPromptCheckpoint.Load.");
             if (format != Format) throw new InvalidDataException($"{path}: format '{format}' is not '{Format}'");
             var method = PromptMethods.Normalize(Str(root, "method", path));
             var bb = Obj(root, "backbone", path);

@@ -226,6 +226,27 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
         foreach (var p in parts) p.Dispose();
     }
 
+    [FixtureFact]
+    public void EachCheckpointKindPointsToTheOtherLoader()
+    {
+        using var bart = Bart();
+        using var seq2seq = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, Sentiment(), Config(PromptMethods.PTuningV2));
+        var seq2seqFolder = Path.Combine(_dir, "seq2seq");
+        Seq2SeqPromptCheckpoint.Save(seq2seq, seq2seqFolder);
+        using var bert = PromptTestKit.Backbone("bert");
+        var bertTokenizer = PromptTestKit.Tokenizer("bert");
+        using var single = new PromptTuningModel(bert, bertTokenizer, Sentiment(), new PromptTuningConfig { Length = 2 });
+        var singleFolder = Path.Combine(_dir, "single");
+        PromptCheckpoint.Save(single, singleFolder);
+
+        var ex = Assert.Throws<InvalidDataException>(() => Seq2SeqPromptCheckpoint.Load(singleFolder, bart.Model, bart.Tokenizer));
+        Assert.Contains(Path.Combine(singleFolder, PromptCheckpoint.ConfigFile), ex.Message);
+        Assert.Contains("PromptCheckpoint.Load", ex.Message);
+        ex = Assert.Throws<InvalidDataException>(() => PromptCheckpoint.Load(seq2seqFolder, bert, bertTokenizer));
+        Assert.Contains(Path.Combine(seq2seqFolder, PromptCheckpoint.ConfigFile), ex.Message);
+        Assert.Contains("Seq2SeqPromptCheckpoint.Load", ex.Message);
+    }
+
     [FixtureTheory]
     [InlineData(PromptMethods.PromptTuning)]
     [InlineData(PromptMethods.PrefixTuning)]

@@ -17,8 +17,8 @@ namespace PromptLearning.Prompts.Seq2Seq;
 /// </summary>
 public static class Seq2SeqPromptCheckpoint
 {
-    private const string Format = "plearn-seq2seq-prompt/1";
-    private const string SingleStackFormat = "plearn-prompt/1";
+    /// <summary>The description's format.</summary>
+    internal const string Format = "plearn-seq2seq-prompt/1";
 
     /// <summary>The prefix sets with their tensor and JSON names.</summary>
     internal static readonly (PrefixSets Set, string Key)[] PrefixKeys =
@@ -86,7 +86,7 @@ public static class Seq2SeqPromptCheckpoint
         return P.Named(path, () =>
         {
             var format = P.Str(root, "format", path);
-            if (format == SingleStackFormat)
+            if (format == P.Format)
                 throw new InvalidDataException($"{path}: a prompt for an encoder-only or decoder-only backbone ({format}); load it with PromptCheckpoint.Load.");
             if (format != Format) throw new InvalidDataException($"{path}: format '{format}' is not '{Format}'");
             var method = P.Str(root, "method", path);
