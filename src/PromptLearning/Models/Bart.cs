@@ -454,6 +454,10 @@ public sealed class BartForConditionalGeneration : HfModule, ISeq2SeqModel
     public nn.Module Module => this;
     public string ModelType => "bart";
     public int DecoderStartTokenId => Config.DecoderStartTokenId;
+    public Seq2SeqDimensions Dimensions => new(Config.DModel,
+        new AttentionLayout(Config.EncoderLayers, Config.EncoderAttentionHeads, Config.DModel / Config.EncoderAttentionHeads),
+        new AttentionLayout(Config.DecoderLayers, Config.DecoderAttentionHeads, Config.DModel / Config.DecoderAttentionHeads),
+        Config.ScaleEmbedding ? Math.Sqrt(Config.DModel) : 1.0);
     /// <summary>The encoder-decoder (<c>model</c>).</summary>
     public BartModel Model => _model;
     /// <summary><c>final_logits_bias</c> [1, V], looked up by name so that it follows <c>Module.to</c>.</summary>

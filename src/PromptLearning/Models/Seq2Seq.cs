@@ -83,6 +83,20 @@ public sealed record Seq2SeqOutput(
     IReadOnlyList<Tensor>? DecoderHiddenStates,
     Seq2SeqCache? Cache);
 
+/// <summary>One attention stack as a key/value prefix must match it: <see cref="Layers"/> entries of [batch, <see cref="Heads"/>, length, <see cref="HeadDim"/>].</summary>
+public sealed record AttentionLayout(int Layers, int Heads, int HeadDim);
+
+/// <summary>The sizes soft prompts on an encoder-decoder must match.</summary>
+/// <param name="HiddenSize"><c>d_model</c>: the width of <see cref="Seq2SeqForwardArgs.InputsEmbeds"/>.</param>
+/// <param name="Encoder">The encoder self-attention (<see cref="Seq2SeqForwardArgs.EncoderPrefix"/>).</param>
+/// <param name="Decoder">The decoder self-attention and cross-attention (<see cref="Seq2SeqForwardArgs.DecoderPrefix"/>, <see cref="Seq2SeqForwardArgs.CrossAttentionPrefix"/>).</param>
+/// <param name="EmbeddingScale">
+/// What the encoder multiplies <see cref="ISeq2SeqModel.EmbedTokens"/>' output by when given ids (BART with
+/// <c>scale_embedding</c>: sqrt(d_model); otherwise 1). <see cref="Seq2SeqForwardArgs.InputsEmbeds"/> are used as given,
+/// so embeddings made from <see cref="ISeq2SeqModel.EmbedTokens"/> must be multiplied by it to mean the same tokens.
+/// </param>
+public sealed record Seq2SeqDimensions(int HiddenSize, AttentionLayout Encoder, AttentionLayout Decoder, double EmbeddingScale);
+
 /// <summary>An encoder-decoder language model with its LM head (<c>BartForConditionalGeneration</c>, <c>T5ForConditionalGeneration</c>, ...).</summary>
 public interface ISeq2SeqModel : IDisposable
 {
@@ -92,6 +106,8 @@ public interface ISeq2SeqModel : IDisposable
     string ModelType { get; }
     /// <summary>The token the decoder starts from (<c>decoder_start_token_id</c>).</summary>
     int DecoderStartTokenId { get; }
+    /// <summary>Hidden size, attention layouts and embedding scale: what prompts and prefixes must match.</summary>
+    Seq2SeqDimensions Dimensions { get; }
     /// <summary>Word embeddings only (shared by encoder and decoder): [B, L] -> [B, L, H].</summary>
     Tensor EmbedTokens(Tensor inputIds);
     /// <summary>Runs the encoder only (the encoder fields of <paramref name="args"/>): its last hidden state [B, S, H].</summary>

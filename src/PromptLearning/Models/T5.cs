@@ -501,6 +501,10 @@ public sealed class T5ForConditionalGeneration : T5Model, ISeq2SeqModel
 
     public nn.Module Module => this;
     public string ModelType => Config.ModelType;
+    /// <summary>Prefixes match <c>num_heads</c> x <c>d_kv</c> in every layer; T5 does not scale its embeddings.</summary>
+    public Seq2SeqDimensions Dimensions => new(Config.DModel,
+        new AttentionLayout(Config.NumLayers, Config.NumHeads, Config.DKv),
+        new AttentionLayout(Config.DecoderLayers, Config.NumHeads, Config.DKv), 1.0);
 
     /// <summary>Eos and pad from the config; T5 forces no eos.</summary>
     public GenerationConfig GenerationDefaults(int maxNewTokens, int numBeams = 1) => new()

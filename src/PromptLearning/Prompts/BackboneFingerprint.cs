@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace PromptLearning.Prompts;
 
 /// <summary>
-/// A short identity of a backbone: SHA-256 over its config JSON and, for every tensor of its state
+/// A short identity of a backbone: SHA-256 over its config JSON (an encoder-decoder: its type and sizes) and, for every tensor of its state
 /// dict in name order, the name, shape and 16 values sampled at evenly spaced positions. Two
 /// checkpoints of the same architecture with different weights get different fingerprints; a saved
 /// prompt records it so that loading it onto another backbone fails clearly. <see cref="Vocabulary"/>
@@ -18,13 +18,21 @@ public static class BackboneFingerprint
     private const int SamplesPerTensor = 16;
 
     /// <summary>The fingerprint of <paramref name="model"/>'s current weights (first 16 hex digits of the hash).</summary>
-    public static string Compute(ILanguageModel model)
+    public static string Compute(ILanguageModel model) => Compute(model.Config.ToJson(), model.Module);
+
+    /// <summary>
+    /// The fingerprint of an encoder-decoder's current weights: as for <see cref="Compute(ILanguageModel)"/>, with its
+    /// <c>model_type</c> and <see cref="ISeq2SeqModel.Dimensions"/> in place of the config JSON.
+    /// </summary>
+    public static string Compute(ISeq2SeqModel model) => Compute($"{model.ModelType} {model.Dimensions}", model.Module);
+
+    private static string Compute(string architecture, TorchSharp.torch.nn.Module module)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(Encoding.UTF8.GetBytes(model.Config.ToJson()));
-        foreach (var (name, t) in model.Module.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        sha.AppendData(Encoding.UTF8.GetBytes(architecture));
+        foreach (var (name, t) in module.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             sha.AppendData(Encoding.UTF8.GetBytes(name + "[" + string.Join(",", t.shape) + "]"));
             var flat = t.detach().flatten().to_type(ScalarType.Float32);

@@ -35,26 +35,36 @@ public static class PromptCheckpoint
     public const string ConfigFile = "prompt.json";
     /// <summary>The manifest's file name: the hashes of <see cref="TensorFile"/> and <see cref="ConfigFile"/> of the current save.</summary>
     public const string ManifestFile = "prompt.manifest.json";
-    private const string Format = "plearn-prompt/1";
+    /// <summary>The description's format.</summary>
+    internal const string Format = "plearn-prompt/1";
     private const string ManifestFormat = "plearn-prompt-manifest/1";
     private const string Pending = ".new";
 
     /// <summary>Writes <paramref name="model"/>'s prompts into <paramref name="folder"/> (created if needed) as one unit (see the remarks).</summary>
     public static void Save(PromptModel model, string folder)
     {
-        Directory.CreateDirectory(folder);
-        Settle(folder);
         var tensors = model.PromptTensors();
-        if (model.TrainsBackbone)
-            using (no_grad())
-                foreach (var (name, t) in model.Backbone.Module.state_dict())
-                    tensors["backbone." + name] = t.detach().clone();
         try
         {
-            Safetensors.Save(Path.Combine(folder, TensorFile + Pending), tensors, new Dictionary<string, string> { ["format"] = "pt", ["method"] = model.Config.Method });
+            if (model.TrainsBackbone)
+                using (no_grad())
+                    foreach (var (name, t) in model.Backbone.Module.state_dict())
+                        tensors["backbone." + name] = t.detach().clone();
+            SaveUnit(folder, tensors, model.Config.Method, Describe(model));
         }
         finally { foreach (var t in tensors.Values) t.Dispose(); }
-        AtomicFile.WriteText(Path.Combine(folder, ConfigFile + Pending), Describe(model).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>
+    /// Writes <paramref name="tensors"/> and <paramref name="description"/> into <paramref name="folder"/> (created if
+    /// needed) as one unit (see the remarks); also used by <see cref="Seq2Seq.Seq2SeqPromptCheckpoint"/>.
+    /// </summary>
+    internal static void SaveUnit(string folder, Dictionary<string, Tensor> tensors, string method, JsonObject description)
+    {
+        Directory.CreateDirectory(folder);
+        Settle(folder);
+        Safetensors.Save(Path.Combine(folder, TensorFile + Pending), tensors, new Dictionary<string, string> { ["format"] = "pt", ["method"] = method });
+        AtomicFile.WriteText(Path.Combine(folder, ConfigFile + Pending), description.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 
         var manifest = new JsonObject
         {
@@ -132,7 +142,7 @@ public static class PromptCheckpoint
     /// when there is no manifest (older saves) or its hash matches, else its pending copy when that
     /// matches (a save killed after its commit point).
     /// </summary>
-    private static string Current(string folder, string file)
+    internal static string Current(string folder, string file)
     {
         var path = Path.Combine(folder, file);
         var manifest = ReadManifest(folder);
@@ -189,6 +199,8 @@ public static class PromptCheckpoint
         return Named(path, () =>
         {
             var format = Str(root, "format", path);
+            if (format == Seq2Seq.Seq2SeqPromptCheckpoint.Format)
+                throw new InvalidDataException($"{path}: a prompt for an encoder-decoder ({format}); load it with Seq2SeqPromptCheckpoint.Load.");
             if (format != Format) throw new InvalidDataException($"{path}: format '{format}' is not '{Format}'");
             var method = PromptMethods.Normalize(Str(root, "method", path));
             var bb = Obj(root, "backbone", path);
@@ -279,7 +291,7 @@ public static class PromptCheckpoint
     }
 
     /// <summary>The float tensor <paramref name="name"/>, which must have <paramref name="shape"/>; its name is added to <paramref name="used"/>.</summary>
-    private static Tensor Shaped(Dictionary<string, Tensor> tensors, HashSet<string> used, string name, long[] shape, string tensorPath)
+    internal static Tensor Shaped(Dictionary<string, Tensor> tensors, HashSet<string> used, string name, long[] shape, string tensorPath)
     {
         used.Add(name);
         var t = tensors.TryGetValue(name, out var found) ? found : throw new InvalidDataException($"{tensorPath}: tensor '{name}' is missing");
@@ -291,7 +303,7 @@ public static class PromptCheckpoint
     }
 
     /// <summary>Runs <paramref name="read"/>, turning the exceptions a malformed description provokes into an <see cref="InvalidDataException"/> naming <paramref name="path"/>.</summary>
-    private static T Named<T>(string path, Func<T> read)
+    internal static T Named<T>(string path, Func<T> read)
     {
         try
         {
@@ -303,7 +315,7 @@ public static class PromptCheckpoint
         }
     }
 
-    private static (JsonObject Root, string Path) ReadJson(string folder)
+    internal static (JsonObject Root, string Path) ReadJson(string folder)
     {
         var plain = Path.Combine(folder, ConfigFile);
         if (!File.Exists(plain) && !File.Exists(Path.Combine(folder, ManifestFile)))
@@ -319,23 +331,23 @@ public static class PromptCheckpoint
         }
     }
 
-    private static JsonObject Obj(JsonObject node, string key, string path)
+    internal static JsonObject Obj(JsonObject node, string key, string path)
         => node[key] as JsonObject ?? throw new InvalidDataException($"{path}: '{key}' is missing or not an object");
 
-    private static string Str(JsonObject node, string key, string path) => Value<string>(node, key, path);
+    internal static string Str(JsonObject node, string key, string path) => Value<string>(node, key, path);
 
-    private static T Value<T>(JsonObject node, string key, string path)
+    internal static T Value<T>(JsonObject node, string key, string path)
     {
         if (node[key] is not JsonValue v) throw new InvalidDataException($"{path}: '{key}' is missing or not a {typeof(T).Name}");
         return v.TryGetValue<T>(out var value) && value is not null ? value : throw new InvalidDataException($"{path}: '{key}' must be a {typeof(T).Name}, found {v.ToJsonString()}");
     }
 
-    private static string[] Strings(JsonObject node, string key, string path)
+    internal static string[] Strings(JsonObject node, string key, string path)
         => (node[key] as JsonArray ?? throw new InvalidDataException($"{path}: '{key}' must be an array of strings"))
             .Select((n, i) => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new InvalidDataException($"{path}: '{key}'[{i}] must be a string"))
             .ToArray();
 
-    private static T EnumValue<T>(JsonObject node, string key, string path) where T : struct, Enum
+    internal static T EnumValue<T>(JsonObject node, string key, string path) where T : struct, Enum
     {
         var s = Str(node, key, path);
         return Enum.GetNames<T>().Contains(s)

@@ -28,8 +28,12 @@ public sealed class PromptTuningModel : PromptModel
 
     /// <summary>The [n, hidden] starting values for <paramref name="config"/>'s initialisation.</summary>
     public static Tensor InitialEmbeddings(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PromptTuningConfig config)
+        => InitialEmbeddings(ids => Embed(backbone, ids), backbone.Config.HiddenSize, tokenizer, task, config);
+
+    /// <summary>The same for any backbone: <paramref name="embed"/> gives the input embeddings [n, <paramref name="h"/>] of token ids (detached).</summary>
+    internal static Tensor InitialEmbeddings(Func<long[], Tensor> embed, int h, TextTokenizer tokenizer, PromptTask task, PromptTuningConfig config)
     {
-        int n = config.Length, h = backbone.Config.HiddenSize;
+        int n = config.Length;
         if (n < 1) throw new ArgumentException($"prompt tuning: Length must be >= 1, got {n}");
         var gen = new Generator((ulong)config.Seed);
         using var _ = no_grad();
@@ -38,10 +42,10 @@ public sealed class PromptTuningModel : PromptModel
             case PromptInit.RandomUniform:
                 return (rand(new long[] { n, h }, generator: gen) * 2 - 1) * config.UniformRange;
             case PromptInit.SampledVocab:
-                return Embed(backbone, SampleVocabulary(tokenizer, n, config.Seed));
+                return embed(SampleVocabulary(tokenizer, n, config.Seed));
             case PromptInit.ClassLabels:
             {
-                if (task.Kind != TaskKind.Classification) return Embed(backbone, SampleVocabulary(tokenizer, n, config.Seed));
+                if (task.Kind != TaskKind.Classification) return embed(SampleVocabulary(tokenizer, n, config.Seed));
                 var words = task.Verbalizer ?? task.Labels;
                 int labelled = Math.Min(n, words.Count);
                 var rows = new List<Tensor>();
@@ -49,9 +53,9 @@ public sealed class PromptTuningModel : PromptModel
                 {
                     var ids = tokenizer.Encode(tokenizer.IsByteLevel ? " " + words[i].Trim() : words[i].Trim());
                     if (ids.Count == 0) throw new ArgumentException($"prompt tuning: label {i} ('{words[i]}') of task '{task.Name}' has no tokens");
-                    rows.Add(Embed(backbone, ids.Select(id => (long)id).ToArray()).mean([0]));
+                    rows.Add(embed(ids.Select(id => (long)id).ToArray()).mean([0]));
                 }
-                if (n > labelled) rows.Add(Embed(backbone, SampleVocabulary(tokenizer, n - labelled, config.Seed)));
+                if (n > labelled) rows.Add(embed(SampleVocabulary(tokenizer, n - labelled, config.Seed)));
                 return cat(rows.Select(r => r.dim() == 1 ? r.unsqueeze(0) : r).ToList(), 0);
             }
             case PromptInit.Text:
@@ -59,7 +63,7 @@ public sealed class PromptTuningModel : PromptModel
                 var text = config.InitText ?? (task.Verbalizer is { } v ? string.Join(" ", v) : string.Join(" ", task.Labels));
                 var ids = tokenizer.Encode(tokenizer.IsByteLevel ? " " + text : text);
                 if (ids.Count == 0) throw new ArgumentException($"prompt tuning: init text '{text}' has no tokens");
-                return Embed(backbone, Enumerable.Range(0, n).Select(i => (long)ids[i % ids.Count]).ToArray());
+                return embed(Enumerable.Range(0, n).Select(i => (long)ids[i % ids.Count]).ToArray());
             }
             default: throw new ArgumentOutOfRangeException(nameof(config), config.Init, "unknown init");
         }
