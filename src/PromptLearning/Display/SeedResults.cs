@@ -39,13 +39,18 @@ public sealed class SeedResults
     public (double Mean, double Std) Summary(string setting, string metric) => Stats.MeanStd(Runs(setting, metric).ToList());
 
     /// <summary>Bars of <paramref name="metric"/>'s means over the seeds with the standard deviations as error bars, one per setting of <paramref name="settings"/>.</summary>
-    public BarSeries Bars(string metric, IReadOnlyList<string> settings, string? name = null) =>
-        new(name ?? metric, settings.Select(s => Summary(s, metric).Mean).ToList(), settings.Select(s => Summary(s, metric).Std).ToList());
+    public BarSeries Bars(string metric, IReadOnlyList<string> settings, string? name = null)
+    {
+        var stats = settings.Select(s => Summary(s, metric)).ToList();
+        return new(name ?? metric, stats.Select(x => x.Mean).ToList(), stats.Select(x => x.Std).ToList());
+    }
 
     /// <summary>A line of <paramref name="metric"/>'s means (error bars: standard deviations) at each point's x value.</summary>
-    public Series Line(string metric, IReadOnlyList<(double X, string Setting)> points, string? name = null) =>
-        new(name ?? metric, points.Select(p => p.X).ToList(), points.Select(p => Summary(p.Setting, metric).Mean).ToList(),
-            points.Select(p => Summary(p.Setting, metric).Std).ToList());
+    public Series Line(string metric, IReadOnlyList<(double X, string Setting)> points, string? name = null)
+    {
+        var stats = points.Select(p => Summary(p.Setting, metric)).ToList();
+        return new(name ?? metric, points.Select(p => p.X).ToList(), stats.Select(x => x.Mean).ToList(), stats.Select(x => x.Std).ToList());
+    }
 
     /// <summary>One row per setting: the seeds, then each metric as "mean ± std".</summary>
     public DataFrame Table(params string[] metrics)

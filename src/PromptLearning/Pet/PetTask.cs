@@ -187,14 +187,9 @@ public sealed record PetTask(string Name, IReadOnlyList<string> Labels, IReadOnl
 
     private static List<ClassificationExample> Shuffled(List<ClassificationExample> examples, int seed)
     {
-        var rng = new Random(seed);
-        var copy = examples.ToList();
-        for (int i = copy.Count - 1; i > 0; i--)
-        {
-            int j = rng.Next(i + 1);
-            (copy[i], copy[j]) = (copy[j], copy[i]);
-        }
-        return copy;
+        var copy = examples.ToArray();
+        new Random(seed).Shuffle(copy);
+        return copy.ToList();
     }
 
     private const string YelpVerbalizer = "1: terrible; 2: bad; 3: okay; 4: good; 5: great";

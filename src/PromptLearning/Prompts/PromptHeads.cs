@@ -212,9 +212,7 @@ public sealed class LanguageModelHead : PromptHead
 
     public override Tensor Loss(Tensor scores, Tensor labels)
     {
-        var L = scores.shape[1];
-        var shifted = scores.narrow(1, 0, L - 1);
-        var next = labels.narrow(1, 1, L - 1);
+        var (shifted, next) = Shift(scores, labels);
         return F.cross_entropy(shifted.reshape(-1, shifted.shape[2]), next.reshape(-1), ignore_index: LossLabels.IgnoreIndex);
     }
 
@@ -226,12 +224,17 @@ public sealed class LanguageModelHead : PromptHead
     /// </summary>
     public static Tensor RowLosses(Tensor logits, Tensor labels)
     {
-        var L = logits.shape[1];
-        var next = labels.narrow(1, 1, L - 1);
-        var tokenLoss = F.cross_entropy(logits.narrow(1, 0, L - 1).reshape(-1, logits.shape[2]), next.reshape(-1),
+        var (shifted, next) = Shift(logits, labels);
+        var tokenLoss = F.cross_entropy(shifted.reshape(-1, shifted.shape[2]), next.reshape(-1),
             ignore_index: LossLabels.IgnoreIndex, reduction: nn.Reduction.None).view(next.shape);
-        var valid = next.ne(LossLabels.IgnoreIndex);
-        return tokenLoss.sum(1) / valid.sum(1);
+        return tokenLoss.sum(1) / next.ne(LossLabels.IgnoreIndex).sum(1);
+    }
+
+    /// <summary>Position t's logits predict the token at t + 1: logits without the last position, labels without the first.</summary>
+    private static (Tensor Logits, Tensor Next) Shift(Tensor logits, Tensor labels)
+    {
+        var L = logits.shape[1];
+        return (logits.narrow(1, 0, L - 1), labels.narrow(1, 1, L - 1));
     }
 }
 

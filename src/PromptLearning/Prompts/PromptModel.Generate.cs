@@ -1,9 +1,5 @@
 using PromptLearning.Models;
-using PromptLearning.Tokenization;
-using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace PromptLearning.Prompts;
 
