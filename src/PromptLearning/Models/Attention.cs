@@ -15,9 +15,14 @@ internal static class Attention
     /// </summary>
     public static Tensor PaddingBias(Tensor mask, ScalarType dtype)
     {
+        // Explicit scalars, disposed after use: an implicit double -> Scalar is left to the finalizer,
+        // which may free it while native code still reads it (suspected cause of an intermittent
+        // "toFloat" error on this hot path).
+        using var one = 1.0.ToScalar();
+        using var min = MinValue(dtype).ToScalar();
         using var m = mask.to_type(dtype);
-        using var inv = m.neg().add_(1.0);
-        using var bias = inv.mul_(MinValue(dtype));
+        using var inv = m.neg().add_(one);
+        using var bias = inv.mul_(min);
         return bias.unsqueeze(1).unsqueeze(1);
     }
 
