@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PromptLearning.Models;
@@ -5,7 +6,10 @@ namespace PromptLearning.Models;
 /// <summary>The activation functions named by <c>hidden_act</c> / <c>activation_function</c>, computed as <c>transformers</c> does.</summary>
 public static class Activations
 {
-    static readonly double SqrtTwoOverPi = Math.Sqrt(2.0 / Math.PI);
+    // Scalars held for the process: an implicit double -> Scalar per call is left to the finalizer, which
+    // may free it while native code still reads it (see Attention.PaddingBias).
+    static readonly Scalar SqrtTwoOverPi = Math.Sqrt(2.0 / Math.PI).ToScalar();
+    static readonly Scalar Three = 3.0.ToScalar(), Coefficient = 0.044715.ToScalar(), One = 1.0.ToScalar(), Half = 0.5.ToScalar();
 
     /// <summary>
     /// Applies <paramref name="name"/>: <c>gelu</c> (exact, erf), <c>gelu_new</c> / <c>gelu_pytorch_tanh</c>
@@ -33,11 +37,11 @@ public static class Activations
     /// <summary>0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as HF's <c>NewGELUActivation</c>.</summary>
     static Tensor GeluTanh(Tensor x)
     {
-        using var cube = x.pow(3.0);
-        using var inner = x.add(cube, 0.044715);
+        using var cube = x.pow(Three);
+        using var inner = x.add(cube, Coefficient);
         using var scaled = inner.mul(SqrtTwoOverPi);
         using var t = scaled.tanh();
-        using var onePlus = t.add(1.0);
-        return x.mul(onePlus).mul_(0.5);
+        using var onePlus = t.add(One);
+        return x.mul(onePlus).mul_(Half);
     }
 }

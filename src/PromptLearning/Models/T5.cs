@@ -10,21 +10,21 @@ namespace PromptLearning.Models;
 /// </summary>
 public sealed class T5LayerNorm : HfModule
 {
-    readonly double _eps;
+    readonly Scalar _eps;   // held, not converted per call (see Attention.PaddingBias)
 
     /// <summary>The scale [d_model] (looked up by name so that it follows <c>Module.to</c>).</summary>
     public Parameter Weight => get_parameter("weight")!;
 
     public T5LayerNorm(long size, double eps) : base(nameof(T5LayerNorm))
     {
-        _eps = eps;
+        _eps = eps.ToScalar();
         register_parameter("weight", new Parameter(ones(size)));
     }
 
     public Tensor Forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var variance = x.to_type(ScalarType.Float32).pow(2).mean(new long[] { -1 }, keepdim: true);
+        var variance = x.to_type(ScalarType.Float32).square().mean(new long[] { -1 }, keepdim: true);
         var normed = x * variance.add_(_eps).rsqrt_();
         if (Weight.dtype is ScalarType.Float16 or ScalarType.BFloat16) normed = normed.to_type(Weight.dtype);
         return (Weight * normed).MoveToOuterDisposeScope();
