@@ -65,6 +65,10 @@ public static class DataStats
         }
         sb.Length--;
         sb.AppendLine();
+        var summaries = new[] { "train.jsonl", "validation.jsonl", "test.jsonl" }
+            .Select(f => (File: f, Data: Formats.XsumJsonl.Load(Path.Combine(root, EmbeddedData.Summarization, f)))).ToList();
+        sb.AppendLine(string.Create(inv, $"summarization: {string.Join("; ", summaries.Select(x => $"{Path.GetFileNameWithoutExtension(x.File)} {x.Data.Count}"))}; " +
+            $"words per document {summaries[0].Data.Average(e => e.Document.Split(' ').Length):F1}, per summary {summaries[0].Data.Average(e => e.Summary.Split(' ').Length):F1}"));
         return sb.ToString();
     }
 }

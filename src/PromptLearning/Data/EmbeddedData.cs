@@ -55,6 +55,8 @@ public static class EmbeddedData
     public const string Slots = "slots";
     /// <summary>Table-to-text (E2E CSV): trainset/devset/testset_w_refs/testset_unseen_w_refs.csv, fewshot/trainset-N-seedS.csv.</summary>
     public const string E2e = "e2e";
+    /// <summary>Summarization (XSUM JSON lines): train/validation/test.jsonl, fewshot/train-N-seedS.jsonl.</summary>
+    public const string Summarization = "summarization";
     /// <summary>Unlabelled pretraining corpus: train.txt and valid.txt, one document per line.</summary>
     public const string Corpus = "corpus";
 

@@ -84,3 +84,9 @@ public sealed record MeaningRepresentation(IReadOnlyList<SlotValue> Attributes)
         return new MeaningRepresentation(attributes);
     }
 }
+
+/// <summary>A document and its one-sentence summary (XSUM).</summary>
+/// <param name="Document">The text to summarize.</param>
+/// <param name="Summary">The reference summary.</param>
+/// <param name="Id">The file's identifier of the example.</param>
+public sealed record SummarizationExample(string Document, string Summary, string Id);

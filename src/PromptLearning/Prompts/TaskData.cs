@@ -7,11 +7,12 @@ namespace PromptLearning.Prompts;
 /// The embedded data sets as prompt tasks: the task definition (labels, verbalizer, cloze pattern)
 /// and its splits as <see cref="PromptExample"/>s. Table-to-text training data has one example per
 /// (MR, reference); evaluation data one per MR with all references in <see cref="TaskSplit.References"/>.
+/// Summarization (XSUM layout): one example per document, its summary as the target (and the one reference).
 /// </summary>
 public static class TaskData
 {
     /// <summary>Task names the CLI accepts.</summary>
-    public static readonly IReadOnlyList<string> Names = [EmbeddedData.Sentiment, EmbeddedData.Rating, EmbeddedData.Inference, EmbeddedData.Aspect, EmbeddedData.Slots, EmbeddedData.E2e];
+    public static readonly IReadOnlyList<string> Names = [EmbeddedData.Sentiment, EmbeddedData.Rating, EmbeddedData.Inference, EmbeddedData.Aspect, EmbeddedData.Slots, EmbeddedData.E2e, EmbeddedData.Summarization];
 
     /// <summary>The task definition for <paramref name="name"/>.</summary>
     public static PromptTask Task(string name, string? root = null) => name switch
@@ -22,6 +23,7 @@ public static class TaskData
         EmbeddedData.Aspect => new PromptTask { Name = name, Kind = TaskKind.Classification, Labels = ["food", "service", "price", "place"], Verbalizer = ["food", "service", "price", "place"], Input = "{a} [SEP] {b}", Cloze = "[MASK] : {a} {b}" },
         EmbeddedData.Slots => new PromptTask { Name = name, Kind = TaskKind.Tagging, Labels = SlotTags(root) },
         EmbeddedData.E2e => new PromptTask { Name = name, Kind = TaskKind.Generation },
+        EmbeddedData.Summarization => new PromptTask { Name = name, Kind = TaskKind.Generation },
         _ => throw new ArgumentException($"unknown task '{name}' (known: {string.Join(", ", Names)})"),
     };
 
@@ -60,6 +62,16 @@ public static class TaskData
                     return new TaskSplit(task, data.SelectMany(d => d.References.Select(r => new PromptExample(Linearize(d.Mr)) { Target = r })).ToList(), null);
                 return new TaskSplit(task, data.Select(d => new PromptExample(Linearize(d.Mr)) { Target = d.References.FirstOrDefault() }).ToList(),
                     data.Select(d => d.References).ToList());
+            }
+            case EmbeddedData.Summarization:
+            {
+                var data = XsumJsonl.Load(few ? Few("jsonl") : Path_(split switch
+                {
+                    "train" => "train.jsonl", "dev" or "validation" => "validation.jsonl", "test" => "test.jsonl",
+                    _ => throw new ArgumentException($"summarization has no split '{split}' (train, dev, test)"),
+                }));
+                var examples = data.Select(d => new PromptExample(d.Document) { Target = d.Summary }).ToList();
+                return new TaskSplit(task, examples, split == "train" ? null : data.Select(d => (IReadOnlyList<string>)[d.Summary]).ToList());
             }
             default: throw new ArgumentException($"unknown task '{name}'");
         }

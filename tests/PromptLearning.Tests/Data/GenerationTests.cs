@@ -57,11 +57,32 @@ public class GenerationTests
             Assert.Contains(tagged, t => t.Tags.Contains("B-food"));
             var e2e = E2eCsv.Load(Path.Combine(d, "e2e", "trainset.csv"));
             Assert.All(e2e, e => Assert.True(e.References.Count >= 3));
+            var summaries = XsumJsonl.Load(Path.Combine(d, "summarization", "train.jsonl"));
+            Assert.Equal(s.Train, summaries.Count);
+            Assert.Equal(s.Dev, XsumJsonl.Load(Path.Combine(d, "summarization", "validation.jsonl")).Count);
+            // the summary names the venue of the document's title ("Dinner at The Eagle. ...")
+            Assert.All(summaries, e => Assert.Contains(
+                System.Text.RegularExpressions.Regex.Match(e.Summary, @" at (.+?)(?: but |, |\.$)").Groups[1].Value, e.Document.Split(". ")[0]));
             var fewShot = Sst2Tsv.Load(Path.Combine(d, "sentiment", EmbeddedData.FewShotFile("tsv", 10, 0)));
             Assert.Equal(10, fewShot.Count);
             Assert.Equal(5, fewShot.Count(e => e.Label == "1"));
         }
         finally { Directory.Delete(d, true); }
+    }
+
+    [Fact]
+    public void SummarySaysWhatEachAspectGetsInOrderOfMention()
+    {
+        AspectOpinion Op(int aspect, bool positive) => new(aspect, positive, false);
+        var names = SummaryWriter.AspectNames;
+        Assert.Equal($"The reviewer praises the {names[0]} at X but criticises the {names[2]}.",
+            SummaryWriter.Summarize("X", [Op(0, true), Op(2, false), Op(0, true)]));
+        Assert.Equal($"The reviewer criticises the {names[3]}, the {names[1]} and the {names[0]} at X.",
+            SummaryWriter.Summarize("X", [Op(3, false), Op(1, false), Op(0, false)]));
+        // an aspect praised once and criticised once is mixed
+        Assert.Equal($"The reviewer praises the {names[2]} at X, criticises the {names[0]} and has mixed feelings about the {names[1]}.",
+            SummaryWriter.Summarize("X", [Op(1, true), Op(2, true), Op(1, false), Op(0, false)]));
+        Assert.Throws<ArgumentException>(() => SummaryWriter.Summarize("X", []));
     }
 
     [Fact]

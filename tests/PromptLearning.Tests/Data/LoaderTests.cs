@@ -122,6 +122,7 @@ public class LoaderTests : IDisposable
         { "csv", "\"1\",\"a\",\"b\"\n\n\"2\",\"", "\",\"b\"\n" },
         { "conll", "The O\n\nEagle", " B-name\n" },
         { "e2e", "mr,ref\n\"name[x]\",\"a\"\n\"name[y]\",\"", "\"\n" },
+        { "xsum", "{\"document\": \"d\", \"summary\": \"s\"}\n\n{\"document\": \"", "\", \"summary\": \"s\"}\n" },
     };
 
     private static List<object> LoadAs(string format, string path) => format switch
@@ -130,6 +131,7 @@ public class LoaderTests : IDisposable
         "jsonl" => [.. SuperGlueJsonl.Load(path)],
         "csv" => [.. AgNewsCsv.Load(path)],
         "conll" => [.. ConllFile.Load(path)],
+        "xsum" => [.. XsumJsonl.Load(path)],
         _ => [.. E2eCsv.Load(path)],
     };
 
@@ -148,10 +150,23 @@ public class LoaderTests : IDisposable
     [InlineData("csv")]
     [InlineData("conll")]
     [InlineData("e2e")]
+    [InlineData("xsum")]
     public void EmptyFilesAreTheSameErrorInEveryFormat(string format)
     {
         AssertError(() => LoadAs(format, Write("empty." + format, "")), "empty." + format + ":1", "empty file");
         AssertError(() => LoadAs(format, Write("blank." + format, "\uFEFF \n\n")), "blank." + format + ":1", "empty file");
+    }
+
+    [Fact]
+    public void XsumJsonlReadsDocumentSummaryAndIdAndNamesBadFields()
+    {
+        var data = XsumJsonl.Load(Write("xsum.jsonl", "{\"document\": \"A long text.\", \"summary\": \"Short.\", \"id\": \"3834\"}\n{\"document\": \"B\", \"summary\": \"b\", \"id\": 7}\n"));
+        Assert.Equal(2, data.Count);
+        Assert.Equal(("A long text.", "Short.", "3834"), (data[0].Document, data[0].Summary, data[0].Id));
+        Assert.Equal("7", data[1].Id);
+        AssertError(() => XsumJsonl.Load(Write("nosum.jsonl", "{\"document\": \"d\"}\n")), "nosum.jsonl:1", "missing field 'summary'");
+        AssertError(() => XsumJsonl.Load(Write("num.jsonl", "{\"document\": 3, \"summary\": \"s\"}\n")), "num.jsonl:1", "'document'", "string");
+        AssertError(() => XsumJsonl.Load(Write("blank.jsonl", "{\"document\": \"d\", \"summary\": \" \"}\n")), "blank.jsonl:1", "'summary'", "empty");
     }
 
     [Fact]

@@ -19,6 +19,8 @@ public class ShippedDataTests
         foreach (var f in new[] { "dev.csv", "test.csv" }) heldOut.AddRange(AgNewsCsv.Load(Path.Combine(Root, "aspect", f)).Select(e => e.TextB!));
         foreach (var f in new[] { "devset.csv", "testset_w_refs.csv", "testset_unseen_w_refs.csv" })
             heldOut.AddRange(E2eCsv.Load(Path.Combine(Root, "e2e", f)).SelectMany(e => e.References));
+        foreach (var f in new[] { "validation.jsonl", "test.jsonl" })
+            heldOut.AddRange(XsumJsonl.Load(Path.Combine(Root, "summarization", f)).SelectMany(e => new[] { e.Document, e.Summary }));
         var index = new OverlapIndex(heldOut);
         Assert.True(index.Count > 5000, $"only {index.Count} held-out texts indexed");
         Assert.Equal(0, index.Skipped);

@@ -29,7 +29,7 @@ public sealed record GenerationSizes(int Train, int Dev, int Test, int Unlabeled
 
 /// <summary>
 /// Generates every data set of the embedded default from one seed: the pretraining corpus and the
-/// sentiment, rating, inference, aspect, slot-tagging and table-to-text tasks with their splits,
+/// sentiment, rating, inference, aspect, slot-tagging, table-to-text and summarization tasks with their splits,
 /// few-shot subsets and unlabelled pools. Each task draws from its own random stream derived from
 /// (seed, task name), so the output is byte-identical for the same seed and sizes.
 /// </summary>
@@ -56,6 +56,7 @@ public static class DatasetGenerator
         heldOut.AddRange(Aspect(outDir, world, seed, sizes, Report));
         heldOut.AddRange(Slots(outDir, world, seed, sizes, Report));
         heldOut.AddRange(E2e(outDir, world, seed, sizes, Report));
+        heldOut.AddRange(Summarization(outDir, world, seed, sizes, Report));
 
         var index = new OverlapIndex(heldOut);
         if (index.Skipped > 0) throw new InvalidOperationException($"{index.Skipped} held-out texts have fewer than three words and cannot be kept out of the corpus");
@@ -284,5 +285,24 @@ public static class DatasetGenerator
         WriteFewShot<TableToTextExample>(dir, "trainset", "csv", train, s, seed, "e2e", (list, n, rr) => rr.Shuffle(list).Take(n).ToList(), E2eCsv.Write);
         report($"e2e: train {train.Count} MRs ({train.Sum(e => e.References.Count)} refs), dev {devSet.Count} MRs, test {testSet.Count} MRs, test-unseen {unseen.Count} MRs");
         return devSet.Concat(testSet).Concat(unseen).SelectMany(e => e.References);
+    }
+
+    private static IEnumerable<string> Summarization(string outDir, RestaurantWorld world, int seed, GenerationSizes s, Action<string> report)
+    {
+        var r = Rng(seed, "summarization");
+        var all = Unique(s.Train + s.Dev + s.Test, i =>
+        {
+            var (document, summary) = SummaryWriter.Write(r.Pick(world.Seen), 1 + r.Next(5), LabelledEvaluativeRate, r);
+            return new SummarizationExample(document, summary, i.ToString(CultureInfo.InvariantCulture));
+        }, e => e.Document);
+        var sp = Split(all, s with { Unlabeled = 0 });
+        var dir = Path.Combine(outDir, EmbeddedData.Summarization);
+        XsumJsonl.Write(Path.Combine(dir, "train.jsonl"), sp.Train);
+        XsumJsonl.Write(Path.Combine(dir, "validation.jsonl"), sp.Dev);
+        XsumJsonl.Write(Path.Combine(dir, "test.jsonl"), sp.Test);
+        WriteFewShot<SummarizationExample>(dir, "train", "jsonl", sp.Train, s, seed, "summarization", (list, n, rr) => rr.Shuffle(list).Take(n).ToList(), XsumJsonl.Write);
+        int distinct = sp.Train.Select(e => e.Summary).Distinct().Count();
+        report($"summarization: train {sp.Train.Count} ({distinct} distinct summaries), validation {sp.Dev.Count}, test {sp.Test.Count}");
+        return sp.Dev.Concat(sp.Test).SelectMany(e => new[] { e.Document, e.Summary });
     }
 }

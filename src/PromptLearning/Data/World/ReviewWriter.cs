@@ -1,10 +1,14 @@
 namespace PromptLearning.Data.World;
 
-/// <summary>A generated review: its text, its star rating (1-5) and whether it has an overall evaluative sentence.</summary>
+/// <summary>A generated review: its text, its star rating (1-5), whether it has an overall evaluative sentence, and the aspect opinions it expresses.</summary>
 /// <param name="Text">The review.</param>
 /// <param name="Stars">The latent overall rating the review was written from.</param>
 /// <param name="HasEvaluative">True when an overall sentence such as "It was great." was included.</param>
-public sealed record Review(string Text, int Stars, bool HasEvaluative);
+/// <param name="Opinions">The opinions written into the text, in order (the text says each one).</param>
+public sealed record Review(string Text, int Stars, bool HasEvaluative, IReadOnlyList<AspectOpinion> Opinions);
+
+/// <summary>One opinion of a review: the aspect (0 food, 1 service, 2 price, 3 place), its polarity and whether it is strong.</summary>
+public readonly record struct AspectOpinion(int Aspect, bool Positive, bool Strong);
 
 /// <summary>
 /// Writes restaurant reviews from a latent star rating: an optional neutral opener, 2-4 aspect
@@ -42,7 +46,7 @@ public static class ReviewWriter
             if (aspects.Contains(a) && r.Chance(0.7)) a = r.Next(4);
             aspects.Add(a);
         }
-        var opinions = aspects.Select(a => new Opinion(a, r.Chance(PositiveRate[stars - 1]), r.Chance(StrongRate[stars - 1]))).ToList();
+        var opinions = aspects.Select(a => new AspectOpinion(a, r.Chance(PositiveRate[stars - 1]), r.Chance(StrongRate[stars - 1]))).ToList();
         bool overallPositive = stars >= 3 ? (stars > 3 || r.Chance(0.5)) : false;
         for (int i = 0; i < opinions.Count; i++)
         {
@@ -71,7 +75,7 @@ public static class ReviewWriter
         }
         if (r.Chance(0.3)) Closer(t, stars, r);
         if (evaluative && !evaluativeFirst) Evaluative(t, stars, r);
-        return new Review(t.Finish().Render(), stars, evaluative);
+        return new Review(t.Finish().Render(), stars, evaluative, opinions);
     }
 
     /// <summary>
@@ -104,21 +108,19 @@ public static class ReviewWriter
 
         var t = new TaggedText();
         int main = 1 + r.PickWeighted([5, 3, 1]);
-        var opinions = new List<Opinion>();
-        for (int i = 0; i < main; i++) opinions.Add(new Opinion(aspect, r.Chance(0.8) ? positive : !positive, r.Chance(0.4)));
+        var opinions = new List<AspectOpinion>();
+        for (int i = 0; i < main; i++) opinions.Add(new AspectOpinion(aspect, r.Chance(0.8) ? positive : !positive, r.Chance(0.4)));
         if (r.Chance(0.6))
         {
             int other = (aspect + 1 + r.Next(3)) % 4;
-            var distractor = new Opinion(other, r.Chance(0.5), r.Chance(0.4));
+            var distractor = new AspectOpinion(other, r.Chance(0.5), r.Chance(0.4));
             if (r.Chance(0.35)) opinions.Insert(0, distractor); else opinions.Add(distractor);
         }
         // at least two sentences, so that every description is specific enough to be recognised
-        if (opinions.Count < 2) opinions.Add(new Opinion(aspect, r.Chance(0.8) ? positive : !positive, r.Chance(0.4)));
+        if (opinions.Count < 2) opinions.Add(new AspectOpinion(aspect, r.Chance(0.8) ? positive : !positive, r.Chance(0.4)));
         foreach (var o in opinions) Sentence(t, venue, o, r);
         return (title, t.Finish().Render());
     }
-
-    private readonly record struct Opinion(int Aspect, bool Positive, bool Strong);
 
     private static void Opener(TaggedText t, Restaurant v, WorldRandom r)
     {
@@ -162,7 +164,7 @@ public static class ReviewWriter
         r.Pick(Lexicon.Adjectives[aspect][positive ? 1 : 0][strong ? 1 : 0]);
 
     /// <summary>An adjective phrase expressing the opinion: intensified, hedged or negated.</summary>
-    private static string AdjectivePhrase(Opinion o, WorldRandom r)
+    private static string AdjectivePhrase(AspectOpinion o, WorldRandom r)
     {
         var adj = Adjective(o.Aspect, o.Positive, o.Strong, r);
         bool simple = !adj.Contains(' ');
@@ -182,7 +184,7 @@ public static class ReviewWriter
     }
 
     /// <summary>An opinion clause without final punctuation.</summary>
-    private static void Clause(TaggedText t, Restaurant v, Opinion o, WorldRandom r)
+    private static void Clause(TaggedText t, Restaurant v, AspectOpinion o, WorldRandom r)
     {
         int kind = r.PickWeighted([6, 2, 2]);
         if (kind == 1)
@@ -204,7 +206,7 @@ public static class ReviewWriter
     }
 
     /// <summary>A full sentence for one opinion: a clause, or a verbless fragment ("Really friendly staff.").</summary>
-    private static void Sentence(TaggedText t, Restaurant v, Opinion o, WorldRandom r)
+    private static void Sentence(TaggedText t, Restaurant v, AspectOpinion o, WorldRandom r)
     {
         if (r.Chance(0.15))
         {
@@ -227,7 +229,7 @@ public static class ReviewWriter
         t.Punct(r.Chance(0.06) ? "!" : ".");
     }
 
-    private static void Contrast(TaggedText t, Restaurant v, Opinion first, Opinion second, WorldRandom r)
+    private static void Contrast(TaggedText t, Restaurant v, AspectOpinion first, AspectOpinion second, WorldRandom r)
     {
         switch (r.Next(4))
         {
@@ -309,7 +311,7 @@ public static class ReviewWriter
             t.Add(AspectHeading(a, r)).Punct(":");
             int n = 1 + r.PickWeighted([3, 1]);
             for (int i = 0; i < n; i++)
-                Sentence(t, venue, new Opinion(a, r.Chance(PositiveRate[stars - 1]), r.Chance(StrongRate[stars - 1])), r);
+                Sentence(t, venue, new AspectOpinion(a, r.Chance(PositiveRate[stars - 1]), r.Chance(StrongRate[stars - 1])), r);
         }
         if (r.Chance(evaluativeRate)) Evaluative(t, stars, r);
         return t.Finish().Render();
