@@ -41,10 +41,14 @@ public static class LanguageModelCopy
 
     /// <summary>Copies every tensor (parameters and buffers) of <paramref name="source"/> into <paramref name="target"/>, which must have the same names.</summary>
     /// <exception cref="InvalidOperationException">The two models' tensors do not correspond.</exception>
-    public static void CopyWeights(ILanguageModel source, ILanguageModel target)
+    public static void CopyWeights(ILanguageModel source, ILanguageModel target) => CopyWeights(source.Module, target.Module);
+
+    /// <summary>Copies every tensor (parameters and buffers) of module <paramref name="source"/> into <paramref name="target"/>, which must have the same names.</summary>
+    /// <exception cref="InvalidOperationException">The two modules' tensors do not correspond.</exception>
+    public static void CopyWeights(nn.Module source, nn.Module target)
     {
-        var to = target.Module.state_dict();
-        var from = source.Module.state_dict();
+        var to = target.state_dict();
+        var from = source.state_dict();
         using (no_grad())
         {
             foreach (var (name, t) in to)

@@ -315,4 +315,55 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
         Assert.Contains(PromptMethods.PTuning, Assert.Throws<ArgumentException>(() => new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, task,
             new Seq2SeqPromptConfig { Method = new PromptLearning.Prompts.PTuning.PTuningConfig() })).Message);
     }
+
+    /// <summary>
+    /// The fine-tuning baseline trains every weight of its own copy: the caller's backbone stays bit-identical, the
+    /// copy starts equal to it, the training loss falls (30 steps at 1e-3 on the random fixture), and there are no
+    /// prompts to save or combine.
+    /// </summary>
+    [FixtureFact]
+    public void FineTuningTrainsItsOwnCopyAndLeavesTheCallersBackboneAlone()
+    {
+        using var bart = Bart();
+        var before = Checksum(bart.Model);
+        var config = new Seq2SeqPromptConfig { Method = new PromptLearning.Prompts.Baselines.FineTuningConfig { LearningRate = 1e-3, BatchSize = 8 }, MaxTargetLength = 24 };
+        using var model = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, Sentiment(), config);
+        Assert.True(model.TrainsBackbone);
+        Assert.NotSame(bart.Model, model.Backbone);
+        Assert.Equal(before, Checksum(model.Backbone));
+        Assert.Equal(model.Backbone.Module.parameters().Where(p => p.requires_grad).Select(p => p.Handle).Distinct().Count(), model.TrainableParameters().Count);
+
+        var train = PromptTestKit.SentimentExamples(32, seed: 1);
+        var result = model.CreateTrainer(PromptTraining.TrainerConfigFor(model.Config.Method, steps: 30)).Train(train);
+        double first = result.StepLosses.Take(3).Average(), last = result.StepLosses.TakeLast(3).Average();
+        output.WriteLine($"fine-tuning: train loss (3-step means) {first:F3} -> {last:F3}");
+        Assert.True(last < first - 0.5, $"fine-tuning: train loss {first:F3} -> {last:F3}");
+        Assert.Equal(before, Checksum(bart.Model));
+        Assert.NotEqual(before, Checksum(model.Backbone));
+        Assert.Throws<ArgumentException>(() => Seq2SeqPromptCheckpoint.Save(model, Path.Combine(_dir, "ft")));
+        using var other = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, Sentiment("other"), Config(PromptMethods.PromptTuning));
+        Assert.Throws<ArgumentException>(() => Seq2SeqPromptModel.Combine(model, other));
+    }
+
+    /// <summary>Evaluation from generated text: classification scores the label words, generation BLEU and ROUGE; the numbers are those of the metrics on <see cref="Seq2SeqPromptModel.Generate"/>'s output.</summary>
+    [FixtureFact]
+    public void EvaluateScoresTheGeneratedText()
+    {
+        using var bart = Bart();
+        using var model = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, Sentiment(), Config(PromptMethods.PrefixTuning));
+        var split = new TaskSplit(Sentiment(), PromptTestKit.SentimentExamples(6, seed: 7), null);
+        var metrics = PromptEvaluation.Evaluate(model, split, maxNewTokens: 4);
+        var outputs = model.Generate(split.Examples, bart.Model.GenerationDefaults(4));
+        var words = Sentiment().Verbalizer!.ToList();
+        double expected = split.Examples.Select((e, i) => words.IndexOf(outputs[i].Trim()) == e.Label ? 1.0 : 0.0).Average();
+        Assert.Equal(expected, metrics["accuracy"], 12);
+
+        using var gen = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, TableToText(), Config(PromptMethods.PrefixTuning));
+        var examples = PromptTestKit.GenerationExamples(4, seed: 8, task: null);
+        var refs = examples.Select(e => (IReadOnlyList<string>)[e.Target!]).ToList();
+        var scores = PromptEvaluation.Evaluate(gen, new TaskSplit(TableToText(), examples, refs), maxNewTokens: 6);
+        var hyps = gen.Generate(examples, bart.Model.GenerationDefaults(6));
+        Assert.Equal(PromptLearning.Metrics.RougeL.Corpus(hyps, refs), scores["rouge_l"], 12);
+        Assert.Equal(PromptLearning.Metrics.RougeN.Corpus(hyps, refs, 2), scores["rouge_2"], 12);
+    }
 }

@@ -27,6 +27,8 @@ public static class Seq2SeqPromptCheckpoint
     /// <summary>Writes <paramref name="model"/>'s prompts, collapsed to plain tables, into <paramref name="folder"/> (created if needed).</summary>
     public static void Save(Seq2SeqPromptModel model, string folder)
     {
+        if (model.TrainsBackbone)
+            throw new ArgumentException($"a fine-tuned model ({model.Config.Method.Method}) has no prompts to save: what it trained is the whole backbone (Seq2SeqPromptModel.Backbone)", nameof(model));
         var tensors = model.PromptTensors();
         try
         {

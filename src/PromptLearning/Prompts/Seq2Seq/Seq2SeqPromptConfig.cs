@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using PromptLearning.Prompts.Baselines;
 using PromptLearning.Prompts.PrefixTuning;
 using PromptLearning.Prompts.PromptTuning;
 using PromptLearning.Prompts.PTuningV2;
@@ -31,7 +32,8 @@ public enum PrefixSets
 /// config, reused as it is: <see cref="PromptTuningConfig"/> (Lester et al.: soft tokens in front of the encoder input,
 /// <see cref="PromptTuningConfig.Init"/> as there), <see cref="PrefixTuningConfig"/> (Li &amp; Liang: a prefix in the
 /// encoder, decoder and cross-attention, each through its own MLP when <see cref="PrefixTuningConfig.Reparameterize"/>)
-/// or <see cref="PTuningV2Config"/> (Liu et al.: deep prompts in the encoder self-attention, no MLP by default). Its
+/// or <see cref="PTuningV2Config"/> (Liu et al.: deep prompts in the encoder self-attention, no MLP by default), and
+/// the baseline <see cref="FineTuningConfig"/> (no prompt; every weight of a copy of the backbone is trained). Its
 /// <see cref="PromptMethodConfig.MaxLength"/> bounds the encoder input (soft tokens included) and its training
 /// settings go to <see cref="PromptTraining.TrainerConfigFor"/>; <see cref="PromptMethodConfig.Template"/> and
 /// <see cref="PromptMethodConfig.Head"/> must stay null (the output is the decoder's text).
@@ -58,15 +60,15 @@ public sealed record Seq2SeqPromptConfig
     public Seq2SeqPromptConfig Validated()
     {
         string name = Method.Method;
-        if (Method is not (PromptTuningConfig or PrefixTuningConfig or PTuningV2Config))
-            throw new ArgumentException($"Seq2SeqPromptConfig.Method: '{name}' has no encoder-decoder form here (supported: {PromptMethods.PromptTuning}, {PromptMethods.PrefixTuning}, {PromptMethods.PTuningV2}).");
+        if (Method is not (PromptTuningConfig or PrefixTuningConfig or PTuningV2Config or FineTuningConfig))
+            throw new ArgumentException($"Seq2SeqPromptConfig.Method: '{name}' has no encoder-decoder form here (supported: {PromptMethods.PromptTuning}, {PromptMethods.PrefixTuning}, {PromptMethods.PTuningV2}, {PromptMethods.FineTuning}).");
         if (Method.Template is not null || Method.Head is not null)
             throw new ArgumentException($"Seq2SeqPromptConfig.Method ({name}): Template and Head must be null; a text-to-text task's output is the decoder's text.");
         if (Method is PrefixTuningConfig { InitText: not null })
             throw new ArgumentException($"Seq2SeqPromptConfig.Method ({name}): PrefixTuningConfig.InitText (real-word prefixes) is not supported on encoder-decoders.");
-        if (Method is PromptTuningConfig && PrefixSetsInUse != PrefixSets.None)
-            throw new ArgumentException($"Seq2SeqPromptConfig.Prefixes is {Prefixes}, but prompt tuning puts no prefix anywhere; leave it null.");
-        if (Method is not PromptTuningConfig && PrefixSetsInUse == PrefixSets.None)
+        if (Method is PromptTuningConfig or FineTuningConfig && PrefixSetsInUse != PrefixSets.None)
+            throw new ArgumentException($"Seq2SeqPromptConfig.Prefixes is {Prefixes}, but {name} puts no prefix anywhere; leave it null.");
+        if (Method is not (PromptTuningConfig or FineTuningConfig) && PrefixSetsInUse == PrefixSets.None)
             throw new ArgumentException($"Seq2SeqPromptConfig.Prefixes: {name} needs at least one prefix set.");
         if ((PrefixSetsInUse & ~PrefixSets.All) != 0)
             throw new ArgumentException($"Seq2SeqPromptConfig.Prefixes: {Prefixes} is not a combination of Encoder, Decoder and CrossAttention.");

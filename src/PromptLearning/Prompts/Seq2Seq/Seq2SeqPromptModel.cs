@@ -1,4 +1,5 @@
 using PromptLearning.Models;
+using PromptLearning.Prompts.Baselines;
 using PromptLearning.Prompts.PrefixTuning;
 using PromptLearning.Prompts.PromptTuning;
 using PromptLearning.Prompts.PTuningV2;
@@ -27,7 +28,9 @@ namespace PromptLearning.Prompts.Seq2Seq;
 /// decoder prefix, so padding those would change the rows. Each row's outputs are therefore those it has alone.
 /// </para>
 /// The backbone is the caller's, frozen (<c>requires_grad = false</c>, set once when the model is built) and never
-/// disposed here.
+/// disposed here. The fine-tuning baseline (<see cref="FineTuningConfig"/>) is the one exception, and says so: it
+/// trains every weight of its own copy of the backbone (<see cref="Backbone"/> is then that copy, disposed with this
+/// model), so the caller's backbone is never written to.
 /// </summary>
 public sealed class Seq2SeqPromptModel : nn.Module
 {
@@ -38,8 +41,10 @@ public sealed class Seq2SeqPromptModel : nn.Module
     // False for a Combine()d model: its task prompts belong to the models it was combined from.
     private readonly bool _ownsTasks;
 
-    /// <summary>The frozen encoder-decoder (the caller's; not disposed with this model).</summary>
+    /// <summary>The frozen encoder-decoder (the caller's; not disposed with this model), or for fine-tuning this model's own trained copy.</summary>
     public ISeq2SeqModel Backbone => _backbone.Model;
+    /// <summary>True for the fine-tuning baseline: the backbone is this model's own copy and is trained.</summary>
+    public bool TrainsBackbone => Config.Method is FineTuningConfig;
     /// <summary>Its tokenizer.</summary>
     public TextTokenizer Tokenizer { get; }
     /// <summary>The method and its settings.</summary>
@@ -51,7 +56,8 @@ public sealed class Seq2SeqPromptModel : nn.Module
 
     /// <summary>One task's prompts on <paramref name="backbone"/>, made by <paramref name="config"/>'s method.</summary>
     public Seq2SeqPromptModel(ISeq2SeqModel backbone, TextTokenizer tokenizer, PromptTask task, Seq2SeqPromptConfig config)
-        : this(backbone, tokenizer, config.Validated(), [Build(backbone, tokenizer, task, config)], fingerprint: null, ownsTasks: true) { }
+        : this(config.Validated().Method is FineTuningConfig ? Seq2SeqModelCopy.Of(backbone) : backbone,
+               tokenizer, config, [Build(backbone, tokenizer, task, config)], fingerprint: null, ownsTasks: true) { }
 
     internal Seq2SeqPromptModel(ISeq2SeqModel backbone, TextTokenizer tokenizer, Seq2SeqPromptConfig config,
         IEnumerable<Seq2SeqTaskPrompt> taskPrompts, string? fingerprint, bool ownsTasks) : base(nameof(Seq2SeqPromptModel))
@@ -67,7 +73,7 @@ public sealed class Seq2SeqPromptModel : nn.Module
         if (tokenizer.EosTokenId is null) throw new ArgumentException("the tokenizer has no eos token; text-to-text targets end with it");
         RegisterComponents();
         BackboneFingerprintValue = fingerprint ?? BackboneFingerprint.Compute(backbone);
-        foreach (var p in backbone.Module.parameters()) p.requires_grad = false;
+        foreach (var p in backbone.Module.parameters()) p.requires_grad = TrainsBackbone;
         foreach (var p in tasks.parameters()) p.requires_grad = true;
     }
 
@@ -79,6 +85,7 @@ public sealed class Seq2SeqPromptModel : nn.Module
     {
         if (models.Length == 0) throw new ArgumentException("nothing to combine");
         var first = models[0];
+        if (models.Any(m => m.TrainsBackbone)) throw new ArgumentException("a fine-tuned model has its own backbone and cannot be combined with others");
         if (models.Any(m => !ReferenceEquals(m.Backbone, first.Backbone))) throw new ArgumentException("combined prompt models must share one backbone instance");
         return new Seq2SeqPromptModel(first.Backbone, first.Tokenizer, first.Config, models.SelectMany(m => m.Tasks), first.BackboneFingerprintValue, ownsTasks: false);
     }
@@ -99,6 +106,7 @@ public sealed class Seq2SeqPromptModel : nn.Module
                 new PromptTable(PromptTuningModel.InitialEmbeddings(ids => Embed(backbone, ids), d.HiddenSize, tokenizer, task, c)), null, null, null),
             PrefixTuningConfig c => Prefixes(c.Length, c.Reparameterize, c.HiddenSize, 1.0, c.Seed, c.PrefixDropout),
             PTuningV2Config c => Prefixes(c.Length, c.Reparameterize, c.HiddenSize, c.InitStd, c.Seed, c.PrefixDropout),
+            FineTuningConfig => new Seq2SeqTaskPrompt(task, null, null, null, null),
             var other => throw new ArgumentException($"Seq2SeqPromptConfig.Method: '{other.Method}' has no encoder-decoder form here."),
         };
     }
@@ -118,9 +126,13 @@ public sealed class Seq2SeqPromptModel : nn.Module
         Backbone.Module.train(on);
     }
 
-    /// <summary>Every trainable tensor with a name: <c>tasks.{i}.prompt.*</c> and <c>tasks.{i}.{encoder,decoder,cross_attention}_prefix.*</c>.</summary>
-    public IReadOnlyList<(string Name, Parameter Parameter)> TrainableParameters() =>
-        tasks.named_parameters().Select(p => ("tasks." + p.name, p.parameter)).ToList();
+    /// <summary>
+    /// Every trainable tensor with a name: <c>tasks.{i}.prompt.*</c> and <c>tasks.{i}.{encoder,decoder,cross_attention}_prefix.*</c>;
+    /// for fine-tuning, the backbone copy's weights under their <c>transformers</c> names (tied weights once).
+    /// </summary>
+    public IReadOnlyList<(string Name, Parameter Parameter)> TrainableParameters() => TrainsBackbone
+        ? Pet.PvpTrainer.TrainableParameters(Backbone.Module).ToList()
+        : tasks.named_parameters().Select(p => ("tasks." + p.name, p.parameter)).ToList();
 
     /// <summary>Number of trainable scalars (prefix MLPs at their training size).</summary>
     public long TrainableParameterCount => TrainableParameters().Sum(p => p.Parameter.numel());
@@ -355,9 +367,10 @@ public sealed class Seq2SeqPromptModel : nn.Module
         return d;
     }
 
-    /// <summary>Frees the prompts (a combined model leaves them to the models it came from); never the backbone.</summary>
+    /// <summary>Frees the prompts (a combined model leaves them to the models it came from); never the caller's backbone (a fine-tuned copy, yes).</summary>
     protected override void Dispose(bool disposing)
     {
         if (_ownsTasks) base.Dispose(disposing);
+        if (disposing && TrainsBackbone) Backbone.Dispose();
     }
 }

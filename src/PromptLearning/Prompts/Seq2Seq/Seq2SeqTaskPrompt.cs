@@ -47,8 +47,6 @@ public sealed class Seq2SeqTaskPrompt : nn.Module
         Task = task.Validated();
         if (Task.Kind == TaskKind.Tagging)
             throw new ArgumentException($"task '{Task.Name}': a tagging task has no text-to-text form here (generation or classification with label words as targets).");
-        if (inputPrompt is null && encoderPrefix is null && decoderPrefix is null && crossAttentionPrefix is null)
-            throw new ArgumentException($"task '{Task.Name}': give an input prompt or at least one prefix.");
         if (!(prefixDropout >= 0 && prefixDropout < 1)) throw new ArgumentException($"task '{Task.Name}': prefix dropout must be in [0, 1), got {prefixDropout}.");
         prompt = inputPrompt;
         encoder_prefix = encoderPrefix;
