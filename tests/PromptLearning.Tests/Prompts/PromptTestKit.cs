@@ -132,15 +132,21 @@ internal static class PromptTestKit
     }
 
     /// <summary>Clones of every backbone tensor (parameters and buffers).</summary>
-    public static Dictionary<string, Tensor> Snapshot(ILanguageModel backbone)
+    public static Dictionary<string, Tensor> Snapshot(ILanguageModel backbone) => Snapshot(backbone.Module);
+
+    /// <summary>Clones of every tensor of a module (parameters and buffers).</summary>
+    public static Dictionary<string, Tensor> Snapshot(TorchSharp.torch.nn.Module module)
     {
         using var _ = no_grad();
-        return backbone.Module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        return module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
     }
 
     /// <summary>Names of tensors that are not bitwise equal to the snapshot.</summary>
-    public static List<string> Changed(ILanguageModel backbone, Dictionary<string, Tensor> snapshot)
-        => backbone.Module.state_dict().Where(kv => !kv.Value.bytes.SequenceEqual(snapshot[kv.Key].bytes)).Select(kv => kv.Key).ToList();
+    public static List<string> Changed(ILanguageModel backbone, Dictionary<string, Tensor> snapshot) => Changed(backbone.Module, snapshot);
+
+    /// <summary>Names of a module's tensors that are not bitwise equal to the snapshot.</summary>
+    public static List<string> Changed(TorchSharp.torch.nn.Module module, Dictionary<string, Tensor> snapshot)
+        => module.state_dict().Where(kv => !kv.Value.bytes.SequenceEqual(snapshot[kv.Key].bytes)).Select(kv => kv.Key).ToList();
 
     public static void AssertClose(Tensor expected, Tensor actual, double atol = 1e-5, string what = "")
     {
