@@ -37,6 +37,12 @@ public sealed record BartConfig
     /// <summary><c>generate</c> forces this token at the last step (HF <c>ForcedEOSTokenLogitsProcessor</c>); null = none.</summary>
     [JsonPropertyName("forced_eos_token_id")] public int? ForcedEosTokenId { get; init; } = 2;
     [JsonPropertyName("tie_word_embeddings")] public bool TieWordEmbeddings { get; init; } = true;
+    /// <summary>
+    /// <c>transformers</c>' <c>generate</c> forces this token first (<c>facebook/bart-base</c>: 0, <c>&lt;s&gt;</c>); null = none.
+    /// Kept for the config file: <see cref="BartForConditionalGeneration.GenerationDefaults"/> does not force it
+    /// (a BART pretrained by text infilling starts its output with <c>&lt;s&gt;</c> by itself).
+    /// </summary>
+    [JsonPropertyName("forced_bos_token_id")] public int? ForcedBosTokenId { get; init; }
 
     /// <summary>LayerNorm epsilon (BART uses PyTorch's default).</summary>
     [JsonIgnore] public double LayerNormEps => 1e-5;
@@ -48,6 +54,20 @@ public sealed record BartConfig
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Config file '{path}' does not exist.", path);
         return Parse(File.ReadAllText(path), path);
+    }
+
+    /// <summary>
+    /// Writes the config as <c>BartConfig.save_pretrained</c> does (every field above, keys sorted, with
+    /// <c>architectures</c> <c>BartForConditionalGeneration</c> and <c>is_encoder_decoder</c>), atomically.
+    /// </summary>
+    public void Write(string path)
+    {
+        var node = JsonSerializer.SerializeToNode(this)!.AsObject();
+        node["architectures"] = new System.Text.Json.Nodes.JsonArray("BartForConditionalGeneration");
+        node["is_encoder_decoder"] = true;
+        var sorted = new System.Text.Json.Nodes.JsonObject();
+        foreach (var (key, value) in node.OrderBy(kv => kv.Key, StringComparer.Ordinal)) sorted[key] = value?.DeepClone();
+        Checkpoints.AtomicFile.WriteText(path, sorted.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
     /// <summary>Parses and checks config JSON; <paramref name="source"/> names it in errors.</summary>
@@ -78,7 +98,7 @@ public sealed record BartConfig
         foreach (var (field, p) in new[] { ("dropout", c.Dropout), ("attention_dropout", c.AttentionDropout), ("activation_dropout", c.ActivationDropout) })
             if (!(p >= 0 && p < 1)) throw Invalid(field, $"is a dropout probability and must be in [0, 1), found {p}");
         foreach (var (field, id) in new[] { ("pad_token_id", (int?)c.PadTokenId), ("bos_token_id", c.BosTokenId), ("eos_token_id", c.EosTokenId),
-                     ("decoder_start_token_id", c.DecoderStartTokenId), ("forced_eos_token_id", c.ForcedEosTokenId) })
+                     ("decoder_start_token_id", c.DecoderStartTokenId), ("forced_eos_token_id", c.ForcedEosTokenId), ("forced_bos_token_id", c.ForcedBosTokenId) })
             if (id is int i && (i < 0 || i >= c.VocabSize)) throw Invalid(field, $"is {i}, outside the vocabulary [0, {c.VocabSize})");
         return c;
     }

@@ -10,8 +10,12 @@ public sealed record ByteLevelBpeVocab(IReadOnlyList<string> Tokens, IReadOnlyLi
 {
     /// <summary>GPT-2's end-of-text token, the last id.</summary>
     public const string EndOfText = "<|endoftext|>";
-    /// <summary>Id of <see cref="EndOfText"/>.</summary>
+    /// <summary>Id of <see cref="EndOfText"/> in a GPT-2 vocabulary.</summary>
     public int EndOfTextId => Tokens.Count - 1;
+    /// <summary>BART's (and RoBERTa's) special tokens in front of the byte symbols, ids 0-3: <c>&lt;s&gt;</c>, <c>&lt;pad&gt;</c>, <c>&lt;/s&gt;</c>, <c>&lt;unk&gt;</c>.</summary>
+    public static readonly IReadOnlyList<string> BartLeadingTokens = ["<s>", "<pad>", "</s>", "<unk>"];
+    /// <summary>BART's mask token, the last id.</summary>
+    public const string BartMask = "<mask>";
 }
 
 /// <summary>
@@ -84,10 +88,64 @@ public static class ByteLevelBpeBuilder
     }
 
     /// <summary>
-    /// Writes <c>vocab.json</c> (keys sorted, as <c>GPT2Tokenizer.save_pretrained</c>), <c>merges.txt</c>,
-    /// <c>tokenizer_config.json</c> and <c>special_tokens_map.json</c> into <paramref name="folder"/>.
+    /// A BART vocabulary for <paramref name="texts"/>, laid out as <c>facebook/bart-base</c>'s: <c>&lt;s&gt;</c>=0,
+    /// <c>&lt;pad&gt;</c>=1, <c>&lt;/s&gt;</c>=2, <c>&lt;unk&gt;</c>=3, the 256 byte symbols, one token per merge
+    /// (until <paramref name="vocabSize"/> tokens in all), then <c>&lt;mask&gt;</c>.
     /// </summary>
-    public static void Save(ByteLevelBpeVocab vocab, string folder, int modelMaxLength)
+    public static ByteLevelBpeVocab BuildBart(IEnumerable<string> texts, int vocabSize, int minFrequency = 2)
+    {
+        int specials = ByteLevelBpeVocab.BartLeadingTokens.Count + 1;
+        if (vocabSize < 256 + specials) throw new ArgumentException($"vocabSize {vocabSize} must be at least {256 + specials} (256 bytes + {specials} special tokens)", nameof(vocabSize));
+        var gpt2 = Build(texts, vocabSize - specials + 1, minFrequency);
+        var tokens = ByteLevelBpeVocab.BartLeadingTokens.Concat(gpt2.Tokens.Take(gpt2.Tokens.Count - 1)).Append(ByteLevelBpeVocab.BartMask).ToList();
+        return new ByteLevelBpeVocab(tokens, gpt2.Merges);
+    }
+
+    /// <summary>
+    /// Writes a <see cref="BuildBart"/> vocabulary as <c>BartTokenizer.save_pretrained</c> does: <c>vocab.json</c>
+    /// (keys sorted), <c>merges.txt</c>, <c>tokenizer_config.json</c> (<c>BartTokenizer</c>, no prefix space) and
+    /// <c>special_tokens_map.json</c> (bos/cls <c>&lt;s&gt;</c>, eos/sep <c>&lt;/s&gt;</c>, <c>&lt;unk&gt;</c>,
+    /// <c>&lt;pad&gt;</c>, and <c>&lt;mask&gt;</c> with lstrip).
+    /// </summary>
+    public static void SaveBart(ByteLevelBpeVocab vocab, string folder, int modelMaxLength)
+    {
+        if (!vocab.Tokens.Take(4).SequenceEqual(ByteLevelBpeVocab.BartLeadingTokens) || vocab.Tokens[^1] != ByteLevelBpeVocab.BartMask)
+            throw new ArgumentException("vocab: not a BART vocabulary (<s> <pad> </s> <unk> first, <mask> last); build it with BuildBart", nameof(vocab));
+        SaveVocab(vocab, folder);
+        var tokens = new (string Key, string Content)[]
+        {
+            ("bos_token", "<s>"), ("cls_token", "<s>"), ("eos_token", "</s>"), ("mask_token", ByteLevelBpeVocab.BartMask),
+            ("pad_token", "<pad>"), ("sep_token", "</s>"), ("unk_token", "<unk>"),
+        };
+        Dictionary<string, object> Token(string content, bool special) => new()
+        {
+            ["content"] = content, ["lstrip"] = content == ByteLevelBpeVocab.BartMask, ["normalized"] = false,
+            ["rstrip"] = false, ["single_word"] = false, ["special"] = special,
+        };
+        var specialIds = Enumerable.Range(0, ByteLevelBpeVocab.BartLeadingTokens.Count).Append(vocab.Tokens.Count - 1);
+        var config = new Dictionary<string, object?>
+        {
+            ["add_prefix_space"] = false,
+            ["added_tokens_decoder"] = specialIds.ToDictionary(i => i.ToString(CultureInfo.InvariantCulture), i => (object)Token(vocab.Tokens[i], true)),
+        };
+        foreach (var (key, content) in tokens) config[key] = content;
+        config["clean_up_tokenization_spaces"] = true;
+        config["errors"] = "replace";
+        config["model_max_length"] = modelMaxLength;
+        config["tokenizer_class"] = "BartTokenizer";
+        var sorted = new SortedDictionary<string, object?>(config, StringComparer.Ordinal);
+        var map = new SortedDictionary<string, object>(StringComparer.Ordinal);
+        foreach (var (key, content) in tokens)
+        {
+            var t = Token(content, false);
+            t.Remove("special");
+            map[key] = t;
+        }
+        AtomicFile.WriteText(Path.Combine(folder, "tokenizer_config.json"), TokenizerFiles.Json(sorted));
+        AtomicFile.WriteText(Path.Combine(folder, "special_tokens_map.json"), TokenizerFiles.Json(map));
+    }
+
+    private static void SaveVocab(ByteLevelBpeVocab vocab, string folder)
     {
         Directory.CreateDirectory(folder);
         var encoder = new SortedDictionary<string, int>(StringComparer.Ordinal);
@@ -97,6 +155,15 @@ public static class ByteLevelBpeBuilder
         AtomicFile.WriteText(Path.Combine(folder, "vocab.json"), TokenizerFiles.Json(encoder));
         AtomicFile.WriteText(Path.Combine(folder, "merges.txt"),
             "#version: 0.2\n" + string.Concat(vocab.Merges.Select(m => m.Left + " " + m.Right + "\n")));
+    }
+
+    /// <summary>
+    /// Writes <c>vocab.json</c> (keys sorted, as <c>GPT2Tokenizer.save_pretrained</c>), <c>merges.txt</c>,
+    /// <c>tokenizer_config.json</c> and <c>special_tokens_map.json</c> into <paramref name="folder"/>.
+    /// </summary>
+    public static void Save(ByteLevelBpeVocab vocab, string folder, int modelMaxLength)
+    {
+        SaveVocab(vocab, folder);
         var eot = ByteLevelBpeVocab.EndOfText;
         var config = new Dictionary<string, object?>
         {

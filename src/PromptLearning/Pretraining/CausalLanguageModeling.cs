@@ -1,3 +1,4 @@
+using PromptLearning.Models;
 using PromptLearning.Training;
 using static TorchSharp.torch;
 
@@ -5,7 +6,7 @@ namespace PromptLearning.Pretraining;
 
 /// <summary>
 /// GPT-2's causal-LM objective: every token predicts the next one. Labels equal the input ids with
-/// padding set to -100; the shift happens in <see cref="LanguageModelingLoss.Compute"/> (as in
+/// padding set to -100; the shift happens in <see cref="LanguageModelingLoss.Compute(ILanguageModel, LanguageModelingBatch)"/> (as in
 /// <c>GPT2LMHeadModel</c>).
 /// </summary>
 public static class CausalLanguageModeling

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace PromptLearning.Pretraining;
 
-/// <summary>Loss and held-out counts of a language model on a <see cref="LanguageModelingBatch"/>.</summary>
+/// <summary>Loss and held-out counts of a language model on a <see cref="LanguageModelingBatch"/> (or an encoder-decoder on a <see cref="DenoisingBatch"/>).</summary>
 public static class LanguageModelingLoss
 {
     /// <summary>
@@ -26,6 +26,28 @@ public static class LanguageModelingLoss
     {
         using var scope = NewDisposeScope();
         var (logits, labels) = Aligned(model, batch);
+        return Counts(logits, labels);
+    }
+
+    /// <summary>
+    /// Mean token cross-entropy of an encoder-decoder reconstructing <see cref="DenoisingBatch.Labels"/> from the
+    /// corrupted input (the decoder reads the labels shifted right, as <c>BartForConditionalGeneration</c> with labels).
+    /// </summary>
+    public static Tensor Compute(ISeq2SeqModel model, DenoisingBatch batch) =>
+        model.Forward(new Seq2SeqForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, Labels = batch.Labels }).Loss
+            ?? throw new InvalidOperationException("the encoder-decoder returned no loss");
+
+    /// <summary>Summed cross-entropy, number of labelled positions and number predicted right (argmax, teacher-forced) of an encoder-decoder's reconstruction.</summary>
+    public static (double LossSum, long Count, long Correct) Score(ISeq2SeqModel model, DenoisingBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        var output = model.Forward(new Seq2SeqForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, Labels = batch.Labels });
+        var logits = output.Logits ?? throw new InvalidOperationException("the encoder-decoder returned no logits");
+        return Counts(logits.reshape(-1, logits.shape[^1]), batch.Labels.reshape(-1));
+    }
+
+    private static (double LossSum, long Count, long Correct) Counts(Tensor logits, Tensor labels)
+    {
         var loss = nn.functional.cross_entropy(logits, labels, ignore_index: LossLabels.IgnoreIndex, reduction: nn.Reduction.Sum);
         var valid = labels.ne(LossLabels.IgnoreIndex);
         var correct = logits.argmax(-1).eq(labels).logical_and(valid).sum();

@@ -10,16 +10,20 @@ public sealed record ClozeScore(string Task, string Pattern, string Verbalizer, 
 /// <summary>
 /// The facts a shipped checkpoint's <c>README.md</c> reports: architecture and size, corpus,
 /// tokenizer, training settings and time, the loss curve (table; the SVG chart lives next to it),
-/// held-out scores, zero-shot cloze accuracy (masked LMs) and samples (causal LMs).
+/// held-out scores, zero-shot cloze accuracy (masked LMs) and samples (causal LMs, BART).
 /// </summary>
 public sealed record ModelCard
 {
     public required string Name { get; init; }
-    public required TransformerConfig Config { get; init; }
+    /// <summary>The config of a BERT or GPT-2; null for a BART (<see cref="BartConfig"/>).</summary>
+    public TransformerConfig? Config { get; init; }
+    /// <summary>The config of a BART (pretrained by text infilling); null for a BERT or GPT-2.</summary>
+    public BartConfig? BartConfig { get; init; }
     public required long FileBytes { get; init; }
     public required PretrainingRecord Record { get; init; }
     /// <summary>Zero-shot cloze accuracy per task (masked LMs): the first PVP of each embedded PET task.</summary>
     public IReadOnlyList<ClozeScore> ZeroShot { get; init; } = [];
+    /// <summary>Greedy outputs: continuations of prompts (causal LMs) or reconstructions of corrupted held-out texts (BART).</summary>
     public IReadOnlyList<(string Prompt, string Continuation)>? Samples { get; init; }
     /// <summary>File name of the loss chart next to the card.</summary>
     public string ChartFile { get; init; } = "loss_chart.svg";
@@ -27,7 +31,7 @@ public sealed record ModelCard
     /// <summary>The loss chart (SVG) drawn from the record's log.</summary>
     public string Chart() => LossChartSvg.Render(
         Record.Log.Select(row => (row.Step, row.Loss)).ToList(),
-        $"{Name}: {(Config.IsCausal ? "causal" : "masked")}-LM pretraining",
+        $"{Name}: {(BartConfig is not null ? "text-infilling" : Config!.IsCausal ? "causal-LM" : "masked-LM")} pretraining",
         Record.Log.Where(row => row.HeldOutLoss is not null).Select(row => (row.Step, row.HeldOutLoss!.Value)).ToList());
 
     /// <summary>Writes <c>README.md</c> and the chart into <paramref name="folder"/>.</summary>
@@ -41,21 +45,25 @@ public sealed record ModelCard
     public string ToMarkdown()
     {
         var ci = CultureInfo.InvariantCulture;
+        if ((Config is null) == (BartConfig is null)) throw new InvalidOperationException("ModelCard: give exactly one of Config (BERT, GPT-2) and BartConfig");
         var c = Config;
-        var mlm = !c.IsCausal;
+        var b = BartConfig;
+        var mlm = c is { IsCausal: false };
         var r = Record;
         var t = r.Trainer;
         var sb = new StringBuilder();
         sb.AppendLine("---");
         sb.AppendLine("language: en");
         sb.AppendLine("library_name: promptlearning");
-        sb.AppendLine(mlm ? "pipeline_tag: fill-mask" : "pipeline_tag: text-generation");
-        sb.AppendLine("tags: [" + (mlm ? "bert, masked-lm" : "gpt2, causal-lm") + ", generated-corpus, tiny]");
+        sb.AppendLine(b is not null ? "pipeline_tag: text2text-generation" : mlm ? "pipeline_tag: fill-mask" : "pipeline_tag: text-generation");
+        sb.AppendLine("tags: [" + (b is not null ? "bart, denoising, text-infilling" : mlm ? "bert, masked-lm" : "gpt2, causal-lm") + ", generated-corpus, tiny]");
         sb.AppendLine("---");
         sb.AppendLine();
         sb.AppendLine(ci, $"# {Name}");
         sb.AppendLine();
-        sb.AppendLine(ci, $"A small {(mlm ? "BERT-style masked language model (`BertForMaskedLM`)" : "GPT-2-style causal language model (`GPT2LMHeadModel`)")} pretrained from scratch by this project on its generated restaurant-world corpus, so that the prompt-learning notebooks run without downloads. It loads exactly like a Hugging Face checkpoint (`config.json`, `model.safetensors`, {(mlm ? "`vocab.txt`" : "`vocab.json` + `merges.txt`")}, `tokenizer_config.json`, `special_tokens_map.json`).");
+        var kind = b is not null ? "BART encoder-decoder (`BartForConditionalGeneration`)"
+            : mlm ? "BERT-style masked language model (`BertForMaskedLM`)" : "GPT-2-style causal language model (`GPT2LMHeadModel`)";
+        sb.AppendLine(ci, $"A small {kind} pretrained from scratch by this project on its generated restaurant-world corpus, so that the prompt-learning notebooks run without downloads. It loads exactly like a Hugging Face checkpoint (`config.json`, `model.safetensors`, {(mlm ? "`vocab.txt`" : "`vocab.json` + `merges.txt`")}, `tokenizer_config.json`, `special_tokens_map.json`).");
         sb.AppendLine();
         sb.AppendLine("## Size");
         sb.AppendLine();
@@ -63,16 +71,21 @@ public sealed record ModelCard
         sb.AppendLine("|---|---|");
         sb.AppendLine(ci, $"| parameters | {r.Parameters:N0} |");
         sb.AppendLine(ci, $"| `model.safetensors` | {FileBytes / 1048576.0:F2} MB (float32) |");
-        sb.AppendLine(ci, $"| layers / hidden / heads / feed-forward | {c.NumHiddenLayers} / {c.HiddenSize} / {c.NumAttentionHeads} / {c.IntermediateSize} |");
-        sb.AppendLine(ci, $"| vocabulary | {c.VocabSize:N0} ({(mlm ? "WordPiece, lower-cased" : "byte-level BPE")}, built from the training corpus) |");
-        sb.AppendLine(ci, $"| max positions | {c.MaxPositionEmbeddings} |");
+        if (b is not null)
+            sb.AppendLine(ci, $"| encoder layers / decoder layers / hidden / heads / feed-forward | {b.EncoderLayers} / {b.DecoderLayers} / {b.DModel} / {b.EncoderAttentionHeads} / {b.EncoderFfnDim} |");
+        else sb.AppendLine(ci, $"| layers / hidden / heads / feed-forward | {c!.NumHiddenLayers} / {c.HiddenSize} / {c.NumAttentionHeads} / {c.IntermediateSize} |");
+        sb.AppendLine(ci, $"| vocabulary | {b?.VocabSize ?? c!.VocabSize:N0} ({(mlm ? "WordPiece, lower-cased" : "byte-level BPE")}, built from the training corpus) |");
+        sb.AppendLine(ci, $"| max positions | {b?.MaxPositionEmbeddings ?? c!.MaxPositionEmbeddings} |");
         sb.AppendLine();
         sb.AppendLine("## Training");
         sb.AppendLine();
         sb.AppendLine("| | |");
         sb.AppendLine("|---|---|");
         sb.AppendLine(ci, $"| corpus | `{r.Corpus}`: {r.TrainDocuments:N0} training documents{(r.PreviousCommands.Count > 0 ? " in the last stage" : "")}, {r.HeldOutDocuments:N0} held-out documents (disjoint from every dev/test text of the data sets) |");
-        sb.AppendLine(ci, $"| objective | {(mlm ? $"masked LM, BERT recipe: {r.MaskProbability:P0} of non-special tokens, 80% [MASK] / 10% random / 10% unchanged, masks drawn afresh per batch{Salient(r)}" : "causal LM (next token)")} |");
+        var objective = b is not null
+            ? $"text infilling (BART): {r.MaskProbability:P0} of the tokens masked in spans of Poisson(λ = {r.PoissonLambda:G3}) length, each span replaced by one `<mask>` (a length-0 span inserts one), corruption drawn afresh per batch; the decoder reconstructs `<s> text </s>` (token cross-entropy)"
+            : mlm ? $"masked LM, BERT recipe: {r.MaskProbability:P0} of non-special tokens, 80% [MASK] / 10% random / 10% unchanged, masks drawn afresh per batch{Salient(r)}" : "causal LM (next token)";
+        sb.AppendLine(ci, $"| objective | {objective} |");
         sb.AppendLine(ci, $"| sequences | {r.TrainSequences:N0} ({r.TrainTokens:N0} tokens), at most {r.MaxLength} tokens, {(r.Packing ? "packed" : "one document per sequence, padded per batch")} |");
         var stages = r.PreviousCommands.Count > 0 ? $" in {r.PreviousCommands.Count + 1} stages (the last {t.MaxSteps:N0}; settings below are the last stage's)" : "";
         sb.AppendLine(ci, $"| steps | {r.StepsDone:N0}{stages}, batch {t.BatchSize} |");
@@ -111,11 +124,13 @@ public sealed record ModelCard
         sb.AppendLine();
         sb.AppendLine("| metric | value |");
         sb.AppendLine("|---|---:|");
-        sb.AppendLine(ci, $"| {(mlm ? "masked-token accuracy" : "next-token accuracy")} | {r.HeldOut.Accuracy:P1} |");
-        sb.AppendLine(ci, $"| perplexity{(mlm ? " (masked tokens)" : "")} | {r.HeldOut.Perplexity:F2} |");
+        sb.AppendLine(ci, $"| {(b is not null ? "reconstruction token accuracy (teacher-forced)" : mlm ? "masked-token accuracy" : "next-token accuracy")} | {r.HeldOut.Accuracy:P1} |");
+        sb.AppendLine(ci, $"| perplexity{(b is not null ? " (reconstruction)" : mlm ? " (masked tokens)" : "")} | {r.HeldOut.Perplexity:F2} |");
         sb.AppendLine(ci, $"| cross-entropy | {r.HeldOut.Loss:F3} nats over {r.HeldOut.Tokens:N0} tokens |");
         sb.AppendLine();
-        sb.AppendLine(ci, $"`plearn eval lm --model <this folder> --json` recomputes these{(mlm ? " (fixed masking seed)" : "")}.");
+        sb.AppendLine(b is not null
+            ? string.Create(ci, $"Held-out texts corrupted as in training with fixed masks (seed {Pretrainer.HeldOutSeed}); every token of `<s> text </s>` is scored. `Pretrainer.Score` recomputes these.")
+            : $"`plearn eval lm --model <this folder> --json` recomputes these{(mlm ? " (fixed masking seed)" : "")}.");
         if (ZeroShot.Count > 0)
         {
             sb.AppendLine();
@@ -138,10 +153,12 @@ public sealed record ModelCard
             sb.AppendLine();
             sb.AppendLine("## Samples");
             sb.AppendLine();
-            sb.AppendLine("Greedy continuations of description prompts (prompt in bold):");
+            sb.AppendLine(b is not null
+                ? "Greedy reconstructions of corrupted held-out texts (encoder input in bold, then the decoder's output):"
+                : "Greedy continuations of description prompts (prompt in bold):");
             sb.AppendLine();
             foreach (var (prompt, continuation) in Samples)
-                sb.AppendLine(ci, $"- **{prompt}**{continuation}");
+                sb.AppendLine(b is not null ? $"- **{prompt}** → {continuation}" : $"- **{prompt}**{continuation}");
         }
         sb.AppendLine();
         sb.AppendLine("## Limitations");

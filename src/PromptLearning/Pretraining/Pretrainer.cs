@@ -17,13 +17,15 @@ public sealed record PretrainingConfig
     /// chunks). Without packing each text is its own padded sequence (truncated to <see cref="MaxLength"/>).
     /// </summary>
     public bool Packing { get; init; }
-    /// <summary>Masked LM: share of tokens chosen (BERT: 0.15).</summary>
+    /// <summary>Masked LM: share of tokens chosen (BERT: 0.15); text infilling: share of tokens masked (BART: 0.3).</summary>
     public double MaskProbability { get; init; } = 0.15;
     /// <summary>
     /// Masked LM: words whose tokens are chosen with <see cref="SalientMaskProbability"/> instead
     /// (SKEP-style sentiment masking; every WordPiece of each word counts). Empty: plain BERT masking.
     /// </summary>
     public IReadOnlyList<string> SalientWords { get; init; } = [];
+    /// <summary>Text infilling (BART): mean of the Poisson span-length distribution; the share masked is <see cref="MaskProbability"/> (BART: 0.3).</summary>
+    public double PoissonLambda { get; init; } = Pretrainer.TextInfillingPoissonLambda;
     /// <summary>Masked LM: probability of choosing a token of a <see cref="SalientWords"/> word.</summary>
     public double SalientMaskProbability { get; init; } = 0.5;
     /// <summary>
@@ -58,10 +60,11 @@ public sealed record PretrainingResult(TrainResult Training, LanguageModelScores
 
 /// <summary>
 /// Pretrains a BERT-style model with masked LM or a GPT-2-style model with causal LM (chosen by
-/// <see cref="TransformerConfig.IsCausal"/>) on texts, with the <see cref="Trainer{TExample}"/>:
+/// <see cref="TransformerConfig.IsCausal"/>), or a BART with text infilling (the <see cref="ISeq2SeqModel"/>
+/// overload), on texts, with the <see cref="Trainer{TExample}"/>:
 /// texts are tokenised with the model's tokenizer, turned into sequences (padded or packed),
-/// masked afresh for every batch (MLM, dynamic masking as RoBERTa), and scored on held-out texts
-/// (masked-token accuracy or next-token accuracy, and perplexity) every
+/// masked afresh for every batch (MLM and text infilling, dynamic masking as RoBERTa), and scored on held-out texts
+/// (masked-token, next-token or reconstruction accuracy, and perplexity) every
 /// <see cref="TrainerConfig.EvalEvery"/> steps.
 /// </summary>
 public static class Pretrainer
@@ -91,27 +94,71 @@ public static class Pretrainer
         var objective = causal ? null : new MaskedLanguageModeling(tokenizer.VocabSize, tokenizer.MaskTokenId!.Value,
             SpecialIds(tokenizer), config.MaskProbability, SalientIds(tokenizer, config.SalientWords), config.SalientMaskProbability,
             config.WholeWordMasking ? ContinuationIds(tokenizer) : null);
-        // The masks of step n are drawn from a generator seeded with (seed, n), so a run resumed from a snapshot masks as the unbroken run would.
-        int step = checkpointing is { Resume: true } ? TrainerCheckpointing.StepIn(checkpointing.Folder) : 0;
-        LanguageModelingBatch Collate(IReadOnlyList<IReadOnlyList<int>> batch) => causal
+        LanguageModelingBatch Collate(IReadOnlyList<IReadOnlyList<int>> batch, int step) => causal
             ? CausalLanguageModeling.Collate(batch, tokenizer.PadTokenId)
-            : objective!.Collate(batch, tokenizer.PadTokenId, new Random(unchecked(config.Trainer.Seed * 1_000_003 + ++step)));
+            : objective!.Collate(batch, tokenizer.PadTokenId, StepRandom(config, step));
         // Held-out scores always mask BERT's 15% (HeldOutMaskProbability), so runs with other training rates stay comparable.
-        LanguageModelScores ScoreHeldOut() => Score(model, tokenizer, heldOut, HeldOutMaskProbability, config.EvalBatchSize);
+        return Train(model.Module, train, heldOut, config, causal ? "perplexity" : "accuracy", !causal,
+            (batch, step) => LanguageModelingLoss.Compute(model, Collate(batch, step)),
+            () => Score(model, tokenizer, heldOut, HeldOutMaskProbability, config.EvalBatchSize), progress, checkpointing);
+    }
 
+    /// <summary>
+    /// Pretrains an encoder-decoder (BART) with text infilling (<see cref="TextInfilling"/>, a share of
+    /// <see cref="PretrainingConfig.MaskProbability"/> in Poisson(<see cref="PretrainingConfig.PoissonLambda"/>) spans,
+    /// corrupted afresh for every batch) on <c>&lt;s&gt; text &lt;/s&gt;</c> sequences, one document each, and scores the
+    /// reconstruction of held-out texts (token accuracy and perplexity under fixed corruption, see
+    /// <see cref="Score(ISeq2SeqModel, TextTokenizer, IReadOnlyList{IReadOnlyList{int}}, double, double, int)"/>).
+    /// Otherwise as <see cref="Run(ILanguageModel, TextTokenizer, IReadOnlyList{string}, IReadOnlyList{string}, PretrainingConfig, IProgress{TrainerProgress}?, TrainerCheckpointing?, Action{int, long}?)"/>.
+    /// </summary>
+    public static PretrainingResult Run(
+        ISeq2SeqModel model, TextTokenizer tokenizer,
+        IReadOnlyList<string> trainTexts, IReadOnlyList<string> heldOutTexts,
+        PretrainingConfig config, IProgress<TrainerProgress>? progress = null, TrainerCheckpointing? checkpointing = null,
+        Action<int, long>? sequencesBuilt = null)
+    {
+        var maskId = tokenizer.MaskTokenId ?? throw new ArgumentException("text-infilling pretraining needs a tokenizer with a mask token", nameof(tokenizer));
+        if (config.Packing) throw new ArgumentException("text-infilling pretraining takes one document per sequence: PretrainingConfig.Packing must be false", nameof(config));
+        if (model is BartForConditionalGeneration bart && config.MaxLength > bart.Config.MaxPositionEmbeddings)
+            throw new ArgumentException($"PretrainingConfig.MaxLength {config.MaxLength} exceeds the model's max_position_embeddings {bart.Config.MaxPositionEmbeddings}");
+        var train = BuildSequences(tokenizer, trainTexts, config.MaxLength, packing: false, causal: false);
+        var heldOut = BuildSequences(tokenizer, heldOutTexts, config.MaxLength, packing: false, causal: false).Take(config.MaxHeldOutSequences).ToList();
+        if (train.Count == 0) throw new ArgumentException("no training sequences (empty corpus?)", nameof(trainTexts));
+        if (heldOut.Count == 0) throw new ArgumentException("no held-out sequences", nameof(heldOutTexts));
+        sequencesBuilt?.Invoke(train.Count, train.Sum(s => (long)s.Count));
+
+        var objective = new TextInfilling(maskId, SpecialIds(tokenizer), config.MaskProbability, config.PoissonLambda);
+        // Held-out scores corrupt with the training settings, but always with the same masks (HeldOutSeed).
+        return Train(model.Module, train, heldOut, config, "perplexity", false,
+            (batch, step) => LanguageModelingLoss.Compute(model, objective.Collate(batch, tokenizer.PadTokenId, StepRandom(config, step))),
+            () => Score(model, tokenizer, heldOut, config.MaskProbability, config.PoissonLambda, config.EvalBatchSize), progress, checkpointing);
+    }
+
+    /// <summary>The generator of step <paramref name="step"/>'s masks, seeded with (seed, step): a run resumed from a snapshot masks as the unbroken run would.</summary>
+    private static Random StepRandom(PretrainingConfig config, int step) => new(unchecked(config.Trainer.Seed * 1_000_003 + step));
+
+    /// <summary>
+    /// The trainer loop shared by the objectives: <paramref name="loss"/> gets each batch with its step number
+    /// (1-based, counted on from the snapshot when resuming); <paramref name="scoreHeldOut"/> scores the held-out
+    /// sequences at each evaluation and, in eval mode under no_grad, after the last step.
+    /// </summary>
+    private static PretrainingResult Train(nn.Module module, List<IReadOnlyList<int>> train, List<IReadOnlyList<int>> heldOut,
+        PretrainingConfig config, string metricForBest, bool greaterIsBetter,
+        Func<IReadOnlyList<IReadOnlyList<int>>, int, Tensor> loss, Func<LanguageModelScores> scoreHeldOut,
+        IProgress<TrainerProgress>? progress, TrainerCheckpointing? checkpointing)
+    {
+        int step = checkpointing is { Resume: true } ? TrainerCheckpointing.StepIn(checkpointing.Folder) : 0;
         var trainerConfig = config.Trainer with
         {
-            MetricForBest = config.Trainer.MetricForBest ?? (causal ? "perplexity" : "accuracy"),
-            GreaterIsBetter = config.Trainer.MetricForBest is null ? !causal : config.Trainer.GreaterIsBetter,
+            MetricForBest = config.Trainer.MetricForBest ?? metricForBest,
+            GreaterIsBetter = config.Trainer.MetricForBest is null ? greaterIsBetter : config.Trainer.GreaterIsBetter,
         };
-        var trainer = new Trainer<IReadOnlyList<int>>(trainerConfig, model.Module.named_parameters(),
-            batch => LanguageModelingLoss.Compute(model, Collate(batch)),
-            () => ScoreHeldOut().ToMetrics(),
-            model.Module);
+        var trainer = new Trainer<IReadOnlyList<int>>(trainerConfig, module.named_parameters(),
+            batch => loss(batch, ++step), () => scoreHeldOut().ToMetrics(), module);
         var result = trainer.Train(train, progress, checkpointing: checkpointing);
-        model.Module.eval();
+        module.eval();
         LanguageModelScores final;
-        using (no_grad()) final = ScoreHeldOut();
+        using (no_grad()) final = scoreHeldOut();
         return new PretrainingResult(result, final, train.Count, train.Sum(s => (long)s.Count), heldOut.Count);
     }
 
@@ -134,15 +181,36 @@ public static class Pretrainer
             : objective.Collate(b, tokenizer.PadTokenId, new Random(HeldOutSeed)), batchSize);
     }
 
+    /// <summary>
+    /// Scores an encoder-decoder's reconstruction of held-out <c>&lt;s&gt; text &lt;/s&gt;</c> sequences corrupted by
+    /// text infilling with fixed masks (<see cref="HeldOutSeed"/>): cross-entropy, perplexity and teacher-forced
+    /// token accuracy over every label token. Call in eval mode under <c>no_grad</c>.
+    /// </summary>
+    public static LanguageModelScores Score(ISeq2SeqModel model, TextTokenizer tokenizer, IReadOnlyList<IReadOnlyList<int>> sequences,
+        double maskRatio = TextInfillingMaskRatio, double poissonLambda = TextInfillingPoissonLambda, int batchSize = 64)
+    {
+        var objective = new TextInfilling(tokenizer.MaskTokenId ?? throw new ArgumentException("the tokenizer has no mask token"), SpecialIds(tokenizer), maskRatio, poissonLambda);
+        return Score(sequences, b => LanguageModelingLoss.Score(model, objective.Collate(b, tokenizer.PadTokenId, new Random(HeldOutSeed))), batchSize);
+    }
+
+    /// <summary>BART's share of masked tokens for text infilling.</summary>
+    public const double TextInfillingMaskRatio = 0.3;
+
+    /// <summary>BART's mean span length for text infilling.</summary>
+    public const double TextInfillingPoissonLambda = 3.0;
+
     private static LanguageModelScores Score(ILanguageModel model, IReadOnlyList<IReadOnlyList<int>> sequences,
-        Func<IReadOnlyList<IReadOnlyList<int>>, LanguageModelingBatch> collate, int batchSize)
+        Func<IReadOnlyList<IReadOnlyList<int>>, LanguageModelingBatch> collate, int batchSize) =>
+        Score(sequences, b => LanguageModelingLoss.Score(model, collate(b)), batchSize);
+
+    private static LanguageModelScores Score(IReadOnlyList<IReadOnlyList<int>> sequences,
+        Func<IReadOnlyList<IReadOnlyList<int>>, (double LossSum, long Count, long Correct)> score, int batchSize)
     {
         double lossSum = 0; long count = 0, correct = 0;
         for (int i = 0; i < sequences.Count; i += batchSize)
         {
             using var scope = NewDisposeScope();
-            var batch = collate(sequences.Skip(i).Take(batchSize).ToList());
-            var (l, n, c) = LanguageModelingLoss.Score(model, batch);
+            var (l, n, c) = score(sequences.Skip(i).Take(batchSize).ToList());
             lossSum += l; count += n; correct += c;
         }
         if (count == 0) throw new InvalidOperationException("no held-out token was scored");

@@ -29,8 +29,10 @@ public sealed record PretrainingRecord
     [JsonPropertyName("train_tokens")] public required long TrainTokens { get; init; }
     [JsonPropertyName("max_length")] public required int MaxLength { get; init; }
     [JsonPropertyName("packing")] public required bool Packing { get; init; }
-    /// <summary>Share of tokens masked in training (masked LM; BERT: 0.15).</summary>
+    /// <summary>Share of tokens masked in training (masked LM, BERT: 0.15; text infilling, BART: 0.3).</summary>
     [JsonPropertyName("mask_probability")] public double MaskProbability { get; init; } = 0.15;
+    /// <summary>Text infilling (BART): mean span length of the Poisson distribution; null for masked and causal LMs.</summary>
+    [JsonPropertyName("poisson_lambda")] public double? PoissonLambda { get; init; }
     /// <summary>Words masked with <see cref="SalientMaskProbability"/> (SKEP-style; empty: plain BERT masking).</summary>
     [JsonPropertyName("salient_words")] public IReadOnlyList<string> SalientWords { get; init; } = [];
     /// <summary>Probability of masking a token of a salient word.</summary>

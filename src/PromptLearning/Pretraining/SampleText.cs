@@ -4,7 +4,10 @@ using static TorchSharp.torch;
 
 namespace PromptLearning.Pretraining;
 
-/// <summary>Greedy continuations of description prompts, to show what a causal LM learned (model cards, notebooks).</summary>
+/// <summary>
+/// Greedy continuations of description prompts, to show what a causal LM learned, and greedy reconstructions
+/// of corrupted texts, to show what a BART learned (model cards, notebooks).
+/// </summary>
 public static class SampleText
 {
     /// <summary>
@@ -37,6 +40,32 @@ public static class SampleText
             var newIds = generated.Sequences[0].data<long>().ToArray().Skip(ids.Count).Select(i => (int)i)
                 .TakeWhile(i => i != tokenizer.EosTokenId).ToList();
             result.Add((prompt, tokenizer.Decode(newIds)));
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Each of <paramref name="texts"/> as <c>&lt;s&gt; text &lt;/s&gt;</c> corrupted by text infilling (BART's
+    /// 30% in Poisson(3) spans, fixed seed <paramref name="seed"/>), and the model's greedy output for it (at most
+    /// <paramref name="maxNewTokens"/> tokens), both decoded; the corrupted text keeps its <c>&lt;mask&gt;</c> tokens.
+    /// Runs the model in eval mode under no_grad.
+    /// </summary>
+    public static IReadOnlyList<(string Corrupted, string Output)> Infill(ISeq2SeqModel model, TextTokenizer tokenizer, IEnumerable<string> texts, int maxNewTokens, int seed = Pretrainer.HeldOutSeed)
+    {
+        var objective = new TextInfilling(tokenizer.MaskTokenId ?? throw new ArgumentException("the tokenizer has no mask token", nameof(tokenizer)), Pretrainer.SpecialIds(tokenizer));
+        var random = new Random(seed);
+        model.Module.eval();
+        var result = new List<(string, string)>();
+        foreach (var text in texts)
+        {
+            using var scope = NewDisposeScope();
+            var corrupted = objective.Corrupt(tokenizer.BuildInputs(tokenizer.Encode(text)), random).InputIds;
+            var input = tensor(corrupted.Select(i => (long)i).ToArray()).unsqueeze(0);
+            using var _ = no_grad();
+            using var generated = Seq2SeqGeneration.Greedy(model, new Seq2SeqForwardArgs { InputIds = input }, model.GenerationDefaults(maxNewTokens));
+            var output = generated.Sequences[0].data<long>().Select(i => (int)i);
+            var shown = corrupted.Where(i => i != tokenizer.BosTokenId && i != tokenizer.EosTokenId);
+            result.Add((tokenizer.Decode(shown, skipSpecialTokens: false), tokenizer.Decode(output)));
         }
         return result;
     }
