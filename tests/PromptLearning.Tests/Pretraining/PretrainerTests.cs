@@ -1,3 +1,4 @@
+using PromptLearning.Checkpoints;
 using PromptLearning.Models;
 using PromptLearning.Native;
 using PromptLearning.Pretraining;
@@ -148,5 +149,104 @@ public class PretrainerTests
         var b = Pretrainer.Score(model, tok, seqs);
         Assert.Equal(a, b);
         Assert.True(a.Tokens > 0);
+    }
+
+    private static (BartForConditionalGeneration Model, TextTokenizer Tokenizer, string Folder) TinyBart(IEnumerable<string> corpus, int seed = 1)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "plearn-pretrain-" + Guid.NewGuid().ToString("N"));
+        ByteLevelBpeBuilder.SaveBart(ByteLevelBpeBuilder.BuildBart(corpus, 400), dir, 64);
+        var tok = TokenizerFactory.FromFolder(dir, "bart");
+        var config = ModelPresets.CreateBart("small", tok.VocabSize, 64) with
+        {
+            DModel = 32, EncoderLayers = 1, DecoderLayers = 1, EncoderAttentionHeads = 2, DecoderAttentionHeads = 2,
+            EncoderFfnDim = 64, DecoderFfnDim = 64, AttentionDropout = 0, ActivationDropout = 0,
+        };
+        manual_seed(seed);
+        return (new BartForConditionalGeneration(config), tok, dir);
+    }
+
+    private static PretrainingConfig InfillingConfig(int steps, int evalEvery) => new()
+    {
+        MaxLength = 32, MaskProbability = Pretrainer.TextInfillingMaskRatio, MaxHeldOutSequences = 32,
+        Trainer = new TrainerConfig { MaxSteps = steps, BatchSize = 16, LearningRate = 3e-3, WarmupSteps = 10, EvalEvery = evalEvery, LogEvery = 1, RestoreBest = false, Seed = 3 },
+    };
+
+    [Fact]
+    public void TextInfillingLowersTheReconstructionLossOfATinyBart()
+    {
+        var corpus = TinyCorpus(300, 1);
+        var (model, tok, _) = TinyBart(corpus);
+        using var _ = model;
+        var config = InfillingConfig(60, 30);
+        var result = Pretrainer.Run(model, tok, corpus, TinyCorpus(40, 2), config);
+        var h = result.Training.History;
+        var first = Enumerable.Range(0, (int)h.Rows.Count).Select(i => h["dev_loss"][i]).OfType<double>().First();
+        Assert.True(result.HeldOut.Loss < 0.6 * result.Training.StepLosses.Take(5).Average(),
+            $"held-out loss {result.HeldOut.Loss} vs first training losses {result.Training.StepLosses.Take(5).Average()}");
+        Assert.True(result.HeldOut.Loss < first, $"held-out loss went from {first} to {result.HeldOut.Loss}");
+        Assert.Equal(Math.Exp(result.HeldOut.Loss), result.HeldOut.Perplexity, 9);
+        // every label token of <s> text </s> is scored
+        var heldOut = Pretrainer.BuildSequences(tok, TinyCorpus(40, 2), config.MaxLength, packing: false, causal: false).Take(config.MaxHeldOutSequences);
+        Assert.Equal(heldOut.Sum(q => q.Count), result.HeldOut.Tokens);
+        Assert.True(result.HeldOut.Accuracy > 0.5, $"held-out reconstruction accuracy {result.HeldOut.Accuracy}");
+    }
+
+    [Fact]
+    public void ResumedTextInfillingEndsWithTheWeightsOfTheUnbrokenRun()
+    {
+        var corpus = TinyCorpus(120, 11);
+        var heldOut = TinyCorpus(16, 12);
+        var root = Path.Combine(Path.GetTempPath(), "plearn-resume-" + Guid.NewGuid().ToString("N"));
+        var (unbroken, tok, _) = TinyBart(corpus);
+        using var __ = unbroken;
+        var full = Pretrainer.Run(unbroken, tok, corpus, heldOut, InfillingConfig(8, 4), checkpointing: new TrainerCheckpointing(Path.Combine(root, "a"), 4));
+
+        var folder = Path.Combine(root, "b");
+        var (first, _, _) = TinyBart(corpus);
+        using (first)
+        {
+            var stopAt5 = new SyncProgress(p => { if (p.Step == 5) throw new OperationCanceledException("interrupted"); });
+            Assert.Throws<OperationCanceledException>(() => Pretrainer.Run(first, tok, corpus, heldOut, InfillingConfig(8, 4), stopAt5, new TrainerCheckpointing(folder, 4)));
+        }
+        Assert.Equal(4, TrainerCheckpointing.StepIn(folder));
+        // another initialisation and generator state: the snapshot decides the weights, optimizer and dropout, (seed, step) the masks
+        var (resumed, _, _) = TinyBart(corpus, seed: 2);
+        using var ___ = resumed;
+        manual_seed(999);
+        var second = Pretrainer.Run(resumed, tok, corpus, heldOut, InfillingConfig(8, 4), checkpointing: new TrainerCheckpointing(folder, 4));
+
+        Assert.Equal(full.Training.StepLosses, second.Training.StepLosses);
+        Assert.Equal(full.HeldOut, second.HeldOut);
+        var expected = unbroken.state_dict();
+        foreach (var (name, tensor) in resumed.state_dict())
+            Assert.True(tensor.data<float>().SequenceEqual(expected[name].data<float>()), $"{name} differs from the unbroken run");
+    }
+
+    [Fact]
+    public void BartPresetFilesLoadWithLoadSeq2Seq()
+    {
+        var corpus = TinyCorpus(60, 13);
+        var (model, tok, dir) = TinyBart(corpus);
+        using var _ = model;
+        model.Config.Write(Path.Combine(dir, "config.json"));
+        StateDictLoader.Save(model, Path.Combine(dir, "model.safetensors"), model.TiedWeights);
+        Assert.Equal(model.Config, BartConfig.Read(Path.Combine(dir, "config.json")));
+        Assert.Contains("\"forced_bos_token_id\": 0", File.ReadAllText(Path.Combine(dir, "config.json")));
+
+        using var loaded = Pretrained.LoadSeq2Seq(dir);
+        Assert.Empty(loaded.LoadReport.NewlyInitialised);
+        Assert.Equal(tok.MaskTokenId, loaded.Tokenizer.MaskTokenId);
+        model.eval();
+        using var scope = NewDisposeScope();
+        var seqs = Pretrainer.BuildSequences(tok, corpus.Take(4).ToList(), 32, packing: false, causal: false);
+        var batch = new TextInfilling(tok.MaskTokenId!.Value, Pretrainer.SpecialIds(tok)).Collate(seqs, tok.PadTokenId, new Random(1));
+        using var noGrad = no_grad();
+        var args = new Seq2SeqForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, Labels = batch.Labels };
+        Assert.True(model.Forward(args).Logits!.allclose(loaded.Model.Forward(args).Logits!));
+    }
+
+    private sealed class SyncProgress(Action<TrainerProgress> report) : IProgress<TrainerProgress>
+    {
+        public void Report(TrainerProgress value) => report(value);
     }
 }

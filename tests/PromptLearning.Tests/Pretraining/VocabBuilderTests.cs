@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.ML.Tokenizers;
 using PromptLearning.Pretraining;
+using PromptLearning.Tokenization;
 
 namespace PromptLearning.Tests.Pretraining;
 
@@ -101,6 +102,43 @@ public class VocabBuilderTests
         var bytes = fixture.Where(kv => kv.Value < 256).OrderBy(kv => kv.Value).Select(kv => kv.Key).ToArray();
         var ours = ByteLevelBpeBuilder.Build(Corpus, 300).Tokens.Take(256).ToArray();
         Assert.Equal(bytes, ours);
+    }
+
+    [Fact]
+    public void BartVocabHasBartLayoutAndLoadsAsABartTokenizer()
+    {
+        var vocab = ByteLevelBpeBuilder.BuildBart(Corpus, vocabSize: 400);
+        var gpt2 = ByteLevelBpeBuilder.Build(Corpus, vocabSize: 400 - 4);
+        Assert.Equal(new[] { "<s>", "<pad>", "</s>", "<unk>" }, vocab.Tokens.Take(4));
+        Assert.Equal("<mask>", vocab.Tokens[^1]);
+        // Between them: GPT-2's byte symbols and merges for the same corpus (its <|endoftext|> left out).
+        Assert.Equal(gpt2.Tokens.Take(gpt2.Tokens.Count - 1), vocab.Tokens.Skip(4).Take(vocab.Tokens.Count - 5));
+        Assert.Equal(gpt2.Merges, vocab.Merges);
+        Assert.True(vocab.Tokens.Count <= 400);
+
+        var dir = TempDir();
+        ByteLevelBpeBuilder.SaveBart(vocab, dir, modelMaxLength: 128);
+        var tok = TokenizerFactory.FromFolder(dir);
+        Assert.Equal((0, 1, 2, vocab.Tokens.Count - 1), (tok.BosTokenId, tok.PadTokenId, tok.EosTokenId, tok.MaskTokenId));
+        Assert.Equal(3, tok.TokenToId("<unk>"));
+        var text = "It was great. The prices were terrible!";
+        var ids = tok.Encode(text);
+        Assert.Equal(ApplyMerges(vocab, text), ids);
+        Assert.Equal(text, tok.Decode(ids));
+        Assert.Equal(ids.Prepend(0).Append(2), tok.BuildInputs(ids));
+        // <mask> takes the space before it, as BART's does.
+        Assert.Equal(tok.Encode("It was").Append(tok.MaskTokenId!.Value).Concat(tok.Encode(".")), tok.Encode("It was <mask>."));
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "tokenizer_config.json")));
+        Assert.Equal("BartTokenizer", config.RootElement.GetProperty("tokenizer_class").GetString());
+    }
+
+    [FixtureFact]
+    public void BartByteSymbolsHaveTheIdsOfTheBartFixtureVocabulary()
+    {
+        var fixture = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(Path.Combine(HfFixtures.Model("bart"), "vocab.json")))!;
+        var layout = fixture.Where(kv => kv.Value < 4 + 256).OrderBy(kv => kv.Value).Select(kv => kv.Key).ToArray();
+        Assert.Equal(layout, ByteLevelBpeBuilder.BuildBart(Corpus, 300).Tokens.Take(4 + 256).ToArray());
+        Assert.Equal("<mask>", fixture.MaxBy(kv => kv.Value).Key);
     }
 
     /// <summary>Reference BPE: apply merges by rank to each pre-token.</summary>
