@@ -64,6 +64,28 @@ public class ModelCardTests
     }
 
     [Fact]
+    public void BartCardReportsBothStacksTheObjectiveAndReconstructions()
+    {
+        var bart = ModelPresets.CreateBart("small", 300, 64);
+        var record = Record() with { Arch = "bart", MaskProbability = 0.3, PoissonLambda = 3, Packing = false };
+        var card = new ModelCard
+        {
+            Name = "bart-test", FileBytes = 1048576, Record = record, BartConfig = bart,
+            Samples = [("It was<mask>.", "It was great.")],
+        };
+        var md = card.ToMarkdown();
+        Assert.Contains("`BartForConditionalGeneration`", md);
+        Assert.Contains($"| {bart.EncoderLayers} / {bart.DecoderLayers} / {bart.DModel} / {bart.EncoderAttentionHeads} / {bart.EncoderFfnDim} |", md);
+        Assert.Contains("text infilling (BART): 30 % of the tokens", md.Replace("30%", "30 %"));
+        Assert.Contains("Poisson(λ = 3)", md);
+        Assert.Contains("| reconstruction token accuracy (teacher-forced) | 25.0 % |", md.Replace("25.0%", "25.0 %"));
+        Assert.Contains("- **It was<mask>.** → It was great.", md);
+        Assert.DoesNotContain("plearn eval lm", md);
+        Assert.Contains("text-infilling pretraining", card.Chart());
+        Assert.Throws<InvalidOperationException>(() => (card with { Config = new TransformerConfig { ModelType = "bert" } }).ToMarkdown());
+    }
+
+    [Fact]
     public void AnInterruptedStageIsMarkedHalfDoneWithItsResumeCommand()
     {
         var record = Record() with { ResumeCommand = "plearn pretrain --arch bert --out m --resume", Checkpoint = "m/checkpoint" };
