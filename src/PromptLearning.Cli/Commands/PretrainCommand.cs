@@ -332,7 +332,7 @@ public sealed class PretrainCommand : ICommand
     {
         using var loaded = Pretrained.LoadSeq2Seq(folder);
         var bart = (BartForConditionalGeneration)loaded.Model;
-        var held = Corpus.Read(record.Corpus).HeldOut.Take(BartSamples);
+        var held = Corpus.Read(record.Corpus).HeldOut.Take(BartSamples).ToList();
         var samples = SampleText.Infill(bart, loaded.Tokenizer, held, record.MaxLength).Select(x => (x.Corrupted, x.Output)).ToList();
         var card = new ModelCard
         {

@@ -45,24 +45,24 @@ public static class SampleText
     }
 
     /// <summary>
-    /// Each of <paramref name="texts"/> as <c>&lt;s&gt; text &lt;/s&gt;</c> corrupted by text infilling (BART's
-    /// 30% in Poisson(3) spans, fixed seed <paramref name="seed"/>), and the model's greedy output for it (at most
-    /// <paramref name="maxNewTokens"/> tokens), both decoded; the corrupted text keeps its <c>&lt;mask&gt;</c> tokens.
-    /// Runs the model in eval mode under no_grad.
+    /// Each of <paramref name="texts"/> as <c>&lt;s&gt; text &lt;/s&gt;</c> (at most <paramref name="maxLength"/> tokens,
+    /// as in pretraining) corrupted by text infilling (BART's 30% in Poisson(3) spans, fixed seed <paramref name="seed"/>),
+    /// and the model's greedy output for it (at most <paramref name="maxLength"/> - 1 tokens after the decoder start),
+    /// both decoded; the corrupted text keeps its <c>&lt;mask&gt;</c> tokens. Runs the model in eval mode under no_grad.
     /// </summary>
-    public static IReadOnlyList<(string Corrupted, string Output)> Infill(ISeq2SeqModel model, TextTokenizer tokenizer, IEnumerable<string> texts, int maxNewTokens, int seed = Pretrainer.HeldOutSeed)
+    public static IReadOnlyList<(string Corrupted, string Output)> Infill(ISeq2SeqModel model, TextTokenizer tokenizer, IReadOnlyList<string> texts, int maxLength, int seed = Pretrainer.HeldOutSeed)
     {
         var objective = new TextInfilling(tokenizer.MaskTokenId ?? throw new ArgumentException("the tokenizer has no mask token", nameof(tokenizer)), Pretrainer.SpecialIds(tokenizer));
         var random = new Random(seed);
         model.Module.eval();
         var result = new List<(string, string)>();
-        foreach (var text in texts)
+        foreach (var sequence in Pretrainer.BuildSequences(tokenizer, texts, maxLength, packing: false, causal: false))
         {
             using var scope = NewDisposeScope();
-            var corrupted = objective.Corrupt(tokenizer.BuildInputs(tokenizer.Encode(text)), random).InputIds;
+            var corrupted = objective.Corrupt(sequence, random).InputIds;
             var input = tensor(corrupted.Select(i => (long)i).ToArray()).unsqueeze(0);
             using var _ = no_grad();
-            using var generated = Seq2SeqGeneration.Greedy(model, new Seq2SeqForwardArgs { InputIds = input }, model.GenerationDefaults(maxNewTokens));
+            using var generated = Seq2SeqGeneration.Greedy(model, new Seq2SeqForwardArgs { InputIds = input }, model.GenerationDefaults(maxLength - 1));
             var output = generated.Sequences[0].data<long>().Select(i => (int)i);
             var shown = corrupted.Where(i => i != tokenizer.BosTokenId && i != tokenizer.EosTokenId);
             result.Add((tokenizer.Decode(shown, skipSpecialTokens: false), tokenizer.Decode(output)));
