@@ -327,17 +327,28 @@ public sealed class PretrainCommand : ICommand
         }));
     }
 
-    /// <summary>The card of a BART folder: reconstructions of corrupted held-out texts as samples (no zero-shot cloze).</summary>
+    /// <summary>
+    /// The card of a BART folder: reconstructions of corrupted held-out texts as samples and the held-out score with and
+    /// without the encoder input (no zero-shot cloze).
+    /// </summary>
     private static void WriteBartCard(string folder, PretrainingRecord record)
     {
         using var loaded = Pretrained.LoadSeq2Seq(folder);
         var bart = (BartForConditionalGeneration)loaded.Model;
-        var held = Corpus.Read(record.Corpus).HeldOut.Take(BartSamples).ToList();
-        var samples = SampleText.Infill(bart, loaded.Tokenizer, held, record.MaxLength).Select(x => (x.Corrupted, x.Output)).ToList();
+        var heldOut = Corpus.Read(record.Corpus).HeldOut;
+        var samples = SampleText.Infill(bart, loaded.Tokenizer, heldOut.Take(BartSamples).ToList(), record.MaxLength).Select(x => (x.Corrupted, x.Output)).ToList();
+        var scored = Pretrainer.BuildSequences(loaded.Tokenizer, heldOut, record.MaxLength, packing: false, causal: false)
+            .Take(new PretrainingConfig().MaxHeldOutSequences).ToList();
+        var lambda = record.PoissonLambda ?? Pretrainer.TextInfillingPoissonLambda;
+        (LanguageModelScores, LanguageModelScores) encoderUse;
+        using (TorchSharp.torch.no_grad())
+            encoderUse = (Pretrainer.Score(bart, loaded.Tokenizer, scored, record.MaskProbability, lambda),
+                Pretrainer.ScoreWithoutInput(bart, loaded.Tokenizer, scored, record.MaskProbability, lambda));
         var card = new ModelCard
         {
             Name = Path.GetFileName(Path.GetFullPath(folder)), BartConfig = bart.Config,
             FileBytes = new FileInfo(Path.Combine(folder, "model.safetensors")).Length, Record = record, Samples = samples,
+            EncoderUse = encoderUse,
         };
         card.Save(folder);
         Console.WriteLine(JsonSerializer.Serialize(new

@@ -25,6 +25,11 @@ public sealed record ModelCard
     public IReadOnlyList<ClozeScore> ZeroShot { get; init; } = [];
     /// <summary>Greedy outputs: continuations of prompts (causal LMs) or reconstructions of corrupted held-out texts (BART).</summary>
     public IReadOnlyList<(string Prompt, string Continuation)>? Samples { get; init; }
+    /// <summary>
+    /// BART: held-out reconstruction scores with the corrupted input and with every input token replaced by
+    /// <c>&lt;mask&gt;</c> (same masks, see <see cref="Pretrainer.ScoreWithoutInput"/>): how much the decoder reads the encoder.
+    /// </summary>
+    public (LanguageModelScores WithInput, LanguageModelScores WithoutInput)? EncoderUse { get; init; }
     /// <summary>File name of the loss chart next to the card.</summary>
     public string ChartFile { get; init; } = "loss_chart.svg";
 
@@ -131,6 +136,20 @@ public sealed record ModelCard
         sb.AppendLine(b is not null
             ? string.Create(ci, $"Held-out texts corrupted as in training with fixed masks (seed {Pretrainer.HeldOutSeed}); every token of `<s> text </s>` is scored. `Pretrainer.Score` recomputes these.")
             : $"`plearn eval lm --model <this folder> --json` recomputes these{(mlm ? " (fixed masking seed)" : "")}.");
+        if (EncoderUse is var (with, without))
+        {
+            sb.AppendLine();
+            sb.AppendLine("## Does the decoder read the encoder?");
+            sb.AppendLine();
+            sb.AppendLine("The same held-out texts and masks, once with the corrupted text as the encoder input and once with every input token replaced by `<mask>` (`Pretrainer.ScoreWithoutInput`):");
+            sb.AppendLine();
+            sb.AppendLine("| encoder input | cross-entropy | token accuracy |");
+            sb.AppendLine("|---|---:|---:|");
+            sb.AppendLine(ci, $"| corrupted text | {with.Loss:F3} | {with.Accuracy:P1} |");
+            sb.AppendLine(ci, $"| all `<mask>` | {without.Loss:F3} | {without.Accuracy:P1} |");
+            sb.AppendLine();
+            sb.AppendLine(ci, $"The input lowers the loss by {without.Loss - with.Loss:F3} nats per token: {(without.Loss - with.Loss < 0.1 ? "**the decoder hardly uses the encoder**; it reconstructs from the text it has decoded so far, as a language model would, and its outputs barely depend on the input" : "the decoder copies from the input")}.");
+        }
         if (ZeroShot.Count > 0)
         {
             sb.AppendLine();

@@ -193,6 +193,24 @@ public static class Pretrainer
         return Score(sequences, b => LanguageModelingLoss.Score(model, objective.Collate(b, tokenizer.PadTokenId, new Random(HeldOutSeed))), batchSize);
     }
 
+    /// <summary>
+    /// As <see cref="Score(ISeq2SeqModel, TextTokenizer, IReadOnlyList{IReadOnlyList{int}}, double, double, int)"/> with
+    /// the same masks, but every encoder input token replaced by <c>&lt;mask&gt;</c> (lengths and attention mask kept):
+    /// what the decoder reconstructs from the text it has decoded so far alone. The gap to the ordinary score is how
+    /// much the model uses its encoder. Call in eval mode under <c>no_grad</c>.
+    /// </summary>
+    public static LanguageModelScores ScoreWithoutInput(ISeq2SeqModel model, TextTokenizer tokenizer, IReadOnlyList<IReadOnlyList<int>> sequences,
+        double maskRatio = TextInfillingMaskRatio, double poissonLambda = TextInfillingPoissonLambda, int batchSize = 64)
+    {
+        var maskId = tokenizer.MaskTokenId ?? throw new ArgumentException("the tokenizer has no mask token");
+        var objective = new TextInfilling(maskId, SpecialIds(tokenizer), maskRatio, poissonLambda);
+        return Score(sequences, b =>
+        {
+            var batch = objective.Collate(b, tokenizer.PadTokenId, new Random(HeldOutSeed));
+            return LanguageModelingLoss.Score(model, batch with { InputIds = full_like(batch.InputIds, maskId) });
+        }, batchSize);
+    }
+
     /// <summary>BART's share of masked tokens for text infilling.</summary>
     public const double TextInfillingMaskRatio = 0.3;
 

@@ -82,6 +82,12 @@ public class ModelCardTests
         Assert.Contains("- **It was<mask>.** → It was great.", md);
         Assert.DoesNotContain("plearn eval lm", md);
         Assert.Contains("text-infilling pretraining", card.Chart());
+        Assert.DoesNotContain("read the encoder", md);
+        var ignoring = (card with { EncoderUse = (new LanguageModelScores(1.20, Math.Exp(1.20), 0.65, 100), new LanguageModelScores(1.23, Math.Exp(1.23), 0.64, 100)) }).ToMarkdown();
+        Assert.Contains("| all `<mask>` | 1.230 | 64.0", ignoring.Replace("64.0%", "64.0 %"));
+        Assert.Contains("**the decoder hardly uses the encoder**", ignoring);
+        var copying = (card with { EncoderUse = (new LanguageModelScores(0.5, Math.Exp(0.5), 0.9, 100), new LanguageModelScores(1.23, Math.Exp(1.23), 0.64, 100)) }).ToMarkdown();
+        Assert.Contains("the decoder copies from the input", copying);
         Assert.Throws<InvalidOperationException>(() => (card with { Config = new TransformerConfig { ModelType = "bert" } }).ToMarkdown());
     }
 

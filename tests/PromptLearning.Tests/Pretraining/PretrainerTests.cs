@@ -193,6 +193,11 @@ public class PretrainerTests
         Assert.Equal(heldOut.Sum(q => q.Count), result.HeldOut.Tokens);
         Assert.Equal(untrained.Tokens, result.HeldOut.Tokens);
         Assert.True(result.HeldOut.Accuracy > untrained.Accuracy + 0.2, $"held-out reconstruction accuracy {result.HeldOut.Accuracy}, untrained {untrained.Accuracy}");
+        // Without its input the model scores the same tokens (whether it does worse depends on how much it reads its encoder).
+        LanguageModelScores withoutInput;
+        using (no_grad()) withoutInput = Pretrainer.ScoreWithoutInput(model, tok, heldOut);
+        Assert.Equal(result.HeldOut.Tokens, withoutInput.Tokens);
+        Assert.NotEqual(result.HeldOut.Loss, withoutInput.Loss);
     }
 
     [Fact]
