@@ -8,7 +8,7 @@ namespace PromptLearning.Prompts;
 
 /// <summary>
 /// One training run of one method: what it trained on, its dev metrics (main metric first, as
-/// <see cref="PromptEvaluation.Evaluate"/> returns them), its size and cost, and its training history.
+/// <see cref="PromptEvaluation.Evaluate(PromptModel, TaskSplit, int, int, int)"/> returns them), its size and cost, and its training history.
 /// </summary>
 /// <param name="Method">The method's name (<see cref="PromptMethodConfig.Method"/>) or the caller's label.</param>
 /// <param name="Task">The task's name.</param>
