@@ -32,6 +32,8 @@ public sealed class PretrainCommand : ICommand
                                [--whole-word]   (masked LM: whole-word masking)
                                [--poisson-lambda 3]   (bart: text infilling masks --mask-probability (default 0.3) of the tokens
                                    in spans of Poisson(lambda) length, each span one <mask>; needs --no-packing)
+                               [--encoder-token-loss 0.1]   (bart: weight of the auxiliary loss that has each encoder position
+                                   predict its input token; keeps the encoder from collapsing to one vector; 0 = BART's loss alone)
                                [--documents-matching REGEX]   (train only on the corpus documents that match)
                                [--checkpoint-every <eval-every>] [--checkpoint-dir <out>/checkpoint] [--resume]
                                    (resumable snapshots: weights, optimizer state, step, random generator; --resume continues
@@ -71,6 +73,8 @@ public sealed class PretrainCommand : ICommand
         var bart = arch == "bart";
         var maskProbability = o.GetDouble("mask-probability", bart ? Pretrainer.TextInfillingMaskRatio : 0.15, min: 0, max: 1);
         var poissonLambda = o.GetDouble("poisson-lambda", Pretrainer.TextInfillingPoissonLambda, min: 0);
+        var encoderTokenLoss = o.GetDouble("encoder-token-loss", bart ? Pretrainer.DefaultEncoderTokenLossWeight : 0, min: 0);
+        if (!bart && o.Has("encoder-token-loss")) throw new CliUsageException("--encoder-token-loss applies to --arch bart only");
         var salientOption = o.Get("salient-words") ?? "";
         var salientWords = salientOption switch
         {
@@ -168,7 +172,7 @@ public sealed class PretrainCommand : ICommand
             Seed = seed, RestoreBest = false, DropLast = true,
         };
         var pretraining = new PretrainingConfig { MaxLength = maxLength, Packing = packing, MaskProbability = maskProbability, PoissonLambda = poissonLambda,
-            SalientWords = salientWords, SalientMaskProbability = salientProbability, WholeWordMasking = wholeWord, Trainer = trainer };
+            EncoderTokenLossWeight = bart ? encoderTokenLoss : 0, SalientWords = salientWords, SalientMaskProbability = salientProbability, WholeWordMasking = wholeWord, Trainer = trainer };
         var offset = previous?.StepsDone ?? 0;
         // this stage's rows so far: on resume, those the interrupted run recorded up to its snapshot
         var rows = new List<PretrainingLogRow>();
@@ -182,7 +186,7 @@ public sealed class PretrainCommand : ICommand
             Command = "plearn pretrain " + string.Join(" ", args.Where(a => a != "--resume").Select(ShellQuote)), Arch = arch!, Size = size, Corpus = corpusPath,
             TrainDocuments = corpus.Train.Count, HeldOutDocuments = corpus.HeldOut.Count,
             TrainSequences = sequences, TrainTokens = tokens, MaxLength = maxLength, Packing = packing, MaskProbability = maskProbability,
-            PoissonLambda = bart ? poissonLambda : null,
+            PoissonLambda = bart ? poissonLambda : null, EncoderTokenLossWeight = bart ? encoderTokenLoss : null,
             SalientWords = salientWords, SalientMaskProbability = salientWords.Length > 0 ? salientProbability : null, WholeWordMasking = wholeWord,
             Trainer = trainer, StepsDone = offset + stageSteps,
             WallTimeSeconds = Math.Round((previous?.WallTimeSeconds ?? 0) + stageSeconds, 1),

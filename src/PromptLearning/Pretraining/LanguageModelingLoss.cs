@@ -31,11 +31,27 @@ public static class LanguageModelingLoss
 
     /// <summary>
     /// Mean token cross-entropy of an encoder-decoder reconstructing <see cref="DenoisingBatch.Labels"/> from the
-    /// corrupted input (the decoder reads the labels shifted right, as <c>BartForConditionalGeneration</c> with labels).
+    /// corrupted input (the decoder reads the labels shifted right, as <c>BartForConditionalGeneration</c> with labels),
+    /// plus <paramref name="encoderTokenWeight"/> × the encoder-token loss (see
+    /// <see cref="PretrainingConfig.EncoderTokenLossWeight"/>): the encoder output at each non-padding position scored
+    /// against the input token there, logits = output × word embeddingsᵀ.
     /// </summary>
-    public static Tensor Compute(ISeq2SeqModel model, DenoisingBatch batch) =>
-        model.Forward(new Seq2SeqForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, Labels = batch.Labels }).Loss
-            ?? throw new InvalidOperationException("the encoder-decoder returned no loss");
+    public static Tensor Compute(ISeq2SeqModel model, DenoisingBatch batch, double encoderTokenWeight = 0)
+    {
+        using var scope = NewDisposeScope();
+        var output = model.Forward(new Seq2SeqForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, Labels = batch.Labels });
+        var loss = output.Loss ?? throw new InvalidOperationException("the encoder-decoder returned no loss");
+        if (encoderTokenWeight > 0)
+        {
+            var vocab = output.Logits!.shape[^1];
+            var embeddings = model.EmbedTokens(arange(vocab, dtype: ScalarType.Int64, device: batch.InputIds.device));
+            var scores = nn.functional.linear(output.EncoderLastHiddenState, embeddings);
+            var targets = batch.InputIds.masked_fill(batch.AttentionMask.eq(0), LossLabels.IgnoreIndex);
+            var encoderLoss = nn.functional.cross_entropy(scores.reshape(-1, vocab), targets.reshape(-1), ignore_index: LossLabels.IgnoreIndex);
+            loss = loss + encoderLoss.mul(encoderTokenWeight);
+        }
+        return loss.MoveToOuterDisposeScope();
+    }
 
     /// <summary>Summed cross-entropy, number of labelled positions and number predicted right (argmax, teacher-forced) of an encoder-decoder's reconstruction.</summary>
     public static (double LossSum, long Count, long Correct) Score(ISeq2SeqModel model, DenoisingBatch batch)

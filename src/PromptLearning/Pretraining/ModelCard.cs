@@ -88,7 +88,7 @@ public sealed record ModelCard
         sb.AppendLine("|---|---|");
         sb.AppendLine(ci, $"| corpus | `{r.Corpus}`: {r.TrainDocuments:N0} training documents{(r.PreviousCommands.Count > 0 ? " in the last stage" : "")}, {r.HeldOutDocuments:N0} held-out documents (disjoint from every dev/test text of the data sets) |");
         var objective = b is not null
-            ? $"text infilling (BART): {r.MaskProbability:P0} of the tokens masked in spans of Poisson(λ = {r.PoissonLambda:G3}) length, each span replaced by one `<mask>` (a length-0 span inserts one), corruption drawn afresh per batch; the decoder reconstructs `<s> text </s>` (token cross-entropy)"
+            ? $"text infilling (BART): {r.MaskProbability:P0} of the tokens masked in spans of Poisson(λ = {r.PoissonLambda:G3}) length, each span replaced by one `<mask>` (a length-0 span inserts one), corruption drawn afresh per batch; the decoder reconstructs `<s> text </s>` (token cross-entropy){(r.EncoderTokenLossWeight is > 0 ? $", plus {r.EncoderTokenLossWeight:G3} × an encoder-token loss (each encoder position predicts its input token through the shared embeddings) that keeps the encoder positions apart" : "")}"
             : mlm ? $"masked LM, BERT recipe: {r.MaskProbability:P0} of non-special tokens, 80% [MASK] / 10% random / 10% unchanged, masks drawn afresh per batch{Salient(r)}" : "causal LM (next token)";
         sb.AppendLine(ci, $"| objective | {objective} |");
         sb.AppendLine(ci, $"| sequences | {r.TrainSequences:N0} ({r.TrainTokens:N0} tokens), at most {r.MaxLength} tokens, {(r.Packing ? "packed" : "one document per sequence, padded per batch")} |");

@@ -33,6 +33,8 @@ public sealed record PretrainingRecord
     [JsonPropertyName("mask_probability")] public double MaskProbability { get; init; } = 0.15;
     /// <summary>Text infilling (BART): mean span length of the Poisson distribution; null for masked and causal LMs.</summary>
     [JsonPropertyName("poisson_lambda")] public double? PoissonLambda { get; init; }
+    /// <summary>Text infilling (BART): weight of the auxiliary encoder-token loss (<see cref="PretrainingConfig.EncoderTokenLossWeight"/>); null for masked and causal LMs.</summary>
+    [JsonPropertyName("encoder_token_loss_weight")] public double? EncoderTokenLossWeight { get; init; }
     /// <summary>Words masked with <see cref="SalientMaskProbability"/> (SKEP-style; empty: plain BERT masking).</summary>
     [JsonPropertyName("salient_words")] public IReadOnlyList<string> SalientWords { get; init; } = [];
     /// <summary>Probability of masking a token of a salient word.</summary>

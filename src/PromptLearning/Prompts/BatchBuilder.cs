@@ -109,6 +109,14 @@ public sealed class BatchBuilder
         };
     }
 
+    /// <summary>One row before padding.</summary>
+    /// <param name="Ids">Token ids.</param>
+    /// <param name="Slots">Per token: the soft-prompt slot it stands for (-1: a real token).</param>
+    /// <param name="TokenLabels">Per token tag labels (tagging tasks), or null.</param>
+    /// <param name="ClassLabel">The class index (-1: none).</param>
+    /// <param name="MaskPosition">Position of the cloze mask (0 when the template has none).</param>
+    /// <param name="Task">The row's task id (index into the builder's tasks).</param>
+    /// <param name="WordStarts">First-token positions of the input words (tagging), or null.</param>
     /// <param name="SecondSegment">Position right after the template's first [SEP] (-1: none): where token type 1 starts.</param>
     private sealed record Row(List<int> Ids, List<int> Slots, List<int>? TokenLabels, int ClassLabel, int MaskPosition, int Task, int[]? WordStarts, int SecondSegment);
 

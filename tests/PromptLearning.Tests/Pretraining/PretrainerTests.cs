@@ -201,6 +201,37 @@ public class PretrainerTests
     }
 
     [Fact]
+    public void EncoderTokenLossAddsTheWeightedCrossEntropyOfEachEncoderPositionAgainstItsInputToken()
+    {
+        var corpus = TinyCorpus(60, 5);
+        var (model, tok, _) = TinyBart(corpus);
+        using var _ = model;
+        model.eval();
+        var sequences = Pretrainer.BuildSequences(tok, corpus.Take(6).ToList(), 32, packing: false, causal: false);
+        var objective = new TextInfilling(tok.MaskTokenId!.Value, Pretrainer.SpecialIds(tok));
+        var batch = objective.Collate(sequences, tok.PadTokenId, new Random(4));
+        Assert.True(batch.AttentionMask.eq(0).any().item<bool>(), "the batch should hold padding, which the encoder loss must skip");
+        using var __ = no_grad();
+        var plain = LanguageModelingLoss.Compute(model, batch).item<float>();
+        var weighted = LanguageModelingLoss.Compute(model, batch, 0.5).item<float>();
+        // by hand: encoder output x shared embeddingsᵀ, cross-entropy over the non-padding input tokens
+        var encoder = model.Encode(new Seq2SeqForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask });
+        var logits = encoder.matmul(model.Model.Shared.weight!.t()).log_softmax(-1);
+        double sum = 0; int count = 0;
+        var ids = batch.InputIds.data<long>().ToArray();
+        var mask = batch.AttentionMask.data<long>().ToArray();
+        long length = batch.InputIds.shape[1];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            if (mask[i] == 0) continue;
+            sum -= logits[i / length, i % length, ids[i]].item<float>();
+            count++;
+        }
+        Assert.Equal(plain + 0.5 * sum / count, weighted, 3);
+        Assert.Equal(plain, LanguageModelingLoss.Compute(model, batch, 0).item<float>(), 6);
+    }
+
+    [Fact]
     public void ResumedTextInfillingEndsWithTheWeightsOfTheUnbrokenRun()
     {
         var corpus = TinyCorpus(120, 11);
