@@ -9,10 +9,11 @@ namespace PromptLearning.Notebooks;
 /// <param name="TimeoutSeconds">Time limit per notebook (0 = none).</param>
 /// <param name="Pack">Pack the repo's library into its local feed first when a notebook references it (see <see cref="LocalFeed"/>).</param>
 /// <param name="Echo">Copy cell output to the console while it runs.</param>
-public sealed record NotebookBatchOptions(IReadOnlyList<string> Inputs, string? OutDir, bool InPlace, double TimeoutSeconds, bool Pack, bool Echo);
+/// <param name="Parallel">How many notebooks run at once, each in its own kernel (the notebooks set one torch thread each, so two on a 2-core machine take about half the time of one after another).</param>
+public sealed record NotebookBatchOptions(IReadOnlyList<string> Inputs, string? OutDir, bool InPlace, double TimeoutSeconds, bool Pack, bool Echo, int Parallel = 1);
 
 /// <summary>
-/// Runs notebooks one after another, each in a fresh .NET Interactive kernel (<see cref="NotebookRunner"/>),
+/// Runs notebooks one after another (or <see cref="NotebookBatchOptions.Parallel"/> at a time), each in a fresh .NET Interactive kernel (<see cref="NotebookRunner"/>),
 /// writes each executed notebook and its standalone HTML page, and prints a summary. When a notebook
 /// asks for <c>#r "nuget: PromptLearning, ..."</c> and lies inside this repository, the library is
 /// packed into the repository's local feed first (<see cref="LocalFeed"/>), so notebooks always run
@@ -48,29 +49,39 @@ public static class NotebookBatch
         }
         var tool = KernelTool.Locate(Path.GetDirectoryName(loaded[0].Notebook.Path)!, log);
 
-        var results = new List<(string Name, string Status, double Seconds)>();
+        if (options.Parallel < 1) throw new ArgumentOutOfRangeException(nameof(options), options.Parallel, "Parallel must be at least 1");
+        var results = new (string Name, string Status, double Seconds)[loaded.Count];
         bool anyTimedOut = false;
-        foreach (var (notebook, relative) in loaded)
+        var gate = new object();
+        // With several at once, each notebook's log is held and written in one piece when it ends.
+        void RunOne(int i)
         {
+            var (notebook, relative) = loaded[i];
             string output = options.InPlace ? notebook.Path : Path.GetFullPath(Path.Combine(options.OutDir!, relative));
             var clock = Stopwatch.StartNew();
-            log.WriteLine($"== {relative}");
-            var runner = new NotebookRunner(notebook, tool, log, options.Echo);
+            var own = options.Parallel == 1 ? log : new StringWriter();
+            lock (gate) log.WriteLine($"== {relative}");
+            var runner = new NotebookRunner(notebook, tool, own, options.Echo && options.Parallel == 1);
             var result = runner.RunAsync(options.TimeoutSeconds > 0 ? TimeSpan.FromSeconds(options.TimeoutSeconds) : null).GetAwaiter().GetResult();
             Directory.CreateDirectory(Path.GetDirectoryName(output)!);
             runner.Save(output);
             HtmlPage.Write(notebook, Path.ChangeExtension(output, ".html"));
-            if (!result.Succeeded) log.WriteLine(result.Message);
-            anyTimedOut |= result.TimedOut;
+            if (!result.Succeeded) own.WriteLine(result.Message);
             var status = result.Succeeded ? "ok" : result.TimedOut ? "TIMED OUT" : "FAILED";
-            results.Add((relative, status, clock.Elapsed.TotalSeconds));
-            log.WriteLine($"== {relative}: {status} in {clock.Elapsed.TotalSeconds:F1} s -> {output}");
+            own.WriteLine($"== {relative}: {status} in {clock.Elapsed.TotalSeconds:F1} s -> {output}");
+            lock (gate)
+            {
+                if (own != log) log.Write(own.ToString());
+                anyTimedOut |= result.TimedOut;
+                results[i] = (relative, status, clock.Elapsed.TotalSeconds);
+            }
         }
+        System.Threading.Tasks.Parallel.For(0, loaded.Count, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = options.Parallel }, RunOne);
 
         log.WriteLine();
         foreach (var (name, status, seconds) in results) log.WriteLine($"{name,-48} {status,-12} {seconds,8:F1} s");
         int failed = results.Count(r => r.Status != "ok");
-        log.WriteLine(failed == 0 ? $"all {results.Count} notebook(s) ran in the .NET Interactive kernel {tool.Version}" : $"{failed} of {results.Count} notebook(s) failed");
+        log.WriteLine(failed == 0 ? $"all {results.Length} notebook(s) ran in the .NET Interactive kernel {tool.Version}" : $"{failed} of {results.Length} notebook(s) failed");
         return failed == 0 ? 0 : results.Any(r => r.Status == "FAILED") || !anyTimedOut ? 1 : 124;
     }
 

@@ -3,7 +3,7 @@ using PromptLearning.Notebooks;
 namespace PromptLearning.Cli.Commands;
 
 /// <summary>
-/// <c>plearn notebooks run &lt;files or folders&gt; [--out DIR] [--in-place] [--timeout SECONDS] [--no-pack] [--echo]</c>:
+/// <c>plearn notebooks run &lt;files or folders&gt; [--out DIR] [--in-place] [--timeout SECONDS] [--parallel N] [--no-pack] [--echo]</c>:
 /// executes Polyglot C# notebooks headless in the real .NET Interactive kernel (see
 /// src/PromptLearning.Notebooks) and writes each executed notebook plus a standalone HTML page whose
 /// charts render offline. <c>plearn notebooks export &lt;files or folders&gt; [--out DIR]</c>: writes
@@ -15,10 +15,12 @@ public sealed class NotebooksCommand : ICommand
     public string Summary => "run notebooks in the .NET Interactive kernel, check executed ones, or export them as file-based apps: notebooks run|check|export <files|folders>";
 
     private const string Usage =
-        "usage: plearn notebooks run <files or folders> [--out DIR] [--in-place] [--timeout SECONDS] [--no-pack] [--echo]\n" +
+        "usage: plearn notebooks run <files or folders> [--out DIR] [--in-place] [--timeout SECONDS] [--parallel N] [--no-pack] [--echo]\n" +
         "  --out DIR       where executed notebooks and their .html pages go (default artifacts/notebooks)\n" +
         "  --in-place      overwrite the source notebooks instead (pages go beside them)\n" +
         "  --timeout S     time limit per notebook in seconds (default 900; 0 = none)\n" +
+        "  --parallel N    notebooks run at once, each in its own kernel with one torch thread (default: 2 on a\n" +
+        "                  machine with 2 or more cores, else 1); with N > 1 each notebook's log is printed when it ends\n" +
         "  --no-pack       do not pack the library into artifacts/packages first\n" +
         "  --echo          copy cell output to the console while cells run\n" +
         "       plearn notebooks pack\n" +
@@ -51,13 +53,16 @@ public sealed class NotebooksCommand : ICommand
         var timeout = o.GetDouble("timeout", 900);
         if (!double.IsFinite(timeout) || timeout < 0 || timeout > 7 * 24 * 3600)
             throw new CliUsageException($"--timeout must be a number of seconds from 0 (no limit) to 604800, not {o.Get("timeout")}");
+        var parallel = o.GetInt("parallel", Environment.ProcessorCount >= 2 ? 2 : 1, min: 1);
+        if (parallel > 1 && o.Has("echo")) throw new CliUsageException("--echo copies cell output as it comes: use it with --parallel 1");
         var options = new NotebookBatchOptions(
             Inputs: o.Positional,
             OutDir: inPlace ? null : outDir ?? Path.Combine("artifacts", "notebooks"),
             InPlace: inPlace,
             TimeoutSeconds: timeout,
             Pack: !o.Has("no-pack"),
-            Echo: o.Has("echo"));
+            Echo: o.Has("echo"),
+            Parallel: parallel);
         o.RejectUnknown();
         if (options.Inputs.Count == 0) throw new CliUsageException("no notebook files or folders given.\n" + Usage);
         return NotebookBatch.Run(options, Console.Out);
