@@ -1,6 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PromptLearning.Checkpoints;
+using PromptLearning.Data;
 using PromptLearning.Prompts;
+using PromptLearning.Prompts.Seq2Seq;
 using static TorchSharp.torch;
 
 namespace PromptLearning.Cli.Commands;
@@ -10,7 +13,8 @@ namespace PromptLearning.Cli.Commands;
 /// time per training step (median and IQR over interleaved rounds) as a ratio of medians to full
 /// fine-tuning, optimizer-state bytes, peak training memory and prompt file size; and the
 /// throughput of a mixed-task batch against one batch per task and against a single-task batch
-/// with the same prefix lengths. Targets (issues 5 and 16): soft-prompt step time &lt;= 0.75x
+/// with the same prefix lengths; then the same rows for the encoder-decoder methods on
+/// <c>--seq2seq-model</c> (summarization). Targets (issues 5 and 16): soft-prompt step time &lt;= 0.75x
 /// fine-tuning (&lt;= 0.67x at 128 tokens), mixed-task throughput &gt;= 0.9x the per-task batches.
 /// </summary>
 public sealed class BenchCommand : ICommand
@@ -20,11 +24,15 @@ public sealed class BenchCommand : ICommand
 
     private const string Usage =
         "usage: plearn bench [--model bert-small] [--task sentiment] [--steps 10] [--rounds 5] [--batch 16] [--repeats 5] [--length N] [--threads N] [--json]\n" +
-        "                    [--generation-model gpt2-small | --no-generation]   (tokens/s of greedy and beam search with a prefix, cache on and off)";
+        "                    [--generation-model gpt2-small | --no-generation]   (tokens/s of greedy and beam search with a prefix, cache on and off)\n" +
+        "                    [--seq2seq-model bart-small | --no-seq2seq]         (encoder-decoder rows on summarization: finetune, prompt, prefix, ptuning2)";
+
+    /// <summary>The encoder-decoder timed unless <c>--seq2seq-model</c> names another: the embedded model, skipped with a note while it is not shipped.</summary>
+    private const string DefaultSeq2SeqModel = "bart-small";
 
     public int Run(string[] args)
     {
-        var o = new Options(args, "help", "json", "no-generation");
+        var o = new Options(args, "help", "json", "no-generation", "no-seq2seq");
         if (o.Has("help")) { Console.WriteLine(Usage); return 0; }
         var taskName = o.Get("task", "sentiment");
         var modelName = o.Get("model", PromptRun.DefaultModel(taskName));
@@ -33,25 +41,28 @@ public sealed class BenchCommand : ICommand
         int? length = o.Get("length") is null ? null : o.GetInt("length", 128, min: 8);
         bool json = o.Has("json");
         var generationModel = o.Has("no-generation") ? null : o.Get("generation-model", "gpt2-small");
+        var seq2seqName = o.Get("seq2seq-model");
+        bool noSeq2Seq = o.Has("no-seq2seq");
         o.RejectUnknown();
+        if (noSeq2Seq && seq2seqName is not null) throw new CliUsageException("--seq2seq-model and --no-seq2seq exclude each other");
         var config = new MethodBenchmarkConfig(steps, batch, repeats, rounds, length);
         try { config.Validate(); }
         catch (ArgumentException e) { throw new CliUsageException(e.Message.Replace("benchmark: ", "--", StringComparison.Ordinal)); }
         if (threads > 0) set_num_threads(threads);
 
+        // Load the encoder-decoder first, so that a bad --seq2seq-model fails before minutes of timing.
+        string? seq2seqNote = null;
+        using var seq2seq = noSeq2Seq ? null : LoadSeq2Seq(seq2seqName, out seq2seqNote);
         using var pretrained = PromptRun.LoadModel(modelName);
         var result = MethodBenchmark.Run(pretrained, TaskData.Load(taskName, "train"), config, json ? null : m => Console.Error.WriteLine($"  {m}"));
-        static JsonObject SpreadJson(Spread s, int digits) => new()
-        {
-            ["median"] = Math.Round(s.Median, digits), ["q1"] = Math.Round(s.Q1, digits), ["q3"] = Math.Round(s.Q3, digits),
-            ["samples"] = new JsonArray(s.Samples.Select(x => (JsonNode)Math.Round(x, digits)).ToArray()),
-        };
+        var seq2seqResult = seq2seq is null ? null
+            : Seq2SeqMethodBenchmark.Run(seq2seq, TaskData.Load(EmbeddedData.Summarization, "train"), config, json ? null : m => Console.Error.WriteLine($"  {m}"));
         var mt = result.MixedTask;
         GenerationBenchmarkResult? generation = null;
         if (generationModel is not null)
         {
             using var gpt2 = PromptRun.LoadModel(generationModel);
-            var prompts = TaskData.Load(Data.EmbeddedData.E2e, "dev").Examples.Select(e => e.A).ToList();
+            var prompts = TaskData.Load(EmbeddedData.E2e, "dev").Examples.Select(e => e.A).ToList();
             generation = GenerationBenchmark.Run(gpt2.Model, gpt2.Tokenizer, prompts, rounds: rounds, log: json ? null : m => Console.Error.WriteLine($"  {m}"));
         }
         var report = new JsonObject
@@ -64,20 +75,7 @@ public sealed class BenchCommand : ICommand
             ["rounds"] = rounds,
             ["length"] = length,
             ["threads"] = result.Threads,
-            ["methods"] = new JsonArray(result.Methods.Select(r => (JsonNode)new JsonObject
-            {
-                ["method"] = r.Method,
-                ["trainable_parameters"] = r.TrainableParameters,
-                ["trainable_share"] = Math.Round(r.TrainableShare, 6),
-                ["step_ms"] = SpreadJson(r.StepMs, 2),
-                ["step_time_ratio"] = Math.Round(r.StepTimeRatio, 3),
-                ["optimizer_state_bytes"] = r.OptimizerStateBytes,
-                ["peak_training_bytes"] = r.PeakTrainingBytes,
-                ["prompt_file_bytes"] = r.PromptFileBytes,
-                ["step_gflop"] = Math.Round(r.StepGflop, 4),
-                ["achieved_gflops"] = Math.Round(r.AchievedGflops, 2),
-                ["matmul_peak_ratio"] = Math.Round(r.AchievedGflops / result.Peak.Gflops, 3),
-            }).ToArray()),
+            ["methods"] = MethodsJson(result.Methods, result.Peak),
             ["matmul_peak_gflops"] = new JsonObject(result.Peak.BySize.Select(p => KeyValuePair.Create(p.Size.ToString(), (JsonNode?)Math.Round(p.Gflops, 1)))),
             ["mixed_task"] = new JsonObject
             {
@@ -102,14 +100,20 @@ public sealed class BenchCommand : ICommand
                 ["greedy_cache_speedup_ratio"] = Math.Round(generation.CacheSpeedup("greedy"), 3),
                 ["beam_cache_speedup_ratio"] = Math.Round(generation.CacheSpeedup(generation.Speeds[2].Decoding), 3),
             },
+            ["seq2seq"] = seq2seqResult is null ? null : new JsonObject
+            {
+                ["model"] = seq2seqName ?? DefaultSeq2SeqModel,
+                ["task"] = seq2seqResult.Task,
+                ["backbone_parameters"] = seq2seqResult.BackboneParameters,
+                ["max_length"] = seq2seqResult.MaxLength,
+                ["max_target_length"] = seq2seqResult.MaxTargetLength,
+                ["methods"] = MethodsJson(seq2seqResult.Methods, result.Peak),
+            },
         };
         if (json) { Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true })); return 0; }
         Console.WriteLine($"plearn bench: {modelName} ({result.BackboneParameters:N0} parameters), task {taskName}, batch {batch}, " +
                           $"{steps} timed steps x {rounds} interleaved rounds, length {(length is null ? "natural" : length + " tokens")}, {result.Threads} thread(s)\n");
-        Console.WriteLine($"{"method",-10} {"trainable",12} {"share",9} {"ms/step",9} {"IQR",7} {"vs full",8} {"optim. state",13} {"peak memory",12} {"prompt file",12} {"GFLOP/s",8} {"of peak",8}");
-        foreach (var r in result.Methods)
-            Console.WriteLine($"{r.Method,-10} {r.TrainableParameters,12:N0} {100 * r.TrainableShare,8:F3}% {r.StepMs.Median,9:F1} {r.StepMs.Iqr,7:F1} {r.StepTimeRatio,7:F2}x " +
-                              $"{r.OptimizerStateBytes,13:N0} {(r.PeakTrainingBytes is { } p ? p.ToString("N0") : "n/a"),12} {r.PromptFileBytes,12:N0} {r.AchievedGflops,8:F1} {100 * r.AchievedGflops / result.Peak.Gflops,7:F1}%");
+        PrintMethods(result.Methods, result.Peak);
         Console.WriteLine($"\nfp32 matmul on this machine: {string.Join(", ", result.Peak.BySize.Select(p => $"{p.Size}: {p.Gflops:F1}"))} GFLOP/s (peak {result.Peak.Gflops:F1})");
         Console.WriteLine($"\nmixed-task batch (two tasks' prefixes, lengths 10 and 20): {mt.Mixed.Median:F1} examples/s vs one batch per task {mt.PerTaskBatches.Median:F1} = {mt.PerTaskRatio:F2}x");
         Console.WriteLine($"same prefix lengths (20 and 20): mixed {mt.MixedSameLengths.Median:F1} vs single-task {mt.SingleTaskSameLengths.Median:F1} examples/s = {mt.SameLengthsRatio:F2}x");
@@ -120,6 +124,66 @@ public sealed class BenchCommand : ICommand
                 Console.WriteLine($"  {g.Decoding,-8} cache {(g.Cache ? "on " : "off")} {g.TokensPerSecond.Median,9:F0} ({g.TokensPerSecond.Iqr:F0})");
             Console.WriteLine($"  cache speed-up: greedy {generation.CacheSpeedup("greedy"):F2}x, {generation.Speeds[2].Decoding} {generation.CacheSpeedup(generation.Speeds[2].Decoding):F2}x");
         }
+        if (seq2seqResult is not null)
+        {
+            Console.WriteLine($"\nencoder-decoder: {seq2seqName ?? DefaultSeq2SeqModel} ({seq2seqResult.BackboneParameters:N0} parameters), task {seq2seqResult.Task}, " +
+                              $"encoder input {seq2seqResult.MaxLength} tokens, target {seq2seqResult.MaxTargetLength} tokens (no analytic GFLOP)\n");
+            PrintMethods(seq2seqResult.Methods, result.Peak);
+        }
+        if (seq2seqNote is not null) (json ? Console.Error : Console.Out).WriteLine($"\n{seq2seqNote}");
         return 0;
+    }
+
+    /// <summary>
+    /// The encoder-decoder of <c>--seq2seq-model</c> (<paramref name="name"/>; null = <see cref="DefaultSeq2SeqModel"/>), or
+    /// null with a one-line <paramref name="note"/> when the default is not shipped. A model the user named that does
+    /// not load is a usage error naming it.
+    /// </summary>
+    private static PretrainedSeq2SeqModel? LoadSeq2Seq(string? name, out string? note)
+    {
+        note = null;
+        var folder = PromptRun.ResolveModel(name ?? DefaultSeq2SeqModel);
+        if (name is null && !Directory.Exists(folder))
+        {
+            note = $"encoder-decoder rows skipped: the embedded {DefaultSeq2SeqModel} is not in data/models (--seq2seq-model NAME|FOLDER times another).";
+            return null;
+        }
+        try { return Pretrained.LoadSeq2Seq(folder); }
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
+        {
+            throw new CliUsageException($"--seq2seq-model '{name ?? DefaultSeq2SeqModel}' does not load as an encoder-decoder: {e.Message}");
+        }
+    }
+
+    private static JsonObject SpreadJson(Spread s, int digits) => new()
+    {
+        ["median"] = Math.Round(s.Median, digits), ["q1"] = Math.Round(s.Q1, digits), ["q3"] = Math.Round(s.Q3, digits),
+        ["samples"] = new JsonArray(s.Samples.Select(x => (JsonNode)Math.Round(x, digits)).ToArray()),
+    };
+
+    /// <summary>The methods rows of the JSON report (GFLOP fields null where the row has no analytic count).</summary>
+    private static JsonArray MethodsJson(IEnumerable<MethodCost> rows, MatmulPeak peak) => new(rows.Select(r => (JsonNode)new JsonObject
+    {
+        ["method"] = r.Method,
+        ["trainable_parameters"] = r.TrainableParameters,
+        ["trainable_share"] = Math.Round(r.TrainableShare, 6),
+        ["step_ms"] = SpreadJson(r.StepMs, 2),
+        ["step_time_ratio"] = Math.Round(r.StepTimeRatio, 3),
+        ["optimizer_state_bytes"] = r.OptimizerStateBytes,
+        ["peak_training_bytes"] = r.PeakTrainingBytes,
+        ["prompt_file_bytes"] = r.PromptFileBytes,
+        ["step_gflop"] = r.StepGflop is { } g ? Math.Round(g, 4) : null,
+        ["achieved_gflops"] = r.AchievedGflops is { } a ? Math.Round(a, 2) : null,
+        ["matmul_peak_ratio"] = r.AchievedGflops is { } b ? Math.Round(b / peak.Gflops, 3) : null,
+    }).ToArray());
+
+    /// <summary>The methods table ("n/a" where a row has no peak memory or no analytic GFLOP).</summary>
+    private static void PrintMethods(IEnumerable<MethodCost> rows, MatmulPeak peak)
+    {
+        Console.WriteLine($"{"method",-10} {"trainable",12} {"share",9} {"ms/step",9} {"IQR",7} {"vs full",8} {"optim. state",13} {"peak memory",12} {"prompt file",12} {"GFLOP/s",8} {"of peak",8}");
+        foreach (var r in rows)
+            Console.WriteLine($"{r.Method,-10} {r.TrainableParameters,12:N0} {100 * r.TrainableShare,8:F3}% {r.StepMs.Median,9:F1} {r.StepMs.Iqr,7:F1} {r.StepTimeRatio,7:F2}x " +
+                              $"{r.OptimizerStateBytes,13:N0} {(r.PeakTrainingBytes is { } p ? p.ToString("N0") : "n/a"),12} {r.PromptFileBytes,12:N0} " +
+                              $"{(r.AchievedGflops is { } g ? g.ToString("F1") : "n/a"),8} {(r.AchievedGflops is { } a ? (100 * a / peak.Gflops).ToString("F1") + "%" : "n/a"),8}");
     }
 }

@@ -88,7 +88,7 @@ public sealed class PetCommand : ICommand
         else if (data is not null) dataRoot = data;
 
         if (threads is { } t) TorchSharp.torch.set_num_threads(t);
-        var folder = ResolveModel(modelName);
+        var folder = PromptRun.ResolveModel(modelName);
         var log = quiet || json ? null : Console.Out;
         log?.WriteLine($"loading {folder}");
         var pretrained = Pretrained.Load(folder);
@@ -111,14 +111,6 @@ public sealed class PetCommand : ICommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{copies.Created} model copies, {clock.Elapsed.TotalMinutes:F1} min; wrote {string.Join(", ", files)}"));
         }
         return 0;
-    }
-
-    /// <summary>A folder as given, else an embedded model <c>data/models/NAME</c>, else the name itself (hub id / cache).</summary>
-    internal static string ResolveModel(string name)
-    {
-        if (Directory.Exists(name)) return name;
-        if (EmbeddedData.FindRoot() is { } root && Directory.Exists(Path.Combine(root, "models", name))) return Path.Combine(root, "models", name);
-        return name;
     }
 
     private static List<string> List(string s) => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();

@@ -16,13 +16,16 @@ internal static class PromptRun
     /// <summary>The embedded default model for a task: gpt2-small for table-to-text, bert-small otherwise.</summary>
     public static string DefaultModel(string task) => task == EmbeddedData.E2e ? "gpt2-small" : "bert-small";
 
-    /// <summary>Loads <paramref name="name"/>: a folder, an embedded model (data/models/NAME), or a hub id.</summary>
-    public static PretrainedModel LoadModel(string name)
+    /// <summary>A folder as given, else an embedded model <c>data/models/NAME</c>, else the name itself (hub id / cache).</summary>
+    public static string ResolveModel(string name)
     {
-        if (!Directory.Exists(name) && EmbeddedData.FindRoot() is { } root && Directory.Exists(Path.Combine(root, "models", name)))
-            name = Path.Combine(root, "models", name);
-        return Pretrained.Load(name);
+        if (Directory.Exists(name)) return name;
+        if (EmbeddedData.FindRoot() is { } root && Directory.Exists(Path.Combine(root, "models", name))) return Path.Combine(root, "models", name);
+        return name;
     }
+
+    /// <summary>Loads <paramref name="name"/>: a folder, an embedded model (data/models/NAME), or a hub id.</summary>
+    public static PretrainedModel LoadModel(string name) => Pretrained.Load(ResolveModel(name));
 
     /// <summary>The method's paper defaults, overridden by the flags given.</summary>
     public static PromptMethodConfig Config(string method, Options o)

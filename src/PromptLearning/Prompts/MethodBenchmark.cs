@@ -2,6 +2,7 @@ using System.Diagnostics;
 using PromptLearning.Checkpoints;
 using PromptLearning.Prompts.PrefixTuning;
 using PromptLearning.Prompts.PTuningV2;
+using PromptLearning.Tokenization;
 using PromptLearning.Training;
 using static TorchSharp.torch;
 
@@ -80,10 +81,10 @@ public sealed record Spread(double Median, double Q1, double Q3, IReadOnlyList<d
 /// <param name="OptimizerStateBytes">Bytes of optimizer state (AdamW: two moments per trained scalar).</param>
 /// <param name="PeakTrainingBytes">Peak resident memory during its training steps above the resident memory before them (activations, gradients, optimizer state), measured from the process's high-water mark (Linux); null elsewhere.</param>
 /// <param name="PromptFileBytes">Size of the saved prompt (or of the whole model for fine-tuning).</param>
-/// <param name="StepGflop">Analytic floating-point work of one step of the backbone, in GFLOP (see <see cref="MethodBenchmark.StepGflop"/>).</param>
-/// <param name="AchievedGflops">StepGflop / median step time.</param>
+/// <param name="StepGflop">Analytic floating-point work of one step of the backbone, in GFLOP (see <see cref="MethodBenchmark.StepGflop"/>); null for encoder-decoders (<see cref="Seq2Seq.Seq2SeqMethodBenchmark"/>), which have no analytic count here.</param>
+/// <param name="AchievedGflops">StepGflop / median step time; null with <paramref name="StepGflop"/>.</param>
 public sealed record MethodCost(string Method, long TrainableParameters, double TrainableShare, Spread StepMs,
-    double StepTimeRatio, long OptimizerStateBytes, long? PeakTrainingBytes, long PromptFileBytes, double StepGflop, double AchievedGflops);
+    double StepTimeRatio, long OptimizerStateBytes, long? PeakTrainingBytes, long PromptFileBytes, double? StepGflop, double? AchievedGflops);
 
 /// <summary>This machine's fp32 matrix-multiply speed: GFLOP/s of square <c>torch.matmul</c> at a few sizes (best of the repeats).</summary>
 public sealed record MatmulPeak(IReadOnlyList<(int Size, double Gflops)> BySize)
@@ -133,7 +134,6 @@ public static class MethodBenchmark
         public string Method => method;
         public PromptModel Model => model;
         public Trainer<PromptExample> Trainer => trainer;
-        public long? PeakBytes { get; set; }
 
         public void Dispose() => model.Dispose();
     }
@@ -146,10 +146,7 @@ public static class MethodBenchmark
         var methods = config.Methods ?? DefaultMethods;
         if (!methods.Contains(PromptMethods.FineTuning)) methods = [PromptMethods.FineTuning, .. methods];
         methods = methods.Where(m => !(m == PromptMethods.HeadOnly && train.Task.Kind == TaskKind.Generation)).Distinct().ToList();
-        int need = config.BatchSize * (config.Steps + 1);
-        if (train.Examples.Count < need)
-            throw new ArgumentException($"benchmark: {config.Steps} + 1 steps of batch {config.BatchSize} need {need} examples; '{train.Task.Name}' has {train.Examples.Count}");
-        var examples = AtLength(train.Examples.Take(need).ToList(), pretrained, config.Length);
+        var examples = TimedExamples(train, config, pretrained.Tokenizer, config.Length);
 
         var contenders = new List<Contender>();
         try
@@ -162,33 +159,16 @@ public static class MethodBenchmark
                 contenders.Add(new Contender(method, model, PromptTraining.CreateTrainer(model, trainerConfig)));
             }
 
-            double TimeSteps(Contender c)
-            {
-                var stamps = new List<double>();
-                long before = ResidentBytes.Current();
-                ResidentBytes.ResetPeak();
-                c.Trainer.Train(examples, new SyncProgress(p => stamps.Add(p.Elapsed.TotalMilliseconds)));
-                if (ResidentBytes.Peak() is { } peak && before > 0) c.PeakBytes = Math.Max(c.PeakBytes ?? 0, peak - before);
-                // Step 1 allocates the optimizer state; time steps 2..Steps+1.
-                return (stamps[^1] - stamps[0]) / (stamps.Count - 1);
-            }
-            var stepMs = Spread.OfInterleavedRounds(config.Rounds, contenders.Select(c => (Func<double>)(() => TimeSteps(c))).ToList(),
-                (round, i, ms) => log?.Invoke($"round {round + 1}/{config.Rounds} {contenders[i].Method}: {ms:F1} ms/step"));
-
+            var (stepMs, peaks) = TimeInterleaved(contenders.Select(c => (c.Method, c.Trainer)).ToList(), examples, config.Rounds, log);
             var fullMs = stepMs[0].Median;
             var costs = new List<MethodCost>();
-            foreach (var (c, spread) in contenders.Zip(stepMs))
+            for (int i = 0; i < contenders.Count; i++)
             {
-                var dir = Path.Combine(Path.GetTempPath(), $"plearn-bench-{c.Method}-{Guid.NewGuid():N}");
-                try
-                {
-                    PromptCheckpoint.Save(c.Model, dir);
-                    double gflop = StepGflop(c.Model, examples, config.BatchSize, c.Method);
-                    costs.Add(new MethodCost(c.Method, c.Model.TrainableParameterCount, c.Model.TrainableShare, spread, spread.Median / fullMs,
-                        c.Trainer.OptimizerStateBytes, c.PeakBytes, new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length),
-                        gflop, gflop / (spread.Median / 1000)));
-                }
-                finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+                var (c, spread) = (contenders[i], stepMs[i]);
+                double gflop = StepGflop(c.Model, examples, config.BatchSize, c.Method);
+                costs.Add(new MethodCost(c.Method, c.Model.TrainableParameterCount, c.Model.TrainableShare, spread, spread.Median / fullMs,
+                    c.Trainer.OptimizerStateBytes, peaks[i], SavedBytes(c.Method, dir => PromptCheckpoint.Save(c.Model, dir)),
+                    gflop, gflop / (spread.Median / 1000)));
             }
             return new MethodBenchmarkResult(train.Task.Name, pretrained.Model.Module.parameters().Sum(p => p.numel()), config.BatchSize, config.Steps,
                 config.Rounds, config.Length, get_num_threads(), costs, MixedTask(pretrained, train, config.BatchSize, config.Repeats, config.Rounds),
@@ -198,6 +178,56 @@ public static class MethodBenchmark
         {
             foreach (var c in contenders) c.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Times training steps of every contender in interleaved rounds (<see cref="Spread.OfInterleavedRounds"/>): per
+    /// round, one <see cref="Trainer{TExample}.Train"/> call over <paramref name="examples"/> whose first step (it
+    /// allocates the optimizer state) is left out of the mean step time. Also returns each contender's peak resident
+    /// memory during its steps above the resident memory before them, the largest over the rounds (null where unknown).
+    /// Shared by the decoder/encoder and the encoder-decoder benchmarks.
+    /// </summary>
+    internal static (IReadOnlyList<Spread> StepMs, IReadOnlyList<long?> PeakBytes) TimeInterleaved(
+        IReadOnlyList<(string Method, Trainer<PromptExample> Trainer)> contenders, IReadOnlyList<PromptExample> examples, int rounds, Action<string>? log)
+    {
+        var peaks = new long?[contenders.Count];
+        double TimeSteps(int i)
+        {
+            var stamps = new List<double>();
+            long before = ResidentBytes.Current();
+            ResidentBytes.ResetPeak();
+            contenders[i].Trainer.Train(examples, new SyncProgress(p => stamps.Add(p.Elapsed.TotalMilliseconds)));
+            if (ResidentBytes.Peak() is { } peak && before > 0) peaks[i] = Math.Max(peaks[i] ?? 0, peak - before);
+            // Step 1 allocates the optimizer state; time steps 2..Steps+1.
+            return (stamps[^1] - stamps[0]) / (stamps.Count - 1);
+        }
+        var stepMs = Spread.OfInterleavedRounds(rounds, Enumerable.Range(0, contenders.Count).Select(i => (Func<double>)(() => TimeSteps(i))).ToList(),
+            (round, i, ms) => log?.Invoke($"round {round + 1}/{rounds} {contenders[i].Method}: {ms:F1} ms/step"));
+        return (stepMs, peaks);
+    }
+
+    /// <summary>
+    /// The first BatchSize * (Steps + 1) examples of <paramref name="train"/> (every method's steps run on these rows),
+    /// at <paramref name="length"/> tokens (<see cref="AtLength"/>); throws when there are fewer.
+    /// </summary>
+    internal static List<PromptExample> TimedExamples(TaskSplit train, MethodBenchmarkConfig config, TextTokenizer tokenizer, int? length)
+    {
+        int need = config.BatchSize * (config.Steps + 1);
+        if (train.Examples.Count < need)
+            throw new ArgumentException($"benchmark: {config.Steps} + 1 steps of batch {config.BatchSize} need {need} examples; '{train.Task.Name}' has {train.Examples.Count}");
+        return AtLength(train.Examples.Take(need).ToList(), tokenizer, length);
+    }
+
+    /// <summary>Bytes of every file <paramref name="save"/> writes into a fresh temporary folder (deleted afterwards).</summary>
+    internal static long SavedBytes(string method, Action<string> save)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"plearn-bench-{method}-{Guid.NewGuid():N}");
+        try
+        {
+            save(dir);
+            return new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
 
     /// <summary>
@@ -251,13 +281,13 @@ public static class MethodBenchmark
     }
 
     /// <summary>The examples with each text repeated until it is longer than <paramref name="length"/> tokens (the batch builder then truncates); unchanged for null.</summary>
-    public static List<PromptExample> AtLength(List<PromptExample> examples, PretrainedModel pretrained, int? length)
+    public static List<PromptExample> AtLength(List<PromptExample> examples, TextTokenizer tokenizer, int? length)
     {
         if (length is not { } n) return examples;
         return examples.Select(e =>
         {
             var text = e.A;
-            while (pretrained.Tokenizer.Encode(text).Count <= n) text += " " + e.A;
+            while (tokenizer.Encode(text).Count <= n) text += " " + e.A;
             return e with { A = text };
         }).ToList();
     }
