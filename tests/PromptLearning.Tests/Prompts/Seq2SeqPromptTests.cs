@@ -116,6 +116,31 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(before, Checksum(bart.Model));
     }
 
+    [FixtureTheory]
+    [InlineData("bart")]
+    [InlineData("t5")]
+    public void LabelsAreTheTargetFramedAsTheTokenizerFramesASequenceAndGenerationDropsTheFrame(string backbone)
+    {
+        using var model = Backbone(backbone);
+        var task = TableToText();
+        using var prompt = new Seq2SeqPromptModel(model.Model, model.Tokenizer, task, Config(PromptMethods.PromptTuning) with { MaxTargetLength = 8 });
+        var example = new PromptExample("name : Aromi | food : Chinese") { Target = "Aromi serves Chinese food in the riverside area near the centre." };
+        using var batch = prompt.Encode([example]);
+        var labels = batch.Labels!.data<long>().Select(x => (int)x).ToArray();
+        // as BartTokenizer / T5Tokenizer encode a text_target: <s> words </s> (BART), words </s> (T5), cut to fit
+        var frame = model.Tokenizer.BuildInputs([]).Count;
+        var expected = model.Tokenizer.BuildInputs(model.Tokenizer.Encode(example.Target).Take(8 - frame).ToList());
+        Assert.Equal(expected, labels);
+        Assert.Equal(8, labels.Length);
+        var decoderIds = batch.DecoderInputIds!.data<long>().Select(x => (int)x).ToArray();
+        Assert.Equal(model.Model.DecoderStartTokenId, decoderIds[0]);
+        Assert.Equal(labels[..^1], decoderIds[1..]);
+        // generated ids carry no frame: no decoder start, no leading bos, nothing from eos on
+        var generated = prompt.GenerateIds([example], model.Model.GenerationDefaults(6))[0];
+        if (generated.Length > 0 && model.Tokenizer.BosTokenId is int bos && expected[0] == bos) Assert.NotEqual(bos, generated[0]);
+        Assert.DoesNotContain(model.Model.GenerationDefaults(6).EosTokenId!.Value, generated);
+    }
+
     [FixtureFact]
     public void EachPrefixSetOnItsOwnChangesTheLogits()
     {

@@ -44,7 +44,7 @@ public sealed record Seq2SeqPromptConfig
     public required PromptMethodConfig Method { get; init; }
     /// <summary>Where the prefixes sit; null = the method's default (<see cref="PrefixSets.All"/> for prefix tuning, <see cref="PrefixSets.Encoder"/> for P-tuning v2).</summary>
     public PrefixSets? Prefixes { get; init; }
-    /// <summary>Longest target in tokens, eos included (longer targets are cut).</summary>
+    /// <summary>Longest label sequence in tokens, the tokenizer's frame included (BART: <c>&lt;s&gt;</c> and <c>&lt;/s&gt;</c>; T5: <c>&lt;/s&gt;</c>); longer targets are cut.</summary>
     public int MaxTargetLength { get; init; } = 64;
 
     /// <summary>The prefix sets in use: <see cref="Prefixes"/> or the method's default.</summary>
@@ -72,7 +72,7 @@ public sealed record Seq2SeqPromptConfig
             throw new ArgumentException($"Seq2SeqPromptConfig.Prefixes: {name} needs at least one prefix set.");
         if ((PrefixSetsInUse & ~PrefixSets.All) != 0)
             throw new ArgumentException($"Seq2SeqPromptConfig.Prefixes: {Prefixes} is not a combination of Encoder, Decoder and CrossAttention.");
-        if (MaxTargetLength < 2) throw new ArgumentException($"Seq2SeqPromptConfig.MaxTargetLength must be >= 2 (a token and eos), got {MaxTargetLength}.");
+        if (MaxTargetLength < 3) throw new ArgumentException($"Seq2SeqPromptConfig.MaxTargetLength must be >= 3 (a token and the tokenizer's frame), got {MaxTargetLength}.");
         return this;
     }
 

@@ -151,9 +151,10 @@ public sealed class Seq2SeqPromptModel : nn.Module
     /// <summary>
     /// Tokenises examples: source = the tokenizer's special tokens around <see cref="PromptExample.A"/> (and
     /// <see cref="PromptExample.B"/>), cut so that the task's soft tokens and the source fit
-    /// <see cref="PromptMethodConfig.MaxLength"/>; with targets, labels = target ids (cut to
-    /// <see cref="Seq2SeqPromptConfig.MaxTargetLength"/> - 1) + eos, decoder input = labels shifted right. The labels
-    /// start with the target's first word, as T5's do (BART's own fine-tuning recipe puts <c>&lt;s&gt;</c> first). A null
+    /// <see cref="PromptMethodConfig.MaxLength"/>; with targets, labels = the target framed as the tokenizer frames a
+    /// sequence (BART: <c>&lt;s&gt; target &lt;/s&gt;</c>, as <c>BartTokenizer</c> encodes a <c>text_target</c> and as BART
+    /// was pretrained; T5: <c>target &lt;/s&gt;</c>), the words cut so that the labels fit
+    /// <see cref="Seq2SeqPromptConfig.MaxTargetLength"/>; decoder input = labels shifted right. A null
     /// <see cref="PromptExample.Task"/> means the first task.
     /// </summary>
     public Seq2SeqPromptBatch Encode(IReadOnlyList<PromptExample> examples, bool withTargets = true)
@@ -165,8 +166,9 @@ public sealed class Seq2SeqPromptModel : nn.Module
         Tensor? labels = null, decoderIds = null;
         if (withTargets)
         {
-            int eos = Tokenizer.EosTokenId!.Value;
-            var targets = examples.Select((e, i) => Tokenizer.Encode(tasks[taskIndex[i]].TargetOf(e)).Take(Config.MaxTargetLength - 1).Append(eos).ToList()).ToList();
+            int frame = Tokenizer.BuildInputs([]).Count;
+            var targets = examples.Select((e, i) => Tokenizer.BuildInputs(
+                Tokenizer.Encode(tasks[taskIndex[i]].TargetOf(e)).Take(Config.MaxTargetLength - frame).ToList()).ToList()).ToList();
             (labels, var targetMask) = Padded(targets, -100);
             targetMask.Dispose();
             decoderIds = S2S.ShiftTokensRight(labels, Tokenizer.PadTokenId, Backbone.DecoderStartTokenId);
@@ -313,7 +315,7 @@ public sealed class Seq2SeqPromptModel : nn.Module
     }
 
     /// <summary>
-    /// Generated token ids per example (decoder start and everything from eos on removed), greedy or beam search by
+    /// Generated token ids per example (decoder start, a leading bos and everything from eos on removed), greedy or beam search by
     /// <paramref name="generation"/> (default: the backbone's <see cref="ISeq2SeqModel.GenerationDefaults"/> for 40
     /// tokens), each row with its task's prompts: soft tokens and encoder prefixes in the encoder input, decoder and
     /// cross-attention prefixes kept in front of the keys/values at every step. Eval mode, no gradients.
@@ -327,6 +329,8 @@ public sealed class Seq2SeqPromptModel : nn.Module
         try
         {
             var results = new int[examples.Count][];
+            // the labels start with the tokenizer's bos when it frames sequences with one (BART), so the output does too
+            int? bos = Tokenizer.BuildInputs([]) is [var first, ..] && first == Tokenizer.BosTokenId ? first : null;
             using var all = Encode(examples, withTargets: false);
             foreach (var group in DecoderGroups(all.TaskIndex))
                 for (int start = 0; start < group.Length; start += batchSize)
@@ -342,7 +346,10 @@ public sealed class Seq2SeqPromptModel : nn.Module
                         CrossAttentionPrefix = Prefixes(taskOf, PrefixSets.CrossAttention).PerLayer,
                     }, generation);
                     for (int i = 0; i < rows.Length; i++)
-                        results[rows[i]] = result.Sequences[i].data<long>().Skip(1).Select(t => (int)t).TakeWhile(t => t != generation.EosTokenId).ToArray();
+                    {
+                        var ids = result.Sequences[i].data<long>().Skip(1).Select(t => (int)t).TakeWhile(t => t != generation.EosTokenId).ToArray();
+                        results[rows[i]] = ids.Length > 0 && ids[0] == bos ? ids[1..] : ids;
+                    }
                 }
             return results.ToList();
         }
