@@ -168,7 +168,7 @@ public sealed class Seq2SeqPromptModel : nn.Module
         {
             int frame = Tokenizer.BuildInputs([]).Count;
             var targets = examples.Select((e, i) => Tokenizer.BuildInputs(
-                Tokenizer.Encode(tasks[taskIndex[i]].TargetOf(e)).Take(Config.MaxTargetLength - frame).ToList()).ToList()).ToList();
+                Tokenizer.Encode(TargetText(tasks[taskIndex[i]], e)).Take(Config.MaxTargetLength - frame).ToList()).ToList()).ToList();
             (labels, var targetMask) = Padded(targets, -100);
             targetMask.Dispose();
             decoderIds = S2S.ShiftTokensRight(labels, Tokenizer.PadTokenId, Backbone.DecoderStartTokenId);
@@ -179,6 +179,14 @@ public sealed class Seq2SeqPromptModel : nn.Module
             Labels = labels, DecoderInputIds = decoderIds,
         };
     }
+
+    /// <summary>
+    /// The target text to tokenise: <see cref="Seq2SeqTaskPrompt.TargetOf"/>, with a label word written as it stands in
+    /// running text (after a space) on a byte-level BPE, where a word at the very start of a text is another token
+    /// (<c>great</c> vs <c>Ġgreat</c>) that a small vocabulary may only have in pieces.
+    /// </summary>
+    private string TargetText(Seq2SeqTaskPrompt task, PromptExample e) =>
+        e.Target is null && Tokenizer.IsByteLevel ? " " + task.TargetOf(e) : task.TargetOf(e);
 
     private List<int> Source(PromptExample e, int budget)
     {
