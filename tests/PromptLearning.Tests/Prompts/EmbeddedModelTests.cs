@@ -114,7 +114,7 @@ public class EmbeddedSeq2SeqTests(ITestOutputHelper output)
         {
             PromptMethods.PromptTuning => new PromptTuningConfig { Length = 10, BatchSize = 8 },
             PromptMethods.PrefixTuning => new PrefixTuningConfig { Length = 10, HiddenSize = 128, LearningRate = 5e-3, BatchSize = 8 },
-            PromptMethods.PTuningV2 => new PTuningV2Config { Length = 10, LearningRate = 1e-2, BatchSize = 8 },
+            PromptMethods.PTuningV2 => new PTuningV2Config { Length = 10, LearningRate = 5e-2, BatchSize = 8 },
             _ => new FineTuningConfig { LearningRate = 5e-4, BatchSize = 8 },
         };
         using var model = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, train.Task, new Seq2SeqPromptConfig { Method = methodConfig });
