@@ -104,7 +104,7 @@ public static partial class Pretrained
     }
 
     /// <summary>The <c>model_type</c> of a <c>config.json</c>, or null when it has none.</summary>
-    static string? PeekModelType(string configPath)
+    internal static string? PeekModelType(string configPath)
     {
         try
         {

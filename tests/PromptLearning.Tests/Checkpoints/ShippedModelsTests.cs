@@ -33,8 +33,7 @@ public sealed class ShippedModelsTests
     {
         using var scope = NewDisposeScope();
         var folder = Path.Combine(RepoRoot(), "data", "models", name);
-        if (System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "config.json"))).RootElement
-                .GetProperty("model_type").GetString() is "bart" or "t5")
+        if (Pretrained.Seq2SeqModelTypes.Contains(Pretrained.PeekModelType(Path.Combine(folder, "config.json"))))
         {
             EncoderDecoderLoadsAndReconstructs(folder);
             return;

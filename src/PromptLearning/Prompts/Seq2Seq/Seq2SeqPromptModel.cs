@@ -54,6 +54,11 @@ public sealed class Seq2SeqPromptModel : nn.Module
     /// <summary>Fingerprint of the backbone as it was when this model was built (<see cref="BackboneFingerprint.Compute(ISeq2SeqModel)"/>).</summary>
     public string BackboneFingerprintValue { get; }
 
+    /// <summary>Special tokens the tokenizer puts around a sequence (BART: <c>&lt;s&gt;</c>, <c>&lt;/s&gt;</c>; T5: <c>&lt;/s&gt;</c>), which frame the labels too.</summary>
+    private readonly int _targetFrame;
+    /// <summary>The bos the labels (and so the generated text) start with, or null when the tokenizer frames without one (T5).</summary>
+    private readonly int? _leadingBos;
+
     /// <summary>One task's prompts on <paramref name="backbone"/>, made by <paramref name="config"/>'s method.</summary>
     public Seq2SeqPromptModel(ISeq2SeqModel backbone, TextTokenizer tokenizer, PromptTask task, Seq2SeqPromptConfig config)
         : this(config.Validated().Method is FineTuningConfig ? Seq2SeqModelCopy.Of(backbone) : backbone,
@@ -71,6 +76,9 @@ public sealed class Seq2SeqPromptModel : nn.Module
         var names = tasks.Select(t => t.Task.Name).ToList();
         if (names.Distinct().Count() != names.Count) throw new ArgumentException($"task names must be distinct: {string.Join(", ", names)}");
         if (tokenizer.EosTokenId is null) throw new ArgumentException("the tokenizer has no eos token; text-to-text targets end with it");
+        var frame = tokenizer.BuildInputs([]);
+        _targetFrame = frame.Count;
+        _leadingBos = frame is [var first, ..] && first == tokenizer.BosTokenId ? first : null;
         RegisterComponents();
         BackboneFingerprintValue = fingerprint ?? BackboneFingerprint.Compute(backbone);
         foreach (var p in backbone.Module.parameters()) p.requires_grad = TrainsBackbone;
@@ -166,9 +174,8 @@ public sealed class Seq2SeqPromptModel : nn.Module
         Tensor? labels = null, decoderIds = null;
         if (withTargets)
         {
-            int frame = Tokenizer.BuildInputs([]).Count;
             var targets = examples.Select((e, i) => Tokenizer.BuildInputs(
-                Tokenizer.Encode(TargetText(tasks[taskIndex[i]], e)).Take(Config.MaxTargetLength - frame).ToList()).ToList()).ToList();
+                Tokenizer.Encode(TargetText(tasks[taskIndex[i]], e)).Take(Config.MaxTargetLength - _targetFrame).ToList()).ToList()).ToList();
             (labels, var targetMask) = Padded(targets, -100);
             targetMask.Dispose();
             decoderIds = S2S.ShiftTokensRight(labels, Tokenizer.PadTokenId, Backbone.DecoderStartTokenId);
@@ -337,8 +344,6 @@ public sealed class Seq2SeqPromptModel : nn.Module
         try
         {
             var results = new int[examples.Count][];
-            // the labels start with the tokenizer's bos when it frames sequences with one (BART), so the output does too
-            int? bos = Tokenizer.BuildInputs([]) is [var first, ..] && first == Tokenizer.BosTokenId ? first : null;
             using var all = Encode(examples, withTargets: false);
             foreach (var group in DecoderGroups(all.TaskIndex))
                 for (int start = 0; start < group.Length; start += batchSize)
@@ -356,7 +361,7 @@ public sealed class Seq2SeqPromptModel : nn.Module
                     for (int i = 0; i < rows.Length; i++)
                     {
                         var ids = result.Sequences[i].data<long>().Skip(1).Select(t => (int)t).TakeWhile(t => t != generation.EosTokenId).ToArray();
-                        results[rows[i]] = ids.Length > 0 && ids[0] == bos ? ids[1..] : ids;
+                        results[rows[i]] = ids.Length > 0 && ids[0] == _leadingBos ? ids[1..] : ids;
                     }
                 }
             return results.ToList();
