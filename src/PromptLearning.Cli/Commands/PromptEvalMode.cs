@@ -52,19 +52,19 @@ public sealed class PromptEvalMode : IEvalTarget
             ["model"] = modelName,
             ["split"] = split,
             ["examples"] = data.Examples.Count,
-            ["metrics"] = new JsonObject(metrics.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(Math.Round(kv.Value, 5))))),
+            ["metrics"] = new JsonObject(metrics.ToDictionary().Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(Math.Round(kv.Value, 5))))),
             ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 1),
         };
         if (samples > 0 && data.Task.Kind == TaskKind.Generation)
         {
             var few = data.Examples.Take(samples).ToList();
-            var texts = model.Generate(few, maxNew, beams);
+            var texts = metrics.Outputs!;   // the evaluation's own outputs, in the split's order
             report["samples"] = new JsonArray(few.Select((e, i) => (JsonNode)new JsonObject { ["source"] = e.A, ["generated"] = texts[i], ["reference"] = e.Target }).ToArray());
         }
         if (json) Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         else
         {
-            Console.WriteLine($"{model.Config.Method} on {taskName}/{split} ({data.Examples.Count} examples, {modelName}): {string.Join(", ", metrics.Select(kv => $"{kv.Key} {kv.Value:F4}"))}");
+            Console.WriteLine($"{model.Config.Method} on {taskName}/{split} ({data.Examples.Count} examples, {modelName}): {metrics}");
             if (report["samples"] is JsonArray arr)
                 foreach (var s in arr) Console.WriteLine($"  {s!["source"]}\n    -> {s["generated"]}\n    ref {s["reference"]}");
         }

@@ -51,13 +51,13 @@ public sealed class TrainCommand : ICommand
         if (!json) Console.WriteLine($"{method} on {taskName} ({train.Examples.Count} training examples) with {modelName}: {model.TrainableParameterCount:N0} trainable parameters ({100 * model.TrainableShare:F3}% of the backbone)");
 
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        Dictionary<string, double> Evaluate() => PromptEvaluation.Evaluate(model, dev, config.BatchSize * 2, maxNew, beams);
+        TaskMetrics Evaluate() => PromptEvaluation.Evaluate(model, dev, config.BatchSize * 2, maxNew, beams);
         TrainResult? result = null;
         long optimizerBytes = 0;
         if (model.TrainableParameterCount > 0)
         {
             var trainerConfig = PromptTraining.TrainerConfigFor(config, steps, evalEvery) with { Patience = patience > 0 ? patience : null, LogEvery = Math.Max(1, Math.Min(evalEvery, 10)) };
-            var trainer = PromptTraining.CreateTrainer(model, trainerConfig, () => Evaluate());
+            var trainer = PromptTraining.CreateTrainer(model, trainerConfig, Evaluate);
             var progress = json ? null : new Progress<TrainerProgress>(p => Console.WriteLine(p.ToString()));
             result = trainer.Train(train.Examples, progress);
             optimizerBytes = trainer.OptimizerStateBytes;
@@ -77,7 +77,7 @@ public sealed class TrainCommand : ICommand
             ["steps"] = result?.Steps ?? 0,
             ["best_step"] = result?.BestStep ?? 0,
             ["stopped_early"] = result?.StoppedEarly ?? false,
-            ["dev"] = new JsonObject(metrics.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(Math.Round(kv.Value, 5))))),
+            ["dev"] = new JsonObject(metrics.ToDictionary().Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(Math.Round(kv.Value, 5))))),
             ["trainable_parameters"] = model.TrainableParameterCount,
             ["trainable_share"] = model.TrainableShare,
             ["backbone_parameters"] = model.BackboneParameterCount,
@@ -90,7 +90,7 @@ public sealed class TrainCommand : ICommand
         var text = report.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         AtomicFile.WriteText(Path.Combine(outDir, "result.json"), text);
         if (json) Console.WriteLine(text);
-        else Console.WriteLine($"dev: {string.Join(", ", metrics.Select(kv => $"{kv.Key} {kv.Value:F4}"))}; prompt and result.json in {Path.GetFullPath(outDir)}");
+        else Console.WriteLine($"dev: {metrics}; prompt and result.json in {Path.GetFullPath(outDir)}");
         return 0;
     }
 }

@@ -7,7 +7,8 @@ namespace PromptLearning.Claims;
 
 /// <summary>The numbers one seed of a claim's experiment measured (metric name -> value).</summary>
 /// <param name="Seed">The seed (training subset, initialisation and order).</param>
-/// <param name="Values">Measured values, e.g. <c>prefix_dev_bleu</c>.</param>
+/// <param name="Values">Measured values, e.g. <c>prefix_dev_bleu</c>; scores are fractions in [0, 1] as in
+/// <see cref="PromptLearning.Prompts.TaskMetrics"/> (BLEU too), and the bars print them as points (x 100).</param>
 public sealed record ClaimRun(
     [property: JsonPropertyName("seed")] int Seed,
     [property: JsonPropertyName("values")] IReadOnlyDictionary<string, double> Values);

@@ -239,16 +239,9 @@ public static class PaperClaims
     /// <summary><paramref name="n"/> examples of <paramref name="split"/> drawn with <paramref name="seed"/> (all of them, shuffled, when there are fewer).</summary>
     private static List<PromptExample> Draw(TaskSplit split, int n, int seed) => split.Shuffle(seed).Take(n).Examples;
 
-    private static TrainResult Train(PromptModel model, IReadOnlyList<PromptExample> examples, int steps, int seed, TextWriter? log, string label)
-    {
-        var config = PromptTraining.TrainerConfigFor(model.Config, steps) with { Seed = seed, RestoreBest = false, LogEvery = Math.Max(1, steps) };
-        var result = PromptTraining.CreateTrainer(model, config).Train(examples);
-        log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {label}: {result.Steps} steps in {result.Elapsed.TotalSeconds:F1} s, final loss {result.StepLosses.TakeLast(10).Average():F3}"));
-        return result;
-    }
-
+    /// <summary>Greedy corpus BLEU as a fraction (<see cref="TaskMetrics"/>' scale; the bars read points, x 100).</summary>
     private static double Bleu(PromptModel model, TaskSplit split, int maxNewTokens) =>
-        PromptEvaluation.Evaluate(model, split, batchSize: 64, maxNewTokens: maxNewTokens)["bleu"];
+        PromptEvaluation.Evaluate(model, split, batchSize: 64, maxNewTokens: maxNewTokens).Bleu!.Value;
 
     /// <summary>
     /// Claim (b), Li and Liang 2021: prefix tuning a frozen GPT-2 on table-to-text reaches
@@ -278,14 +271,14 @@ public static class PaperClaims
                 values["untrained_dev_bleu"] = Bleu(untrained, dev, config.MaxNewTokens);
             using (var prefix = new PrefixTuningModel(frozen.Model, frozen.Tokenizer, full.Task, Prefix()))
             {
-                Train(prefix, pairs, config.Steps, seed, log, "prefix tuning");
+                PromptTraining.Train(prefix, pairs, config.Steps, seed, log, "prefix tuning");
                 values["prefix_dev_bleu"] = Bleu(prefix, dev, config.MaxNewTokens);
                 values["prefix_test_seen_bleu"] = Bleu(prefix, test, config.MaxNewTokens);
                 values["prefix_test_unseen_bleu"] = Bleu(prefix, unseen, config.MaxNewTokens);
             }
             using (var fineTuned = new FineTuningModel(frozen.Model, frozen.Tokenizer, full.Task, new FineTuningConfig { LearningRate = config.FineTuneLr, BatchSize = config.BatchSize, Seed = seed }))
             {
-                Train(fineTuned, pairs, config.Steps, seed, log, "fine-tuning");
+                PromptTraining.Train(fineTuned, pairs, config.Steps, seed, log, "fine-tuning");
                 values["finetune_dev_bleu"] = Bleu(fineTuned, dev, config.MaxNewTokens);
             }
             log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num(v.Value)}")));
@@ -295,7 +288,7 @@ public static class PaperClaims
         {
             Id = "prefix", Title = "prefix tuning conditions GPT-2 on the table (table-to-text)", Model = config.Model, Runs = runs, Checks = [], Seconds = clock.Elapsed.TotalSeconds,
         };
-        double p = report.Mean("prefix_dev_bleu"), u = report.Mean("untrained_dev_bleu"), f = report.Mean("finetune_dev_bleu");
+        double p = 100 * report.Mean("prefix_dev_bleu"), u = 100 * report.Mean("untrained_dev_bleu"), f = 100 * report.Mean("finetune_dev_bleu");
         return report with
         {
             Checks =
@@ -312,7 +305,7 @@ public static class PaperClaims
         PrefixTableToTextConfig config, PrefixTuningConfig prefix, int seed, TextWriter? log, string label)
     {
         using var model = new PrefixTuningModel(frozen.Model, frozen.Tokenizer, task, prefix);
-        Train(model, pairs, config.Steps, seed, log, label);
+        PromptTraining.Train(model, pairs, config.Steps, seed, log, label);
         return Bleu(model, dev, config.MaxNewTokens);
     }
 
@@ -347,7 +340,7 @@ public static class PaperClaims
             Id = "prefix-length", Title = "a longer prefix is better up to a point (table-to-text)", Model = b.Model, Runs = runs, Checks = [], Seconds = clock.Elapsed.TotalSeconds,
         };
         var best = config.Lengths.MaxBy(l => report.Mean($"length_{l}_dev_bleu"));
-        double bestBleu = report.Mean($"length_{best}_dev_bleu"), one = report.Mean("length_1_dev_bleu");
+        double bestBleu = 100 * report.Mean($"length_{best}_dev_bleu"), one = 100 * report.Mean("length_1_dev_bleu");
         return report with
         {
             Checks =
@@ -402,7 +395,7 @@ public static class PaperClaims
                 new($"measured over at least {config.MinSeeds} seeds", $"{seeds.Count} seeds", seeds.Count >= config.MinSeeds),
                 new("at most 50 training pairs", $"{b.TrainPairs} pairs", b.TrainPairs <= 50),
             ],
-            Finding = $"real-word init {(holds ? "helps (holds)" : "does not help (refuted)")} at this scale: {Num(diff.Mean)} ± {Num(diff.Std)} BLEU over {seeds.Count} seeds",
+            Finding = $"real-word init {(holds ? "helps (holds)" : "does not help (refuted)")} at this scale: {Num(100 * diff.Mean)} ± {Num(100 * diff.Std)} BLEU over {seeds.Count} seeds",
         };
     }
 
@@ -429,9 +422,9 @@ public static class PaperClaims
             void Measure(string name, PromptMethodConfig method, int steps)
             {
                 using var model = PromptMethodFactory.Create(backbone.Model, backbone.Tokenizer, full.Task, method);
-                values[$"{name}_untrained"] = PromptEvaluation.Evaluate(model, dev)["accuracy"];
-                Train(model, train, steps, seed, log, name);
-                values[name] = PromptEvaluation.Evaluate(model, dev)["accuracy"];
+                values[$"{name}_untrained"] = PromptEvaluation.Evaluate(model, dev).Accuracy!.Value;
+                PromptTraining.Train(model, train, steps, seed, log, name);
+                values[name] = PromptEvaluation.Evaluate(model, dev).Accuracy!.Value;
             }
             PromptTuningConfig PromptTuning(int length) => new()
             {
@@ -442,8 +435,8 @@ public static class PaperClaims
             foreach (var length in config.CurveLengths.Where(l => l != config.PromptLength))
             {
                 using var model = PromptMethodFactory.Create(backbone.Model, backbone.Tokenizer, full.Task, PromptTuning(length));
-                Train(model, train, config.PromptSteps, seed, log, $"prompt tuning, {length} tokens");
-                values[$"prompt_tuning_length_{length}"] = PromptEvaluation.Evaluate(model, dev)["accuracy"];
+                PromptTraining.Train(model, train, config.PromptSteps, seed, log, $"prompt tuning, {length} tokens");
+                values[$"prompt_tuning_length_{length}"] = PromptEvaluation.Evaluate(model, dev).Accuracy!.Value;
             }
             Measure("p_tuning", new PTuningConfig
             {
@@ -547,7 +540,7 @@ public static class PaperClaims
             {
                 var examples = Draw(train, shots, seed);
                 using var model = PromptMethodFactory.Create(frozen.Model, frozen.Tokenizer, train.Task, method);
-                Train(model, examples, config.Steps, seed, log, key);
+                PromptTraining.Train(model, examples, config.Steps, seed, log, key);
                 values[key] = PromptEvaluation.Evaluate(model, dev)[metric];
             }
             Measure($"{config.Task}_p_tuning_v2", cls, clsDev, config.Shots, "accuracy", new PTuningV2Config { Length = config.Length, LearningRate = config.DeepLr, BatchSize = config.BatchSize, Seed = seed });

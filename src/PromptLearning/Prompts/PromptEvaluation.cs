@@ -5,16 +5,16 @@ using PromptLearning.Prompts.Seq2Seq;
 namespace PromptLearning.Prompts;
 
 /// <summary>
-/// A task's dev/test metrics for a <see cref="PromptModel"/>: accuracy and macro-F1 (classification),
-/// span-F1 (BIO tagging), corpus BLEU (0-100) and ROUGE-L, ROUGE-1, ROUGE-2 (fractions) against all references
-/// (generation). The first key is the task's main metric (what early stopping watches). An encoder-decoder
+/// A task's dev/test metrics for a <see cref="PromptModel"/> as a <see cref="TaskMetrics"/> (every metric a
+/// fraction in [0, 1]): accuracy and macro-F1 (classification), span-F1 (BIO tagging), corpus BLEU and
+/// ROUGE-L, ROUGE-1, ROUGE-2 against all references, with the generated texts (generation). An encoder-decoder
 /// (<see cref="Seq2SeqPromptModel"/>) is scored on the text it generates: a classification output is right when it is
 /// the gold label's word (text-to-text, as Lester et al. score T5).
 /// </summary>
 public static class PromptEvaluation
 {
     /// <summary>Metrics of <paramref name="model"/> on <paramref name="split"/> (task = the split's task, looked up by name in the model).</summary>
-    public static Dictionary<string, double> Evaluate(PromptModel model, TaskSplit split, int batchSize = 32, int maxNewTokens = 60, int beams = 1)
+    public static TaskMetrics Evaluate(PromptModel model, TaskSplit split, int batchSize = 32, int maxNewTokens = 60, int beams = 1)
     {
         var examples = split.Examples.Select(e => e with { Task = split.Task.Name }).ToList();
         if (model.Tasks.Count == 1) examples = split.Examples.Select(e => e with { Task = null }).ToList();
@@ -24,7 +24,7 @@ public static class PromptEvaluation
             {
                 var predicted = model.PredictLabels(examples, batchSize);
                 var gold = examples.Select(e => e.Label).ToArray();
-                return new() { ["accuracy"] = ClassificationMetrics.Accuracy(predicted, gold), ["macro_f1"] = ClassificationMetrics.MacroF1(predicted, gold) };
+                return new() { Main = "accuracy", Accuracy = ClassificationMetrics.Accuracy(predicted, gold), MacroF1 = ClassificationMetrics.MacroF1(predicted, gold) };
             }
             case TaskKind.Tagging:
             {
@@ -32,17 +32,13 @@ public static class PromptEvaluation
                 var predicted = model.PredictTags(examples, batchSize).Select(p => (IReadOnlyList<string>)p.Select(i => tags[i]).ToList()).ToList();
                 var gold = examples.Select(e => (IReadOnlyList<string>)e.Tags!.Select(i => tags[i]).ToList()).ToList();
                 var s = SpanF1.Compute(predicted, gold);
-                return new() { ["span_f1"] = s.F1, ["precision"] = s.Precision, ["recall"] = s.Recall };
+                return new() { Main = "span_f1", SpanF1 = s.F1, Precision = s.Precision, Recall = s.Recall };
             }
             default:
             {
                 var refs = split.References ?? examples.Select(e => (IReadOnlyList<string>)[e.Target ?? ""]).ToList();
                 var hyps = model.Generate(examples, maxNewTokens, beams, batchSize);
-                return new()
-                {
-                    ["bleu"] = Bleu.Corpus(hyps, refs).Score, ["rouge_l"] = RougeL.Corpus(hyps, refs),
-                    ["rouge_1"] = RougeN.Corpus(hyps, refs, 1), ["rouge_2"] = RougeN.Corpus(hyps, refs, 2),
-                };
+                return Generated("bleu", hyps, refs);
             }
         }
     }
@@ -52,7 +48,7 @@ public static class PromptEvaluation
     /// output: accuracy and macro-F1 of the generated label words (an output that is no label's word counts as wrong),
     /// or BLEU and ROUGE-L/1/2 against all references.
     /// </summary>
-    public static Dictionary<string, double> Evaluate(Seq2SeqPromptModel model, TaskSplit split, int batchSize = 32, int maxNewTokens = 60, int beams = 1)
+    public static TaskMetrics Evaluate(Seq2SeqPromptModel model, TaskSplit split, int batchSize = 32, int maxNewTokens = 60, int beams = 1)
     {
         var examples = split.Examples.Select(e => e with { Task = model.Tasks.Count == 1 ? null : split.Task.Name }).ToList();
         var hyps = model.Generate(examples, model.Backbone.GenerationDefaults(maxNewTokens, beams), batchSize);
@@ -63,18 +59,25 @@ public static class PromptEvaluation
                 var words = (split.Task.Verbalizer ?? split.Task.Labels).ToList();
                 var predicted = hyps.Select(h => words.IndexOf(h.Trim())).ToArray();
                 var gold = examples.Select(e => e.Label).ToArray();
-                return new() { ["accuracy"] = ClassificationMetrics.Accuracy(predicted, gold), ["macro_f1"] = ClassificationMetrics.MacroF1(predicted, gold) };
+                return new()
+                {
+                    Main = "accuracy", Accuracy = ClassificationMetrics.Accuracy(predicted, gold), MacroF1 = ClassificationMetrics.MacroF1(predicted, gold),
+                    Outputs = hyps,
+                };
             }
             case TaskKind.Generation:
             {
                 var refs = split.References ?? examples.Select(e => (IReadOnlyList<string>)[e.Target ?? ""]).ToList();
-                return new()
-                {
-                    ["rouge_l"] = RougeL.Corpus(hyps, refs), ["rouge_1"] = RougeN.Corpus(hyps, refs, 1), ["rouge_2"] = RougeN.Corpus(hyps, refs, 2),
-                    ["bleu"] = Bleu.Corpus(hyps, refs).Score,
-                };
+                return Generated("rouge_l", hyps, refs);
             }
             default: throw new ArgumentException($"task '{split.Task.Name}': {split.Task.Kind} has no text-to-text form here");
         }
     }
+
+    /// <summary>BLEU (as a fraction) and ROUGE-L/1/2 of generated texts against all references, with the texts.</summary>
+    private static TaskMetrics Generated(string main, IReadOnlyList<string> hyps, IReadOnlyList<IReadOnlyList<string>> refs) => new()
+    {
+        Main = main, Bleu = Bleu.Corpus(hyps, refs).Score / 100, RougeL = RougeL.Corpus(hyps, refs),
+        Rouge1 = RougeN.Corpus(hyps, refs, 1), Rouge2 = RougeN.Corpus(hyps, refs, 2), Outputs = hyps,
+    };
 }

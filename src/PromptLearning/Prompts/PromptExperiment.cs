@@ -7,22 +7,22 @@ using PromptLearning.Training;
 namespace PromptLearning.Prompts;
 
 /// <summary>
-/// One training run of one method: what it trained on, its dev metrics (main metric first, as
-/// <see cref="PromptEvaluation.Evaluate(PromptModel, TaskSplit, int, int, int)"/> returns them), its size and cost, and its training history.
+/// One training run of one method: what it trained on, its dev metrics (<see cref="TaskMetrics"/>, every one a
+/// fraction in [0, 1]), its size and cost, and its training history.
 /// </summary>
 /// <param name="Method">The method's name (<see cref="PromptMethodConfig.Method"/>) or the caller's label.</param>
 /// <param name="Task">The task's name.</param>
 /// <param name="Seed">The seed of the method's initialisation and of the trainer.</param>
 /// <param name="TrainExamples">Number of training examples.</param>
 /// <param name="Metric">The task's main metric (accuracy, span_f1 or bleu).</param>
-/// <param name="Score">Its value on the dev split.</param>
+/// <param name="Score">Its value on the dev split (a fraction).</param>
 /// <param name="Metrics">Every dev metric.</param>
 /// <param name="Trainable">Trainable parameters while training.</param>
 /// <param name="TrainableShare">Trainable parameters as a share of the backbone's.</param>
 /// <param name="Training">The trainer's result: steps, per-step losses, history, time.</param>
 /// <param name="Seconds">Wall-clock seconds of the whole run (build, training, evaluation).</param>
 public sealed record ExperimentRun(string Method, string Task, int Seed, int TrainExamples, string Metric, double Score,
-    IReadOnlyDictionary<string, double> Metrics, long Trainable, double TrainableShare, TrainResult Training, double Seconds);
+    TaskMetrics Metrics, long Trainable, double TrainableShare, TrainResult Training, double Seconds);
 
 /// <summary>
 /// The loop every comparison repeats: build a method on a backbone, train it for a budget, score it
@@ -58,12 +58,13 @@ public static class PromptExperiment
         var metrics = PromptEvaluation.Evaluate(model, dev);
         if (BackboneFingerprint.Compute(backbone) != before)
             throw new InvalidOperationException($"{name}: the backbone's weights changed during training");
-        var (metric, score) = metrics.First();
+        string metric = metrics.Main;
+        double score = metrics.MainValue;
         var run = new ExperimentRun(name, train.Task.Name, config.Seed, train.Examples.Count, metric, score, metrics,
             model.TrainableParameterCount, model.TrainableShare, result, clock.Elapsed.TotalSeconds);
         log?.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{run.Task} / {name}, {run.TrainExamples} examples, seed {run.Seed}: dev {metric} {score:F3} " +
-            $"({string.Join(", ", metrics.Skip(1).Select(m => $"{m.Key} {m.Value:F3}"))}), " +
+            $"({string.Join(", ", metrics.ToDictionary().Skip(1).Select(m => $"{m.Key} {m.Value:F3}"))}), " +
             $"{run.Trainable:N0} trainable, {result.Steps} steps, {run.Seconds:F1} s"));
         return run;
     }

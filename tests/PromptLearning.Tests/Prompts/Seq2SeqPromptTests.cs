@@ -390,5 +390,9 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
         var hyps = gen.Generate(examples, bart.Model.GenerationDefaults(6));
         Assert.Equal(PromptLearning.Metrics.RougeL.Corpus(hyps, refs), scores["rouge_l"], 12);
         Assert.Equal(PromptLearning.Metrics.RougeN.Corpus(hyps, refs, 2), scores["rouge_2"], 12);
+        // one scale: BLEU is sacreBLEU's score as a fraction, like every other metric
+        Assert.Equal(PromptLearning.Metrics.Bleu.Corpus(hyps, refs).Score / 100, scores.Bleu!.Value, 12);
+        Assert.Equal(hyps, scores.Outputs);
+        Assert.Equal("rouge_l", scores.Main);
     }
 }

@@ -145,9 +145,13 @@ public sealed class Seq2SeqPromptModel : nn.Module
     /// <summary>Number of trainable scalars (prefix MLPs at their training size).</summary>
     public long TrainableParameterCount => TrainableParameters().Sum(p => p.Parameter.numel());
 
-    /// <summary>A trainer for the prompts with <see cref="Loss(IReadOnlyList{PromptExample})"/>; <paramref name="config"/> from <see cref="PromptTraining.TrainerConfigFor"/> with <see cref="Seq2SeqPromptConfig.Method"/> gives the paper's settings.</summary>
-    public Trainer<PromptExample> CreateTrainer(TrainerConfig config, Func<IReadOnlyDictionary<string, double>>? evaluate = null) =>
-        new(config, TrainableParameters(), Loss, evaluate, this);
+    /// <summary>
+    /// A trainer for the prompts with <see cref="Loss(IReadOnlyList{PromptExample})"/>; <paramref name="config"/> from
+    /// <see cref="PromptTraining.TrainerConfigFor"/> with <see cref="Seq2SeqPromptConfig.Method"/> gives the paper's settings;
+    /// <paramref name="evaluate"/> (optional, e.g. <c>() => PromptEvaluation.Evaluate(model, dev)</c>) gives the dev metrics.
+    /// </summary>
+    public Trainer<PromptExample> CreateTrainer(TrainerConfig config, Func<TaskMetrics>? evaluate = null) =>
+        new(config, TrainableParameters(), Loss, evaluate is null ? null : () => evaluate().ToDictionary(), this);
 
     private int TaskId(string? name)
     {
