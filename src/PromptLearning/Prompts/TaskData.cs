@@ -44,12 +44,7 @@ public static class TaskData
             case EmbeddedData.Rating: return Classification(task, YelpCsv.Load(few ? Few("csv") : Path_($"{split}.csv")), ["1", "2", "3", "4", "5"]);
             case EmbeddedData.Aspect: return Classification(task, AgNewsCsv.Load(few ? Few("csv") : Path_($"{split}.csv")), ["1", "2", "3", "4"]);
             case EmbeddedData.Inference: return Classification(task, SuperGlueJsonl.Load(few ? Few("jsonl") : Path_((split == "dev" ? "val" : split) + ".jsonl"), task.Labels), task.Labels);
-            case EmbeddedData.Slots:
-            {
-                var data = ConllFile.Load(few ? Few("txt") : Path_($"{split}.txt"), task.Labels);
-                var index = task.Labels.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i);
-                return new TaskSplit(task, data.Select(s => new PromptExample(s.Text) { Tags = s.Tags.Select(t => index[t]).ToArray() }).ToList(), null);
-            }
+            case EmbeddedData.Slots: return FromConll(few ? Few("txt") : Path_($"{split}.txt"), task);
             case EmbeddedData.E2e:
             {
                 var file = few ? Few("csv", "trainset") : Path_(split switch
@@ -77,6 +72,30 @@ public static class TaskData
         }
     }
 
+    /// <summary>
+    /// A real SST-2 file (GLUE's <c>train.tsv</c> or <c>dev.tsv</c>: <c>sentence</c> and <c>label</c> 0/1 columns) as a
+    /// split of the sentiment task, for a notebook's real-model switch. Errors name the file, line and column.
+    /// </summary>
+    public static TaskSplit FromSst2(string tsvFile) => Classification(Task(EmbeddedData.Sentiment), Sst2Tsv.Load(tsvFile), ["0", "1"]);
+
+    /// <summary>
+    /// A tagging task whose tags are those of a CoNLL file (e.g. CoNLL-2003's <c>train.txt</c>, NER column last):
+    /// <c>O</c> first, then the B-/I- tags grouped by entity type, as the embedded slot task orders them.
+    /// </summary>
+    public static PromptTask ConllTask(string trainFile, string name = "ner") =>
+        new() { Name = name, Kind = TaskKind.Tagging, Labels = TagsOf(ConllFile.Load(trainFile)) };
+
+    /// <summary>
+    /// A CoNLL file (one token per line, the tag in the last column, a blank line between sentences) as a split of
+    /// <paramref name="task"/>; a tag the task does not have is an error naming the file and line.
+    /// </summary>
+    public static TaskSplit FromConll(string file, PromptTask task)
+    {
+        var index = task.Labels.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i);
+        var data = ConllFile.Load(file, task.Labels);
+        return new TaskSplit(task, data.Select(s => new PromptExample(s.Text) { Tags = s.Tags.Select(t => index[t]).ToArray() }).ToList(), null);
+    }
+
     /// <summary>An MR as the prefix-tuning paper feeds it to GPT-2: <c>name : The Eagle | food : French | ...</c>.</summary>
     public static string Linearize(MeaningRepresentation mr) => string.Join(" | ", mr.Attributes.Select(a => $"{a.Slot} : {a.Value}"));
 
@@ -89,9 +108,11 @@ public static class TaskData
         }).ToList(), null);
     }
 
-    private static IReadOnlyList<string> SlotTags(string? root)
+    private static IReadOnlyList<string> SlotTags(string? root) =>
+        TagsOf(ConllFile.Load(Path.Combine(root ?? EmbeddedData.Root, EmbeddedData.Slots, "train.txt")));
+
+    private static IReadOnlyList<string> TagsOf(IEnumerable<TaggingExample> data)
     {
-        var data = ConllFile.Load(Path.Combine(root ?? EmbeddedData.Root, EmbeddedData.Slots, "train.txt"));
         var tags = data.SelectMany(s => s.Tags).Distinct().Where(t => t != "O").OrderBy(t => t.Length > 2 ? t[2..] : t, StringComparer.Ordinal).ThenBy(t => t, StringComparer.Ordinal);
         return ["O", .. tags];
     }
