@@ -37,12 +37,14 @@ public static class PromptExperiment
     /// <paramref name="steps"/> steps with the method's trainer settings and seed, evaluates it on
     /// <paramref name="dev"/>, disposes it, and prints one line to <paramref name="log"/>.
     /// <paramref name="progress"/> receives the trainer's reports (every <paramref name="logEvery"/>
-    /// steps). Throws when the backbone's weights changed (a frozen method must not move them; methods
-    /// that train backbone weights work on their own copy).
+    /// steps); with <paramref name="evalEvery"/> &gt; 0 the dev metrics are also measured every that many
+    /// steps and kept in the run's history (a learning curve; the last step's weights are scored either way).
+    /// Throws when the backbone's weights changed (a frozen method must not move them; methods that
+    /// train backbone weights work on their own copy).
     /// </summary>
     public static ExperimentRun Run(ILanguageModel backbone, TextTokenizer tokenizer, PromptMethodConfig config,
         TaskSplit train, TaskSplit dev, int steps, string? label = null, TextWriter? log = null,
-        IProgress<TrainerProgress>? progress = null, int? logEvery = null)
+        IProgress<TrainerProgress>? progress = null, int? logEvery = null, int evalEvery = 0)
     {
         if (train.Task.Name != dev.Task.Name)
             throw new ArgumentException($"train split is task '{train.Task.Name}', dev split is task '{dev.Task.Name}'");
@@ -50,11 +52,12 @@ public static class PromptExperiment
         var before = BackboneFingerprint.Compute(backbone);
         var name = label ?? config.Method;
         using var model = PromptMethodFactory.Create(backbone, tokenizer, train.Task, config);
-        var trainerConfig = PromptTraining.TrainerConfigFor(config, steps) with
+        var trainerConfig = PromptTraining.TrainerConfigFor(config, steps, evalEvery) with
         {
             RestoreBest = false, LogEvery = logEvery ?? Math.Max(1, steps),
         };
-        var result = PromptTraining.CreateTrainer(model, trainerConfig).Train(train.Examples, progress);
+        var result = PromptTraining.CreateTrainer(model, trainerConfig, evalEvery > 0 ? () => PromptEvaluation.Evaluate(model, dev) : null)
+            .Train(train.Examples, progress);
         var metrics = PromptEvaluation.Evaluate(model, dev);
         if (BackboneFingerprint.Compute(backbone) != before)
             throw new InvalidOperationException($"{name}: the backbone's weights changed during training");

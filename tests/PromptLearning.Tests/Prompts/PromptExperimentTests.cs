@@ -33,6 +33,33 @@ public class PromptExperimentTests
     }
 }
 
+public class PromptExperimentCurveTests
+{
+    private sealed class Collect(List<PromptLearning.Training.TrainerProgress> into) : IProgress<PromptLearning.Training.TrainerProgress>
+    {
+        public void Report(PromptLearning.Training.TrainerProgress value) => into.Add(value);
+    }
+
+    /// <summary>With evalEvery the run measures the dev metrics while it trains (a learning curve) and still scores the last step.</summary>
+    [FixtureFact]
+    public void EvalEveryRecordsDevMetricsWhileTraining()
+    {
+        var backbone = PromptTestKit.Backbone("bert");
+        var tok = PromptTestKit.Tokenizer("bert");
+        var task = PromptTestKit.Sentiment();
+        var train = new TaskSplit(task, PromptTestKit.SentimentExamples(12, seed: 1), null);
+        var dev = new TaskSplit(task, PromptTestKit.SentimentExamples(8, seed: 2), null);
+        var reports = new List<PromptLearning.Training.TrainerProgress>();
+        var config = PromptMethodConfig.Default(PromptMethods.PromptTuning) with { Seed = 5, BatchSize = 4 };
+        var run = PromptExperiment.Run(backbone, tok, config, train, dev, steps: 4, progress: new Collect(reports), logEvery: 2, evalEvery: 2);
+        var evaluated = reports.Where(r => r.Metrics is not null).ToList();
+        Assert.Equal([2, 4], evaluated.Select(r => r.Step));
+        Assert.All(evaluated, r => Assert.InRange(r.Metrics!["accuracy"], 0, 1));
+        // the last evaluation and the run's score measure the same weights on the same dev split
+        Assert.Equal(evaluated[^1].Metrics!["accuracy"], run.Score, 12);
+    }
+}
+
 public class HeadSeedTests
 {
     [FixtureFact]
