@@ -4,20 +4,21 @@ namespace PromptLearning.Tests.Prompts;
 
 public class PromptExperimentTests
 {
+    private static readonly PromptTask Task = PromptTestKit.Sentiment();
+    private static readonly TaskSplit Train = new(Task, PromptTestKit.SentimentExamples(12, seed: 1), null);
+    private static readonly TaskSplit Dev = new(Task, PromptTestKit.SentimentExamples(8, seed: 2), null);
+
     [FixtureFact]
     public void ARunReportsItsDevMetricsSizeAndStepsAndLeavesTheBackboneAlone()
     {
         var backbone = PromptTestKit.Backbone("bert");
         var tok = PromptTestKit.Tokenizer("bert");
-        var task = PromptTestKit.Sentiment();
-        var train = new TaskSplit(task, PromptTestKit.SentimentExamples(12, seed: 1), null);
-        var dev = new TaskSplit(task, PromptTestKit.SentimentExamples(8, seed: 2), null);
         var before = BackboneFingerprint.Compute(backbone);
         var log = new StringWriter();
         foreach (var method in new[] { PromptMethods.PromptTuning, PromptMethods.FineTuning })
         {
             var config = PromptMethodConfig.Default(method) with { Seed = 5, BatchSize = 4 };
-            var run = PromptExperiment.Run(backbone, tok, config, train, dev, steps: 3, log: log);
+            var run = PromptExperiment.Run(backbone, tok, config, Train, Dev, steps: 3, log: log);
             Assert.Equal((method, "sentiment", 5, 12, 3), (run.Method, run.Task, run.Seed, run.TrainExamples, run.Training.Steps));
             Assert.Equal("accuracy", run.Metric);
             Assert.Equal(run.Metrics["accuracy"], run.Score);
@@ -27,14 +28,11 @@ public class PromptExperimentTests
         // Fine-tuning trained its own copy; the caller's backbone is untouched.
         Assert.Equal(before, BackboneFingerprint.Compute(backbone));
         Assert.Equal(2, log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
-        var other = new TaskSplit(PromptTestKit.Sentiment("other"), dev.Examples, null);
+        var other = new TaskSplit(PromptTestKit.Sentiment("other"), Dev.Examples, null);
         Assert.Throws<ArgumentException>(() => PromptExperiment.Run(backbone, tok, PromptMethodConfig.Default(PromptMethods.HeadOnly),
-            train, other, 1));
+            Train, other, 1));
     }
-}
 
-public class PromptExperimentCurveTests
-{
     private sealed class Collect(List<PromptLearning.Training.TrainerProgress> into) : IProgress<PromptLearning.Training.TrainerProgress>
     {
         public void Report(PromptLearning.Training.TrainerProgress value) => into.Add(value);
@@ -44,14 +42,10 @@ public class PromptExperimentCurveTests
     [FixtureFact]
     public void EvalEveryRecordsDevMetricsWhileTraining()
     {
-        var backbone = PromptTestKit.Backbone("bert");
-        var tok = PromptTestKit.Tokenizer("bert");
-        var task = PromptTestKit.Sentiment();
-        var train = new TaskSplit(task, PromptTestKit.SentimentExamples(12, seed: 1), null);
-        var dev = new TaskSplit(task, PromptTestKit.SentimentExamples(8, seed: 2), null);
         var reports = new List<PromptLearning.Training.TrainerProgress>();
         var config = PromptMethodConfig.Default(PromptMethods.PromptTuning) with { Seed = 5, BatchSize = 4 };
-        var run = PromptExperiment.Run(backbone, tok, config, train, dev, steps: 4, progress: new Collect(reports), logEvery: 2, evalEvery: 2);
+        var run = PromptExperiment.Run(PromptTestKit.Backbone("bert"), PromptTestKit.Tokenizer("bert"), config, Train, Dev, steps: 4,
+            progress: new Collect(reports), logEvery: 2, evalEvery: 2);
         var evaluated = reports.Where(r => r.Metrics is not null).ToList();
         Assert.Equal([2, 4], evaluated.Select(r => r.Step));
         Assert.All(evaluated, r => Assert.InRange(r.Metrics!["accuracy"], 0, 1));
