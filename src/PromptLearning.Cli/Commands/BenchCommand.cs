@@ -23,7 +23,7 @@ public sealed class BenchCommand : ICommand
     public string Summary => "trainable parameters, step time vs fine-tuning (interleaved rounds), memory, prompt size, mixed-task throughput";
 
     private const string Usage =
-        "usage: plearn bench [--model bert-small] [--task sentiment] [--steps 10] [--rounds 5] [--batch 16] [--repeats 5] [--length N] [--threads N] [--json]\n" +
+        "usage: plearn bench [--model bert-small] [--task sentiment] [--steps 4] [--rounds 15] [--batch 16] [--repeats 5] [--length N] [--threads N] [--clock wall|cpu] [--json]\n" +
         "                    [--generation-model gpt2-small | --no-generation]   (tokens/s of greedy and beam search with a prefix, cache on and off)\n" +
         "                    [--seq2seq-model bart-small | --no-seq2seq]         (encoder-decoder rows on summarization: finetune, prompt, prefix, ptuning2)";
 
@@ -36,20 +36,27 @@ public sealed class BenchCommand : ICommand
         if (o.Has("help")) { Console.WriteLine(Usage); return 0; }
         var taskName = o.Get("task", "sentiment");
         var modelName = o.Get("model", PromptRun.DefaultModel(taskName));
-        int steps = o.GetInt("steps", 10, min: 2), rounds = o.GetInt("rounds", 5, min: 1), batch = o.GetInt("batch", 16, min: 1),
+        int steps = o.GetInt("steps", 4, min: 2), rounds = o.GetInt("rounds", 15, min: 1), batch = o.GetInt("batch", 16, min: 1),
             repeats = o.GetInt("repeats", 5, min: 1), threads = o.GetInt("threads", 0, min: 0);
         int? length = o.Get("length") is null ? null : o.GetInt("length", 128, min: 8);
         bool json = o.Has("json");
+        var clock = o.Get("clock", "wall") switch
+        {
+            "wall" => BenchmarkClock.Wall,
+            "cpu" => BenchmarkClock.ProcessCpu,
+            var other => throw new CliUsageException($"--clock must be wall or cpu (the process's CPU time: other processes do not count; use with --threads 1), not '{other}'"),
+        };
         var generationModel = o.Has("no-generation") ? null : o.Get("generation-model", "gpt2-small");
         var seq2seqName = o.Get("seq2seq-model");
         bool noSeq2Seq = o.Has("no-seq2seq");
         o.RejectUnknown();
         if (noSeq2Seq && seq2seqName is not null) throw new CliUsageException("--seq2seq-model and --no-seq2seq exclude each other");
-        var config = new MethodBenchmarkConfig(steps, batch, repeats, rounds, length);
+        var config = new MethodBenchmarkConfig(steps, batch, repeats, rounds, length, Clock: clock);
         try { config.Validate(); }
         catch (ArgumentException e) { throw new CliUsageException(e.Message.Replace("benchmark: ", "--", StringComparison.Ordinal)); }
         if (threads > 0) set_num_threads(threads);
 
+        var loadBefore = LoadAverage();
         // Load the encoder-decoder first, so that a bad --seq2seq-model fails before minutes of timing.
         string? seq2seqNote = null;
         using var seq2seq = noSeq2Seq ? null : LoadSeq2Seq(seq2seqName, out seq2seqNote);
@@ -65,6 +72,7 @@ public sealed class BenchCommand : ICommand
             var prompts = TaskData.Load(EmbeddedData.E2e, "dev").Examples.Select(e => e.A).ToList();
             generation = GenerationBenchmark.Run(gpt2.Model, gpt2.Tokenizer, prompts, rounds: rounds, log: json ? null : m => Console.Error.WriteLine($"  {m}"));
         }
+        var loadAfter = LoadAverage();
         var report = new JsonObject
         {
             ["model"] = modelName,
@@ -75,6 +83,8 @@ public sealed class BenchCommand : ICommand
             ["rounds"] = rounds,
             ["length"] = length,
             ["threads"] = result.Threads,
+            ["clock"] = clock == BenchmarkClock.Wall ? "wall" : "cpu",
+            ["load_average_1min"] = loadBefore is null || loadAfter is null ? null : new JsonObject { ["start"] = loadBefore, ["end"] = loadAfter },
             ["methods"] = MethodsJson(result.Methods, result.Peak),
             ["matmul_peak_gflops"] = new JsonObject(result.Peak.BySize.Select(p => KeyValuePair.Create(p.Size.ToString(), (JsonNode?)Math.Round(p.Gflops, 1)))),
             ["mixed_task"] = new JsonObject
@@ -84,7 +94,9 @@ public sealed class BenchCommand : ICommand
                 ["mixed_same_lengths_examples_per_s"] = SpreadJson(mt.MixedSameLengths, 1),
                 ["single_task_same_lengths_examples_per_s"] = SpreadJson(mt.SingleTaskSameLengths, 1),
                 ["per_task_ratio"] = Math.Round(mt.PerTaskRatio, 3),
+                ["per_task_ratio_spread"] = SpreadJson(mt.PerTaskRatios, 3),
                 ["same_lengths_ratio"] = Math.Round(mt.SameLengthsRatio, 3),
+                ["same_lengths_ratio_spread"] = SpreadJson(mt.SameLengthsRatios, 3),
             },
             ["generation"] = generation is null ? null : new JsonObject
             {
@@ -98,7 +110,9 @@ public sealed class BenchCommand : ICommand
                     ["decoding"] = g.Decoding, ["cache"] = g.Cache, ["tokens_per_s"] = SpreadJson(g.TokensPerSecond, 1),
                 }).ToArray()),
                 ["greedy_cache_speedup_ratio"] = Math.Round(generation.CacheSpeedup("greedy"), 3),
+                ["greedy_cache_speedup_ratio_spread"] = SpreadJson(generation.CacheSpeedups("greedy"), 3),
                 ["beam_cache_speedup_ratio"] = Math.Round(generation.CacheSpeedup(generation.Speeds[2].Decoding), 3),
+                ["beam_cache_speedup_ratio_spread"] = SpreadJson(generation.CacheSpeedups(generation.Speeds[2].Decoding), 3),
             },
             ["seq2seq"] = seq2seqResult is null ? null : new JsonObject
             {
@@ -112,7 +126,8 @@ public sealed class BenchCommand : ICommand
         };
         if (json) { Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true })); return 0; }
         Console.WriteLine($"plearn bench: {modelName} ({result.BackboneParameters:N0} parameters), task {taskName}, batch {batch}, " +
-                          $"{steps} timed steps x {rounds} interleaved rounds, length {(length is null ? "natural" : length + " tokens")}, {result.Threads} thread(s)\n");
+                          $"{steps} timed steps x {rounds} interleaved rounds, length {(length is null ? "natural" : length + " tokens")}, {result.Threads} thread(s), {(clock == BenchmarkClock.Wall ? "wall-clock" : "process CPU")} time, " +
+                          $"load average {(loadBefore is null ? "n/a" : $"{loadBefore:F2} at the start, {loadAfter:F2} at the end")}\n");
         PrintMethods(result.Methods, result.Peak);
         Console.WriteLine($"\nfp32 matmul on this machine: {string.Join(", ", result.Peak.BySize.Select(p => $"{p.Size}: {p.Gflops:F1}"))} GFLOP/s (peak {result.Peak.Gflops:F1})");
         Console.WriteLine($"\nmixed-task batch (two tasks' prefixes, lengths 10 and 20): {mt.Mixed.Median:F1} examples/s vs one batch per task {mt.PerTaskBatches.Median:F1} = {mt.PerTaskRatio:F2}x");
@@ -155,35 +170,56 @@ public sealed class BenchCommand : ICommand
         }
     }
 
+    /// <summary>The machine's 1-minute load average (<c>/proc/loadavg</c>), or null where there is none: a bench run records the load it ran under.</summary>
+    private static double? LoadAverage()
+    {
+        try { return File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) : null; }
+        catch (Exception e) when (e is IOException or FormatException) { return null; }
+    }
+
     private static JsonObject SpreadJson(Spread s, int digits) => new()
     {
         ["median"] = Math.Round(s.Median, digits), ["q1"] = Math.Round(s.Q1, digits), ["q3"] = Math.Round(s.Q3, digits),
+        ["iqr"] = Math.Round(s.Iqr, digits),
         ["samples"] = new JsonArray(s.Samples.Select(x => (JsonNode)Math.Round(x, digits)).ToArray()),
     };
 
-    /// <summary>The methods rows of the JSON report (GFLOP fields null where the row has no analytic count).</summary>
-    private static JsonArray MethodsJson(IEnumerable<MethodCost> rows, MatmulPeak peak) => new(rows.Select(r => (JsonNode)new JsonObject
+    /// <summary>
+    /// The methods rows of the JSON report (GFLOP fields null where the row has no analytic count): <c>step_time_ratio</c> is the
+    /// median of the per-round ratios to fine-tuning (the first row), <c>step_time_ratio_spread</c> their spread,
+    /// <c>step_time_of_medians_ratio</c> the ratio of the median step times, <c>analytic_step_ratio</c> the ratio of the analytic GFLOP.
+    /// </summary>
+    private static JsonArray MethodsJson(IReadOnlyList<MethodCost> rows, MatmulPeak peak)
     {
-        ["method"] = r.Method,
-        ["trainable_parameters"] = r.TrainableParameters,
-        ["trainable_share"] = Math.Round(r.TrainableShare, 6),
-        ["step_ms"] = SpreadJson(r.StepMs, 2),
-        ["step_time_ratio"] = Math.Round(r.StepTimeRatio, 3),
-        ["optimizer_state_bytes"] = r.OptimizerStateBytes,
-        ["peak_training_bytes"] = r.PeakTrainingBytes,
-        ["prompt_file_bytes"] = r.PromptFileBytes,
-        ["step_gflop"] = r.StepGflop is { } g ? Math.Round(g, 4) : null,
-        ["achieved_gflops"] = r.AchievedGflops is { } a ? Math.Round(a, 2) : null,
-        ["matmul_peak_ratio"] = r.AchievedGflops is { } b ? Math.Round(b / peak.Gflops, 3) : null,
-    }).ToArray());
+        double fineTuningMs = rows[0].StepMs.Median;
+        double? fineTuningGflop = rows[0].StepGflop;
+        return new(rows.Select(r => (JsonNode)new JsonObject
+        {
+            ["method"] = r.Method,
+            ["trainable_parameters"] = r.TrainableParameters,
+            ["trainable_share"] = Math.Round(r.TrainableShare, 6),
+            ["step_ms"] = SpreadJson(r.StepMs, 2),
+            ["step_time_ratio"] = Math.Round(r.StepTimeRatio, 3),
+            ["step_time_ratio_spread"] = SpreadJson(r.StepTimeRatios, 3),
+            ["step_time_of_medians_ratio"] = Math.Round(r.StepMs.Median / fineTuningMs, 3),
+            ["analytic_step_ratio"] = r.StepGflop is { } work && fineTuningGflop is { } full ? Math.Round(work / full, 3) : null,
+            ["optimizer_state_bytes"] = r.OptimizerStateBytes,
+            ["peak_training_bytes"] = r.PeakTrainingBytes,
+            ["prompt_file_bytes"] = r.PromptFileBytes,
+            ["step_gflop"] = r.StepGflop is { } g ? Math.Round(g, 4) : null,
+            ["achieved_gflops"] = r.AchievedGflops is { } a ? Math.Round(a, 2) : null,
+            ["matmul_peak_ratio"] = r.AchievedGflops is { } b ? Math.Round(b / peak.Gflops, 3) : null,
+        }).ToArray());
+    }
 
     /// <summary>The methods table ("n/a" where a row has no peak memory or no analytic GFLOP).</summary>
-    private static void PrintMethods(IEnumerable<MethodCost> rows, MatmulPeak peak)
+    private static void PrintMethods(IReadOnlyList<MethodCost> rows, MatmulPeak peak)
     {
-        Console.WriteLine($"{"method",-10} {"trainable",12} {"share",9} {"ms/step",9} {"IQR",7} {"vs full",8} {"optim. state",13} {"peak memory",12} {"prompt file",12} {"GFLOP/s",8} {"of peak",8}");
+        Console.WriteLine($"{"method",-10} {"trainable",12} {"share",9} {"ms/step",9} {"IQR",7} {"vs full",8} {"(IQR)",7} {"analytic",8} {"optim. state",13} {"peak memory",12} {"prompt file",12} {"GFLOP/s",8} {"of peak",8}");
         foreach (var r in rows)
-            Console.WriteLine($"{r.Method,-10} {r.TrainableParameters,12:N0} {100 * r.TrainableShare,8:F3}% {r.StepMs.Median,9:F1} {r.StepMs.Iqr,7:F1} {r.StepTimeRatio,7:F2}x " +
+            Console.WriteLine($"{r.Method,-10} {r.TrainableParameters,12:N0} {100 * r.TrainableShare,8:F3}% {r.StepMs.Median,9:F1} {r.StepMs.Iqr,7:F1} {r.StepTimeRatio,7:F2}x {r.StepTimeRatios.Iqr,7:F3} " +
+                              $"{(r.StepGflop is { } g && rows[0].StepGflop is { } full ? (g / full).ToString("F2") + "x" : "n/a"),8} " +
                               $"{r.OptimizerStateBytes,13:N0} {(r.PeakTrainingBytes is { } p ? p.ToString("N0") : "n/a"),12} {r.PromptFileBytes,12:N0} " +
-                              $"{(r.AchievedGflops is { } g ? g.ToString("F1") : "n/a"),8} {(r.AchievedGflops is { } a ? (100 * a / peak.Gflops).ToString("F1") + "%" : "n/a"),8}");
+                              $"{(r.AchievedGflops is { } a ? a.ToString("F1") : "n/a"),8} {(r.AchievedGflops is { } b ? (100 * b / peak.Gflops).ToString("F1") + "%" : "n/a"),8}");
     }
 }
