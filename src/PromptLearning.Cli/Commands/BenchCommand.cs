@@ -24,6 +24,8 @@ public sealed class BenchCommand : ICommand
 
     private const string Usage =
         "usage: plearn bench [--model bert-small] [--task sentiment] [--steps 4] [--rounds 15] [--batch 16] [--repeats 5] [--length N] [--threads N] [--clock wall|cpu] [--json]\n" +
+        "                    [--also-length N]   (the methods again at N tokens in the same run: JSON at_length, a second table)\n" +
+        "                    [--markdown]        (the README's benchmark section instead of the tables: plearn bench --also-length 128 --markdown)\n" +
         "                    [--generation-model gpt2-small | --no-generation]   (tokens/s of greedy and beam search with a prefix, cache on and off)\n" +
         "                    [--seq2seq-model bart-small | --no-seq2seq]         (encoder-decoder rows on summarization: finetune, prompt, prefix, ptuning2)";
 
@@ -32,14 +34,15 @@ public sealed class BenchCommand : ICommand
 
     public int Run(string[] args)
     {
-        var o = new Options(args, "help", "json", "no-generation", "no-seq2seq");
+        var o = new Options(args, "help", "json", "markdown", "no-generation", "no-seq2seq");
         if (o.Has("help")) { Console.WriteLine(Usage); return 0; }
         var taskName = o.Get("task", "sentiment");
         var modelName = o.Get("model", PromptRun.DefaultModel(taskName));
         int steps = o.GetInt("steps", 4, min: 2), rounds = o.GetInt("rounds", 15, min: 1), batch = o.GetInt("batch", 16, min: 1),
             repeats = o.GetInt("repeats", 5, min: 1), threads = o.GetInt("threads", 0, min: 0);
         int? length = o.Get("length") is null ? null : o.GetInt("length", 128, min: 8);
-        bool json = o.Has("json");
+        int? alsoLength = o.Get("also-length") is null ? null : o.GetInt("also-length", 128, min: 8);
+        bool json = o.Has("json"), markdown = o.Has("markdown");
         var clock = o.Get("clock", "wall") switch
         {
             "wall" => BenchmarkClock.Wall,
@@ -51,6 +54,7 @@ public sealed class BenchCommand : ICommand
         bool noSeq2Seq = o.Has("no-seq2seq");
         o.RejectUnknown();
         if (noSeq2Seq && seq2seqName is not null) throw new CliUsageException("--seq2seq-model and --no-seq2seq exclude each other");
+        if (json && markdown) throw new CliUsageException("--json and --markdown exclude each other");
         var config = new MethodBenchmarkConfig(steps, batch, repeats, rounds, length, Clock: clock);
         try { config.Validate(); }
         catch (ArgumentException e) { throw new CliUsageException(e.Message.Replace("benchmark: ", "--", StringComparison.Ordinal)); }
@@ -61,16 +65,19 @@ public sealed class BenchCommand : ICommand
         string? seq2seqNote = null;
         using var seq2seq = noSeq2Seq ? null : LoadSeq2Seq(seq2seqName, out seq2seqNote);
         using var pretrained = PromptRun.LoadModel(modelName);
-        var result = MethodBenchmark.Run(pretrained, TaskData.Load(taskName, "train"), config, json ? null : m => Console.Error.WriteLine($"  {m}"));
+        Action<string>? log = json || markdown ? null : m => Console.Error.WriteLine($"  {m}");
+        var train = TaskData.Load(taskName, "train");
+        var result = MethodBenchmark.Run(pretrained, train, config, log);
+        var atLength = alsoLength is { } n ? MethodBenchmark.Run(pretrained, train, config with { Length = n }, log) : null;
         var seq2seqResult = seq2seq is null ? null
-            : Seq2SeqMethodBenchmark.Run(seq2seq, TaskData.Load(EmbeddedData.Summarization, "train"), config, json ? null : m => Console.Error.WriteLine($"  {m}"));
+            : Seq2SeqMethodBenchmark.Run(seq2seq, TaskData.Load(EmbeddedData.Summarization, "train"), config, log);
         var mt = result.MixedTask;
         GenerationBenchmarkResult? generation = null;
         if (generationModel is not null)
         {
             using var gpt2 = PromptRun.LoadModel(generationModel);
             var prompts = TaskData.Load(EmbeddedData.E2e, "dev").Examples.Select(e => e.A).ToList();
-            generation = GenerationBenchmark.Run(gpt2.Model, gpt2.Tokenizer, prompts, rounds: rounds, log: json ? null : m => Console.Error.WriteLine($"  {m}"));
+            generation = GenerationBenchmark.Run(gpt2.Model, gpt2.Tokenizer, prompts, rounds: rounds, log: log);
         }
         var loadAfter = LoadAverage();
         var report = new JsonObject
@@ -86,6 +93,7 @@ public sealed class BenchCommand : ICommand
             ["clock"] = clock == BenchmarkClock.Wall ? "wall" : "cpu",
             ["load_average_1min"] = loadBefore is null || loadAfter is null ? null : new JsonObject { ["start"] = loadBefore, ["end"] = loadAfter },
             ["methods"] = MethodsJson(result.Methods, result.Peak),
+            ["at_length"] = atLength is null ? null : new JsonObject { ["length"] = alsoLength, ["methods"] = MethodsJson(atLength.Methods, atLength.Peak) },
             ["matmul_peak_gflops"] = new JsonObject(result.Peak.BySize.Select(p => KeyValuePair.Create(p.Size.ToString(), (JsonNode?)Math.Round(p.Gflops, 1)))),
             ["mixed_task"] = new JsonObject
             {
@@ -125,10 +133,20 @@ public sealed class BenchCommand : ICommand
             },
         };
         if (json) { Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true })); return 0; }
+        if (markdown)
+        {
+            PrintMarkdown(string.Join(" ", args), modelName, result, atLength, generation, clock, loadBefore, loadAfter);
+            return 0;
+        }
         Console.WriteLine($"plearn bench: {modelName} ({result.BackboneParameters:N0} parameters), task {taskName}, batch {batch}, " +
                           $"{steps} timed steps x {rounds} interleaved rounds, length {(length is null ? "natural" : length + " tokens")}, {result.Threads} thread(s), {(clock == BenchmarkClock.Wall ? "wall-clock" : "process CPU")} time, " +
                           $"load average {(loadBefore is null ? "n/a" : $"{loadBefore:F2} at the start, {loadAfter:F2} at the end")}\n");
         PrintMethods(result.Methods, result.Peak);
+        if (atLength is not null)
+        {
+            Console.WriteLine($"\nat {alsoLength} tokens:\n");
+            PrintMethods(atLength.Methods, atLength.Peak);
+        }
         Console.WriteLine($"\nfp32 matmul on this machine: {string.Join(", ", result.Peak.BySize.Select(p => $"{p.Size}: {p.Gflops:F1}"))} GFLOP/s (peak {result.Peak.Gflops:F1})");
         Console.WriteLine($"\nmixed-task batch (two tasks' prefixes, lengths 10 and 20): {mt.Mixed.Median:F1} examples/s vs one batch per task {mt.PerTaskBatches.Median:F1} = {mt.PerTaskRatio:F2}x");
         Console.WriteLine($"same prefix lengths (20 and 20): mixed {mt.MixedSameLengths.Median:F1} vs single-task {mt.SingleTaskSameLengths.Median:F1} examples/s = {mt.SameLengthsRatio:F2}x");
@@ -210,6 +228,51 @@ public sealed class BenchCommand : ICommand
             ["achieved_gflops"] = r.AchievedGflops is { } a ? Math.Round(a, 2) : null,
             ["matmul_peak_ratio"] = r.AchievedGflops is { } b ? Math.Round(b / peak.Gflops, 3) : null,
         }).ToArray());
+    }
+
+    /// <summary>
+    /// The README's benchmark section from one run: the command and the conditions it ran under, the methods table (ratios to
+    /// fine-tuning as medians of per-round ratios with their IQR, the analytic ratio beside them, and the <c>--also-length</c>
+    /// column), the matmul peak, the mixed-task ratios and the generation speeds.
+    /// </summary>
+    private static void PrintMarkdown(string arguments, string modelName, MethodBenchmarkResult result, MethodBenchmarkResult? atLength,
+        GenerationBenchmarkResult? generation, BenchmarkClock clock, double? loadBefore, double? loadAfter)
+    {
+        static string Ratio(MethodCost r) => $"{r.StepTimeRatio:F2}x ({r.StepTimeRatios.Iqr:F2})";
+        static string Analytic(MethodCost r, IReadOnlyList<MethodCost> rows) => r.StepGflop is { } g && rows[0].StepGflop is { } full ? $"{g / full:F2}x" : "n/a";
+        var n = atLength?.Length;
+        Console.WriteLine($"One run of `plearn bench {arguments}` ({DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, {result.Threads} thread(s), " +
+                          $"{(clock == BenchmarkClock.Wall ? "wall-clock" : "process CPU")} time, load average {loadBefore?.ToString("F2") ?? "n/a"} at the start and " +
+                          $"{loadAfter?.ToString("F2") ?? "n/a"} at the end): {modelName} ({result.BackboneParameters:N0} parameters), {result.Task}, batch {result.BatchSize}, " +
+                          $"{result.TimedSteps} timed steps x {result.Rounds} interleaved rounds. Ratios to fine-tuning are medians of per-round ratios (IQR in brackets); " +
+                          "\"analytic\" is the ratio of the analytic GFLOP.\n");
+        var header = "| method | trainable | ms/step (IQR) | vs fine-tuning | analytic |" + (n is null ? "" : $" at {n} tokens | analytic at {n} |") +
+                     " optimizer state (B) | peak training memory (B) | saved (B) | of matmul peak |";
+        Console.WriteLine(header);
+        Console.WriteLine("|---|" + string.Concat(Enumerable.Repeat("---:|", header.Count(c => c == '|') - 2)));
+        for (int i = 0; i < result.Methods.Count; i++)
+        {
+            var r = result.Methods[i];
+            var at = atLength?.Methods[i];
+            Console.WriteLine($"| {r.Method} | {r.TrainableParameters:N0} | {r.StepMs.Median:F1} ({r.StepMs.Iqr:F1}) | {Ratio(r)} | {Analytic(r, result.Methods)} |" +
+                              (at is null ? "" : $" {Ratio(at)} | {Analytic(at, atLength!.Methods)} |") +
+                              $" {r.OptimizerStateBytes:N0} | {(r.PeakTrainingBytes is { } p ? p.ToString("N0") : "n/a")} | {r.PromptFileBytes:N0} |" +
+                              $" {(r.AchievedGflops is { } a ? $"{100 * a / result.Peak.Gflops:F0}%" : "n/a")} |");
+        }
+        Console.WriteLine($"\nfp32 matmul peak: {string.Join(", ", result.Peak.BySize.Select(p => $"{p.Size}: {p.Gflops:F1}"))} GFLOP/s" +
+                          (atLength is null ? "." : $"; fine-tuning reaches {100 * atLength.Methods[0].AchievedGflops / atLength.Peak.Gflops:F0}% of it at {n} tokens."));
+        var mt = result.MixedTask;
+        Console.WriteLine($"\nMixed-task batch: {mt.PerTaskRatio:F3}x (IQR {mt.PerTaskRatios.Iqr:F3}) the throughput of the same rows run as one batch per task; " +
+                          $"{mt.SameLengthsRatio:F3}x (IQR {mt.SameLengthsRatios.Iqr:F3}) a single-task batch with the same prefix lengths.");
+        if (generation is null) return;
+        Console.WriteLine($"\nGeneration ({generation.Batch} prompts of {generation.PromptTokens} tokens, {generation.NewTokens} new tokens, a {generation.PrefixLength}-token prefix):\n");
+        Console.WriteLine("| | cache on | cache off | cache speed-up (IQR) |\n|---|---:|---:|---:|");
+        foreach (var decoding in generation.Speeds.Select(g => g.Decoding).Distinct())
+        {
+            var on = generation.Speeds.Single(g => g.Decoding == decoding && g.Cache).TokensPerSecond.Median;
+            var off = generation.Speeds.Single(g => g.Decoding == decoding && !g.Cache).TokensPerSecond.Median;
+            Console.WriteLine($"| {decoding} (tokens/s) | {on:N0} | {off:N0} | {generation.CacheSpeedup(decoding):F2}x ({generation.CacheSpeedups(decoding).Iqr:F2}) |");
+        }
     }
 
     /// <summary>The methods table ("n/a" where a row has no peak memory or no analytic GFLOP).</summary>
