@@ -10,11 +10,12 @@ namespace PromptLearning.Cli.Commands;
 
 /// <summary>
 /// <c>plearn bench [--json]</c>: on one backbone, in one run, for each method: trainable parameters,
-/// time per training step (median and IQR over interleaved rounds) as a ratio of medians to full
-/// fine-tuning, optimizer-state bytes, peak training memory and prompt file size; and the
+/// time per training step (median and IQR over interleaved rounds) and its ratio to full fine-tuning
+/// (the median of per-round ratios, with their IQR, beside the analytic ratio), optimizer-state bytes, peak training memory and prompt file size; and the
 /// throughput of a mixed-task batch against one batch per task and against a single-task batch
 /// with the same prefix lengths; then the same rows for the encoder-decoder methods on
-/// <c>--seq2seq-model</c> (summarization). Targets (issues 5 and 16): soft-prompt step time &lt;= 0.75x
+/// <c>--seq2seq-model</c> (summarization). <c>--also-length N</c> times the methods again at N tokens in the same
+/// run; <c>--markdown FILE</c> writes the README's benchmark section from the run. Targets (issues 5 and 16): soft-prompt step time &lt;= 0.75x
 /// fine-tuning (&lt;= 0.67x at 128 tokens), mixed-task throughput &gt;= 0.9x the per-task batches.
 /// </summary>
 public sealed class BenchCommand : ICommand
@@ -25,7 +26,7 @@ public sealed class BenchCommand : ICommand
     private const string Usage =
         "usage: plearn bench [--model bert-small] [--task sentiment] [--steps 4] [--rounds 15] [--batch 16] [--repeats 5] [--length N] [--threads N] [--clock wall|cpu] [--json]\n" +
         "                    [--also-length N]   (the methods again at N tokens in the same run: JSON at_length, a second table)\n" +
-        "                    [--markdown]        (the README's benchmark section instead of the tables: plearn bench --also-length 128 --markdown)\n" +
+        "                    [--markdown FILE]   (also writes the README's benchmark section to FILE: plearn bench --also-length 128 --markdown bench.md)\n" +
         "                    [--generation-model gpt2-small | --no-generation]   (tokens/s of greedy and beam search with a prefix, cache on and off)\n" +
         "                    [--seq2seq-model bart-small | --no-seq2seq]         (encoder-decoder rows on summarization: finetune, prompt, prefix, ptuning2)";
 
@@ -34,7 +35,7 @@ public sealed class BenchCommand : ICommand
 
     public int Run(string[] args)
     {
-        var o = new Options(args, "help", "json", "markdown", "no-generation", "no-seq2seq");
+        var o = new Options(args, "help", "json", "no-generation", "no-seq2seq");
         if (o.Has("help")) { Console.WriteLine(Usage); return 0; }
         var taskName = o.Get("task", "sentiment");
         var modelName = o.Get("model", PromptRun.DefaultModel(taskName));
@@ -42,7 +43,8 @@ public sealed class BenchCommand : ICommand
             repeats = o.GetInt("repeats", 5, min: 1), threads = o.GetInt("threads", 0, min: 0);
         int? length = o.Get("length") is null ? null : o.GetInt("length", 128, min: 8);
         int? alsoLength = o.Get("also-length") is null ? null : o.GetInt("also-length", 128, min: 8);
-        bool json = o.Has("json"), markdown = o.Has("markdown");
+        bool json = o.Has("json");
+        var markdown = o.Get("markdown");
         var clock = o.Get("clock", "wall") switch
         {
             "wall" => BenchmarkClock.Wall,
@@ -54,7 +56,6 @@ public sealed class BenchCommand : ICommand
         bool noSeq2Seq = o.Has("no-seq2seq");
         o.RejectUnknown();
         if (noSeq2Seq && seq2seqName is not null) throw new CliUsageException("--seq2seq-model and --no-seq2seq exclude each other");
-        if (json && markdown) throw new CliUsageException("--json and --markdown exclude each other");
         var config = new MethodBenchmarkConfig(steps, batch, repeats, rounds, length, Clock: clock);
         try { config.Validate(); }
         catch (ArgumentException e) { throw new CliUsageException(e.Message.Replace("benchmark: ", "--", StringComparison.Ordinal)); }
@@ -65,7 +66,7 @@ public sealed class BenchCommand : ICommand
         string? seq2seqNote = null;
         using var seq2seq = noSeq2Seq ? null : LoadSeq2Seq(seq2seqName, out seq2seqNote);
         using var pretrained = PromptRun.LoadModel(modelName);
-        Action<string>? log = json || markdown ? null : m => Console.Error.WriteLine($"  {m}");
+        Action<string>? log = json ? null : m => Console.Error.WriteLine($"  {m}");
         var train = TaskData.Load(taskName, "train");
         var result = MethodBenchmark.Run(pretrained, train, config, log);
         var atLength = alsoLength is { } n ? MethodBenchmark.Run(pretrained, train, config with { Length = n }, log) : null;
@@ -132,12 +133,12 @@ public sealed class BenchCommand : ICommand
                 ["methods"] = MethodsJson(seq2seqResult.Methods, result.Peak),
             },
         };
-        if (json) { Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true })); return 0; }
-        if (markdown)
+        if (markdown is not null)
         {
-            PrintMarkdown(string.Join(" ", args), modelName, result, atLength, generation, clock, loadBefore, loadAfter);
-            return 0;
+            using var file = new StreamWriter(markdown);
+            WriteMarkdown(file, string.Join(" ", args), modelName, result, atLength, generation, clock, loadBefore, loadAfter);
         }
+        if (json) { Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true })); return 0; }
         Console.WriteLine($"plearn bench: {modelName} ({result.BackboneParameters:N0} parameters), task {taskName}, batch {batch}, " +
                           $"{steps} timed steps x {rounds} interleaved rounds, length {(length is null ? "natural" : length + " tokens")}, {result.Threads} thread(s), {(clock == BenchmarkClock.Wall ? "wall-clock" : "process CPU")} time, " +
                           $"load average {(loadBefore is null ? "n/a" : $"{loadBefore:F2} at the start, {loadAfter:F2} at the end")}\n");
@@ -235,43 +236,43 @@ public sealed class BenchCommand : ICommand
     /// fine-tuning as medians of per-round ratios with their IQR, the analytic ratio beside them, and the <c>--also-length</c>
     /// column), the matmul peak, the mixed-task ratios and the generation speeds.
     /// </summary>
-    private static void PrintMarkdown(string arguments, string modelName, MethodBenchmarkResult result, MethodBenchmarkResult? atLength,
+    private static void WriteMarkdown(TextWriter o, string arguments, string modelName, MethodBenchmarkResult result, MethodBenchmarkResult? atLength,
         GenerationBenchmarkResult? generation, BenchmarkClock clock, double? loadBefore, double? loadAfter)
     {
         static string Ratio(MethodCost r) => $"{r.StepTimeRatio:F2}x ({r.StepTimeRatios.Iqr:F2})";
         static string Analytic(MethodCost r, IReadOnlyList<MethodCost> rows) => r.StepGflop is { } g && rows[0].StepGflop is { } full ? $"{g / full:F2}x" : "n/a";
         var n = atLength?.Length;
-        Console.WriteLine($"One run of `plearn bench {arguments}` ({DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, {result.Threads} thread(s), " +
+        o.WriteLine($"One run of `plearn bench {arguments}` ({DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, {result.Threads} thread(s), " +
                           $"{(clock == BenchmarkClock.Wall ? "wall-clock" : "process CPU")} time, load average {loadBefore?.ToString("F2") ?? "n/a"} at the start and " +
                           $"{loadAfter?.ToString("F2") ?? "n/a"} at the end): {modelName} ({result.BackboneParameters:N0} parameters), {result.Task}, batch {result.BatchSize}, " +
                           $"{result.TimedSteps} timed steps x {result.Rounds} interleaved rounds. Ratios to fine-tuning are medians of per-round ratios (IQR in brackets); " +
                           "\"analytic\" is the ratio of the analytic GFLOP.\n");
         var header = "| method | trainable | ms/step (IQR) | vs fine-tuning | analytic |" + (n is null ? "" : $" at {n} tokens | analytic at {n} |") +
                      " optimizer state (B) | peak training memory (B) | saved (B) | of matmul peak |";
-        Console.WriteLine(header);
-        Console.WriteLine("|---|" + string.Concat(Enumerable.Repeat("---:|", header.Count(c => c == '|') - 2)));
+        o.WriteLine(header);
+        o.WriteLine("|---|" + string.Concat(Enumerable.Repeat("---:|", header.Count(c => c == '|') - 2)));
         for (int i = 0; i < result.Methods.Count; i++)
         {
             var r = result.Methods[i];
             var at = atLength?.Methods[i];
-            Console.WriteLine($"| {r.Method} | {r.TrainableParameters:N0} | {r.StepMs.Median:F1} ({r.StepMs.Iqr:F1}) | {Ratio(r)} | {Analytic(r, result.Methods)} |" +
+            o.WriteLine($"| {r.Method} | {r.TrainableParameters:N0} | {r.StepMs.Median:F1} ({r.StepMs.Iqr:F1}) | {Ratio(r)} | {Analytic(r, result.Methods)} |" +
                               (at is null ? "" : $" {Ratio(at)} | {Analytic(at, atLength!.Methods)} |") +
                               $" {r.OptimizerStateBytes:N0} | {(r.PeakTrainingBytes is { } p ? p.ToString("N0") : "n/a")} | {r.PromptFileBytes:N0} |" +
                               $" {(r.AchievedGflops is { } a ? $"{100 * a / result.Peak.Gflops:F0}%" : "n/a")} |");
         }
-        Console.WriteLine($"\nfp32 matmul peak: {string.Join(", ", result.Peak.BySize.Select(p => $"{p.Size}: {p.Gflops:F1}"))} GFLOP/s" +
+        o.WriteLine($"\nfp32 matmul peak: {string.Join(", ", result.Peak.BySize.Select(p => $"{p.Size}: {p.Gflops:F1}"))} GFLOP/s" +
                           (atLength is null ? "." : $"; fine-tuning reaches {100 * atLength.Methods[0].AchievedGflops / atLength.Peak.Gflops:F0}% of it at {n} tokens."));
         var mt = result.MixedTask;
-        Console.WriteLine($"\nMixed-task batch: {mt.PerTaskRatio:F3}x (IQR {mt.PerTaskRatios.Iqr:F3}) the throughput of the same rows run as one batch per task; " +
+        o.WriteLine($"\nMixed-task batch: {mt.PerTaskRatio:F3}x (IQR {mt.PerTaskRatios.Iqr:F3}) the throughput of the same rows run as one batch per task; " +
                           $"{mt.SameLengthsRatio:F3}x (IQR {mt.SameLengthsRatios.Iqr:F3}) a single-task batch with the same prefix lengths.");
         if (generation is null) return;
-        Console.WriteLine($"\nGeneration ({generation.Batch} prompts of {generation.PromptTokens} tokens, {generation.NewTokens} new tokens, a {generation.PrefixLength}-token prefix):\n");
-        Console.WriteLine("| | cache on | cache off | cache speed-up (IQR) |\n|---|---:|---:|---:|");
+        o.WriteLine($"\nGeneration ({generation.Batch} prompts of {generation.PromptTokens} tokens, {generation.NewTokens} new tokens, a {generation.PrefixLength}-token prefix):\n");
+        o.WriteLine("| | cache on | cache off | cache speed-up (IQR) |\n|---|---:|---:|---:|");
         foreach (var decoding in generation.Speeds.Select(g => g.Decoding).Distinct())
         {
             var on = generation.Speeds.Single(g => g.Decoding == decoding && g.Cache).TokensPerSecond.Median;
             var off = generation.Speeds.Single(g => g.Decoding == decoding && !g.Cache).TokensPerSecond.Median;
-            Console.WriteLine($"| {decoding} (tokens/s) | {on:N0} | {off:N0} | {generation.CacheSpeedup(decoding):F2}x ({generation.CacheSpeedups(decoding).Iqr:F2}) |");
+            o.WriteLine($"| {decoding} (tokens/s) | {on:N0} | {off:N0} | {generation.CacheSpeedup(decoding):F2}x ({generation.CacheSpeedups(decoding).Iqr:F2}) |");
         }
     }
 
