@@ -117,8 +117,8 @@ public sealed record Spread(double Median, double Q1, double Q3, IReadOnlyList<d
         return Of(numerator.Samples.Select((x, r) => x / denominator.Samples[r]).ToList());
     }
 
-    // Outside the timed region: garbage and pending finalizers (TorchSharp tensors not disposed free native memory there) of earlier samples.
-    private static void Settle()
+    /// <summary>Collects the .NET heap and runs pending finalizers (TorchSharp tensors not disposed free their native memory there), outside any timed region.</summary>
+    internal static void Settle()
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -244,30 +244,37 @@ public static class MethodBenchmark
     }
 
     /// <summary>
-    /// Times training steps of every contender in interleaved rounds (<see cref="Spread.OfInterleavedRounds"/>, after
-    /// a warm-up round): per round, one <see cref="Trainer{TExample}.Train"/> call over <paramref name="examples"/>
-    /// whose first step (it allocates the optimizer state) is left out of the mean step time, read on <paramref name="clock"/>
-    /// as each step reports. Also returns each contender's peak resident
-    /// memory during its steps above the resident memory before them, the largest over the rounds (null where unknown).
-    /// Shared by the decoder/encoder and the encoder-decoder benchmarks.
+    /// Times training steps of every contender in interleaved rounds (<see cref="Spread.OfInterleavedRounds"/>): per
+    /// round, one <see cref="Trainer{TExample}.Train"/> call over <paramref name="examples"/> whose first step (it
+    /// allocates the optimizer state) is left out of the mean step time, read on <paramref name="clock"/> as each step
+    /// reports. One untimed pass per contender comes first and measures memory: with the freed native heap handed back
+    /// to the system (<see cref="NativeHeap.ReleaseFreedMemory"/>) and the high-water mark reset, the peak resident memory
+    /// of its steps above the resident memory before them (null where unknown). It is also the warm-up (JIT tiering,
+    /// first-touch of every batch shape). Shared by the decoder/encoder and the encoder-decoder benchmarks.
     /// </summary>
     internal static (IReadOnlyList<Spread> StepMs, IReadOnlyList<long?> PeakBytes) TimeInterleaved(
         IReadOnlyList<(string Method, Trainer<PromptExample> Trainer)> contenders, IReadOnlyList<PromptExample> examples, int rounds, BenchmarkClock clock,
         Action<string>? log)
     {
         var peaks = new long?[contenders.Count];
+        for (int i = 0; i < contenders.Count; i++)
+        {
+            Spread.Settle();
+            NativeHeap.ReleaseFreedMemory();
+            long before = ResidentBytes.Current();
+            ResidentBytes.ResetPeak();
+            contenders[i].Trainer.Train(examples);
+            if (ResidentBytes.Peak() is { } peak && before > 0) peaks[i] = peak - before;
+        }
         double TimeSteps(int i)
         {
             var stamps = new List<double>();
-            long before = ResidentBytes.Current();
-            ResidentBytes.ResetPeak();
             contenders[i].Trainer.Train(examples, new SyncProgress(_ => stamps.Add(clock.Milliseconds())));
-            if (ResidentBytes.Peak() is { } peak && before > 0) peaks[i] = Math.Max(peaks[i] ?? 0, peak - before);
             // Step 1 allocates the optimizer state; time steps 2..Steps+1.
             return (stamps[^1] - stamps[0]) / (stamps.Count - 1);
         }
         var stepMs = Spread.OfInterleavedRounds(rounds, Enumerable.Range(0, contenders.Count).Select(i => (Func<double>)(() => TimeSteps(i))).ToList(),
-            (round, i, ms) => log?.Invoke($"round {round + 1}/{rounds} {contenders[i].Method}: {ms:F1} ms/step"), warmUp: true);
+            (round, i, ms) => log?.Invoke($"round {round + 1}/{rounds} {contenders[i].Method}: {ms:F1} ms/step"));
         return (stepMs, peaks);
     }
 
@@ -416,6 +423,45 @@ public static class MethodBenchmark
     {
         public void Report(TrainerProgress value) => report(value);
     }
+}
+
+/// <summary>
+/// How the C heap (glibc malloc, where libtorch's CPU tensors live) gives memory back to the system. By default glibc
+/// returns large freed blocks at once (and adapts its thresholds as it goes), so a training step that frees and
+/// reallocates tens of megabytes faults those pages in again: measured on this project's 2-core VM, steps with a few
+/// thousand page faults took up to twice as long as the same steps without (about 16 µs per fault under load), which
+/// made fine-tuning's and prompt tuning's step times wander. Linux with glibc only; elsewhere both calls do nothing.
+/// </summary>
+public static class NativeHeap
+{
+    private const int TrimThreshold = -1, MmapThreshold = -3; // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD (malloc.h)
+
+    /// <summary>
+    /// Keeps freed memory in the process for reuse instead of returning it to the system (no trimming, no separate
+    /// mappings for blocks under 512 MiB): steady step times, at the price of resident memory staying at its peak.
+    /// Process-wide and permanent (it also ends glibc's adaptive thresholds), so meant for a process that only
+    /// benchmarks (<c>plearn bench</c>). True when both settings took.
+    /// </summary>
+    public static bool KeepFreedMemory()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try { return mallopt(TrimThreshold, int.MaxValue) == 1 && mallopt(MmapThreshold, 512 << 20) == 1; }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return false; }
+    }
+
+    /// <summary>Returns the C heap's free memory to the system now (<c>malloc_trim(0)</c>), e.g. before measuring a peak; true when some was released.</summary>
+    public static bool ReleaseFreedMemory()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try { return malloc_trim(0) == 1; }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return false; }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mallopt")]
+    private static extern int mallopt(int parameter, int value);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int malloc_trim(nuint pad);
 }
 
 /// <summary>The process's resident memory and its high-water mark, from <c>/proc/self</c> (Linux; elsewhere unknown).</summary>

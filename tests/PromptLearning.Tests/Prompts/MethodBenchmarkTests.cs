@@ -80,6 +80,16 @@ public class MethodBenchmarkTests
         }
     }
 
+    [Fact]
+    public void TheFreedNativeHeapGoesBackToTheSystemOnRequest()
+    {
+        using (var big = TorchSharp.torch.ones(64, 1024, 1024)) Assert.Equal(64L << 20, big.numel());
+        long before = ResidentBytes.Current();
+        bool released = NativeHeap.ReleaseFreedMemory();
+        if (!OperatingSystem.IsLinux()) Assert.False(released);
+        else Assert.True(ResidentBytes.Current() <= before + (16 << 20), $"resident memory grew from {before} to {ResidentBytes.Current()} bytes");
+    }
+
     [Theory]
     [InlineData(1, 16, 5, 5, null, "Steps")]
     [InlineData(10, 0, 5, 5, null, "BatchSize")]
