@@ -16,8 +16,13 @@ namespace PromptLearning.Prompts;
 /// <param name="Length">Input length in tokens: each text is repeated until it is longer and the input truncated to this many tokens (prompt and special tokens included); null = the task's natural lengths.</param>
 /// <param name="Methods">Methods to time; null = every method that trains something (fine-tuning, the reference, is always included).</param>
 /// <param name="Clock">What a training step's time and the matmul peak are measured in (<see cref="BenchmarkClock"/>).</param>
+/// <param name="KeepFreedMemory">
+/// Measure memory with freed native memory handed back at once (<see cref="NativeHeap.ReturnFreedMemory"/>), then time with
+/// it kept in the process (<see cref="NativeHeap.KeepFreedMemory"/>), so that no timed step faults pages in again. Both
+/// settings are process-wide and stay after the run: for a process that only benchmarks (<c>plearn bench</c>).
+/// </param>
 public sealed record MethodBenchmarkConfig(int Steps = 4, int BatchSize = 16, int Repeats = 5, int Rounds = 15, int? Length = null, IReadOnlyList<string>? Methods = null,
-    BenchmarkClock Clock = BenchmarkClock.Wall)
+    BenchmarkClock Clock = BenchmarkClock.Wall, bool KeepFreedMemory = false)
 {
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
@@ -223,7 +228,7 @@ public static class MethodBenchmark
                 contenders.Add(new Contender(method, model, PromptTraining.CreateTrainer(model, trainerConfig)));
             }
 
-            var (stepMs, peaks) = TimeInterleaved(contenders.Select(c => (c.Method, c.Trainer)).ToList(), examples, config.Rounds, config.Clock, log);
+            var (stepMs, peaks) = TimeInterleaved(contenders.Select(c => (c.Method, c.Trainer)).ToList(), examples, config, log);
             var costs = new List<MethodCost>();
             for (int i = 0; i < contenders.Count; i++)
             {
@@ -250,13 +255,17 @@ public static class MethodBenchmark
     /// reports. One untimed pass per contender comes first and measures memory: with the freed native heap handed back
     /// to the system (<see cref="NativeHeap.ReleaseFreedMemory"/>) and the high-water mark reset, the peak resident memory
     /// of its steps above the resident memory before them (null where unknown). It is also the warm-up (JIT tiering,
-    /// first-touch of every batch shape). Shared by the decoder/encoder and the encoder-decoder benchmarks.
+    /// first-touch of every batch shape). With <see cref="MethodBenchmarkConfig.KeepFreedMemory"/>, the native heap
+    /// returns freed memory at once during that pass and keeps it during the timed rounds. Shared by the decoder/encoder
+    /// and the encoder-decoder benchmarks.
     /// </summary>
     internal static (IReadOnlyList<Spread> StepMs, IReadOnlyList<long?> PeakBytes) TimeInterleaved(
-        IReadOnlyList<(string Method, Trainer<PromptExample> Trainer)> contenders, IReadOnlyList<PromptExample> examples, int rounds, BenchmarkClock clock,
+        IReadOnlyList<(string Method, Trainer<PromptExample> Trainer)> contenders, IReadOnlyList<PromptExample> examples, MethodBenchmarkConfig config,
         Action<string>? log)
     {
+        var (rounds, clock) = (config.Rounds, config.Clock);
         var peaks = new long?[contenders.Count];
+        if (config.KeepFreedMemory) NativeHeap.ReturnFreedMemory();
         for (int i = 0; i < contenders.Count; i++)
         {
             Spread.Settle();
@@ -266,6 +275,7 @@ public static class MethodBenchmark
             contenders[i].Trainer.Train(examples);
             if (ResidentBytes.Peak() is { } peak && before > 0) peaks[i] = peak - before;
         }
+        if (config.KeepFreedMemory) NativeHeap.KeepFreedMemory();
         double TimeSteps(int i)
         {
             var stamps = new List<double>();
@@ -442,10 +452,19 @@ public static class NativeHeap
     /// Process-wide and permanent (it also ends glibc's adaptive thresholds), so meant for a process that only
     /// benchmarks (<c>plearn bench</c>). True when both settings took.
     /// </summary>
-    public static bool KeepFreedMemory()
+    public static bool KeepFreedMemory() => Set(int.MaxValue, 512 << 20);
+
+    /// <summary>
+    /// The opposite of <see cref="KeepFreedMemory"/>: every block of 128 KiB or more gets its own mapping, unmapped when
+    /// freed, and free memory at the top of the heap goes back above 128 KiB (glibc's initial thresholds, held fixed),
+    /// so resident memory follows the memory in use (what a peak measurement wants). True when both settings took.
+    /// </summary>
+    public static bool ReturnFreedMemory() => Set(128 << 10, 128 << 10);
+
+    private static bool Set(int trimThreshold, int mmapThreshold)
     {
         if (!OperatingSystem.IsLinux()) return false;
-        try { return mallopt(TrimThreshold, int.MaxValue) == 1 && mallopt(MmapThreshold, 512 << 20) == 1; }
+        try { return mallopt(TrimThreshold, trimThreshold) == 1 && mallopt(MmapThreshold, mmapThreshold) == 1; }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return false; }
     }
 

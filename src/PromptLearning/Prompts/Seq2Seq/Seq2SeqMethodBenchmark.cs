@@ -73,7 +73,7 @@ public static class Seq2SeqMethodBenchmark
                     PromptTraining.TrainerConfigFor(methodConfig, config.Steps + 1) with { EvalEvery = 0, LogEvery = 1, RestoreBest = false })));
             }
 
-            var (stepMs, peaks) = MethodBenchmark.TimeInterleaved(trainers, examples, config.Rounds, config.Clock, log);
+            var (stepMs, peaks) = MethodBenchmark.TimeInterleaved(trainers, examples, config, log);
             long backbone = pretrained.Model.Module.parameters().Sum(p => p.numel());
             var costs = new List<MethodCost>();
             for (int i = 0; i < models.Count; i++)
