@@ -19,16 +19,19 @@ public sealed record GenerationSpeed(string Decoding, bool Cache, Spread TokensP
 /// <param name="Speeds">Every setting, greedy and beam search with and without the cache.</param>
 public sealed record GenerationBenchmarkResult(int Batch, int PromptTokens, int NewTokens, int PrefixLength, IReadOnlyList<GenerationSpeed> Speeds)
 {
-    /// <summary>Median tokens/s with the cache over median tokens/s without it, for one decoding ("greedy" or "beam N").</summary>
-    public double CacheSpeedup(string decoding) =>
-        Speeds.Single(s => s.Decoding == decoding && s.Cache).TokensPerSecond.Median /
-        Speeds.Single(s => s.Decoding == decoding && !s.Cache).TokensPerSecond.Median;
+    /// <summary>Per-round ratios of tokens/s with the cache to tokens/s without it, for one decoding ("greedy" or "beam N"); see <see cref="Spread.OfRatios"/>.</summary>
+    public Spread CacheSpeedups(string decoding) => Spread.OfRatios(
+        Speeds.Single(s => s.Decoding == decoding && s.Cache).TokensPerSecond,
+        Speeds.Single(s => s.Decoding == decoding && !s.Cache).TokensPerSecond);
+
+    /// <summary>The median of <see cref="CacheSpeedups"/>.</summary>
+    public double CacheSpeedup(string decoding) => CacheSpeedups(decoding).Median;
 }
 
 /// <summary>
 /// Decoding speed of a causal LM with a prefix (issue 16): tokens/s of greedy and beam search with
-/// and without the key/value cache, timed in interleaved rounds (order rotating) after one untimed
-/// run per setting, like <see cref="MethodBenchmark"/>.
+/// and without the key/value cache, timed in interleaved rounds (order rotating) after an untimed
+/// warm-up round, like <see cref="MethodBenchmark"/>.
 /// </summary>
 public static class GenerationBenchmark
 {
@@ -60,10 +63,9 @@ public static class GenerationBenchmark
             using var result = Generation.Generate(model, ids, config, prefix: prefix);
             return clock.Elapsed.TotalSeconds;
         }
-        foreach (var s in settings) Time(s); // untimed: first-call allocations
         var spreads = Spread.OfInterleavedRounds(rounds, settings.Select(s => (Func<double>)(() => batch * newTokens / Time(s))).ToList(),
             (round, i, tokensPerSecond) => log?.Invoke(
-                $"generation round {round + 1}/{rounds}: {settings[i].Item1}, cache {(settings[i].Item3 ? "on" : "off")}: {tokensPerSecond:F0} tokens/s"));
+                $"generation round {round + 1}/{rounds}: {settings[i].Item1}, cache {(settings[i].Item3 ? "on" : "off")}: {tokensPerSecond:F0} tokens/s"), warmUp: true);
         return new GenerationBenchmarkResult(batch, length, newTokens, prefixLength,
             settings.Select((s, i) => new GenerationSpeed(s.Item1, s.Item3, spreads[i])).ToList());
     }

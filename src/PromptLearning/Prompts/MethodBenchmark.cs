@@ -9,13 +9,20 @@ using static TorchSharp.torch;
 namespace PromptLearning.Prompts;
 
 /// <summary>Settings of <see cref="MethodBenchmark.Run"/>.</summary>
-/// <param name="Steps">Timed training steps per method and round (one more runs first in each round, untimed: it allocates the optimizer state).</param>
+/// <param name="Steps">Timed training steps per method and round (one more runs first in each round, untimed: it allocates the optimizer state). Short samples in many rounds keep each method's sample close in time to fine-tuning's, so a change of machine load hits both.</param>
 /// <param name="BatchSize">Examples per training step and per throughput batch.</param>
 /// <param name="Repeats">Forward passes per throughput measurement.</param>
-/// <param name="Rounds">Interleaved rounds: every method is timed once per round, the order rotating from round to round, so that a change of machine load hits every method alike.</param>
+/// <param name="Rounds">Interleaved rounds: every method is timed once per round, the order rotating from round to round, so that a change of machine load hits every method alike (after one untimed warm-up round). A method's ratio to fine-tuning is the median of the per-round ratios.</param>
 /// <param name="Length">Input length in tokens: each text is repeated until it is longer and the input truncated to this many tokens (prompt and special tokens included); null = the task's natural lengths.</param>
 /// <param name="Methods">Methods to time; null = every method that trains something (fine-tuning, the reference, is always included).</param>
-public sealed record MethodBenchmarkConfig(int Steps = 10, int BatchSize = 16, int Repeats = 5, int Rounds = 5, int? Length = null, IReadOnlyList<string>? Methods = null)
+/// <param name="Clock">What a training step's time and the matmul peak are measured in (<see cref="BenchmarkClock"/>).</param>
+/// <param name="KeepFreedMemory">
+/// Measure memory with freed native memory handed back at once (<see cref="NativeHeap.ReturnFreedMemory"/>), then time with
+/// it kept in the process (<see cref="NativeHeap.KeepFreedMemory"/>), so that no timed step faults pages in again. Both
+/// settings are process-wide and stay after the run: for a process that only benchmarks (<c>plearn bench</c>).
+/// </param>
+public sealed record MethodBenchmarkConfig(int Steps = 4, int BatchSize = 16, int Repeats = 5, int Rounds = 15, int? Length = null, IReadOnlyList<string>? Methods = null,
+    BenchmarkClock Clock = BenchmarkClock.Wall, bool KeepFreedMemory = false)
 {
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
@@ -26,6 +33,31 @@ public sealed record MethodBenchmarkConfig(int Steps = 10, int BatchSize = 16, i
         if (Rounds < 1) throw new ArgumentException($"benchmark: Rounds must be at least 1 (got {Rounds})");
         if (Length is < 8) throw new ArgumentException($"benchmark: Length must be at least 8 tokens (got {Length})");
     }
+}
+
+/// <summary>What the benchmark's times are measured in.</summary>
+public enum BenchmarkClock
+{
+    /// <summary>Wall-clock time: what a user waits; includes time other processes take the cores.</summary>
+    Wall,
+    /// <summary>
+    /// This process's CPU time (user + system, all threads; <see cref="Environment.CpuUsage"/>): other processes on
+    /// the machine do not count, so ratios hold on a shared machine. Meant for one thread (<c>--threads 1</c>):
+    /// idle worker threads of a parallel region spin and would count.
+    /// </summary>
+    ProcessCpu,
+}
+
+/// <summary>Reads a <see cref="BenchmarkClock"/>.</summary>
+public static class BenchmarkClocks
+{
+    /// <summary>Milliseconds on <paramref name="clock"/> since an arbitrary origin (differences only).</summary>
+    public static double Milliseconds(this BenchmarkClock clock) => clock switch
+    {
+        BenchmarkClock.Wall => Stopwatch.GetTimestamp() * 1000.0 / Stopwatch.Frequency,
+        BenchmarkClock.ProcessCpu => Environment.CpuUsage.TotalTime.TotalMilliseconds,
+        _ => throw new ArgumentOutOfRangeException(nameof(clock), clock, "unknown clock"),
+    };
 }
 
 /// <summary>Median and interquartile range of repeated measurements.</summary>
@@ -55,20 +87,47 @@ public sealed record Spread(double Median, double Q1, double Q3, IReadOnlyList<d
     /// <summary>
     /// Runs every measurement once per round, the order rotating from round to round (so that a change
     /// of machine load hits every contender alike), and returns each one's spread over the rounds.
-    /// <paramref name="onSample"/> gets (round, measurement index, value) after each measurement.
+    /// With <paramref name="warmUp"/>, one untimed round runs first (JIT tiering, first-touch of memory,
+    /// first-call allocations). Before each measurement the .NET heap is collected and finalizers run,
+    /// so that no contender pays for garbage another left. <paramref name="onSample"/> gets (round,
+    /// measurement index, value) after each timed measurement.
     /// </summary>
-    public static IReadOnlyList<Spread> OfInterleavedRounds(int rounds, IReadOnlyList<Func<double>> measures, Action<int, int, double>? onSample = null)
+    public static IReadOnlyList<Spread> OfInterleavedRounds(int rounds, IReadOnlyList<Func<double>> measures, Action<int, int, double>? onSample = null,
+        bool warmUp = false)
     {
         if (rounds < 1 || measures.Count == 0) throw new ArgumentException($"interleaved rounds: {rounds} rounds of {measures.Count} measurements");
+        if (warmUp)
+            foreach (var measure in measures) { Settle(); measure(); }
         var samples = measures.Select(_ => new List<double>()).ToArray();
         for (int round = 0; round < rounds; round++)
             for (int k = 0; k < measures.Count; k++)
             {
                 int i = (k + round) % measures.Count;
+                Settle();
                 samples[i].Add(measures[i]());
                 onSample?.Invoke(round, i, samples[i][^1]);
             }
         return samples.Select(Of).ToList();
+    }
+
+    /// <summary>
+    /// The spread of the per-round ratios <paramref name="numerator"/>[r] / <paramref name="denominator"/>[r] of two
+    /// contenders timed in the same interleaved rounds: pairing each round's samples cancels slow drifts of machine
+    /// load that a ratio of the two medians would keep.
+    /// </summary>
+    public static Spread OfRatios(Spread numerator, Spread denominator)
+    {
+        if (numerator.Samples.Count != denominator.Samples.Count)
+            throw new ArgumentException($"per-round ratios need as many samples on both sides ({numerator.Samples.Count} vs {denominator.Samples.Count})");
+        return Of(numerator.Samples.Select((x, r) => x / denominator.Samples[r]).ToList());
+    }
+
+    /// <summary>Collects the .NET heap and runs pending finalizers (TorchSharp tensors not disposed free their native memory there), outside any timed region.</summary>
+    internal static void Settle()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
     }
 }
 
@@ -77,14 +136,18 @@ public sealed record Spread(double Median, double Q1, double Q3, IReadOnlyList<d
 /// <param name="TrainableParameters">Trained scalars.</param>
 /// <param name="TrainableShare">Trained scalars / (backbone + method) scalars.</param>
 /// <param name="StepMs">Milliseconds per training step, one sample per round.</param>
-/// <param name="StepTimeRatio">Median step time / fine-tuning's median step time.</param>
+/// <param name="StepTimeRatios">Per-round ratios of its step time to fine-tuning's (<see cref="Spread.OfRatios"/>).</param>
 /// <param name="OptimizerStateBytes">Bytes of optimizer state (AdamW: two moments per trained scalar).</param>
 /// <param name="PeakTrainingBytes">Peak resident memory during its training steps above the resident memory before them (activations, gradients, optimizer state), measured from the process's high-water mark (Linux); null elsewhere.</param>
 /// <param name="PromptFileBytes">Size of the saved prompt (or of the whole model for fine-tuning).</param>
 /// <param name="StepGflop">Analytic floating-point work of one step of the backbone, in GFLOP (see <see cref="MethodBenchmark.StepGflop"/>); null for encoder-decoders (<see cref="Seq2Seq.Seq2SeqMethodBenchmark"/>), which have no analytic count here.</param>
 /// <param name="AchievedGflops">StepGflop / median step time; null with <paramref name="StepGflop"/>.</param>
 public sealed record MethodCost(string Method, long TrainableParameters, double TrainableShare, Spread StepMs,
-    double StepTimeRatio, long OptimizerStateBytes, long? PeakTrainingBytes, long PromptFileBytes, double? StepGflop, double? AchievedGflops);
+    Spread StepTimeRatios, long OptimizerStateBytes, long? PeakTrainingBytes, long PromptFileBytes, double? StepGflop, double? AchievedGflops)
+{
+    /// <summary>Step time relative to fine-tuning: the median of the per-round ratios.</summary>
+    public double StepTimeRatio => StepTimeRatios.Median;
+}
 
 /// <summary>This machine's fp32 matrix-multiply speed: GFLOP/s of square <c>torch.matmul</c> at a few sizes (best of the repeats).</summary>
 public sealed record MatmulPeak(IReadOnlyList<(int Size, double Gflops)> BySize)
@@ -103,11 +166,17 @@ public sealed record MatmulPeak(IReadOnlyList<(int Size, double Gflops)> BySize)
 /// <param name="SingleTaskSameLengths">The same rows as one single-task batch with a length-20 prefix: the same work per row as <paramref name="MixedSameLengths"/>.</param>
 public sealed record MixedTaskThroughput(Spread Mixed, Spread PerTaskBatches, Spread MixedSameLengths, Spread SingleTaskSameLengths)
 {
-    /// <summary>Mixed batch / per-task batches, medians (the bar: at least 0.9).</summary>
-    public double PerTaskRatio => Mixed.Median / PerTaskBatches.Median;
+    /// <summary>Per-round ratios mixed batch / per-task batches (<see cref="Spread.OfRatios"/>).</summary>
+    public Spread PerTaskRatios => Spread.OfRatios(Mixed, PerTaskBatches);
 
-    /// <summary>Mixed batch / single-task batch at equal prefix lengths, medians: what routing rows to tasks costs.</summary>
-    public double SameLengthsRatio => MixedSameLengths.Median / SingleTaskSameLengths.Median;
+    /// <summary>Mixed batch / per-task batches, median of the per-round ratios (the bar: at least 0.9).</summary>
+    public double PerTaskRatio => PerTaskRatios.Median;
+
+    /// <summary>Per-round ratios mixed batch / single-task batch at equal prefix lengths.</summary>
+    public Spread SameLengthsRatios => Spread.OfRatios(MixedSameLengths, SingleTaskSameLengths);
+
+    /// <summary>Mixed batch / single-task batch at equal prefix lengths, median of the per-round ratios: what routing rows to tasks costs.</summary>
+    public double SameLengthsRatio => SameLengthsRatios.Median;
 }
 
 /// <summary>Everything <see cref="MethodBenchmark.Run"/> measured, in one run on one backbone.</summary>
@@ -159,20 +228,19 @@ public static class MethodBenchmark
                 contenders.Add(new Contender(method, model, PromptTraining.CreateTrainer(model, trainerConfig)));
             }
 
-            var (stepMs, peaks) = TimeInterleaved(contenders.Select(c => (c.Method, c.Trainer)).ToList(), examples, config.Rounds, log);
-            var fullMs = stepMs[0].Median;
+            var (stepMs, peaks) = TimeInterleaved(contenders.Select(c => (c.Method, c.Trainer)).ToList(), examples, config, log);
             var costs = new List<MethodCost>();
             for (int i = 0; i < contenders.Count; i++)
             {
                 var (c, spread) = (contenders[i], stepMs[i]);
-                double gflop = StepGflop(c.Model, examples, config.BatchSize, c.Method);
-                costs.Add(new MethodCost(c.Method, c.Model.TrainableParameterCount, c.Model.TrainableShare, spread, spread.Median / fullMs,
+                double gflop = StepGflop(c.Model, examples, config.BatchSize);
+                costs.Add(new MethodCost(c.Method, c.Model.TrainableParameterCount, c.Model.TrainableShare, spread, Spread.OfRatios(spread, stepMs[0]),
                     c.Trainer.OptimizerStateBytes, peaks[i], SavedBytes(c.Method, dir => PromptCheckpoint.Save(c.Model, dir)),
                     gflop, gflop / (spread.Median / 1000)));
             }
             return new MethodBenchmarkResult(train.Task.Name, pretrained.Model.Module.parameters().Sum(p => p.numel()), config.BatchSize, config.Steps,
                 config.Rounds, config.Length, get_num_threads(), costs, MixedTask(pretrained, train, config.BatchSize, config.Repeats, config.Rounds),
-                MeasureMatmulPeak());
+                MeasureMatmulPeak(clock: config.Clock));
         }
         finally
         {
@@ -183,21 +251,35 @@ public static class MethodBenchmark
     /// <summary>
     /// Times training steps of every contender in interleaved rounds (<see cref="Spread.OfInterleavedRounds"/>): per
     /// round, one <see cref="Trainer{TExample}.Train"/> call over <paramref name="examples"/> whose first step (it
-    /// allocates the optimizer state) is left out of the mean step time. Also returns each contender's peak resident
-    /// memory during its steps above the resident memory before them, the largest over the rounds (null where unknown).
-    /// Shared by the decoder/encoder and the encoder-decoder benchmarks.
+    /// allocates the optimizer state) is left out of the mean step time, read on <paramref name="clock"/> as each step
+    /// reports. One untimed pass per contender comes first and measures memory: with the freed native heap handed back
+    /// to the system (<see cref="NativeHeap.ReleaseFreedMemory"/>) and the high-water mark reset, the peak resident memory
+    /// of its steps above the resident memory before them (null where unknown). It is also the warm-up (JIT tiering,
+    /// first-touch of every batch shape). With <see cref="MethodBenchmarkConfig.KeepFreedMemory"/>, the native heap
+    /// returns freed memory at once during that pass and keeps it during the timed rounds. Shared by the decoder/encoder
+    /// and the encoder-decoder benchmarks.
     /// </summary>
     internal static (IReadOnlyList<Spread> StepMs, IReadOnlyList<long?> PeakBytes) TimeInterleaved(
-        IReadOnlyList<(string Method, Trainer<PromptExample> Trainer)> contenders, IReadOnlyList<PromptExample> examples, int rounds, Action<string>? log)
+        IReadOnlyList<(string Method, Trainer<PromptExample> Trainer)> contenders, IReadOnlyList<PromptExample> examples, MethodBenchmarkConfig config,
+        Action<string>? log)
     {
+        var (rounds, clock) = (config.Rounds, config.Clock);
         var peaks = new long?[contenders.Count];
+        if (config.KeepFreedMemory) NativeHeap.ReturnFreedMemory();
+        for (int i = 0; i < contenders.Count; i++)
+        {
+            Spread.Settle();
+            NativeHeap.ReleaseFreedMemory();
+            long before = ResidentBytes.Current();
+            ResidentBytes.ResetPeak();
+            contenders[i].Trainer.Train(examples);
+            if (ResidentBytes.Peak() is { } peak && before > 0) peaks[i] = peak - before;
+        }
+        if (config.KeepFreedMemory) NativeHeap.KeepFreedMemory();
         double TimeSteps(int i)
         {
             var stamps = new List<double>();
-            long before = ResidentBytes.Current();
-            ResidentBytes.ResetPeak();
-            contenders[i].Trainer.Train(examples, new SyncProgress(p => stamps.Add(p.Elapsed.TotalMilliseconds)));
-            if (ResidentBytes.Peak() is { } peak && before > 0) peaks[i] = Math.Max(peaks[i] ?? 0, peak - before);
+            contenders[i].Trainer.Train(examples, new SyncProgress(_ => stamps.Add(clock.Milliseconds())));
             // Step 1 allocates the optimizer state; time steps 2..Steps+1.
             return (stamps[^1] - stamps[0]) / (stamps.Count - 1);
         }
@@ -232,14 +314,17 @@ public static class MethodBenchmark
 
     /// <summary>
     /// Analytic GFLOP of one training step of the backbone: the forward pass of a transformer layer
-    /// costs, per token, 8d² (query, key, value, output projections) + 4·d·d_ff (feed-forward) +
-    /// 4·n·d (attention scores and weighted values over n positions), times 2 FLOP per multiply-add
-    /// counted in those factors; heads are left out. Full fine-tuning adds a backward pass of twice
-    /// that (activation and weight gradients), methods with a frozen backbone one of the same size
-    /// (activation gradients only), head-only none. n is the padded length of the method's own batches
-    /// (input-level virtual tokens included), plus a key/value prefix's length for attention.
+    /// costs, per token, 8d² (query, key, value, output projections) + 4·d·d_ff (feed-forward) FLOP in
+    /// its weight matrix products and 4·n·d in attention (scores and weighted values over n positions),
+    /// 2 FLOP per multiply-add; heads are left out. The backward pass of a weight product computes the
+    /// input's gradient and, when the weight is trained, the weight's (one forward's worth each); the
+    /// backward pass of attention computes both operands' gradients either way (both are activations).
+    /// So a trained backbone (fine-tuning) costs 3x the forward pass, a frozen backbone that still passes
+    /// gradients to its input (a soft prompt) 2x the weight products + 3x attention, no prompt (head-only) 1x.
+    /// n is the padded length of the method's own batches (input-level virtual tokens included), plus a
+    /// key/value prefix's length for attention.
     /// </summary>
-    public static double StepGflop(PromptModel model, IReadOnlyList<PromptExample> examples, int batchSize, string method)
+    public static double StepGflop(PromptModel model, IReadOnlyList<PromptExample> examples, int batchSize)
     {
         var c = model.Backbone.Config;
         double tokens = 0, attention = 0;
@@ -247,17 +332,18 @@ public static class MethodBenchmark
         for (int i = 0; i < examples.Count; i += batchSize, batches++)
         {
             using var b = model.Encode(examples.Skip(i).Take(batchSize).ToList());
-            long rows = b.InputIds.shape[0], n = b.InputIds.shape[1] + (model.Tasks[0].Prompt is PrefixPrompt prefix ? prefix.Length : 0);
+            long rows = b.InputIds.shape[0], n = b.InputIds.shape[1], keys = n + (model.Tasks[0].Prompt is PrefixPrompt prefix ? prefix.Length : 0);
             tokens += rows * n;
-            attention += rows * n * 4.0 * n * c.HiddenSize;
+            attention += rows * n * 4.0 * keys * c.HiddenSize;
         }
-        double forward = c.NumHiddenLayers * (tokens * (8.0 * c.HiddenSize * c.HiddenSize + 4.0 * c.HiddenSize * c.IntermediateSize) + attention) / batches;
-        double factor = method == PromptMethods.FineTuning ? 3 : method == PromptMethods.HeadOnly ? 1 : 2;
-        return factor * forward / 1e9;
+        double weights = c.NumHiddenLayers * tokens * (8.0 * c.HiddenSize * c.HiddenSize + 4.0 * c.HiddenSize * c.IntermediateSize) / batches;
+        attention *= c.NumHiddenLayers / (double)batches;
+        var (weightFactor, attentionFactor) = model.TrainsBackbone ? (3, 3) : model.Tasks.All(t => t.Prompt is null) ? (1, 1) : (2, 3);
+        return (weightFactor * weights + attentionFactor * attention) / 1e9;
     }
 
-    /// <summary>Measures this machine's fp32 matmul speed on square matrices of the given sizes (best of a few runs each).</summary>
-    public static MatmulPeak MeasureMatmulPeak(IReadOnlyList<int>? sizes = null, int repeats = 5)
+    /// <summary>Measures this machine's fp32 matmul speed on square matrices of the given sizes (best of a few runs each), timed on <paramref name="clock"/>.</summary>
+    public static MatmulPeak MeasureMatmulPeak(IReadOnlyList<int>? sizes = null, int repeats = 5, BenchmarkClock clock = BenchmarkClock.Wall)
     {
         var results = new List<(int, double)>();
         using var _ = no_grad();
@@ -271,9 +357,9 @@ public static class MethodBenchmark
             double best = 0;
             for (int r = 0; r < repeats; r++)
             {
-                var watch = Stopwatch.StartNew();
+                double start = clock.Milliseconds();
                 for (int k = 0; k < inner; k++) { using var p = matmul(a, b); }
-                best = Math.Max(best, inner * 2.0 * n * n * n / watch.Elapsed.TotalSeconds / 1e9);
+                best = Math.Max(best, inner * 2.0 * n * n * n / ((clock.Milliseconds() - start) / 1000) / 1e9);
             }
             results.Add((n, best));
         }
@@ -347,6 +433,54 @@ public static class MethodBenchmark
     {
         public void Report(TrainerProgress value) => report(value);
     }
+}
+
+/// <summary>
+/// How the C heap (glibc malloc, where libtorch's CPU tensors live) gives memory back to the system. By default glibc
+/// returns large freed blocks at once (and adapts its thresholds as it goes), so a training step that frees and
+/// reallocates tens of megabytes faults those pages in again: measured on this project's 2-core VM, steps with a few
+/// thousand page faults took up to twice as long as the same steps without (about 16 µs per fault under load), which
+/// made fine-tuning's and prompt tuning's step times wander. Linux with glibc only; elsewhere both calls do nothing.
+/// </summary>
+public static class NativeHeap
+{
+    private const int TrimThreshold = -1, MmapThreshold = -3; // M_TRIM_THRESHOLD, M_MMAP_THRESHOLD (malloc.h)
+
+    /// <summary>
+    /// Keeps freed memory in the process for reuse instead of returning it to the system (no trimming, no separate
+    /// mappings for blocks under 512 MiB): steady step times, at the price of resident memory staying at its peak.
+    /// Process-wide and permanent (it also ends glibc's adaptive thresholds), so meant for a process that only
+    /// benchmarks (<c>plearn bench</c>). True when both settings took.
+    /// </summary>
+    public static bool KeepFreedMemory() => Set(int.MaxValue, 512 << 20);
+
+    /// <summary>
+    /// The opposite of <see cref="KeepFreedMemory"/>: every block of 128 KiB or more gets its own mapping, unmapped when
+    /// freed, and free memory at the top of the heap goes back above 128 KiB (glibc's initial thresholds, held fixed),
+    /// so resident memory follows the memory in use (what a peak measurement wants). True when both settings took.
+    /// </summary>
+    public static bool ReturnFreedMemory() => Set(128 << 10, 128 << 10);
+
+    private static bool Set(int trimThreshold, int mmapThreshold)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try { return mallopt(TrimThreshold, trimThreshold) == 1 && mallopt(MmapThreshold, mmapThreshold) == 1; }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return false; }
+    }
+
+    /// <summary>Returns the C heap's free memory to the system now (<c>malloc_trim(0)</c>), e.g. before measuring a peak; true when some was released.</summary>
+    public static bool ReleaseFreedMemory()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try { return malloc_trim(0) == 1; }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return false; }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mallopt")]
+    private static extern int mallopt(int parameter, int value);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int malloc_trim(nuint pad);
 }
 
 /// <summary>The process's resident memory and its high-water mark, from <c>/proc/self</c> (Linux; elsewhere unknown).</summary>

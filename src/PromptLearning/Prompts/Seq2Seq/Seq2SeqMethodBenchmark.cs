@@ -73,14 +73,14 @@ public static class Seq2SeqMethodBenchmark
                     PromptTraining.TrainerConfigFor(methodConfig, config.Steps + 1) with { EvalEvery = 0, LogEvery = 1, RestoreBest = false })));
             }
 
-            var (stepMs, peaks) = MethodBenchmark.TimeInterleaved(trainers, examples, config.Rounds, log);
+            var (stepMs, peaks) = MethodBenchmark.TimeInterleaved(trainers, examples, config, log);
             long backbone = pretrained.Model.Module.parameters().Sum(p => p.numel());
             var costs = new List<MethodCost>();
             for (int i = 0; i < models.Count; i++)
             {
                 var (model, (method, trainer), spread) = (models[i], trainers[i], stepMs[i]);
                 costs.Add(new MethodCost(method, model.TrainableParameterCount, (double)model.TrainableParameterCount / backbone, spread,
-                    spread.Median / stepMs[0].Median, trainer.OptimizerStateBytes, peaks[i], MethodBenchmark.SavedBytes(method, dir => Save(model, dir)), null, null));
+                    Spread.OfRatios(spread, stepMs[0]), trainer.OptimizerStateBytes, peaks[i], MethodBenchmark.SavedBytes(method, dir => Save(model, dir)), null, null));
             }
             return new Seq2SeqMethodBenchmarkResult(train.Task.Name, backbone, config.BatchSize, config.Steps, config.Rounds,
                 maxLength, maxTargetLength, get_num_threads(), costs);
