@@ -285,10 +285,10 @@ public sealed class PretrainCommand : ICommand
         public void Report(TrainerProgress value) => report(value);
     }
 
-    /// <summary>Loads the saved folder, scores it for the card (zero-shot cloze on the first <paramref name="clozeLimit"/> test examples, all when null) and writes README.md + loss_chart.svg.</summary>
     /// <summary>Test examples per task scored for the zero-shot table of an in-progress card (the final card scores whole test sets).</summary>
     private const int InProgressClozeLimit = 200;
 
+    /// <summary>Loads the saved folder, scores it for the card (zero-shot cloze on the first <paramref name="clozeLimit"/> test examples, all when null) and writes README.md + loss_chart.svg.</summary>
     private static void WriteCard(string folder, string? dataDir, int? clozeLimit = null)
     {
         var record = PretrainingRecord.Load(folder);

@@ -79,7 +79,7 @@ public static class Tables
     /// A settings table (HTML, two columns: setting, value) of a record, a class or an anonymous
     /// object: one row per public instance property, in declaration order. Instead of raw dumps such
     /// as <c>Seeds = System.Int32[]</c> or losses with 17 digits, values are shown by
-    /// <see cref="SettingValue"/>: arrays and lists comma-joined, doubles to 4 significant digits,
+    /// <see cref="SettingValue(object?)"/>: arrays and lists comma-joined, doubles to 4 significant digits,
     /// nested records inline as <c>Name = value, ...</c>. Show it with <c>display(HTML(...))</c>.
     /// </summary>
     /// <param name="record">The object whose public properties are the settings.</param>

@@ -251,7 +251,7 @@ public static class MethodBenchmark
     /// <summary>
     /// Times training steps of every contender in interleaved rounds (<see cref="Spread.OfInterleavedRounds"/>): per
     /// round, one <see cref="Trainer{TExample}.Train"/> call over <paramref name="examples"/> whose first step (it
-    /// allocates the optimizer state) is left out of the mean step time, read on <paramref name="clock"/> as each step
+    /// allocates the optimizer state) is left out of the mean step time, read on <see cref="MethodBenchmarkConfig.Clock"/> as each step
     /// reports. One untimed pass per contender comes first and measures memory: with the freed native heap handed back
     /// to the system (<see cref="NativeHeap.ReleaseFreedMemory"/>) and the high-water mark reset, the peak resident memory
     /// of its steps above the resident memory before them (null where unknown). It is also the warm-up (JIT tiering,
