@@ -1,5 +1,4 @@
 using PromptLearning.Models;
-using PromptLearning.Pretraining;
 using PromptLearning.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -77,7 +76,7 @@ public static class PvpTrainer
     public static MlmBatch MaskForMlm(Pvp pvp, IReadOnlyList<PetExample> examples, Random rng, double maskProbability = 0.15)
     {
         var tok = pvp.Tokenizer;
-        var masker = new MaskedLanguageModeling(tok.VocabSize, tok.MaskTokenId!.Value, Pretrainer.SpecialIds(tok), maskProbability);
+        var masker = new MaskedLanguageModeling(tok.VocabSize, tok.MaskTokenId!.Value, MaskedLanguageModeling.SpecialIds(tok), maskProbability);
         var masked = new List<EncodedPattern>();
         var labelRows = new List<long[]>();
         foreach (var e in examples.Select(e => pvp.Encode(e, 1)))
