@@ -15,8 +15,8 @@ public sealed record NotebookBatchOptions(IReadOnlyList<string> Inputs, string? 
 /// <summary>
 /// Runs notebooks one after another (or <see cref="NotebookBatchOptions.Parallel"/> at a time), each in a fresh .NET Interactive kernel (<see cref="NotebookRunner"/>),
 /// writes each executed notebook and its standalone HTML page, and prints a summary. When a notebook
-/// asks for <c>#r "nuget: PromptLearning, ..."</c> and lies inside this repository, the library is
-/// packed into the repository's local feed first (<see cref="LocalFeed"/>), so notebooks always run
+/// asks for <c>#r "nuget: PromptLearning.Display, ..."</c> (or the core <c>PromptLearning</c>) and lies
+/// inside this repository, the library's packages are packed into the repository's local feed first (<see cref="LocalFeed"/>), so notebooks always run
 /// against the current source.
 /// </summary>
 public static class NotebookBatch
@@ -125,11 +125,11 @@ public static class NotebookBatch
         return null;
     }
 
-    /// <summary>Packs the library into the local feed of each repository whose notebooks reference it.</summary>
+    /// <summary>Packs the library's packages into the local feed of each repository whose notebooks reference one of them.</summary>
     private static void PackLibrary(IEnumerable<NotebookDocument> notebooks, TextWriter log)
     {
         var roots = notebooks
-            .Where(n => n.Cells.Any(c => c.Source.Contains($"nuget: {LocalFeed.LibraryPackage},", StringComparison.Ordinal)))
+            .Where(n => n.Cells.Any(c => LocalFeed.Packages.Any(p => c.Source.Contains($"nuget: {p},", StringComparison.Ordinal))))
             .Select(n => FindRepoRoot(Path.GetDirectoryName(Path.GetFullPath(n.Path))!))
             .OfType<string>().Distinct().ToList();
         foreach (var root in roots) LocalFeed.Pack(root, log);

@@ -11,12 +11,12 @@ namespace PromptLearning.Notebooks;
 /// Microsoft recommends now that Polyglot Notebooks and .NET Interactive are deprecated
 /// (dotnet/interactive#4163). Per cell, parsed as C# script: <c>#r "nuget: X, V"</c> becomes
 /// <c>#:package X@V</c> (kernel extensions such as Plotly.NET.Interactive are dropped: the app
-/// shows values itself; a floating <c>PromptLearning</c> version is pinned to the local feed's
-/// current build), <c>using</c> directives move to the top, type declarations to the end
+/// shows values itself; a floating version of a local-feed package, <c>PromptLearning</c> or
+/// <c>PromptLearning.Display</c>, is pinned to the feed's current build), <c>using</c> directives move to the top, type declarations to the end
 /// (C# requires both around top-level statements), a cell's trailing expression becomes
 /// <c>display(expr);</c>, and markdown cells become <c>//</c> comments. <c>display</c> and
 /// <c>HTML</c> come from <c>PromptLearning.Display.FileBasedOutput</c> (charts written as HTML files)
-/// when the notebook references the library, else print the value. A <c>nuget.config</c> beside the
+/// when the notebook references the display package, else print the value. A <c>nuget.config</c> beside the
 /// exported files names the repository's local feed, as <c>notebooks/nuget.config</c> does.
 /// </summary>
 public static partial class NotebookExport
@@ -34,14 +34,14 @@ public static partial class NotebookExport
     /// <param name="notebook">The notebook.</param>
     /// <param name="sourceName">Its file name, for the header.</param>
     /// <param name="notebookFolderFromApp">The notebook's folder relative to the exported file: the app makes it the current directory, so relative paths in cells mean what they mean in the kernel.</param>
-    /// <param name="libraryVersion">The version to pin for a floating <c>PromptLearning</c> reference (a file-based app keeps the first resolution of a floating version in its build cache), or null to keep it.</param>
+    /// <param name="libraryVersion">The version to pin for a floating reference to a package of <see cref="LocalFeed.Packages"/> (a file-based app keeps the first resolution of a floating version in its build cache), or null to keep it.</param>
     public static string ToFileBasedApp(NotebookDocument notebook, string sourceName, string notebookFolderFromApp, string? libraryVersion = null)
     {
         var packages = new List<string>();
         var usings = new List<string>();
         var types = new List<string>();
         var body = new StringBuilder();
-        bool usesLibrary = false;
+        bool usesDisplay = false;
         foreach (var cell in notebook.Cells)
         {
             if (cell.CellType == "markdown")
@@ -61,8 +61,8 @@ public static partial class NotebookExport
                 if (NugetReference().Match(line) is { Success: true } m)
                 {
                     var (name, version) = (m.Groups[1].Value, m.Groups[2].Success ? m.Groups[2].Value : "*");
-                    bool library = name.Equals(LocalFeed.LibraryPackage, StringComparison.OrdinalIgnoreCase);
-                    usesLibrary |= library;
+                    bool library = LocalFeed.Packages.Contains(name, StringComparer.OrdinalIgnoreCase);
+                    usesDisplay |= name.Equals(LocalFeed.DisplayPackage, StringComparison.OrdinalIgnoreCase);
                     if (library && libraryVersion is not null && version.Contains('*')) version = libraryVersion;
                     if (!KernelExtensions.Contains(name) && !packages.Contains($"#:package {name}@{version}")) packages.Add($"#:package {name}@{version}");
                     continue;
@@ -81,12 +81,12 @@ public static partial class NotebookExport
         foreach (var p in packages) app.AppendLine(p);
         app.AppendLine();
         foreach (var u in usings.Distinct()) app.AppendLine(u);
-        if (usesLibrary) app.AppendLine("using static PromptLearning.Display.FileBasedOutput;");
+        if (usesDisplay) app.AppendLine("using static PromptLearning.Display.FileBasedOutput;");
         app.AppendLine();
         app.AppendLine("// Relative paths in the cells are relative to the notebook's folder, as in the kernel.");
         app.AppendLine($"System.IO.Directory.SetCurrentDirectory(System.IO.Path.GetFullPath(System.IO.Path.Combine((string)AppContext.GetData(\"EntryPointFileDirectoryPath\")!, {SymbolDisplay.FormatLiteral(notebookFolderFromApp.Replace('\\', '/'), quote: true)})));");
         app.Append(body);
-        if (!usesLibrary)
+        if (!usesDisplay)
         {
             app.AppendLine().AppendLine("static void display(object? value) => Console.WriteLine(value);");
             app.AppendLine("static string HTML(string html) => html;");

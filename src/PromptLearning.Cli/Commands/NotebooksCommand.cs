@@ -21,10 +21,10 @@ public sealed class NotebooksCommand : ICommand
         "  --timeout S     time limit per notebook in seconds (default 900; 0 = none)\n" +
         "  --parallel N    notebooks run at once, each in its own kernel with one torch thread (default: 2 on a\n" +
         "                  machine with 2 or more cores, else 1); with N > 1 each notebook's log is printed when it ends\n" +
-        "  --no-pack       do not pack the library into artifacts/packages first\n" +
+        "  --no-pack       do not pack the library packages into artifacts/packages first\n" +
         "  --echo          copy cell output to the console while cells run\n" +
         "       plearn notebooks pack\n" +
-        "                  pack the library into artifacts/packages (what VS Code notebooks load) when its sources changed\n" +
+        "                  pack PromptLearning and PromptLearning.Display into artifacts/packages (what VS Code notebooks load) when their sources changed\n" +
         "       plearn notebooks export <files or folders> [--out DIR]\n" +
         "  --out DIR       where the .cs file-based apps go (default artifacts/notebooks-cs); run one with `dotnet run DIR/NAME.cs`\n" +
         "       plearn notebooks check <executed notebooks or folders> [--readme README.md]\n" +
@@ -74,7 +74,7 @@ public sealed class NotebooksCommand : ICommand
         o.RejectUnknown();
         var root = NotebookBatch.FindRepoRoot(Environment.CurrentDirectory)
             ?? throw new CliUsageException("notebooks pack: run it inside the repository (no src/PromptLearning/PromptLearning.csproj above the current folder)");
-        Console.WriteLine($"the notebooks' `#r \"nuget: {LocalFeed.LibraryPackage}, *-*\"` now gets {LocalFeed.Pack(root, Console.Out)}");
+        Console.WriteLine($"the notebooks' `#r \"nuget: {LocalFeed.DisplayPackage}, *-*\"` now gets {LocalFeed.Pack(root, Console.Out)} (with {LocalFeed.LibraryPackage} of the same version)");
         return 0;
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Analysis;
 using PromptLearning.Checkpoints;
+using PromptLearning.Display;
 using PromptLearning.Prompts;
 using PromptLearning.Training;
 
@@ -64,7 +65,7 @@ public sealed class TrainCommand : ICommand
         }
         var metrics = Evaluate();
         PromptCheckpoint.Save(model, outDir);
-        if (result is not null) DataFrame.SaveCsv(result.History, Path.Combine(outDir, "history.csv"));
+        if (result is not null) DataFrame.SaveCsv(result.History.ToDataFrame(), Path.Combine(outDir, "history.csv"));
 
         var report = new JsonObject
         {

@@ -32,6 +32,16 @@ public sealed record PretrainedLoadOptions
     /// classification head with <see cref="Prompts.PromptModel.LoadClassifier"/> when the shapes fit.
     /// </summary>
     public bool LoadClassifier { get; init; }
+
+    /// <summary>
+    /// Where the model's weights (and the kept classifier tensors) are put after loading; everything
+    /// built on the model (prompts, heads, batches, optimizer state) follows them. Null (default):
+    /// the CPU. A CUDA device (<c>new torch.Device("cuda")</c>, <c>"cuda:1"</c>, or <c>torch.CUDA</c>) needs
+    /// the TorchSharp-cuda package in place of TorchSharp-cpu; without it, loading fails with an error
+    /// naming this option (<c>torch.CUDA</c> itself already throws TorchSharp's own error there). Weights are always read on the CPU and moved once, so every device starts
+    /// from the same numbers.
+    /// </summary>
+    public Device? Device { get; init; }
 }
 
 /// <summary>A loaded checkpoint: its config, the model with its weights (in eval mode), its tokenizer, and the folder it came from.</summary>
@@ -78,12 +88,13 @@ public static partial class Pretrained
     /// </summary>
     /// <exception cref="InvalidDataException">A file is malformed, the model the config describes would not fit in memory, or the weights do not fit the config (all names listed).</exception>
     /// <exception cref="FileNotFoundException">A needed file is absent (named).</exception>
-    /// <exception cref="ArgumentException"><see cref="PretrainedLoadOptions.Dtype"/> is not F32, F16 or BF16.</exception>
+    /// <exception cref="ArgumentException"><see cref="PretrainedLoadOptions.Dtype"/> is not F32, F16 or BF16, or <see cref="PretrainedLoadOptions.Device"/> is not available.</exception>
     public static PretrainedModel Load(string nameOrFolder, PretrainedLoadOptions? options = null)
     {
         options ??= new PretrainedLoadOptions();
         if (options.Dtype is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16))
             throw new ArgumentException($"PretrainedLoadOptions.Dtype must be Float32, Float16 or BFloat16, not {options.Dtype}.", nameof(options));
+        var device = Devices.Check(options.Device ?? CPU, "PretrainedLoadOptions.Device");
         var folder = Resolve(nameOrFolder, options.Hub);
         var configPath = Path.Combine(folder, "config.json");
         RefuseSeq2Seq(configPath);
@@ -101,7 +112,7 @@ public static partial class Pretrained
             if (options.LoadClassifier)
             {
                 foreach (var name in tensors.Names.Where(n => n.StartsWith(ClassifierPrefix, StringComparison.Ordinal)))
-                    classifier[name] = tensors.Read(name).to_type(options.Dtype);
+                    classifier[name] = tensors.Read(name).to_type(options.Dtype).to(device);
                 var kept = classifier.Keys.ToHashSet();
                 report = StateDictLoader.Load(model.Module, tensors.Names.Where(n => !kept.Contains(n)).ToList(), tensors.ShapeOf, tensors.Read, tensors.Source, loadOptions)
                     with { KeptForClassifier = kept.Order(StringComparer.Ordinal).ToList() };
@@ -110,6 +121,7 @@ public static partial class Pretrained
             model.UntrainedHead = report.NewlyInitialised;
             if (report.Describe(model.Module.GetName(), folder) is { Length: > 0 } warning) Console.Error.WriteLine(warning);
             if (options.Dtype != ScalarType.Float32) model.Module.to(options.Dtype);
+            if (device.type != DeviceType.CPU) model.Module.to(device);
             model.Module.eval();
         }
         catch

@@ -30,11 +30,11 @@ public static partial class Pretrained
     /// initialised. T5's tied aliases are <c>encoder.embed_tokens</c>, <c>decoder.embed_tokens</c> and (when tied)
     /// <c>lm_head</c>, all <c>shared.weight</c>; the cross-attention position bias that old T5 checkpoints hold (and
     /// <c>transformers</c> ignores) is ignored. Missing, unexpected and mis-shaped tensors are reported as by <see cref="StateDictLoader"/>.
-    /// Of <paramref name="options"/>, <see cref="PretrainedLoadOptions.Hub"/> and <see cref="PretrainedLoadOptions.Dtype"/> apply.
+    /// Of <paramref name="options"/>, <see cref="PretrainedLoadOptions.Hub"/>, <see cref="PretrainedLoadOptions.Dtype"/> and <see cref="PretrainedLoadOptions.Device"/> apply.
     /// </summary>
     /// <exception cref="InvalidDataException">A file is malformed, the <c>model_type</c> is not an encoder-decoder supported here, or the weights do not fit the config (all names listed).</exception>
     /// <exception cref="FileNotFoundException">A needed file is absent (named).</exception>
-    /// <exception cref="ArgumentException"><see cref="PretrainedLoadOptions.BackboneOnly"/> or <see cref="PretrainedLoadOptions.LoadClassifier"/> is set, or the dtype is not F32, F16 or BF16.</exception>
+    /// <exception cref="ArgumentException"><see cref="PretrainedLoadOptions.BackboneOnly"/> or <see cref="PretrainedLoadOptions.LoadClassifier"/> is set, the dtype is not F32, F16 or BF16, or the device is not available.</exception>
     public static PretrainedSeq2SeqModel LoadSeq2Seq(string nameOrFolder, PretrainedLoadOptions? options = null)
     {
         options ??= new PretrainedLoadOptions();
@@ -42,6 +42,7 @@ public static partial class Pretrained
             throw new ArgumentException("Pretrained.LoadSeq2Seq: PretrainedLoadOptions.BackboneOnly and LoadClassifier apply to Pretrained.Load only.", nameof(options));
         if (options.Dtype is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16))
             throw new ArgumentException($"PretrainedLoadOptions.Dtype must be Float32, Float16 or BFloat16, not {options.Dtype}.", nameof(options));
+        var device = Devices.Check(options.Device ?? CPU, "PretrainedLoadOptions.Device");
         var folder = Resolve(nameOrFolder, options.Hub);
         var configPath = Path.Combine(folder, "config.json");
         var modelType = PeekModelType(configPath);
@@ -58,6 +59,7 @@ public static partial class Pretrained
             var report = StateDictLoader.Load(model.Module, tensors.Names, tensors.ShapeOf, tensors.Read, tensors.Source, loadOptions);
             if (report.Describe(model.Module.GetName(), folder) is { Length: > 0 } warning) Console.Error.WriteLine(warning);
             if (options.Dtype != ScalarType.Float32) model.Module.to(options.Dtype);
+            if (device.type != DeviceType.CPU) model.Module.to(device);
             model.Module.eval();
             return new PretrainedSeq2SeqModel(model, tokenizer, folder, report);
         }

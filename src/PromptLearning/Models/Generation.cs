@@ -124,7 +124,7 @@ public static class Generation
         long batch = state.Sequences.shape[0];
         int? eos = config.EosTokenId;
         long pad = config.PadTokenId ?? config.EosTokenId ?? 0;
-        var unfinished = ones(batch, dtype: ScalarType.Bool);
+        var unfinished = ones(batch, dtype: ScalarType.Bool, device: state.Sequences.device);
         var scores = new List<Tensor>();
         for (int step = 0; step < config.MaxNewTokens; step++)
         {
@@ -179,8 +179,9 @@ public static class Generation
         long batch = state.Sequences.shape[0] / beams, promptLength = state.Sequences.shape[1];
         int? eos = config.EosTokenId;
         long pad = config.PadTokenId ?? config.EosTokenId ?? 0;
-        var beamScores = zeros(batch, beams, dtype: ScalarType.Float32);
-        beamScores[.., 1..] = tensor(-1e9f);
+        var device = state.Sequences.device;
+        var beamScores = zeros(batch, beams, dtype: ScalarType.Float32, device: device);
+        beamScores[.., 1..] = tensor(-1e9f, device: device);
         beamScores = beamScores.view(-1);
         var hyps = Enumerable.Range(0, (int)batch).Select(_ => new BeamHypotheses(beams, config.LengthPenalty, config.EarlyStopping)).ToArray();
         var done = new bool[batch];
@@ -199,15 +200,15 @@ public static class Generation
                 if (config.ForcedEosTokenId is int forced && step == config.MaxNewTokens - 1) ForceToken(logProbs, forced);
                 var next = logProbs.add_(beamScores.unsqueeze(1)).view(batch, beams * vocab);
                 var (topScores, topIds) = next.topk(candidates, 1);
-                scoreArr = topScores.contiguous().data<float>().ToArray();
-                idArr = topIds.contiguous().data<long>().ToArray();
+                scoreArr = topScores.contiguous().cpu().data<float>().ToArray();
+                idArr = topIds.contiguous().cpu().data<long>().ToArray();
             }
             long curLength = state.Sequences.shape[1];
             // HF's cur_len is the length once this step's token (an EOS too) is appended.
             long endedLength, checkLength;
             if (config.BeamLength == BeamLengthCount.GeneratedTokens) endedLength = checkLength = curLength + 1 - promptLength;
             else (endedLength, checkLength) = (curLength, curLength + 1);
-            var sequences = state.Sequences.contiguous().data<long>().ToArray();
+            var sequences = state.Sequences.contiguous().cpu().data<long>().ToArray();
 
             var newScores = new float[batch * beams];
             var newTokens = new long[batch * beams];
@@ -242,14 +243,14 @@ public static class Generation
                 done[b] = hyps[b].IsDone(bestRunning, checkLength);
             }
             beamScores.Dispose();
-            beamScores = tensor(newScores);
-            state.Append(tensor(newTokens), tensor(newSources));
+            beamScores = tensor(newScores, device: device);
+            state.Append(tensor(newTokens, device: device), tensor(newSources, device: device));
             if (done.All(d => d)) break;
         }
 
-        var final = state.Sequences.contiguous().data<long>().ToArray();
+        var final = state.Sequences.contiguous().cpu().data<long>().ToArray();
         long finalLength = state.Sequences.shape[1];
-        var finalScores = beamScores.data<float>().ToArray();
+        var finalScores = beamScores.cpu().data<float>().ToArray();
         for (int b = 0; b < batch; b++)
         {
             if (done[b]) continue;
@@ -272,8 +273,8 @@ public static class Generation
             Array.Copy(tokens, 0, output, r * width, tokens.Length);
             if (tokens.Length < width && eos is not null) output[r * width + tokens.Length] = eos.Value;
         }
-        var sequencesOut = tensor(output, new[] { best.Length, width });
-        var seqScores = tensor(best.Select(h => (float)h.Score).ToArray());
+        var sequencesOut = tensor(output, new[] { best.Length, width }, device: device);
+        var seqScores = tensor(best.Select(h => (float)h.Score).ToArray(), device: device);
         return new GenerationResult(sequencesOut.MoveToOuterDisposeScope(), null, seqScores.MoveToOuterDisposeScope());
     }
 
@@ -281,7 +282,7 @@ public static class Generation
     static void ForceToken(Tensor scores, int token)
     {
         scores.fill_(double.NegativeInfinity);
-        scores[.., token] = tensor(0f, dtype: scores.dtype);
+        scores[.., token] = tensor(0f, dtype: scores.dtype, device: scores.device);
     }
 
     /// <summary>The finished hypotheses of one row (HF <c>BeamHypotheses</c>): keeps the best <c>num_beams</c>.</summary>
@@ -357,7 +358,7 @@ public static class Generation
             {
                 past = prefix.Select((kv, i) => new KeyValue(ExpandPrefix(kv.Key, batch, i), ExpandPrefix(kv.Value, batch, i))).ToList();
                 long prefixLength = past.Count == 0 ? 0 : past[0].Key.shape[2];
-                mask = cat(new[] { ones(batch, prefixLength, dtype: ScalarType.Int64), mask }, 1);
+                mask = cat(new[] { ones(batch, prefixLength, dtype: ScalarType.Int64, device: mask.device), mask }, 1);
             }
             var sequences = inputIds.to_type(ScalarType.Int64).clone();
             if (beams > 1)
@@ -413,7 +414,7 @@ public static class Generation
             }
             var input = tokens.unsqueeze(1);
             var grown = cat(new[] { rows, input }, 1);
-            var grownMask = cat(new[] { mask, ones(mask.shape[0], 1, dtype: ScalarType.Int64) }, 1);
+            var grownMask = cat(new[] { mask, ones(mask.shape[0], 1, dtype: ScalarType.Int64, device: mask.device) }, 1);
             var (oldSequences, oldInput, oldMask) = (Sequences, _input, _mask);
             Sequences = grown.MoveToOuterDisposeScope();
             _input = input.MoveToOuterDisposeScope();

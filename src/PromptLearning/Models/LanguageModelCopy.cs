@@ -27,6 +27,7 @@ public static class LanguageModelCopy
         {
             var dtype = source.Module.parameters().FirstOrDefault()?.dtype ?? ScalarType.Float32;
             if (dtype != ScalarType.Float32) copy.Module.to(dtype);
+            Devices.MoveTo(copy.Module, Devices.Of(source.Module));
             CopyWeights(source, copy);
             copy.UntrainedHead = source.UntrainedHead;
             copy.Module.train(source.Module.training);

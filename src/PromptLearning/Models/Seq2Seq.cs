@@ -132,7 +132,7 @@ public static class Seq2Seq
         if (labels.dim() != 2) throw new ArgumentException($"ShiftTokensRight: labels must be [batch, length], got [{string.Join(", ", labels.shape)}].");
         using var scope = NewDisposeScope();
         var shifted = zeros_like(labels, dtype: ScalarType.Int64);
-        shifted[.., 0] = tensor(decoderStartTokenId);
+        shifted[.., 0] = tensor(decoderStartTokenId, device: labels.device);
         if (labels.shape[1] > 1) shifted[.., 1..] = labels[.., ..^1];
         return shifted.masked_fill_(shifted.eq(-100), padTokenId).MoveToOuterDisposeScope();
     }

@@ -25,6 +25,7 @@ public static class Seq2SeqModelCopy
         {
             var dtype = source.Module.parameters().FirstOrDefault()?.dtype ?? ScalarType.Float32;
             if (dtype != ScalarType.Float32) copy.Module.to(dtype);
+            Devices.MoveTo(copy.Module, Devices.Of(source.Module));
             LanguageModelCopy.CopyWeights(source.Module, copy.Module);
             copy.Module.train(source.Module.training);
             return copy;

@@ -20,8 +20,8 @@ public static class ClassifierTraining
         var trainer = new Trainer<PetExample>(config, Parameters(classifier, headOnly), batch =>
         {
             using var scope = NewDisposeScope();
-            using var encoded = SequenceClassifier.Encode(tokenizer, batch, maxLength);
-            var labels = tensor(batch.Select((e, i) => (long)(e.Label ?? throw new ArgumentException($"training example {i} has no label"))).ToArray());
+            using var encoded = SequenceClassifier.Encode(tokenizer, batch, maxLength, classifier.Device);
+            var labels = tensor(batch.Select((e, i) => (long)(e.Label ?? throw new ArgumentException($"training example {i} has no label"))).ToArray(), device: classifier.Device);
             return PetLoss.Classification(classifier.Forward(encoded), labels).MoveToOuterDisposeScope();
         }, module: classifier);
         return trainer.Train(train, progress);
@@ -45,11 +45,11 @@ public static class ClassifierTraining
         var trainer = new Trainer<int>(config, Parameters(classifier, headOnly: false), batch =>
         {
             using var scope = NewDisposeScope();
-            using var encoded = SequenceClassifier.Encode(tokenizer, batch.Select(i => unlabelled[i]).ToList(), maxLength);
+            using var encoded = SequenceClassifier.Encode(tokenizer, batch.Select(i => unlabelled[i]).ToList(), maxLength, classifier.Device);
             var rows = new float[batch.Count * c];
             for (int b = 0; b < batch.Count; b++)
                 for (int j = 0; j < c; j++) rows[b * c + j] = teacherLogits[batch[b], j];
-            var teacher = tensor(rows, new long[] { batch.Count, c });
+            var teacher = tensor(rows, new long[] { batch.Count, c }, device: classifier.Device);
             return PetLoss.Distillation(classifier.Forward(encoded), teacher, temperature).MoveToOuterDisposeScope();
         }, module: classifier);
         return trainer.Train(indices, progress);

@@ -2,9 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Microsoft.Data.Analysis;
-using Plotly.NET;
-using PromptLearning.Display;
 using PromptLearning.Checkpoints;
 using PromptLearning.Models;
 using PromptLearning.Tokenization;
@@ -98,40 +95,6 @@ public sealed class FewShotResult
                 double std = xs.Count > 1 ? Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / (xs.Count - 1)) : 0;
                 return new FewShotPoint(g.Key.Task, g.Key.Method, g.Key.Size, mean, std, xs.Count);
             }).ToList();
-    }
-
-    /// <summary>The curve points as a DataFrame (task, method, size, mean, std, runs).</summary>
-    public DataFrame ToDataFrame() => new(
-        new StringDataFrameColumn("task", Points.Select(p => p.Task)),
-        new StringDataFrameColumn("method", Points.Select(p => p.Method)),
-        new PrimitiveDataFrameColumn<int>("size", Points.Select(p => p.Size)),
-        new PrimitiveDataFrameColumn<double>("mean", Points.Select(p => Math.Round(p.Mean, 4))),
-        new PrimitiveDataFrameColumn<double>("std", Points.Select(p => Math.Round(p.Std, 4))),
-        new PrimitiveDataFrameColumn<int>("runs", Points.Select(p => p.Runs)));
-
-    /// <summary>
-    /// The few-shot curve of <paramref name="task"/>: accuracy (mean ± std over seeds) against the
-    /// number of labelled examples (log axis), one line per method; zero-shot is drawn flat.
-    /// </summary>
-    public GenericChart Chart(string task)
-    {
-        var points = Points.Where(p => p.Task == task).ToList();
-        if (points.Count == 0) throw new ArgumentException($"no results for task '{task}' (have: {string.Join(", ", Points.Select(p => p.Task).Distinct())})");
-        var sizes = points.Where(p => p.Size > 0).Select(p => (double)p.Size).Distinct().OrderBy(s => s).ToList();
-        var series = new List<Series>();
-        foreach (var method in FewShotMethods.All)
-        {
-            var mp = points.Where(p => p.Method == method).OrderBy(p => p.Size).ToList();
-            if (mp.Count == 0) continue;
-            if (method == FewShotMethods.ZeroShot)
-            {
-                if (sizes.Count == 0) continue;
-                series.Add(new Series($"{method} (no training)", sizes, sizes.Select(_ => mp[0].Mean).ToList(), sizes.Select(_ => mp[0].Std).ToList()));
-            }
-            else series.Add(new Series(method, mp.Select(p => (double)p.Size).ToList(), mp.Select(p => p.Mean).ToList(), mp.Select(p => p.Std).ToList()));
-        }
-        return Charts.LineChart($"{task}: few-shot accuracy ({Model})", new Axis("labelled training examples", "count", Log: true),
-            new Axis("test accuracy", "fraction"), series.ToArray());
     }
 
     /// <summary>A plain-text table: one row per task and method, one column per size (<c>mean ± std</c>).</summary>

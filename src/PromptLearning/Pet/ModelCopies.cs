@@ -37,6 +37,7 @@ public sealed class ModelCopies : IDisposable
         var model = _create(Source.Config);
         try
         {
+            Devices.MoveTo(model.Module, Devices.Of(Source.Module));
             LanguageModelCopy.CopyWeights(Source, model);
             model.Module.train();
             Created++;

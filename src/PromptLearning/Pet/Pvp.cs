@@ -122,11 +122,11 @@ public sealed class Pvp
     public EncodedPattern Encode(PetExample example, int? maskCount = null) => Pattern.Encode(Tokenizer, example, MaxLength, maskCount);
 
     /// <summary>Encodes and right-pads examples into tensors.</summary>
-    public PvpBatch EncodeBatch(IReadOnlyList<PetExample> examples, int? maskCount = null) =>
-        Collate(examples.Select(e => Encode(e, maskCount)).ToList(), Tokenizer.PadTokenId);
+    public PvpBatch EncodeBatch(IReadOnlyList<PetExample> examples, int? maskCount = null, Device? device = null) =>
+        Collate(examples.Select(e => Encode(e, maskCount)).ToList(), Tokenizer.PadTokenId, device);
 
-    /// <summary>Right-pads encoded patterns into a <see cref="PvpBatch"/>.</summary>
-    public static PvpBatch Collate(IReadOnlyList<EncodedPattern> encoded, int padId)
+    /// <summary>Right-pads encoded patterns into a <see cref="PvpBatch"/> on <paramref name="device"/> (null: the CPU), the model's device.</summary>
+    public static PvpBatch Collate(IReadOnlyList<EncodedPattern> encoded, int padId, Device? device = null)
     {
         if (encoded.Count == 0) throw new ArgumentException("empty batch", nameof(encoded));
         int b = encoded.Count, len = encoded.Max(e => e.InputIds.Length);
@@ -142,7 +142,7 @@ public sealed class Pvp
                 types[i * len + j] = real ? e.TokenTypeIds[j] : 0;
             }
         }
-        return new PvpBatch(tensor(ids, new long[] { b, len }), tensor(att, new long[] { b, len }), tensor(types, new long[] { b, len }),
+        return new PvpBatch(tensor(ids, new long[] { b, len }, device: device), tensor(att, new long[] { b, len }, device: device), tensor(types, new long[] { b, len }, device: device),
             encoded.Select(e => e.MaskPositions.Select(p => (long)p).ToArray()).ToArray());
     }
 
@@ -165,7 +165,7 @@ public sealed class Pvp
     {
         if (!IsMultiToken)
         {
-            using var batch = EncodeBatch(examples, 1);
+            using var batch = EncodeBatch(examples, 1, Devices.Of(model.Module));
             using var logits = MlmLogits(model, batch);
             return SingleTokenScores(logits, batch.MaskPositions);
         }
@@ -173,7 +173,7 @@ public sealed class Pvp
         for (int l = 0; l < NumLabels; l++) wordScores[l] = new Tensor?[LabelTokenIds[l].Length];
         foreach (var k in LabelTokenIds.SelectMany(l => l.Select(w => w.Length)).Distinct())
         {
-            using var batch = EncodeBatch(examples, k);
+            using var batch = EncodeBatch(examples, k, Devices.Of(model.Module));
             using var logits = MlmLogits(model, batch);
             using var logp = AtMasks(logits, batch.MaskPositions).log_softmax(-1); // [B, k, V]
             for (int l = 0; l < NumLabels; l++)
@@ -181,7 +181,7 @@ public sealed class Pvp
                 {
                     var toks = LabelTokenIds[l][w];
                     if (toks.Length != k) continue;
-                    using var idx = tensor(toks.Select(t => (long)t).ToArray()).view(1, k, 1).expand(logp.shape[0], k, 1);
+                    using var idx = tensor(toks.Select(t => (long)t).ToArray(), device: logp.device).view(1, k, 1).expand(logp.shape[0], k, 1);
                     wordScores[l][w] = logp.gather(2, idx).squeeze(2).sum(1); // [B]
                 }
         }
@@ -206,12 +206,12 @@ public sealed class Pvp
     {
         using var scope = NewDisposeScope();
         int k = MaxTokens;
-        var batch = EncodeBatch(examples, k);
+        var batch = EncodeBatch(examples, k, Devices.Of(model.Module));
         var logp = AtMasks(MlmLogits(model, batch), batch.MaskPositions).log_softmax(-1); // [B, k, V]
         long b = logp.shape[0];
         var perLabel = LabelTokenIds.Select(words => Reduce(torch.stack(words.Select(toks =>
         {
-            var idx = tensor(toks.Select(t => (long)t).ToArray()).view(1, toks.Length, 1).expand(b, toks.Length, 1);
+            var idx = tensor(toks.Select(t => (long)t).ToArray(), device: logp.device).view(1, toks.Length, 1).expand(b, toks.Length, 1);
             return logp.narrow(1, 0, toks.Length).gather(2, idx).squeeze(2).sum(1); // [B]
         }).ToArray(), 1))).ToArray();
         var result = torch.stack(perLabel, 1);
@@ -226,7 +226,7 @@ public sealed class Pvp
     {
         int b = maskPositions.Length, k = maskPositions[0].Length;
         var flat = maskPositions.SelectMany(p => p).ToArray();
-        using var idx = tensor(flat, new long[] { b, k, 1 }).expand(b, k, logits.shape[2]);
+        using var idx = tensor(flat, new long[] { b, k, 1 }, device: logits.device).expand(b, k, logits.shape[2]);
         return logits.gather(1, idx);
     }
 
@@ -235,9 +235,9 @@ public sealed class Pvp
     {
         using var scope = NewDisposeScope();
         var atMask = AtMasks(logits, maskPositions).squeeze(1);               // [B, V]
-        var ids = tensor(_flatIds);
+        var ids = tensor(_flatIds, device: atMask.device);
         var gathered = atMask.index_select(1, ids).view(-1, NumLabels, _maxWords); // [B, C, W]
-        var mask = tensor(_wordMask).view(1, NumLabels, _maxWords).to(gathered.dtype);
+        var mask = tensor(_wordMask, device: gathered.device).view(1, NumLabels, _maxWords).to(gathered.dtype);
         var summed = (gathered * mask).sum(2);
         var result = Verbalizer.Reduction == VerbalizerReduction.Sum ? summed : summed / mask.sum(2);
         return result.MoveToOuterDisposeScope();
@@ -264,7 +264,7 @@ public sealed class Pvp
                 var scores = IsMultiToken && decoding != MultiTokenDecoding.Parallel
                     ? DecodeMultiToken(model, chunk, decoding)
                     : ClassLogits(model, chunk);
-                var data = scores.to_type(ScalarType.Float32).data<float>().ToArray();
+                var data = scores.to_type(ScalarType.Float32).cpu().data<float>().ToArray();
                 for (int i = 0; i < chunk.Count; i++)
                     for (int c = 0; c < NumLabels; c++) result[start + i, c] = data[i * NumLabels + c];
             }
@@ -310,7 +310,7 @@ public sealed class Pvp
         for (int l = 0; l < NumLabels; l++) wordScores[l] = new double[LabelTokenIds[l].Length][];
         foreach (var k in LabelTokenIds.SelectMany(l => l.Select(w => w.Length)).Distinct())
         {
-            using var batch = EncodeBatch(examples, k);
+            using var batch = EncodeBatch(examples, k, Devices.Of(model.Module));
             using var first = MlmLogits(model, batch);
             for (int l = 0; l < NumLabels; l++)
                 for (int w = 0; w < LabelTokenIds[l].Length; w++)
@@ -334,15 +334,15 @@ public sealed class Pvp
         var score = new double[b];
         var remaining = new bool[b, k];
         for (int i = 0; i < b; i++) for (int j = 0; j < k; j++) remaining[i, j] = true;
-        var ids = batch.InputIds.data<long>().ToArray();
+        var ids = batch.InputIds.cpu().data<long>().ToArray();
         long len = batch.InputIds.shape[1];
         for (int step = 0; step < k; step++)
         {
             using var scope = NewDisposeScope();
-            var logits = step == 0 ? firstLogits : model.Forward(new ForwardArgs { InputIds = tensor(ids, new long[] { b, len }), AttentionMask = batch.AttentionMask, TokenTypeIds = batch.TokenTypeIds }).Logits!;
+            var logits = step == 0 ? firstLogits : model.Forward(new ForwardArgs { InputIds = tensor(ids, new long[] { b, len }, device: batch.InputIds.device), AttentionMask = batch.AttentionMask, TokenTypeIds = batch.TokenTypeIds }).Logits!;
             var logp = AtMasks(logits, batch.MaskPositions).log_softmax(-1);  // [B, k, V]
-            var tok = tensor(tokens.Select(t => (long)t).ToArray()).view(1, k, 1).expand(b, k, 1);
-            var tokLogp = logp.gather(2, tok).squeeze(2).to_type(ScalarType.Float32).data<float>().ToArray(); // [B * k]
+            var tok = tensor(tokens.Select(t => (long)t).ToArray(), device: logp.device).view(1, k, 1).expand(b, k, 1);
+            var tokLogp = logp.gather(2, tok).squeeze(2).to_type(ScalarType.Float32).cpu().data<float>().ToArray(); // [B * k]
             for (int i = 0; i < b; i++)
             {
                 if (decoding == MultiTokenDecoding.Parallel)

@@ -1,5 +1,4 @@
 using PromptLearning.Models;
-using PromptLearning.Pretraining;
 using PromptLearning.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -55,7 +54,7 @@ public static class PvpTrainer
         MultiTokenObjective multiToken = MultiTokenObjective.Hinge)
     {
         using var scope = NewDisposeScope();
-        var labels = tensor(labelled.Select((e, i) => (long)(e.Label ?? throw new ArgumentException($"labelled example {i} has no label", nameof(labelled)))).ToArray());
+        var labels = tensor(labelled.Select((e, i) => (long)(e.Label ?? throw new ArgumentException($"labelled example {i} has no label", nameof(labelled)))).ToArray(), device: Devices.Of(model.Module));
         if (pvp.IsMultiToken && multiToken == MultiTokenObjective.Hinge)
         {
             if (unlabelled is not null) throw new ArgumentException("PET's multi-token hinge loss has no auxiliary MLM term; pass no unlabelled batch (or use MultiTokenObjective.CrossEntropy)", nameof(unlabelled));
@@ -72,12 +71,13 @@ public static class PvpTrainer
     /// the library's one masker (<see cref="MaskedLanguageModeling.Mask"/>): each token other than the
     /// special ones and the pattern's mask is chosen with probability <paramref name="maskProbability"/>;
     /// chosen ones become the mask token (80%), a random non-special token (10%) or stay (10%). Each
-    /// example gets at least one chosen token. Deterministic for a given <paramref name="rng"/>.
+    /// example gets at least one chosen token. Deterministic for a given <paramref name="rng"/>. The
+    /// tensors are made on <paramref name="device"/> (null: the CPU), the model's device.
     /// </summary>
-    public static MlmBatch MaskForMlm(Pvp pvp, IReadOnlyList<PetExample> examples, Random rng, double maskProbability = 0.15)
+    public static MlmBatch MaskForMlm(Pvp pvp, IReadOnlyList<PetExample> examples, Random rng, double maskProbability = 0.15, Device? device = null)
     {
         var tok = pvp.Tokenizer;
-        var masker = new MaskedLanguageModeling(tok.VocabSize, tok.MaskTokenId!.Value, Pretrainer.SpecialIds(tok), maskProbability);
+        var masker = new MaskedLanguageModeling(tok.VocabSize, tok.MaskTokenId!.Value, MaskedLanguageModeling.SpecialIds(tok), maskProbability);
         var masked = new List<EncodedPattern>();
         var labelRows = new List<long[]>();
         foreach (var e in examples.Select(e => pvp.Encode(e, 1)))
@@ -86,10 +86,10 @@ public static class PvpTrainer
             masked.Add(e with { InputIds = ids });
             labelRows.Add(labels);
         }
-        var batch = Pvp.Collate(masked, tok.PadTokenId);
+        var batch = Pvp.Collate(masked, tok.PadTokenId, device);
         int len = (int)batch.InputIds.shape[1];
         var flat = labelRows.SelectMany(r => r.Concat(Enumerable.Repeat(LossLabels.IgnoreIndex, len - r.Length))).ToArray();
-        return new MlmBatch(batch, tensor(flat, new long[] { labelRows.Count, len }));
+        return new MlmBatch(batch, tensor(flat, new long[] { labelRows.Count, len }, device: device));
     }
 
     /// <summary>
@@ -117,7 +117,7 @@ public static class PvpTrainer
                 if (cursor >= order.Length) cursor = 0;
                 chunk.Add(unlabelled![order[cursor++]]);
             }
-            return MaskForMlm(pvp, chunk, rng, config.MaskProbability);
+            return MaskForMlm(pvp, chunk, rng, config.MaskProbability, Devices.Of(model.Module));
         }
 
         var trainer = new Trainer<PetExample>(config.Trainer, TrainableParameters(model.Module),

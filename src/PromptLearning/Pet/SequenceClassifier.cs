@@ -26,6 +26,9 @@ public sealed class SequenceClassifier : nn.Module
     /// <summary>Number of labels.</summary>
     public int NumLabels { get; }
 
+    /// <summary>The device of the backbone's weights (and of the head, moved there when built).</summary>
+    public Device Device => Devices.Of(Backbone.Module);
+
     /// <summary>Wraps <paramref name="backbone"/>; the head is initialised N(0, initializer_range) with seed <paramref name="seed"/>.</summary>
     public SequenceClassifier(ILanguageModel backbone, int numLabels, int seed = 42) : base(nameof(SequenceClassifier))
     {
@@ -46,6 +49,9 @@ public sealed class SequenceClassifier : nn.Module
                 lin.bias!.zero_();
             }
         }
+        // The head is drawn on the CPU (the same numbers everywhere), then joins the backbone.
+        Devices.MoveTo(dense, Devices.Of(backbone.Module));
+        Devices.MoveTo(out_proj, Devices.Of(backbone.Module));
         RegisterComponents();
     }
 
@@ -61,9 +67,10 @@ public sealed class SequenceClassifier : nn.Module
 
     /// <summary>
     /// Encodes plain examples (<c>a</c>, and <c>b</c> when present) with the model's special tokens,
-    /// shortening the longer text first to fit <paramref name="maxLength"/>.
+    /// shortening the longer text first to fit <paramref name="maxLength"/>, on <paramref name="device"/>
+    /// (null: the CPU), the classifier's <see cref="Device"/>.
     /// </summary>
-    public static PvpBatch Encode(TextTokenizer tokenizer, IReadOnlyList<PetExample> examples, int maxLength)
+    public static PvpBatch Encode(TextTokenizer tokenizer, IReadOnlyList<PetExample> examples, int maxLength, Device? device = null)
     {
         var encoded = new List<EncodedPattern>(examples.Count);
         foreach (var e in examples)
@@ -81,7 +88,7 @@ public sealed class SequenceClassifier : nn.Module
             }
             encoded.Add(new EncodedPattern(tokenizer.BuildInputs(a, b).ToArray(), tokenizer.BuildTokenTypeIds(a, b).ToArray(), Array.Empty<int>(), truncated));
         }
-        return Pvp.Collate(encoded, tokenizer.PadTokenId);
+        return Pvp.Collate(encoded, tokenizer.PadTokenId, device);
     }
 
     /// <summary>Label logits [N, C] in eval mode without gradient (train/eval state restored).</summary>
@@ -97,8 +104,8 @@ public sealed class SequenceClassifier : nn.Module
             {
                 using var scope = NewDisposeScope();
                 var chunk = examples.Skip(start).Take(batchSize).ToList();
-                using var batch = Encode(tokenizer, chunk, maxLength);
-                var data = Forward(batch).to_type(ScalarType.Float32).data<float>().ToArray();
+                using var batch = Encode(tokenizer, chunk, maxLength, Device);
+                var data = Forward(batch).to_type(ScalarType.Float32).cpu().data<float>().ToArray();
                 for (int i = 0; i < chunk.Count; i++)
                     for (int c = 0; c < NumLabels; c++) result[start + i, c] = data[i * NumLabels + c];
             }

@@ -39,7 +39,7 @@ public static class BackboneFingerprint
             long n = flat.shape[0];
             if (n == 0) continue;
             var idx = Enumerable.Range(0, SamplesPerTensor).Select(i => (long)((double)i * (n - 1) / (SamplesPerTensor - 1))).Distinct().ToArray();
-            var values = flat.index_select(0, tensor(idx)).data<float>().ToArray();
+            var values = flat.index_select(0, tensor(idx, device: flat.device)).cpu().data<float>().ToArray();
             var bytes = new byte[values.Length * 4];
             Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
             sha.AppendData(bytes);

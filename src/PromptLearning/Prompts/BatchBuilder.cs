@@ -59,8 +59,9 @@ public sealed class BatchBuilder
     /// <summary>
     /// Builds a batch. <paramref name="withTargets"/>: for generation tasks, append separator + target +
     /// eos and label the target (training); otherwise stop after the separator (inference).
+    /// The tensors are made on <paramref name="device"/> (null: the CPU), the model's device.
     /// </summary>
-    public PromptBatch Build(IReadOnlyList<PromptExample> examples, bool withTargets = true)
+    public PromptBatch Build(IReadOnlyList<PromptExample> examples, bool withTargets = true, Device? device = null)
     {
         if (examples.Count == 0) throw new ArgumentException("empty batch");
         var rows = new List<Row>(examples.Count);
@@ -87,21 +88,21 @@ public sealed class BatchBuilder
             pool[b] = _causal ? r.Ids.Count - 1 : 0;
         }
         Tensor? labels = null;
-        if (anyTokenLabels) labels = tensor(tokenLabels, new long[] { B, L });
+        if (anyTokenLabels) labels = tensor(tokenLabels, new long[] { B, L }, device: device);
         else if (anyClassLabels)
         {
             if (classLabels.Any(c => c < 0)) throw new ArgumentException("batch mixes labelled and unlabelled examples");
-            labels = tensor(classLabels);
+            labels = tensor(classLabels, device: device);
         }
         return new PromptBatch
         {
-            InputIds = tensor(ids, new long[] { B, L }),
-            AttentionMask = tensor(mask, new long[] { B, L }),
-            TokenTypeIds = tensor(types, new long[] { B, L }),
-            Slots = tensor(slots, new long[] { B, L }),
-            TaskIds = tensor(taskIds),
-            PoolPositions = tensor(pool),
-            MaskPositions = tensor(maskPos),
+            InputIds = tensor(ids, new long[] { B, L }, device: device),
+            AttentionMask = tensor(mask, new long[] { B, L }, device: device),
+            TokenTypeIds = tensor(types, new long[] { B, L }, device: device),
+            Slots = tensor(slots, new long[] { B, L }, device: device),
+            TaskIds = tensor(taskIds, device: device),
+            PoolPositions = tensor(pool, device: device),
+            MaskPositions = tensor(maskPos, device: device),
             Labels = labels,
             TaskIndex = taskIds.Select(t => (int)t).ToArray(),
             Lengths = rows.Select(r => r.Ids.Count).ToArray(),

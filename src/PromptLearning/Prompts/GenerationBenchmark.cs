@@ -49,11 +49,12 @@ public static class GenerationBenchmark
         if (length < 1) throw new ArgumentException($"generation benchmark: {newTokens} new tokens and a prefix of {prefixLength} leave no room for the prompt in {c.MaxPositionEmbeddings} positions");
 
         using var scope = NewDisposeScope();
-        var ids = tensor(encoded.SelectMany(e => e.Take(length)).Select(i => (long)i).ToArray(), new long[] { batch, length });
+        var device = Devices.Of(model.Module);
+        var ids = tensor(encoded.SelectMany(e => e.Take(length)).Select(i => (long)i).ToArray(), new long[] { batch, length }, device: device);
         using var generator = new Generator(0);
         var prefix = Enumerable.Range(0, c.NumHiddenLayers).Select(_ => new KeyValue(
-            randn(1, c.NumAttentionHeads, prefixLength, c.HeadDim, generator: generator).mul_(0.1),
-            randn(1, c.NumAttentionHeads, prefixLength, c.HeadDim, generator: generator).mul_(0.1))).ToList();
+            randn(1, c.NumAttentionHeads, prefixLength, c.HeadDim, generator: generator).mul_(0.1).to(device),
+            randn(1, c.NumAttentionHeads, prefixLength, c.HeadDim, generator: generator).mul_(0.1).to(device))).ToList();
         var settings = new[] { ("greedy", 1, true), ("greedy", 1, false), ($"beam {beams}", beams, true), ($"beam {beams}", beams, false) };
         if (model is nn.Module m) m.eval();
         double Time((string Name, int Beams, bool Cache) s)

@@ -15,6 +15,7 @@ public partial class PromptModel
     public ForwardOutput Forward(PromptBatch batch, bool? lmLogits = null, bool useCache = false)
     {
         var c = Backbone.Config;
+        var device = batch.InputIds.device;
         int B = batch.Count;
         long L = batch.InputIds.shape[1];
         var used = batch.TaskIndex.Distinct().OrderBy(t => t).ToArray();
@@ -42,7 +43,7 @@ public partial class PromptModel
             }
             var table = tables.Count == 1 ? tables[0] : cat(tables, 0);
             var isSlot = batch.Slots.ge(0);
-            var rowOffset = tensor(offsets).index_select(0, batch.TaskIds).unsqueeze(1);
+            var rowOffset = tensor(offsets, device: device).index_select(0, batch.TaskIds).unsqueeze(1);
             var index = where(isSlot, batch.Slots + rowOffset, zeros_like(batch.Slots)).flatten();
             var rows = table.index_select(0, index).view(B, L, -1);
             embeds = where(isSlot.unsqueeze(-1), rows.to_type(embeds.dtype), embeds);
@@ -66,7 +67,7 @@ public partial class PromptModel
                 var one = ((PrefixPrompt)tp.Prompt!).KeyValues();
                 int n = (int)one.shape[3];
                 kv = one.unsqueeze(2).expand(layers, 2, B, one.shape[2], n, one.shape[4]);
-                prefixMask = ones(B, n, dtype: mask.dtype);
+                prefixMask = ones(B, n, dtype: mask.dtype, device: device);
             }
             else
             {
@@ -83,16 +84,16 @@ public partial class PromptModel
                         lengths[t] = one.shape[3];
                         stacked.Add(one.shape[3] == P ? one : F.pad(one, [0, 0, 0, P - one.shape[3]]));
                     }
-                    else stacked.Add(zeros(new long[] { layers, 2, c.NumAttentionHeads, P, c.HeadDim }));
+                    else stacked.Add(zeros(new long[] { layers, 2, c.NumAttentionHeads, P, c.HeadDim }, device: device));
                 }
                 var all = stack(stacked, 0); // [T, layers, 2, heads, P, hd]
-                var pick = tensor(slotOf).index_select(0, batch.TaskIds);
+                var pick = tensor(slotOf, device: device).index_select(0, batch.TaskIds);
                 kv = all.index_select(0, pick).permute(1, 2, 0, 3, 4, 5);
-                var n = tensor(lengths).index_select(0, batch.TaskIds); // [B]
-                prefixMask = arange(P).unsqueeze(0).lt(n.unsqueeze(1)).to_type(mask.dtype);
+                var n = tensor(lengths, device: device).index_select(0, batch.TaskIds); // [B]
+                prefixMask = arange(P, device: device).unsqueeze(0).lt(n.unsqueeze(1)).to_type(mask.dtype);
                 positions = c.IsRoberta
                     ? (batch.AttentionMask.cumsum(1) + n.unsqueeze(1)) * batch.AttentionMask + (c.PadTokenId ?? 1)
-                    : arange(L).unsqueeze(0) + n.unsqueeze(1);
+                    : arange(L, device: device).unsqueeze(0) + n.unsqueeze(1);
             }
             kv = PrefixDropout(kv, batch);
             var list = new List<KeyValue>(layers);
@@ -126,7 +127,7 @@ public partial class PromptModel
         var rates = batch.TaskIndex.Select(t => tasks[t].PrefixDropout).ToArray();
         if (rates.All(r => r <= 0)) return kv;
         if (rates.Distinct().Count() == 1) return F.dropout(kv, rates[0], true);
-        var keep = tensor(rates.Select(r => (float)(1 - r)).ToArray()).to_type(kv.dtype).view(1, 1, -1, 1, 1, 1);
+        var keep = tensor(rates.Select(r => (float)(1 - r)).ToArray(), device: kv.device).to_type(kv.dtype).view(1, 1, -1, 1, 1, 1);
         return kv * bernoulli(keep.expand(kv.shape)).div_(keep);
     }
 }

@@ -85,15 +85,15 @@ public partial class PromptModel
             var left = new long[n * width];
             var leftMask = new long[n * width];
             Array.Fill(left, Tokenizer.PadTokenId);
-            var host = batch.InputIds.data<long>().ToArray();
+            var host = batch.InputIds.cpu().data<long>().ToArray();
             long L = batch.InputIds.shape[1];
             for (int r = 0; r < n; r++)
             {
                 int real = batch.Lengths[r] - skip, off = width - real;
                 for (int j = 0; j < real; j++) { left[r * width + off + j] = host[r * L + skip + j]; leftMask[r * width + off + j] = 1; }
             }
-            ids = tensor(left, new long[] { n, width });
-            mask = tensor(leftMask, new long[] { n, width });
+            ids = tensor(left, new long[] { n, width }, device: batch.InputIds.device);
+            mask = tensor(leftMask, new long[] { n, width }, device: batch.InputIds.device);
         }
         // Never decode past the backbone's positions: the prefix (or cached source) and the source come first.
         long used = (prefix is { Count: > 0 } ? prefix[0].Key.shape[2] : 0) + ids.shape[1];
@@ -101,7 +101,7 @@ public partial class PromptModel
         if (room < 1) throw new ArgumentException($"task '{tp.Task.Name}': prompt and source take {used} of the backbone's {c.MaxPositionEmbeddings} positions; nothing is left to generate");
         if (config.MaxNewTokens > room) config = config with { MaxNewTokens = room };
         using var result = Generation.Generate(Backbone, ids, config, mask, prefix);
-        var seqs = result.Sequences;
+        var seqs = result.Sequences.cpu();
         long inputLength = ids.shape[1];
         var texts = new string[n];
         for (int r = 0; r < n; r++)

@@ -11,7 +11,11 @@ public partial class PromptModel
         => tasks[task].Head.Scores(output, batch, RowsOf(batch, task));
 
     private static Tensor RowsOf(PromptBatch batch, int task)
-        => tensor(Enumerable.Range(0, batch.Count).Where(i => batch.TaskIndex[i] == task).Select(i => (long)i).ToArray());
+        => tensor(RowIndices(batch, task), device: batch.InputIds.device);
+
+    /// <summary>The batch rows of task <paramref name="task"/>, in order.</summary>
+    private static long[] RowIndices(PromptBatch batch, int task)
+        => Enumerable.Range(0, batch.Count).Where(i => batch.TaskIndex[i] == task).Select(i => (long)i).ToArray();
 
     /// <summary>Mean training loss of a labelled batch (each task's head on its own rows, weighted by row count).</summary>
     public Tensor Loss(PromptBatch batch)
@@ -44,8 +48,8 @@ public partial class PromptModel
             var result = new int[batch.Count];
             foreach (var t in batch.TaskIndex.Distinct())
             {
-                var rows = RowsOf(batch, t).data<long>().ToArray();
-                var best = Scores(output, batch, t).argmax(1).data<long>().ToArray();
+                var rows = RowIndices(batch, t);
+                var best = Scores(output, batch, t).argmax(1).cpu().data<long>().ToArray();
                 for (int i = 0; i < rows.Length; i++) result[rows[i]] = (int)best[i];
             }
             return result;
@@ -59,8 +63,8 @@ public partial class PromptModel
             var result = new int[batch.Count][];
             foreach (var t in batch.TaskIndex.Distinct())
             {
-                var rows = RowsOf(batch, t).data<long>().ToArray();
-                using var best = Scores(output, batch, t).argmax(2);
+                var rows = RowIndices(batch, t);
+                using var best = Scores(output, batch, t).argmax(2).cpu();
                 for (int i = 0; i < rows.Length; i++)
                 {
                     var starts = batch.WordStarts![(int)rows[i]];

@@ -96,6 +96,7 @@ public partial class PromptModel : nn.Module
         foreach (var t in tasks) CheckFits(t);
         foreach (var t in tasks)
             if (t.Head.Kind is HeadKind.Cloze or HeadKind.LanguageModel) PretrainedHead.Require(backbone, $"method '{config.Method}' (task '{t.Task.Name}', {t.Head.Kind} head)");
+        Devices.MoveTo(tasks, Devices.Of(backbone.Module));
         RegisterComponents();
         BackboneFingerprintValue = fingerprint ?? BackboneFingerprint.Compute(backbone);
         _builder = MakeBuilder();
@@ -229,8 +230,11 @@ public partial class PromptModel : nn.Module
     /// <summary>Trainable scalars as a share of the backbone's.</summary>
     public double TrainableShare => (double)TrainableParameterCount / BackboneParameterCount;
 
-    /// <summary>Lays out examples for this model (see <see cref="BatchBuilder.Build"/>).</summary>
-    public PromptBatch Encode(IReadOnlyList<PromptExample> examples, bool withTargets = true) => _builder.Build(examples, withTargets);
+    /// <summary>The device of the backbone's weights; the prompts and heads are moved there when the model is built, and batches are made there (<see cref="Encode"/>).</summary>
+    public Device Device => Devices.Of(Backbone.Module);
+
+    /// <summary>Lays out examples for this model on its <see cref="Device"/> (see <see cref="BatchBuilder.Build"/>).</summary>
+    public PromptBatch Encode(IReadOnlyList<PromptExample> examples, bool withTargets = true) => _builder.Build(examples, withTargets, Device);
 
     /// <summary>Every tensor that defines this model's tasks, collapsed for storage: <c>{task}.prompt</c> and <c>{task}.head.*</c>.</summary>
     internal Dictionary<string, Tensor> PromptTensors()

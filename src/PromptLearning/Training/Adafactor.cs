@@ -42,11 +42,11 @@ public sealed class Adafactor : IDisposable
                 var shape = p.shape;
                 if (shape.Length >= 2)
                 {
-                    s.Row = zeros(shape[..^1], dtype: float32).DetachFromDisposeScope();
-                    s.Col = zeros(shape[..^2].Append(shape[^1]).ToArray(), dtype: float32).DetachFromDisposeScope();
+                    s.Row = zeros(shape[..^1], dtype: float32, device: p.device).DetachFromDisposeScope();
+                    s.Col = zeros(shape[..^2].Append(shape[^1]).ToArray(), dtype: float32, device: p.device).DetachFromDisposeScope();
                 }
-                else s.Full = zeros(shape, dtype: float32).DetachFromDisposeScope();
-                if (config.AdafactorBeta1 is not null) s.Momentum = zeros(shape, dtype: float32).DetachFromDisposeScope();
+                else s.Full = zeros(shape, dtype: float32, device: p.device).DetachFromDisposeScope();
+                if (config.AdafactorBeta1 is not null) s.Momentum = zeros(shape, dtype: float32, device: p.device).DetachFromDisposeScope();
             }
             _params.Add((p, s));
         }

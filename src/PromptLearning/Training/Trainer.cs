@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Data.Analysis;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -13,11 +12,11 @@ namespace PromptLearning.Training;
 /// <param name="BestMetric">Value of <see cref="TrainerConfig.MetricForBest"/> at <see cref="BestStep"/> (NaN when never evaluated).</param>
 /// <param name="RestoredBest">True when the best parameters were copied back at the end.</param>
 /// <param name="StepLosses">The training loss of every step, in order.</param>
-/// <param name="History">One row per report: step, epoch, loss, lr, grad_norm and a <c>dev_*</c> column per metric.</param>
+/// <param name="History">Every progress report of the run, in order (the ones the progress handler got); <c>PromptLearning.Display</c> turns it into a DataFrame with <c>ToDataFrame()</c>.</param>
 /// <param name="Elapsed">Wall time of the run.</param>
 public sealed record TrainResult(
     int Steps, bool StoppedEarly, int BestStep, double BestMetric, bool RestoredBest,
-    IReadOnlyList<double> StepLosses, DataFrame History, TimeSpan Elapsed);
+    IReadOnlyList<double> StepLosses, IReadOnlyList<TrainerProgress> History, TimeSpan Elapsed);
 
 /// <summary>
 /// Trains any set of parameters: the caller gives a loss delegate (batch -> scalar loss tensor) and,
@@ -103,7 +102,7 @@ public sealed class Trainer<TExample>
         var clock = Stopwatch.StartNew();
         var parameters = _parameters.Select(p => p.Parameter).ToList();
         using var optimizer = ParameterOptimizer.Create(_config, _parameters);
-        var history = new HistoryBuilder();
+        var history = new List<TrainerProgress>();
         var stepLosses = new List<double>(_config.MaxSteps);
         var best = new BestKeeper(parameters, _config);
         string? metricName = _config.MetricForBest;
@@ -143,7 +142,7 @@ public sealed class Trainer<TExample>
             BestStep = best.Step, BestMetric = double.IsNaN(best.Value) ? null : best.Value,
             EvalsWithoutImprovement = evalsWithoutImprovement, ElapsedSeconds = Elapsed().TotalSeconds,
             Config = _config, StepLosses = stepLosses,
-            History = history.Rows.Select(h => new SnapshotProgress(h.Step, h.Epoch, h.Loss, h.LearningRate, h.GradNorm, h.Metrics, h.IsBest, h.Elapsed.TotalSeconds)).ToList(),
+            History = history.Select(h => new SnapshotProgress(h.Step, h.Epoch, h.Loss, h.LearningRate, h.GradNorm, h.Metrics, h.IsBest, h.Elapsed.TotalSeconds)).ToList(),
         }.Save(checkpointing!.Folder, _parameters, optimizer);
 
         _module?.train();
@@ -234,7 +233,7 @@ public sealed class Trainer<TExample>
         }
 
         bool restored = _config.RestoreBest && best.Restore();
-        var result = new TrainResult(step, stoppedEarly, best.Step, best.Value, restored, stepLosses, history.Build(), Elapsed());
+        var result = new TrainResult(step, stoppedEarly, best.Step, best.Value, restored, stepLosses, history, Elapsed());
         best.Dispose();
         return result;
     }
@@ -313,33 +312,6 @@ public sealed class Trainer<TExample>
             if (_copies is null) return;
             foreach (var c in _copies) c.Dispose();
             _copies = null;
-        }
-    }
-
-    /// <summary>Collects reports and turns them into a DataFrame.</summary>
-    private sealed class HistoryBuilder
-    {
-        private readonly List<TrainerProgress> _rows = new();
-        public void Add(TrainerProgress p) => _rows.Add(p);
-        public IReadOnlyList<TrainerProgress> Rows => _rows;
-
-        public DataFrame Build()
-        {
-            var columns = new List<DataFrameColumn>
-            {
-                new Int32DataFrameColumn("step", _rows.Select(r => r.Step)),
-                new Int32DataFrameColumn("epoch", _rows.Select(r => r.Epoch)),
-                new DoubleDataFrameColumn("loss", _rows.Select(r => r.Loss)),
-                new DoubleDataFrameColumn("lr", _rows.Select(r => r.LearningRate)),
-                new DoubleDataFrameColumn("grad_norm", _rows.Select(r => r.GradNorm)),
-                new DoubleDataFrameColumn("elapsed_s", _rows.Select(r => r.Elapsed.TotalSeconds)),
-            };
-            var names = _rows.Where(r => r.Metrics is not null).SelectMany(r => r.Metrics!.Keys).Distinct().ToList();
-            foreach (var name in names)
-                columns.Add(new DoubleDataFrameColumn("dev_" + name,
-                    _rows.Select(r => r.Metrics is not null && r.Metrics.TryGetValue(name, out var v) ? v : (double?)null)));
-            columns.Add(new BooleanDataFrameColumn("is_best", _rows.Select(r => r.IsBest)));
-            return new DataFrame(columns);
         }
     }
 }

@@ -6,16 +6,22 @@ namespace PromptLearning.Tests.Notebooks;
 [Collection("notebook runner")]
 public class LocalFeedTests
 {
-    /// <summary>A repository with a one-class library named like the real one.</summary>
+    /// <summary>A repository with one-class libraries named like the real packages (the display one referencing the core one).</summary>
     private static string FakeRepo()
     {
         var root = TempDir();
+        File.WriteAllText(Path.Combine(root, "Directory.Build.props"), "<Project><PropertyGroup><Version>2.3.4</Version></PropertyGroup></Project>");
         var src = Path.Combine(root, "src", LocalFeed.LibraryPackage);
         Directory.CreateDirectory(src);
-        File.WriteAllText(Path.Combine(root, "Directory.Build.props"), "<Project><PropertyGroup><Version>2.3.4</Version></PropertyGroup></Project>");
         File.WriteAllText(Path.Combine(src, LocalFeed.LibraryPackage + ".csproj"),
             "<Project Sdk=\"Microsoft.NET.Sdk\"><PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup></Project>");
         File.WriteAllText(Path.Combine(src, "A.cs"), "namespace P; public static class A { public const int X = 1; }");
+        var display = Path.Combine(root, "src", LocalFeed.DisplayPackage);
+        Directory.CreateDirectory(display);
+        File.WriteAllText(Path.Combine(display, LocalFeed.DisplayPackage + ".csproj"),
+            "<Project Sdk=\"Microsoft.NET.Sdk\"><PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>" +
+            $"<ItemGroup><ProjectReference Include=\"../{LocalFeed.LibraryPackage}/{LocalFeed.LibraryPackage}.csproj\" /></ItemGroup></Project>");
+        File.WriteAllText(Path.Combine(display, "B.cs"), "namespace P; public static class B { public const int Y = A.X; }");
         return root;
     }
 
@@ -25,7 +31,8 @@ public class LocalFeedTests
         var repo = FakeRepo();
         var first = LocalFeed.Pack(repo, TextWriter.Null);
         Assert.StartsWith("2.3.4-local.", first);
-        Assert.True(File.Exists(Path.Combine(LocalFeed.Folder(repo), $"{LocalFeed.LibraryPackage}.{first}.nupkg")));
+        foreach (var package in LocalFeed.Packages)
+            Assert.True(File.Exists(Path.Combine(LocalFeed.Folder(repo), $"{package}.{first}.nupkg")), package);
 
         var log = new StringWriter();
         Assert.Equal(first, LocalFeed.Pack(repo, log));
@@ -37,7 +44,7 @@ public class LocalFeedTests
         Assert.NotEqual(first, second);
         Assert.True(NuGetOrder(second) > NuGetOrder(first), $"{second} must sort after {first} so `*-*` picks it");
         var packages = Directory.GetFiles(LocalFeed.Folder(repo), "*.nupkg").Select(Path.GetFileName).ToList();
-        Assert.Equal([$"{LocalFeed.LibraryPackage}.{second}.nupkg"], packages);
+        Assert.Equal(LocalFeed.Packages.Select(p => $"{p}.{second}.nupkg").Order(StringComparer.Ordinal), packages.Order(StringComparer.Ordinal));
     }
 
     private static long NuGetOrder(string version) => long.Parse(version[(version.LastIndexOf('.') + 1)..]);

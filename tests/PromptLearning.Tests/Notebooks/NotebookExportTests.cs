@@ -29,6 +29,19 @@ public class NotebookExportTests
         Assert.Contains("// ## Two\n// words", app);
     }
 
+    [Theory]
+    [InlineData(LocalFeed.DisplayPackage, true)]
+    [InlineData(LocalFeed.LibraryPackage, false)]
+    public void LocalPackagesArePinnedAndOnlyTheDisplayPackageBringsItsOutput(string package, bool display)
+    {
+        var path = Path.Combine(TempDir(), "lib.ipynb");
+        File.WriteAllText(path, Notebook($"#r \"nuget: {package}, *-*\"\n1").ToJsonString());
+        var app = NotebookExport.ToFileBasedApp(NotebookDocument.Load(path), path, ".", "9.9.9-local.1");
+        Assert.Contains($"#:package {package}@9.9.9-local.1", app);
+        Assert.Equal(display, app.Contains("using static PromptLearning.Display.FileBasedOutput;"));
+        Assert.Equal(!display, app.Contains("static void display(object? value)"));
+    }
+
     [Fact]
     public void UnsupportedCellsAreNamed()
     {

@@ -63,7 +63,7 @@ public class PetEnsembleTests
         var pool = texts.Skip(8).ToList();
         var against = new float[pool.Count, 2];
         for (int i = 0; i < pool.Count; i++) against[i, 1 - freshPred[8 + i]] = 3f;
-        var empty = new TrainResult(0, false, 0, 0, false, Array.Empty<double>(), new Microsoft.Data.Analysis.DataFrame(), TimeSpan.Zero);
+        var empty = new TrainResult(0, false, 0, 0, false, Array.Empty<double>(), Array.Empty<TrainerProgress>(), TimeSpan.Zero);
         var previous = new[] { 1, 2 }.Select(seed => new PvpModelResult(0, 0, pvp.Name, seed, gold.Count, 0.5, null, against, null, empty)).ToList();
         var config = new PetConfig
         {

@@ -1,3 +1,4 @@
+using PromptLearning.Training;
 using PromptLearning.Native;
 using PromptLearning.Pretraining;
 using static TorchSharp.torch;

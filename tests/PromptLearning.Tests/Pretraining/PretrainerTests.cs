@@ -61,8 +61,7 @@ public class PretrainerTests
             Trainer = new TrainerConfig { MaxSteps = 150, BatchSize = 16, LearningRate = 3e-3, WarmupSteps = 10, EvalEvery = 75, RestoreBest = false, Seed = 3 },
         };
         var result = Pretrainer.Run(model, tok, corpus, TinyCorpus(60, 2), config);
-        var h = result.Training.History;
-        var first = Enumerable.Range(0, (int)h.Rows.Count).Select(i => h["dev_loss"][i]).OfType<double>().First();
+        var first = result.Training.History.Where(r => r.Metrics is not null).Select(r => r.Metrics!["loss"]).First();
         Assert.True(result.HeldOut.Loss < 0.8 * result.Training.StepLosses.Take(5).Average(),
             $"held-out loss {result.HeldOut.Loss} vs first training losses {result.Training.StepLosses.Take(5).Average()}");
         Assert.True(result.HeldOut.Loss <= first + 1e-6, $"held-out loss went from {first} to {result.HeldOut.Loss}");
@@ -80,7 +79,7 @@ public class PretrainerTests
         model.Module.eval();
         using var scope = NewDisposeScope();
         var seqs = Pretrainer.BuildSequences(tok, corpus.Take(8).ToList(), 32, packing: false, causal: false);
-        var mlm = new MaskedLanguageModeling(tok.VocabSize, tok.MaskTokenId!.Value, Pretrainer.SpecialIds(tok));
+        var mlm = new MaskedLanguageModeling(tok.VocabSize, tok.MaskTokenId!.Value, MaskedLanguageModeling.SpecialIds(tok));
         var batch = mlm.Collate(seqs, tok.PadTokenId, new Random(5));
         var fast = LanguageModelingLoss.Compute(model, batch).item<float>();
         var logits = model.Forward(new ForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask }).Logits!;
@@ -183,8 +182,7 @@ public class PretrainerTests
         LanguageModelScores untrained;
         using (no_grad()) untrained = Pretrainer.Score(model, tok, heldOut);
         var result = Pretrainer.Run(model, tok, corpus, TinyCorpus(40, 2), config);
-        var h = result.Training.History;
-        var first = Enumerable.Range(0, (int)h.Rows.Count).Select(i => h["dev_loss"][i]).OfType<double>().First();
+        var first = result.Training.History.Where(r => r.Metrics is not null).Select(r => r.Metrics!["loss"]).First();
         Assert.True(result.HeldOut.Loss < 0.6 * result.Training.StepLosses.Take(5).Average(),
             $"held-out loss {result.HeldOut.Loss} vs first training losses {result.Training.StepLosses.Take(5).Average()}");
         Assert.True(result.HeldOut.Loss < first, $"held-out loss went from {first} to {result.HeldOut.Loss}");
@@ -208,7 +206,7 @@ public class PretrainerTests
         using var _ = model;
         model.eval();
         var sequences = Pretrainer.BuildSequences(tok, corpus.Take(6).ToList(), 32, packing: false, causal: false);
-        var objective = new TextInfilling(tok.MaskTokenId!.Value, Pretrainer.SpecialIds(tok));
+        var objective = new TextInfilling(tok.MaskTokenId!.Value, MaskedLanguageModeling.SpecialIds(tok));
         var batch = objective.Collate(sequences, tok.PadTokenId, new Random(4));
         Assert.True(batch.AttentionMask.eq(0).any().item<bool>(), "the batch should hold padding, which the encoder loss must skip");
         using var __ = no_grad();
@@ -279,7 +277,7 @@ public class PretrainerTests
         model.eval();
         using var scope = NewDisposeScope();
         var seqs = Pretrainer.BuildSequences(tok, corpus.Take(4).ToList(), 32, packing: false, causal: false);
-        var batch = new TextInfilling(tok.MaskTokenId!.Value, Pretrainer.SpecialIds(tok)).Collate(seqs, tok.PadTokenId, new Random(1));
+        var batch = new TextInfilling(tok.MaskTokenId!.Value, MaskedLanguageModeling.SpecialIds(tok)).Collate(seqs, tok.PadTokenId, new Random(1));
         using var noGrad = no_grad();
         var args = new Seq2SeqForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, Labels = batch.Labels };
         Assert.True(model.Forward(args).Logits!.allclose(loaded.Model.Forward(args).Logits!));

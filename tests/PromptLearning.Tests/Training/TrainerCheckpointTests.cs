@@ -69,7 +69,7 @@ public class TrainerCheckpointTests : IDisposable
         Assert.Equal(full.StepLosses, resumed.StepLosses);
         Assert.Equal(unbroken.weight!.data<float>().ToArray(), resumedModel.weight!.data<float>().ToArray());
         Assert.Equal(unbroken.bias!.data<float>().ToArray(), resumedModel.bias!.data<float>().ToArray());
-        Assert.Equal(full.History.Rows.Count, resumed.History.Rows.Count);
+        Assert.Equal(full.History.Count, resumed.History.Count);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using PromptLearning.Display;
 using PromptLearning.Native;
 using PromptLearning.Training;
 using TorchSharp;
@@ -168,7 +169,7 @@ public class TrainerTests
         var now = model.weight!.data<float>().ToArray().Concat(model.bias!.data<float>().ToArray()).ToArray();
         Assert.Equal(atBest, now);
 
-        var h = result.History;
+        var h = result.History.ToDataFrame();
         Assert.Equal(8, h.Rows.Count); // reports every 5 steps up to 40
         Assert.Equal(new[] { "step", "epoch", "loss", "lr", "grad_norm", "elapsed_s", "dev_accuracy", "dev_loss", "is_best" },
             h.Columns.Select(c => c.Name).ToArray());
@@ -254,7 +255,7 @@ public class TrainerTests
         using var model = NewLinear(1);
         var config = new TrainerConfig { MaxSteps = 1, EvalEvery = 0, MaxGradNorm = 0.5 };
         var result = new Trainer<int>(config, model.named_parameters(), _ => model.forward(full(1, 2, 100f)).sum() * 1000).Train(new[] { 0 });
-        var reported = (double)result.History["grad_norm"][0]!;
+        var reported = result.History[0].GradNorm;
         Assert.True(reported > 1e4, $"pre-clip norm {reported}");
         // The gradients left after the last step are the clipped ones.
         var norm = Math.Sqrt(model.parameters().Sum(p => p.grad!.square().sum().item<float>()));

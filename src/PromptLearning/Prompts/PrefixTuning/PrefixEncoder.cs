@@ -75,7 +75,8 @@ public sealed class PrefixEncoder : PrefixPrompt
             prefix.copy_(target);
             return 0;
         }
-        var goal = target.detach();
+        // fitted where the MLP is (the CPU while the model is built), whatever device the backbone gave the target on
+        var goal = target.detach().to(embedding!.weight!.device);
         using var opt = optim.Adam(trans!.parameters(), learningRate);
         double mse = double.NaN;
         for (int i = 0; i < steps; i++)

@@ -34,7 +34,7 @@ public static class RealWordPrefix
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            var input = tensor(cycled).unsqueeze(0);
+            var input = tensor(cycled, device: Devices.Of(backbone.Module)).unsqueeze(0);
             var output = backbone.Forward(new ForwardArgs { InputIds = input, UseCache = c.IsCausal, OutputHiddenStates = !c.IsCausal, SkipLmHead = true });
             var layers = new List<Tensor>();
             if (output.PresentKeyValues is { } present)

@@ -89,7 +89,7 @@ public sealed class PromptTuningModel : PromptModel
 
     private static Tensor Embed(ILanguageModel backbone, long[] ids)
     {
-        using var idt = tensor(ids).unsqueeze(0);
+        using var idt = tensor(ids, device: Devices.Of(backbone.Module)).unsqueeze(0);
         using var e = backbone.EmbedTokens(idt);
         return e[0].detach().clone();
     }

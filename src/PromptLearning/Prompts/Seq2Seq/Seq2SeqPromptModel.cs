@@ -45,6 +45,9 @@ public sealed class Seq2SeqPromptModel : nn.Module
     public ISeq2SeqModel Backbone => _backbone.Model;
     /// <summary>True for the fine-tuning baseline: the backbone is this model's own copy and is trained.</summary>
     public bool TrainsBackbone => Config.Method is FineTuningConfig;
+
+    /// <summary>The device of the backbone's weights; the prompts are moved there when the model is built, and batches are made there (<see cref="Encode"/>).</summary>
+    public Device Device => Devices.Of(Backbone.Module);
     /// <summary>Its tokenizer.</summary>
     public TextTokenizer Tokenizer { get; }
     /// <summary>The method and its settings.</summary>
@@ -79,6 +82,7 @@ public sealed class Seq2SeqPromptModel : nn.Module
         var frame = tokenizer.BuildInputs([]);
         _targetFrame = frame.Count;
         _leadingBos = frame is [var first, ..] && first == tokenizer.BosTokenId ? first : null;
+        Devices.MoveTo(tasks, Devices.Of(backbone.Module));
         RegisterComponents();
         BackboneFingerprintValue = fingerprint ?? BackboneFingerprint.Compute(backbone);
         foreach (var p in backbone.Module.parameters()) p.requires_grad = TrainsBackbone;
@@ -124,7 +128,7 @@ public sealed class Seq2SeqPromptModel : nn.Module
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        return backbone.EmbedTokens(tensor(ids).unsqueeze(0))[0].mul(backbone.Dimensions.EmbeddingScale).detach().clone().MoveToOuterDisposeScope();
+        return backbone.EmbedTokens(tensor(ids, device: Devices.Of(backbone.Module)).unsqueeze(0))[0].mul(backbone.Dimensions.EmbeddingScale).detach().clone().MoveToOuterDisposeScope();
     }
 
     /// <summary>Train/eval mode for the prompts and the backbone (dropout).</summary>
@@ -171,16 +175,17 @@ public sealed class Seq2SeqPromptModel : nn.Module
     /// </summary>
     public Seq2SeqPromptBatch Encode(IReadOnlyList<PromptExample> examples, bool withTargets = true)
     {
+        var device = Device;
         if (examples.Count == 0) throw new ArgumentException("no examples to encode", nameof(examples));
         var taskIndex = examples.Select(e => TaskId(e.Task)).ToArray();
         var sources = examples.Select((e, i) => Source(e, Config.Method.MaxLength - tasks[taskIndex[i]].InputLength)).ToList();
-        var (inputIds, mask) = Padded(sources, Tokenizer.PadTokenId);
+        var (inputIds, mask) = Padded(sources, Tokenizer.PadTokenId, device);
         Tensor? labels = null, decoderIds = null;
         if (withTargets)
         {
             var targets = examples.Select((e, i) => Tokenizer.BuildInputs(
                 Tokenizer.Encode(TargetText(tasks[taskIndex[i]], e)).Take(Config.MaxTargetLength - _targetFrame).ToList()).ToList()).ToList();
-            (labels, var targetMask) = Padded(targets, -100);
+            (labels, var targetMask) = Padded(targets, -100, device);
             targetMask.Dispose();
             decoderIds = S2S.ShiftTokensRight(labels, Tokenizer.PadTokenId, Backbone.DecoderStartTokenId);
         }
@@ -213,7 +218,7 @@ public sealed class Seq2SeqPromptModel : nn.Module
         return Tokenizer.BuildInputs(a, b).ToList();
     }
 
-    private static (Tensor Ids, Tensor Mask) Padded(List<List<int>> rows, long pad)
+    private static (Tensor Ids, Tensor Mask) Padded(List<List<int>> rows, long pad, Device device)
     {
         int width = rows.Max(r => r.Count);
         var ids = new long[rows.Count * width];
@@ -221,7 +226,7 @@ public sealed class Seq2SeqPromptModel : nn.Module
         Array.Fill(ids, pad);
         for (int r = 0; r < rows.Count; r++)
             for (int j = 0; j < rows[r].Count; j++) { ids[r * width + j] = rows[r][j]; mask[r * width + j] = 1; }
-        return (tensor(ids, new long[] { rows.Count, width }), tensor(mask, new long[] { rows.Count, width }));
+        return (tensor(ids, new long[] { rows.Count, width }, device: device), tensor(mask, new long[] { rows.Count, width }, device: device));
     }
 
     /// <summary>The decoder's logits [B, T, V] for a batch with targets, each row with its own task's prompts.</summary>
@@ -234,7 +239,7 @@ public sealed class Seq2SeqPromptModel : nn.Module
         var groups = DecoderGroups(batch.TaskIndex);
         var parts = groups.Select(rows =>
         {
-            var idx = tensor(rows.Select(r => (long)r).ToArray());
+            var idx = tensor(rows.Select(r => (long)r).ToArray(), device: decoderIds.device);
             return Backbone.Forward(new Seq2SeqForwardArgs
             {
                 EncoderLastHiddenState = encoder.index_select(0, idx), AttentionMask = tokenMask.index_select(0, idx),
@@ -247,7 +252,7 @@ public sealed class Seq2SeqPromptModel : nn.Module
         var order = groups.SelectMany(g => g).ToArray();
         var inverse = new long[order.Length];
         for (int k = 0; k < order.Length; k++) inverse[order[k]] = k;
-        return cat(parts, 0).index_select(0, tensor(inverse)).MoveToOuterDisposeScope();
+        return cat(parts, 0).index_select(0, tensor(inverse, device: decoderIds.device)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Rows that can share a decoder pass: the same decoder and cross-attention prefix lengths (in order of first appearance).</summary>
@@ -264,7 +269,8 @@ public sealed class Seq2SeqPromptModel : nn.Module
     private (Seq2SeqForwardArgs Args, Tensor TokenMask) EncoderInputs(Seq2SeqPromptBatch batch, int[] rows)
     {
         var taskOf = rows.Select(r => batch.TaskIndex[r]).ToArray();
-        var idx = tensor(rows.Select(r => (long)r).ToArray());
+        var device = batch.InputIds.device;
+        var idx = tensor(rows.Select(r => (long)r).ToArray(), device: device);
         var ids = batch.InputIds.index_select(0, idx);
         Tensor? embeds = null;
         var mask = batch.AttentionMask.index_select(0, idx);
@@ -279,7 +285,7 @@ public sealed class Seq2SeqPromptModel : nn.Module
                 if (tasks[taskOf[i]].InputPrompt is { } prompt) row = cat([prompt.Embeddings().to_type(row.dtype), row], 0);
                 return F.pad(row, [0, 0, 0, width - lengths[i]]);
             }).ToList(), 0);
-            mask = arange(width).unsqueeze(0).lt(tensor(lengths).unsqueeze(1)).to_type(mask.dtype);
+            mask = arange(width, device: device).unsqueeze(0).lt(tensor(lengths, device: device).unsqueeze(1)).to_type(mask.dtype);
         }
         var (prefix, prefixMask) = Prefixes(taskOf, PrefixSets.Encoder);
         return (new Seq2SeqForwardArgs
@@ -303,18 +309,19 @@ public sealed class Seq2SeqPromptModel : nn.Module
         if (p == 0) return (null, null);
         var used = taskOf.Distinct().ToArray();
         var layout = set == PrefixSets.Encoder ? Backbone.Dimensions.Encoder : Backbone.Dimensions.Decoder;
+        var device = Device;
         var padded = used.Select(t => tasks[t].Prefix(set) is { } prefix
             ? F.pad(prefix.KeyValues(), [0, 0, p - prefix.Length, 0])
-            : zeros(new long[] { layout.Layers, 2, layout.Heads, p, layout.HeadDim })).ToList();
+            : zeros(new long[] { layout.Layers, 2, layout.Heads, p, layout.HeadDim }, device: device)).ToList();
         var slot = taskOf.Select(t => (long)Array.IndexOf(used, t)).ToArray();
-        var kv = stack(padded, 0).index_select(0, tensor(slot)).permute(1, 2, 0, 3, 4, 5); // [layers, 2, rows, heads, P, head_dim]
+        var kv = stack(padded, 0).index_select(0, tensor(slot, device: device)).permute(1, 2, 0, 3, 4, 5); // [layers, 2, rows, heads, P, head_dim]
         var rates = taskOf.Select(t => tasks[t].PrefixDropout).ToArray();
         if (training && rates.Any(r => r > 0))
         {
-            var keep = tensor(rates.Select(r => (float)(1 - r)).ToArray()).to_type(kv.dtype).view(1, 1, -1, 1, 1, 1);
+            var keep = tensor(rates.Select(r => (float)(1 - r)).ToArray(), device: device).to_type(kv.dtype).view(1, 1, -1, 1, 1, 1);
             kv = kv * bernoulli(keep.expand(kv.shape)).div_(keep);
         }
-        var mask = arange(p).unsqueeze(0).ge(tensor(lengths).neg().add(p).unsqueeze(1)).to_type(ScalarType.Int64);
+        var mask = arange(p, device: device).unsqueeze(0).ge(tensor(lengths, device: device).neg().add(p).unsqueeze(1)).to_type(ScalarType.Int64);
         return (Enumerable.Range(0, layout.Layers).Select(l => new KeyValue(kv[l, 0], kv[l, 1])).ToList(), mask);
     }
 
@@ -364,7 +371,7 @@ public sealed class Seq2SeqPromptModel : nn.Module
                     }, generation);
                     for (int i = 0; i < rows.Length; i++)
                     {
-                        var ids = result.Sequences[i].data<long>().Skip(1).Select(t => (int)t).TakeWhile(t => t != generation.EosTokenId).ToArray();
+                        var ids = result.Sequences[i].cpu().data<long>().Skip(1).Select(t => (int)t).TakeWhile(t => t != generation.EosTokenId).ToArray();
                         results[rows[i]] = ids.Length > 0 && ids[0] == _leadingBos ? ids[1..] : ids;
                     }
                 }

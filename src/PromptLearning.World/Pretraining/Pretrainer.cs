@@ -100,7 +100,7 @@ public static class Pretrainer
         sequencesBuilt?.Invoke(train.Count, train.Sum(s => (long)s.Count));
 
         var objective = causal ? null : new MaskedLanguageModeling(tokenizer.VocabSize, tokenizer.MaskTokenId!.Value,
-            SpecialIds(tokenizer), config.MaskProbability, SalientIds(tokenizer, config.SalientWords), config.SalientMaskProbability,
+            MaskedLanguageModeling.SpecialIds(tokenizer), config.MaskProbability, SalientIds(tokenizer, config.SalientWords), config.SalientMaskProbability,
             config.WholeWordMasking ? ContinuationIds(tokenizer) : null);
         LanguageModelingBatch Collate(IReadOnlyList<IReadOnlyList<int>> batch, int step) => causal
             ? CausalLanguageModeling.Collate(batch, tokenizer.PadTokenId)
@@ -136,7 +136,7 @@ public static class Pretrainer
         if (heldOut.Count == 0) throw new ArgumentException("no held-out sequences", nameof(heldOutTexts));
         sequencesBuilt?.Invoke(train.Count, train.Sum(s => (long)s.Count));
 
-        var objective = new TextInfilling(maskId, SpecialIds(tokenizer), config.MaskProbability, config.PoissonLambda);
+        var objective = new TextInfilling(maskId, MaskedLanguageModeling.SpecialIds(tokenizer), config.MaskProbability, config.PoissonLambda);
         // Held-out scores corrupt with the training settings, but always with the same masks (HeldOutSeed).
         return Train(model.Module, train, heldOut, config, "perplexity", false,
             (batch, step) => LanguageModelingLoss.Compute(model, objective.Collate(batch, tokenizer.PadTokenId, StepRandom(config, step)), config.EncoderTokenLossWeight),
@@ -184,7 +184,7 @@ public static class Pretrainer
     public static LanguageModelScores Score(ILanguageModel model, TextTokenizer tokenizer, IReadOnlyList<IReadOnlyList<int>> sequences, double maskProbability = HeldOutMaskProbability, int batchSize = 64)
     {
         var objective = model.Config.IsCausal ? null
-            : new MaskedLanguageModeling(tokenizer.VocabSize, tokenizer.MaskTokenId ?? throw new ArgumentException("the tokenizer has no mask token"), SpecialIds(tokenizer), maskProbability);
+            : new MaskedLanguageModeling(tokenizer.VocabSize, tokenizer.MaskTokenId ?? throw new ArgumentException("the tokenizer has no mask token"), MaskedLanguageModeling.SpecialIds(tokenizer), maskProbability);
         return Score(model, sequences, b => objective is null
             ? CausalLanguageModeling.Collate(b, tokenizer.PadTokenId)
             : objective.Collate(b, tokenizer.PadTokenId, new Random(HeldOutSeed)), batchSize);
@@ -198,7 +198,7 @@ public static class Pretrainer
     public static LanguageModelScores Score(ISeq2SeqModel model, TextTokenizer tokenizer, IReadOnlyList<IReadOnlyList<int>> sequences,
         double maskRatio = TextInfillingMaskRatio, double poissonLambda = TextInfillingPoissonLambda, int batchSize = 64)
     {
-        var objective = new TextInfilling(tokenizer.MaskTokenId ?? throw new ArgumentException("the tokenizer has no mask token"), SpecialIds(tokenizer), maskRatio, poissonLambda);
+        var objective = new TextInfilling(tokenizer.MaskTokenId ?? throw new ArgumentException("the tokenizer has no mask token"), MaskedLanguageModeling.SpecialIds(tokenizer), maskRatio, poissonLambda);
         return Score(sequences, b => LanguageModelingLoss.Score(model, objective.Collate(b, tokenizer.PadTokenId, new Random(HeldOutSeed))), batchSize);
     }
 
@@ -212,7 +212,7 @@ public static class Pretrainer
         double maskRatio = TextInfillingMaskRatio, double poissonLambda = TextInfillingPoissonLambda, int batchSize = 64)
     {
         var maskId = tokenizer.MaskTokenId ?? throw new ArgumentException("the tokenizer has no mask token");
-        var objective = new TextInfilling(maskId, SpecialIds(tokenizer), maskRatio, poissonLambda);
+        var objective = new TextInfilling(maskId, MaskedLanguageModeling.SpecialIds(tokenizer), maskRatio, poissonLambda);
         return Score(sequences, b =>
         {
             var batch = objective.Collate(b, tokenizer.PadTokenId, new Random(HeldOutSeed));
@@ -257,7 +257,7 @@ public static class Pretrainer
     /// </summary>
     public static IReadOnlyList<int> SalientIds(TextTokenizer tokenizer, IEnumerable<string> words)
     {
-        var special = SpecialIds(tokenizer).ToHashSet();
+        var special = MaskedLanguageModeling.SpecialIds(tokenizer).ToHashSet();
         var ids = new SortedSet<int>();
         foreach (var word in words)
         {
@@ -272,15 +272,6 @@ public static class Pretrainer
     public static IReadOnlyList<int> ContinuationIds(TextTokenizer tokenizer) =>
         Enumerable.Range(0, tokenizer.VocabSize).Where(i => tokenizer.IdToToken(i) is { } t && t.StartsWith("##", StringComparison.Ordinal)).ToList();
 
-    /// <summary>The ids never masked: padding, [CLS]/[SEP] (bos/eos), [MASK], and [UNK] when the vocabulary has it.</summary>
-    public static IEnumerable<int> SpecialIds(TextTokenizer tokenizer)
-    {
-        yield return tokenizer.PadTokenId;
-        if (tokenizer.BosTokenId is { } bos) yield return bos;
-        if (tokenizer.EosTokenId is { } eos) yield return eos;
-        if (tokenizer.MaskTokenId is { } mask) yield return mask;
-        if (tokenizer.TokenToId("[UNK]") is { } unk) yield return unk;
-    }
 
     /// <summary>
     /// Token sequences for pretraining. Masked LM: <c>[CLS] text [SEP]</c> per text (or several whole

@@ -1,7 +1,7 @@
-using PromptLearning.Training;
+using PromptLearning.Tokenization;
 using static TorchSharp.torch;
 
-namespace PromptLearning.Pretraining;
+namespace PromptLearning.Training;
 
 /// <summary>
 /// BERT's masked-LM objective (Devlin et al. 2019, as <c>DataCollatorForLanguageModeling</c>): each
@@ -29,6 +29,16 @@ public sealed class MaskedLanguageModeling
 
     /// <summary>Probability of choosing a salient token (equal to <see cref="Probability"/> when there are none).</summary>
     public double SalientProbability { get; }
+
+    /// <summary>The ids never masked: padding, [CLS]/[SEP] (bos/eos), [MASK], and [UNK] when the vocabulary has it.</summary>
+    public static IEnumerable<int> SpecialIds(TextTokenizer tokenizer)
+    {
+        yield return tokenizer.PadTokenId;
+        if (tokenizer.BosTokenId is { } bos) yield return bos;
+        if (tokenizer.EosTokenId is { } eos) yield return eos;
+        if (tokenizer.MaskTokenId is { } mask) yield return mask;
+        if (tokenizer.TokenToId("[UNK]") is { } unk) yield return unk;
+    }
 
     /// <param name="vocabSize">Number of token ids.</param>
     /// <param name="maskTokenId">Id of <c>[MASK]</c>.</param>

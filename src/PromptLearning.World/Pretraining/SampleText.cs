@@ -1,3 +1,4 @@
+using PromptLearning.Training;
 using PromptLearning.Models;
 using PromptLearning.Tokenization;
 using static TorchSharp.torch;
@@ -52,7 +53,7 @@ public static class SampleText
     /// </summary>
     public static IReadOnlyList<(string Corrupted, string Output)> Infill(ISeq2SeqModel model, TextTokenizer tokenizer, IReadOnlyList<string> texts, int maxLength, int seed = Pretrainer.HeldOutSeed)
     {
-        var objective = new TextInfilling(tokenizer.MaskTokenId ?? throw new ArgumentException("the tokenizer has no mask token", nameof(tokenizer)), Pretrainer.SpecialIds(tokenizer));
+        var objective = new TextInfilling(tokenizer.MaskTokenId ?? throw new ArgumentException("the tokenizer has no mask token", nameof(tokenizer)), MaskedLanguageModeling.SpecialIds(tokenizer));
         var random = new Random(seed);
         model.Module.eval();
         var result = new List<(string, string)>();

@@ -1,10 +1,10 @@
 using static TorchSharp.torch;
 
-namespace PromptLearning.Pretraining;
+namespace PromptLearning.Training;
 
 /// <summary>
 /// A batch for language-model pretraining: token ids [B, L] (right-padded), the attention mask
-/// (1 = token, 0 = padding) and labels [B, L] (<see cref="Training.LossLabels.IgnoreIndex"/> = no loss at that position).
+/// (1 = token, 0 = padding) and labels [B, L] (<see cref="LossLabels.IgnoreIndex"/> = no loss at that position).
 /// </summary>
 public sealed record LanguageModelingBatch(Tensor InputIds, Tensor AttentionMask, Tensor Labels)
 {
