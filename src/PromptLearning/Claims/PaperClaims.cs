@@ -281,7 +281,7 @@ public static class PaperClaims
                 PromptTraining.Train(fineTuned, pairs, config.Steps, seed, log, "fine-tuning");
                 values["finetune_dev_bleu"] = Bleu(fineTuned, dev, config.MaxNewTokens);
             }
-            log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num(v.Value)}")));
+            log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num2(v.Value)}")));
             runs.Add(new ClaimRun(seed, values));
         }
         var report = new ClaimReport
@@ -332,7 +332,7 @@ public static class PaperClaims
                 {
                     Length = length, HiddenSize = b.PrefixHidden, LearningRate = b.PrefixLr, BatchSize = b.BatchSize, Seed = seed,
                 }, seed, log, $"prefix length {length} (seed {seed})");
-            log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num(v.Value)}")));
+            log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num2(v.Value)}")));
             runs.Add(new ClaimRun(seed, values));
         }
         var report = new ClaimReport
@@ -378,7 +378,7 @@ public static class PaperClaims
                 ["real_word_init_dev_bleu"] = TrainedPrefixBleu(frozen, full.Task, pairs, dev, b, Prefix(config.InitText), seed, log, $"real-word init (seed {seed})"),
             };
             values["real_minus_random"] = values["real_word_init_dev_bleu"] - values["random_init_dev_bleu"];
-            log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num(v.Value)}")));
+            log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num2(v.Value)}")));
             runs.Add(new ClaimRun(seed, values));
         }
         var report = new ClaimReport
