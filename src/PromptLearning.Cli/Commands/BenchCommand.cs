@@ -81,6 +81,8 @@ public sealed class BenchCommand : ICommand
             var prompts = TaskData.Load(EmbeddedData.E2e, "dev").Examples.Select(e => e.A).ToList();
             generation = GenerationBenchmark.Run(gpt2.Model, gpt2.Tokenizer, prompts, rounds: rounds, log: log);
         }
+        // last: it sets glibc to hand freed memory back at once, which the timed parts above keep
+        var serving = MethodBenchmark.MeasureServingMemory(pretrained, train, ServingTasks, batch);
         var loadAfter = LoadAverage();
         var report = new JsonObject
         {
@@ -108,6 +110,14 @@ public sealed class BenchCommand : ICommand
                 ["per_task_ratio_spread"] = SpreadJson(mt.PerTaskRatios, 3),
                 ["same_lengths_ratio"] = Math.Round(mt.SameLengthsRatio, 3),
                 ["same_lengths_ratio_spread"] = SpreadJson(mt.SameLengthsRatios, 3),
+            },
+            ["serving_memory"] = new JsonObject
+            {
+                ["tasks"] = serving.Tasks,
+                ["rows"] = serving.Rows,
+                ["shared_backbone_bytes"] = serving.SharedBytes,
+                ["fine_tuned_copies_bytes"] = serving.CopiesBytes,
+                ["copies_to_shared_ratio"] = serving.CopiesToSharedRatio is { } sr ? Math.Round(sr, 2) : null,
             },
             ["generation"] = generation is null ? null : new JsonObject
             {
@@ -138,7 +148,7 @@ public sealed class BenchCommand : ICommand
         if (markdown is not null)
         {
             using var file = new StreamWriter(markdown);
-            WriteMarkdown(file, string.Join(" ", args), modelName, result, atLength, generation, clock, loadBefore, loadAfter);
+            WriteMarkdown(file, string.Join(" ", args), modelName, result, atLength, serving, generation, clock, loadBefore, loadAfter);
         }
         if (json) { Console.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = true })); return 0; }
         Console.WriteLine($"plearn bench: {modelName} ({result.BackboneParameters:N0} parameters), task {taskName}, batch {batch}, " +
@@ -153,6 +163,7 @@ public sealed class BenchCommand : ICommand
         Console.WriteLine($"\nfp32 matmul on this machine: {string.Join(", ", result.Peak.BySize.Select(p => $"{p.Size}: {p.Gflops:F1}"))} GFLOP/s (peak {result.Peak.Gflops:F1})");
         Console.WriteLine($"\nmixed-task batch (two tasks' prefixes, lengths 10 and 20): {mt.Mixed.Median:F1} examples/s vs one batch per task {mt.PerTaskBatches.Median:F1} = {mt.PerTaskRatio:F2}x");
         Console.WriteLine($"same prefix lengths (20 and 20): mixed {mt.MixedSameLengths.Median:F1} vs single-task {mt.SingleTaskSameLengths.Median:F1} examples/s = {mt.SameLengthsRatio:F2}x");
+        Console.WriteLine($"\n{ServingLine(serving)}");
         if (generation is not null)
         {
             Console.WriteLine($"\ngeneration ({generationModel}, {generation.Batch} prompts of {generation.PromptTokens} tokens, {generation.NewTokens} new tokens, prefix of {generation.PrefixLength}): tokens/s, median (IQR)");
@@ -233,13 +244,23 @@ public sealed class BenchCommand : ICommand
         }).ToArray());
     }
 
+    /// <summary>Tasks served in the inference-memory comparison (shared backbone with prompts vs fine-tuned copies).</summary>
+    private const int ServingTasks = 4;
+
+    private static string ServingLine(ServingMemory m)
+    {
+        static string Mb(long? b) => b is { } v ? $"{v / 1e6:F1} MB" : "n/a";
+        return $"Inference memory, {m.Tasks} tasks, {m.Rows} rows: one shared backbone with a prompt per task and one mixed batch {Mb(m.SharedBytes)}; " +
+               $"{m.Tasks} fine-tuned copies {Mb(m.CopiesBytes)}" + (m.CopiesToSharedRatio is { } r ? $" ({r:F2}x)." : ".");
+    }
+
     /// <summary>
     /// The README's benchmark section from one run: the command and the conditions it ran under, the methods table (ratios to
     /// fine-tuning as medians of per-round ratios with their IQR, the analytic ratio beside them, and the <c>--also-length</c>
     /// column), the matmul peak, the mixed-task ratios and the generation speeds.
     /// </summary>
     private static void WriteMarkdown(TextWriter o, string arguments, string modelName, MethodBenchmarkResult result, MethodBenchmarkResult? atLength,
-        GenerationBenchmarkResult? generation, BenchmarkClock clock, double? loadBefore, double? loadAfter)
+        ServingMemory serving, GenerationBenchmarkResult? generation, BenchmarkClock clock, double? loadBefore, double? loadAfter)
     {
         static string Ratio(MethodCost r) => $"{r.StepTimeRatio:F2}x ({r.StepTimeRatios.Iqr:F2})";
         static string Analytic(MethodCost r, IReadOnlyList<MethodCost> rows) => r.StepGflop is { } g && rows[0].StepGflop is { } full ? $"{g / full:F2}x" : "n/a";
@@ -267,6 +288,7 @@ public sealed class BenchCommand : ICommand
         var mt = result.MixedTask;
         o.WriteLine($"\nMixed-task batch: {mt.PerTaskRatio:F3}x (IQR {mt.PerTaskRatios.Iqr:F3}) the throughput of the same rows run as one batch per task; " +
                           $"{mt.SameLengthsRatio:F3}x (IQR {mt.SameLengthsRatios.Iqr:F3}) a single-task batch with the same prefix lengths.");
+        o.WriteLine($"\n{ServingLine(serving)}");
         if (generation is null) return;
         o.WriteLine($"\nGeneration ({generation.Batch} prompts of {generation.PromptTokens} tokens, {generation.NewTokens} new tokens, a {generation.PrefixLength}-token prefix):\n");
         o.WriteLine("| | cache on | cache off | cache speed-up (IQR) |\n|---|---:|---:|---:|");

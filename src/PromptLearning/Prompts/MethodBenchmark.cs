@@ -179,6 +179,21 @@ public sealed record MixedTaskThroughput(Spread Mixed, Spread PerTaskBatches, Sp
     public double SameLengthsRatio => SameLengthsRatios.Median;
 }
 
+/// <summary>
+/// Inference memory of serving <paramref name="Tasks"/> tasks, measured as the process's peak resident memory above
+/// what it held before (Linux; null elsewhere): every task as a small prompt on the one shared backbone, answering one
+/// batch that mixes all tasks' rows, against every task as its own fine-tuned copy of the backbone, answering its rows.
+/// </summary>
+/// <param name="Tasks">Number of tasks served.</param>
+/// <param name="Rows">Rows per batch (the same rows in both settings).</param>
+/// <param name="SharedBytes">N prompts (P-tuning v2 deep prompts; prefixes for generation) combined on the shared backbone, plus one mixed batch's forward pass.</param>
+/// <param name="CopiesBytes">N fine-tuned copies of the backbone, plus each copy's forward pass over its task's rows.</param>
+public sealed record ServingMemory(int Tasks, int Rows, long? SharedBytes, long? CopiesBytes)
+{
+    /// <summary>CopiesBytes / SharedBytes: how many times more memory N fine-tuned copies take (null when unmeasured).</summary>
+    public double? CopiesToSharedRatio => SharedBytes is > 0 && CopiesBytes is { } c ? c / (double)SharedBytes.Value : null;
+}
+
 /// <summary>Everything <see cref="MethodBenchmark.Run"/> measured, in one run on one backbone.</summary>
 public sealed record MethodBenchmarkResult(string Task, long BackboneParameters, int BatchSize, int TimedSteps, int Rounds, int? Length,
     int Threads, IReadOnlyList<MethodCost> Methods, MixedTaskThroughput MixedTask, MatmulPeak Peak);
@@ -406,6 +421,59 @@ public static class MethodBenchmark
             () => Throughput(sameLengths, repeats, singleEqual),
         ]);
         return new MixedTaskThroughput(spreads[0], spreads[1], spreads[2], spreads[3]);
+    }
+
+    /// <summary>
+    /// Measures <see cref="ServingMemory"/> for <paramref name="tasks"/> tasks on <paramref name="pretrained"/> with
+    /// <paramref name="rows"/> rows of <paramref name="data"/>: first the shared backbone with one prompt per task and
+    /// one mixed batch, then one fine-tuned copy per task (each answering its share of the rows). Before each setting the
+    /// freed C heap is trimmed and glibc set to return freed blocks at once (<see cref="NativeHeap.ReturnFreedMemory"/>),
+    /// so the peak counts what the setting itself holds. The prompts and copies are freshly initialised: memory does not
+    /// depend on trained values.
+    /// </summary>
+    public static ServingMemory MeasureServingMemory(PretrainedModel pretrained, TaskSplit data, int tasks = 4, int rows = 16)
+    {
+        if (tasks < 1 || rows < tasks) throw new ArgumentException($"serving memory: {tasks} tasks need at least as many rows (got {rows})");
+        var batch = data.Examples.Take(rows).Select((e, i) => e with { Task = $"task{i % tasks}" }).ToList();
+        if (batch.Count < rows) throw new ArgumentException($"serving memory: '{data.Task.Name}' has {batch.Count} examples, {rows} needed");
+        NativeHeap.ReturnFreedMemory();
+        long? Measure(Action serve)
+        {
+            Spread.Settle();
+            NativeHeap.ReleaseFreedMemory();
+            long before = ResidentBytes.Current();
+            if (!ResidentBytes.ResetPeak() || before == 0) { serve(); return null; }
+            serve();
+            return ResidentBytes.Peak() is { } peak ? peak - before : null;
+        }
+        long? shared = Measure(() =>
+        {
+            var prompts = Enumerable.Range(0, tasks).Select(t => data.Task.Kind == TaskKind.Generation
+                ? (PromptModel)new PrefixTuningModel(pretrained.Model, pretrained.Tokenizer, data.Task with { Name = $"task{t}" }, new PrefixTuningConfig { Seed = t })
+                : new PTuningV2Model(pretrained.Model, pretrained.Tokenizer, data.Task with { Name = $"task{t}" }, new PTuningV2Config { Seed = t })).ToList();
+            using var served = PromptModel.Combine([.. prompts]);
+            served.eval();
+            using (no_grad())
+            using (var encoded = served.Encode(batch))
+            using (NewDisposeScope()) served.Forward(encoded);
+            foreach (var p in prompts) p.Dispose();
+        });
+        long? copies = Measure(() =>
+        {
+            var models = Enumerable.Range(0, tasks).Select(t => (PromptModel)new Baselines.FineTuningModel(pretrained.Model, pretrained.Tokenizer,
+                data.Task, new Baselines.FineTuningConfig { Seed = t })).ToList();
+            using (no_grad())
+                for (int t = 0; t < tasks; t++)
+                {
+                    models[t].eval();
+                    using var encoded = models[t].Encode(batch.Where(e => e.Task == $"task{t}").Select(e => e with { Task = null }).ToList());
+                    using var scope = NewDisposeScope();
+                    models[t].Forward(encoded);
+                }
+            foreach (var m in models) m.Dispose();
+        });
+        Spread.Settle();
+        return new ServingMemory(tasks, rows, shared, copies);
     }
 
     /// <summary>

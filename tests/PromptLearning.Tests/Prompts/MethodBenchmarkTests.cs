@@ -200,3 +200,24 @@ public class TaskSplitTests
         Assert.Same(split, split.Take(100));
     }
 }
+
+public class ServingMemoryTests
+{
+    /// <summary>Both settings are measured (Linux: /proc/self), for the tasks and rows asked; too few rows for the tasks is a named error.</summary>
+    [EmbeddedFact("bert-small")]
+    public void SharedBackboneAndFineTunedCopiesAreBothMeasured()
+    {
+        using var pretrained = Pretrained.Load(Path.Combine(EmbeddedData.Root, "models", "bert-small"));
+        var data = TaskData.Load(EmbeddedData.Sentiment, "dev");
+        var m = MethodBenchmark.MeasureServingMemory(pretrained, data, tasks: 2, rows: 8);
+        Assert.Equal((2, 8), (m.Tasks, m.Rows));
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.NotNull(m.SharedBytes);
+            Assert.NotNull(m.CopiesBytes);
+            Assert.True(m.SharedBytes >= 0 && m.CopiesBytes >= 0);
+        }
+        var e = Assert.Throws<ArgumentException>(() => MethodBenchmark.MeasureServingMemory(pretrained, data, tasks: 4, rows: 3));
+        Assert.Contains("4 tasks", e.Message);
+    }
+}
