@@ -186,8 +186,10 @@ public sealed record MixedTaskThroughput(Spread Mixed, Spread PerTaskBatches, Sp
 /// </summary>
 /// <param name="Tasks">Number of tasks served.</param>
 /// <param name="Rows">Rows per batch (the same rows in both settings).</param>
-/// <param name="SharedBytes">N prompts (P-tuning v2 deep prompts; prefixes for generation) combined on the shared backbone, plus one mixed batch's forward pass.</param>
-/// <param name="CopiesBytes">N fine-tuned copies of the backbone, plus each copy's forward pass over its task's rows.</param>
+/// <param name="SharedBytes">The shared backbone's weights (already resident, counted as their bytes) plus what N prompts (P-tuning v2
+/// deep prompts; prefixes for generation) combined on it and one mixed batch's forward pass add at their peak.</param>
+/// <param name="CopiesBytes">What N fine-tuned copies of the backbone and each copy's forward pass over its task's rows add at their peak
+/// (the loaded backbone itself is not needed by them and not counted).</param>
 public sealed record ServingMemory(int Tasks, int Rows, long? SharedBytes, long? CopiesBytes)
 {
     /// <summary>CopiesBytes / SharedBytes: how many times more memory N fine-tuned copies take (null when unmeasured).</summary>
@@ -473,7 +475,8 @@ public static class MethodBenchmark
             foreach (var m in models) m.Dispose();
         });
         Spread.Settle();
-        return new ServingMemory(tasks, rows, shared, copies);
+        long backboneBytes = pretrained.Model.Module.parameters().Sum(p => p.numel() * p.element_size());
+        return new ServingMemory(tasks, rows, shared + backboneBytes, copies);
     }
 
     /// <summary>
