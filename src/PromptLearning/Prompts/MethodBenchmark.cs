@@ -284,14 +284,7 @@ public static class MethodBenchmark
         var peaks = new long?[contenders.Count];
         if (config.KeepFreedMemory) NativeHeap.ReturnFreedMemory();
         for (int i = 0; i < contenders.Count; i++)
-        {
-            Spread.Settle();
-            NativeHeap.ReleaseFreedMemory();
-            long before = ResidentBytes.Current();
-            ResidentBytes.ResetPeak();
-            contenders[i].Trainer.Train(examples);
-            if (ResidentBytes.Peak() is { } peak && before > 0) peaks[i] = peak - before;
-        }
+            peaks[i] = ResidentBytes.PeakAbove(() => contenders[i].Trainer.Train(examples));
         if (config.KeepFreedMemory) NativeHeap.KeepFreedMemory();
         double TimeSteps(int i)
         {
@@ -439,16 +432,7 @@ public static class MethodBenchmark
         var batch = data.Examples.Take(rows).Select((e, i) => e with { Task = $"task{i % tasks}" }).ToList();
         if (batch.Count < rows) throw new ArgumentException($"serving memory: '{data.Task.Name}' has {batch.Count} examples, {rows} needed");
         NativeHeap.ReturnFreedMemory();
-        long? Measure(Action serve)
-        {
-            Spread.Settle();
-            NativeHeap.ReleaseFreedMemory();
-            long before = ResidentBytes.Current();
-            if (!ResidentBytes.ResetPeak() || before == 0) { serve(); return null; }
-            serve();
-            return ResidentBytes.Peak() is { } peak ? peak - before : null;
-        }
-        long? shared = Measure(() =>
+        long? shared = ResidentBytes.PeakAbove(() =>
         {
             var prompts = Enumerable.Range(0, tasks).Select(t => data.Task.Kind == TaskKind.Generation
                 ? (PromptModel)new PrefixTuningModel(pretrained.Model, pretrained.Tokenizer, data.Task with { Name = $"task{t}" }, new PrefixTuningConfig { Seed = t })
@@ -460,7 +444,7 @@ public static class MethodBenchmark
             using (NewDisposeScope()) served.Forward(encoded);
             foreach (var p in prompts) p.Dispose();
         });
-        long? copies = Measure(() =>
+        long? copies = ResidentBytes.PeakAbove(() =>
         {
             var models = Enumerable.Range(0, tasks).Select(t => (PromptModel)new Baselines.FineTuningModel(pretrained.Model, pretrained.Tokenizer,
                 data.Task, new Baselines.FineTuningConfig { Seed = t })).ToList();
@@ -562,6 +546,20 @@ public static class ResidentBytes
 
     /// <summary>Peak resident bytes since the last <see cref="ResetPeak"/> (VmHWM), or null when unknown.</summary>
     public static long? Peak() => Read("VmHWM:");
+
+    /// <summary>
+    /// Runs <paramref name="work"/> and returns the peak resident memory it reached above the resident memory before it
+    /// (after collecting the .NET heap and trimming the freed C heap); null where the high-water mark cannot be read or reset.
+    /// </summary>
+    public static long? PeakAbove(Action work)
+    {
+        Spread.Settle();
+        NativeHeap.ReleaseFreedMemory();
+        long before = Current();
+        bool reset = ResetPeak();
+        work();
+        return reset && before > 0 && Peak() is { } peak ? peak - before : null;
+    }
 
     /// <summary>Resets the high-water mark to the current resident size (writes 5 to <c>/proc/self/clear_refs</c>); false where that is not possible.</summary>
     public static bool ResetPeak()
