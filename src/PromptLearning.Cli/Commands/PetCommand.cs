@@ -77,7 +77,7 @@ public sealed class PetCommand : ICommand
             throw new CliUsageException("--tasks mixes the PET paper's tasks with embedded ones; run them separately");
         if (paper.Count > 0 && data is null)
             throw new CliUsageException($"the PET paper's tasks ({string.Join(", ", paper.Select(t => t.Name))}) need --data DIR with DIR/<task>/ holding the original files " +
-                                        $"({string.Join("; ", paper.Select(t => $"{t.Name}: {t.OriginalFiles!.Value.Train}, {t.OriginalFiles!.Value.Test}"))})");
+                                        $"({string.Join("; ", paper.Select(t => $"{t.Name}: {t.Files.OriginalFiles!.Value.Train}, {t.Files.OriginalFiles!.Value.Test}"))})");
         string? dataRoot = null;
         if (paper.Count > 0)
         {

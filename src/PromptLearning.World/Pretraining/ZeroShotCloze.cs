@@ -30,7 +30,7 @@ public static class ZeroShotCloze
         var pvp = spec.Build(tokenizer, t.Labels, model.Config.MaxPositionEmbeddings);
         var file = Path.Combine(dataRoot, t.Name, t.TestFile);
         if (!File.Exists(file)) throw new FileNotFoundException($"test file '{file}' of task '{task}' is missing", file);
-        var examples = t.Load(file).Take(limit ?? int.MaxValue).Select(t.ToPet).ToList();
+        var examples = t.Read(t.TestFile, dataRoot).Take(limit ?? int.MaxValue).ToList();
         if (examples.Count == 0) throw new InvalidDataException($"test file '{file}' has no examples");
         return new ClozeScore(t.Name, spec.Template, spec.Verbalizer, examples.Count, pvp.Accuracy(model, examples));
     }

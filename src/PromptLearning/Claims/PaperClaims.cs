@@ -481,7 +481,7 @@ public static class PaperClaims
             var task = PetTask.ByName(name);
             var pvps = task.BuildPvps(tokenizer, e.MaxLength, e.PvpCount);
             var test = task.Read(task.TestFile, config.DataRoot).Take(e.TestSize).ToList();
-            var pool = task.Read(task.UnlabelledFile, config.DataRoot).Take(e.PoolSize).Select(x => x.WithLabel(null)).ToList();
+            var pool = task.Read(task.UnlabelledFile, config.DataRoot).Take(e.PoolSize).Select(x => x with { Label = -1 }).ToList();
             var zeroShot = new double[pvps.Count];
             using (var model = Fresh())
                 for (int p = 0; p < pvps.Count; p++) zeroShot[p] = pvps[p].Accuracy(model, test, e.Pet.EvalBatchSize);

@@ -3,9 +3,11 @@ using PromptLearning.Data.Formats;
 namespace PromptLearning.Data;
 
 /// <summary>
-/// A classification task of the embedded data: where its files are, which loader reads them and
-/// what its labels are. Splits are "train", "dev", "test" and "unlabeled"; few-shot subsets by
-/// size and seed. The same <see cref="Loader"/> reads the real data set the task stands in for.
+/// The files of a classification data set: where they are, which loader reads (and which writer writes)
+/// them and what its labels are as written there. Splits are "train", "dev", "test" and "unlabeled";
+/// few-shot subsets by size and seed. The same <see cref="Loader"/> reads the real data set an embedded
+/// task stands in for. The one description of a classification data set's files: <c>Prompts.TaskData</c>
+/// reads splits through it and <c>Pet.PetTask</c> adds its pattern-verbalizer pairs.
 /// </summary>
 /// <param name="Name">Task name, e.g. "sentiment".</param>
 /// <param name="Folder">Folder under the data root.</param>
@@ -17,6 +19,18 @@ namespace PromptLearning.Data;
 public sealed record ClassificationTask(string Name, string Folder, string Extension, string DevFile,
     IReadOnlyList<string> Labels, IReadOnlyList<string> LabelNames, Func<string, List<ClassificationExample>> Loader)
 {
+    /// <summary>Writes a file of the format (labels may be null for an unlabelled pool), where the format has a writer.</summary>
+    public Action<string, IEnumerable<ClassificationExample>>? Write { get; init; }
+
+    /// <summary>The original distribution's training and test file names (the PET paper's data sets).</summary>
+    public (string Train, string Test)? OriginalFiles { get; init; }
+
+    /// <summary>File name of the test split.</summary>
+    public string TestFile => $"test.{Extension}";
+
+    /// <summary>File name of the unlabelled pool.</summary>
+    public string UnlabelledFile => $"unlabeled.{Extension}";
+
     /// <summary>Binary sentiment in the SST-2 layout (0 negative, 1 positive).</summary>
     public static readonly ClassificationTask Sentiment = new("sentiment", EmbeddedData.Sentiment, "tsv", "dev.tsv",
         ["0", "1"], ["negative", "positive"], Sst2Tsv.Load);
@@ -27,7 +41,7 @@ public sealed record ClassificationTask(string Name, string Folder, string Exten
 
     /// <summary>3-way inference in the CommitmentBank layout.</summary>
     public static readonly ClassificationTask Inference = new("inference", EmbeddedData.Inference, "jsonl", "val.jsonl",
-        ["entailment", "contradiction", "neutral"], ["entailment", "contradiction", "neutral"], SuperGlueJsonl.Load);
+        ["entailment", "contradiction", "neutral"], ["entailment", "contradiction", "neutral"], path => SuperGlueJsonl.Load(path, ["entailment", "contradiction", "neutral"]));
 
     /// <summary>4-way aspect classification in the AG News layout (TextA title, TextB description).</summary>
     public static readonly ClassificationTask Aspect = new("aspect", EmbeddedData.Aspect, "csv", "dev.csv",

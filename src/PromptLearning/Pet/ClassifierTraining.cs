@@ -1,3 +1,4 @@
+using PromptLearning.Prompts;
 using PromptLearning.Tokenization;
 using PromptLearning.Training;
 using static TorchSharp.torch;
@@ -12,16 +13,16 @@ namespace PromptLearning.Pet;
 public static class ClassifierTraining
 {
     /// <summary>Cross-entropy fine-tuning on labelled <paramref name="train"/>.</summary>
-    public static TrainResult FineTune(SequenceClassifier classifier, TextTokenizer tokenizer, IReadOnlyList<PetExample> train,
+    public static TrainResult FineTune(SequenceClassifier classifier, TextTokenizer tokenizer, IReadOnlyList<PromptExample> train,
         TrainerConfig config, int maxLength, bool headOnly = false, IProgress<TrainerProgress>? progress = null)
     {
         if (headOnly)
             foreach (var (_, p) in classifier.Backbone.Module.named_parameters()) p.requires_grad_(false);
-        var trainer = new Trainer<PetExample>(config, Parameters(classifier, headOnly), batch =>
+        var trainer = new Trainer<PromptExample>(config, Parameters(classifier, headOnly), batch =>
         {
             using var scope = NewDisposeScope();
             using var encoded = SequenceClassifier.Encode(tokenizer, batch, maxLength, classifier.Device);
-            var labels = tensor(batch.Select((e, i) => (long)(e.Label ?? throw new ArgumentException($"training example {i} has no label"))).ToArray(), device: classifier.Device);
+            var labels = tensor(batch.Select((e, i) => (long)(e.Label >= 0 ? e.Label : throw new ArgumentException($"training example {i} has no label"))).ToArray(), device: classifier.Device);
             return PetLoss.Classification(classifier.Forward(encoded), labels).MoveToOuterDisposeScope();
         }, module: classifier);
         return trainer.Train(train, progress);
@@ -32,7 +33,7 @@ public static class ClassifierTraining
     /// example) into <paramref name="classifier"/>: KL between softmax(teacher/T) and
     /// softmax(student/T), times T² (<see cref="PetLoss.Distillation"/>).
     /// </summary>
-    public static TrainResult Distill(SequenceClassifier classifier, TextTokenizer tokenizer, IReadOnlyList<PetExample> unlabelled,
+    public static TrainResult Distill(SequenceClassifier classifier, TextTokenizer tokenizer, IReadOnlyList<PromptExample> unlabelled,
         float[,] teacherLogits, TrainerConfig config, int maxLength, double temperature = PetLoss.DefaultTemperature,
         IProgress<TrainerProgress>? progress = null)
     {

@@ -1,3 +1,4 @@
+using PromptLearning.Prompts;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -177,7 +178,7 @@ public static class FewShotExperiment
         {
             var pvps = task.BuildPvps(tokenizer, config.MaxLength, config.PvpCount);
             var test = task.Read(task.TestFile, dataRoot).Take(config.TestSize).ToList();
-            var pool = task.Read(task.UnlabelledFile, dataRoot).Take(config.PoolSize).Select(e => e.WithLabel(null)).ToList();
+            var pool = task.Read(task.UnlabelledFile, dataRoot).Take(config.PoolSize).Select(e => e with { Label = -1 }).ToList();
             log?.WriteLine($"== {task.Name}: {pvps.Count} PVPs, test {test.Count}, pool {pool.Count}");
 
             if (config.Methods.Contains(FewShotMethods.ZeroShot))

@@ -1,3 +1,4 @@
+using PromptLearning.Prompts;
 using System.Diagnostics;
 using PromptLearning.Models;
 using PromptLearning.Training;
@@ -99,8 +100,8 @@ public sealed class PetEnsemble
     /// untrained model's accuracy on <paramref name="gold"/> (PET's <c>train_set_before_training</c>):
     /// the gold labelled set, which iPET's grown <paramref name="train"/> contains; null = <paramref name="train"/>.
     /// </summary>
-    public PvpModelResult TrainModel(int generation, int pvpIndex, int seed, IReadOnlyList<PetExample> train,
-        IReadOnlyList<PetExample> unlabelled, IReadOnlyList<PetExample>? test, IReadOnlyList<PetExample>? gold = null)
+    public PvpModelResult TrainModel(int generation, int pvpIndex, int seed, IReadOnlyList<PromptExample> train,
+        IReadOnlyList<PromptExample> unlabelled, IReadOnlyList<PromptExample>? test, IReadOnlyList<PromptExample>? gold = null)
     {
         var pvp = _pvps[pvpIndex];
         var clock = Stopwatch.StartNew();
@@ -117,7 +118,7 @@ public sealed class PetEnsemble
     }
 
     /// <summary>Trains one model per PVP and seed on the gold set: PET's first stage (iPET's generation 0).</summary>
-    public IReadOnlyList<PvpModelResult> TrainFirstGeneration(IReadOnlyList<PetExample> train, IReadOnlyList<PetExample> unlabelled, IReadOnlyList<PetExample>? test)
+    public IReadOnlyList<PvpModelResult> TrainFirstGeneration(IReadOnlyList<PromptExample> train, IReadOnlyList<PromptExample> unlabelled, IReadOnlyList<PromptExample>? test)
     {
         var models = new List<PvpModelResult>();
         for (int p = 0; p < _pvps.Count; p++)
@@ -127,14 +128,14 @@ public sealed class PetEnsemble
     }
 
     /// <summary>PET: train the PVP models, merge their scores, distil (unless <paramref name="distill"/> is false).</summary>
-    public PetRunResult RunPet(IReadOnlyList<PetExample> train, IReadOnlyList<PetExample> unlabelled, IReadOnlyList<PetExample>? test, bool distill = true)
+    public PetRunResult RunPet(IReadOnlyList<PromptExample> train, IReadOnlyList<PromptExample> unlabelled, IReadOnlyList<PromptExample>? test, bool distill = true)
         => Finish(TrainFirstGeneration(train, unlabelled, test), unlabelled, test, distill);
 
     /// <summary>
     /// iPET: starts from <paramref name="firstGeneration"/> (e.g. the models of a PET run on the same
     /// data; trained here when null), runs <see cref="PetConfig.Generations"/> more generations, distils the last.
     /// </summary>
-    public PetRunResult RunIPet(IReadOnlyList<PetExample> train, IReadOnlyList<PetExample> unlabelled, IReadOnlyList<PetExample>? test,
+    public PetRunResult RunIPet(IReadOnlyList<PromptExample> train, IReadOnlyList<PromptExample> unlabelled, IReadOnlyList<PromptExample>? test,
         IReadOnlyList<PvpModelResult>? firstGeneration = null, bool distill = true)
     {
         var all = new List<PvpModelResult>(firstGeneration ?? TrainFirstGeneration(train, unlabelled, test));
@@ -160,8 +161,8 @@ public sealed class PetEnsemble
         return Finish(all, unlabelled, test, distill);
     }
 
-    private PetRunResult Finish(IReadOnlyList<PvpModelResult> all, IReadOnlyList<PetExample> unlabelled,
-        IReadOnlyList<PetExample>? test, bool distill)
+    private PetRunResult Finish(IReadOnlyList<PvpModelResult> all, IReadOnlyList<PromptExample> unlabelled,
+        IReadOnlyList<PromptExample>? test, bool distill)
     {
         int lastGen = all.Max(m => m.Generation);
         var final = all.Where(m => m.Generation == lastGen).ToList();
@@ -225,17 +226,17 @@ public sealed class PetEnsemble
     /// each label's examples drawn without replacement with probability proportional to the
     /// ensemble's probability for that label (fewer when the pool runs short).
     /// </summary>
-    public static IReadOnlyList<PetExample> GrowTrainingSet(IReadOnlyList<PetExample> train, IReadOnlyList<PetExample> unlabelled,
+    public static IReadOnlyList<PromptExample> GrowTrainingSet(IReadOnlyList<PromptExample> train, IReadOnlyList<PromptExample> unlabelled,
         float[,] ensembleLogits, int targetSize, Random rng)
     {
         int c = ensembleLogits.GetLength(1);
         int newCount = Math.Max(0, targetSize - train.Count);
-        var result = new List<PetExample>(train);
+        var result = new List<PromptExample>(train);
         if (newCount == 0) return result;
         var probs = PetLoss.SoftLabels(ensembleLogits, 1.0);
         var pred = Pvp.Argmax(ensembleLogits);
         var goldCounts = new int[c];
-        foreach (var e in train) if (e.Label is { } l) goldCounts[l]++;
+        foreach (var e in train) if (e.Label >= 0) goldCounts[e.Label]++;
         int goldTotal = goldCounts.Sum();
         // Per-label quotas in the gold ratio (largest remainders get the leftovers).
         var exact = Enumerable.Range(0, c).Select(l => goldTotal > 0 ? newCount * goldCounts[l] / (double)goldTotal : newCount / (double)c).ToArray();
@@ -250,7 +251,7 @@ public sealed class PetEnsemble
                 double u = rng.NextDouble() * weights.Sum(), acc = 0;
                 int pick = candidates.Count - 1;
                 for (int j = 0; j < candidates.Count; j++) { acc += weights[j]; if (u < acc) { pick = j; break; } }
-                result.Add(unlabelled[candidates[pick]].WithLabel(label));
+                result.Add(unlabelled[candidates[pick]] with { Label = label });
                 candidates.RemoveAt(pick); weights.RemoveAt(pick);
             }
         }

@@ -1,81 +1,89 @@
 using PromptLearning.Data;
 using PromptLearning.Data.Formats;
+using PromptLearning.Prompts;
 using PromptLearning.Tokenization;
 
 namespace PromptLearning.Pet;
 
-/// <summary>One PVP of a task, as text: a template and a verbalizer spec (<see cref="Verbalizer.Parse"/>).</summary>
+/// <summary>One PVP of a task, as text: a pattern (<see cref="PromptTemplate"/>) and a verbalizer spec (<see cref="Verbalizer.Parse"/>).</summary>
 public sealed record PvpSpec(string Template, string Verbalizer)
 {
     /// <summary>Binds this spec to a tokenizer; <paramref name="labels"/> fixes the class order.</summary>
     public Pvp Build(TextTokenizer tokenizer, IReadOnlyList<string> labels, int maxLength, bool allowMultiToken = true)
     {
-        var v = Pet.Verbalizer.Parse(Verbalizer);
+        var v = Prompts.Verbalizer.Parse(Verbalizer);
         if (!v.Labels.SequenceEqual(labels))
             throw new ArgumentException($"verbalizer \"{Verbalizer}\" lists labels ({string.Join(", ", v.Labels)}) but the task's are ({string.Join(", ", labels)}), in that order");
-        return new Pvp(Pattern.Parse(Template), v, tokenizer, maxLength, allowMultiToken);
+        return new Pvp(PromptTemplate.Parse(Template), v, tokenizer, maxLength, allowMultiToken);
     }
 }
 
 /// <summary>
-/// A classification task for PET: its label names (as written in the data files, in class-index
-/// order), its PVPs, and a loader that reads the task's files. <see cref="Embedded"/> lists the
-/// shipped tasks with PVPs modelled on the paper's (Yelp, MNLI/RTE, AG News).
+/// A PET task: a prompt task (<see cref="PromptTask"/>, from the one registry <see cref="TaskData"/> for the
+/// embedded tasks), the files its examples come from (<see cref="ClassificationTask"/>: loader, labels as
+/// written there) and its pattern-verbalizer pairs, whose verbalizers name the labels as the files write
+/// them. <see cref="Embedded"/> lists the shipped tasks with PVPs modelled on the paper's (Yelp, MNLI/RTE,
+/// AG News); <see cref="Paper"/> the PET paper's four data sets, read from their original files.
 /// </summary>
-/// <param name="Name">Task name (the data folder name for embedded tasks).</param>
-/// <param name="Labels">Labels as in the files, in class-index order (same order as every verbalizer).</param>
-/// <param name="LabelWords">Readable label names for tables.</param>
+/// <param name="Task">The task: name, label names, its own cloze verbalizer.</param>
+/// <param name="Files">Where its examples are and how they are read.</param>
 /// <param name="Pvps">The task's patterns and verbalizers.</param>
-/// <param name="Load">Reads a file of the task's format.</param>
-/// <param name="Extension">File extension of the task's files.</param>
-/// <param name="TestFile">Test split file name.</param>
-/// <param name="UnlabelledFile">Unlabelled pool file name.</param>
-public sealed record PetTask(string Name, IReadOnlyList<string> Labels, IReadOnlyList<string> LabelWords, IReadOnlyList<PvpSpec> Pvps,
-    Func<string, List<ClassificationExample>> Load, string Extension, string TestFile, string UnlabelledFile)
+public sealed record PetTask(PromptTask Task, ClassificationTask Files, IReadOnlyList<PvpSpec> Pvps)
 {
+    /// <summary>Task name (the data folder name).</summary>
+    public string Name => Task.Name;
+    /// <summary>Labels as written in the files, in class-index order (the order of every verbalizer).</summary>
+    public IReadOnlyList<string> Labels => Files.Labels;
+    /// <summary>Readable label names for tables.</summary>
+    public IReadOnlyList<string> LabelWords => Files.LabelNames;
+    /// <summary>Test split file name.</summary>
+    public string TestFile => Files.TestFile;
+    /// <summary>Unlabelled pool file name.</summary>
+    public string UnlabelledFile => Files.UnlabelledFile;
+
     /// <summary>Binary sentiment (SST-2 layout): 0 negative, 1 positive.</summary>
-    public static PetTask Sentiment { get; } = new("sentiment", new[] { "0", "1" }, new[] { "negative", "positive" },
+    public static PetTask Sentiment { get; } = new(TaskData.Task(EmbeddedData.Sentiment), ClassificationTask.Sentiment,
         new[]
         {
             new PvpSpec("{a} It was [MASK].", "0: terrible; 1: great"),
             new PvpSpec("{a} All in all, it was [MASK].", "0: bad; 1: good"),
             new PvpSpec("Just [MASK]! {a}", "0: bad; 1: good"),
             new PvpSpec("{a} In summary, the restaurant is [MASK].", "0: bad; 1: good"),
-        }, Sst2Tsv.Load, "tsv", "test.tsv", "unlabeled.tsv");
+        });
 
     /// <summary>
     /// 5-way star rating (Yelp CSV layout): labels 1-5. PET's Yelp patterns and verbalizer
     /// (terrible, bad, okay, good, great) and a rating-site pattern with the star count as the word.
     /// </summary>
-    public static PetTask Rating { get; } = new("rating", new[] { "1", "2", "3", "4", "5" }, new[] { "1 star", "2 stars", "3 stars", "4 stars", "5 stars" },
+    public static PetTask Rating { get; } = new(TaskData.Task(EmbeddedData.Rating), ClassificationTask.Rating,
         new[]
         {
             new PvpSpec("{a} All in all, it was [MASK].", "1: terrible; 2: bad; 3: okay; 4: good; 5: great"),
             new PvpSpec("It was [MASK]. {a}", "1: terrible; 2: bad; 3: okay; 4: good; 5: great"),
             new PvpSpec("Just [MASK]! {a}", "1: terrible; 2: bad; 3: okay; 4: good; 5: great"),
             new PvpSpec("{a} Rating: [MASK]/5.", "1: 1; 2: 2; 3: 3; 4: 4; 5: 5"),
-        }, YelpCsv.Load, "csv", "test.csv", "unlabeled.csv");
+        });
 
     /// <summary>
-/// 3-way inference (CommitmentBank JSONL): entailment, contradiction, neutral. PET's RTE/MNLI
-/// pattern with words the embedded vocabulary has (it has no "yes"), and a discourse-marker pattern.
-/// </summary>
-    public static PetTask Inference { get; } = new("inference", new[] { "entailment", "contradiction", "neutral" }, new[] { "entailment", "contradiction", "neutral" },
+    /// 3-way inference (CommitmentBank JSONL): entailment, contradiction, neutral. PET's RTE/MNLI
+    /// pattern with words the embedded vocabulary has (it has no "yes"), and a discourse-marker pattern.
+    /// </summary>
+    public static PetTask Inference { get; } = new(TaskData.Task(EmbeddedData.Inference), ClassificationTask.Inference,
         new[]
         {
             new PvpSpec("{h:nopunct}? [MASK], {p}", "entailment: exactly; contradiction: no; neutral: maybe"),
             new PvpSpec("{p} [MASK], {h:lowerfirst}", "entailment: so; contradiction: but; neutral: also"),
             new PvpSpec("\"{h:nopunct}\"? [MASK], \"{p}\"", "entailment: exactly; contradiction: no; neutral: maybe"),
-        }, SuperGlueJsonl.Load, "jsonl", "test.jsonl", "unlabeled.jsonl");
+        });
 
     /// <summary>Aspect classification (AG News CSV): 1 food, 2 service, 3 price, 4 place.</summary>
-    public static PetTask Aspect { get; } = new("aspect", new[] { "1", "2", "3", "4" }, new[] { "food", "service", "price", "place" },
+    public static PetTask Aspect { get; } = new(TaskData.Task(EmbeddedData.Aspect), ClassificationTask.Aspect,
         new[]
         {
             new PvpSpec("[MASK]: {a} {b}", "1: food; 2: service; 3: price; 4: place"),
             new PvpSpec("{a} {b} ( [MASK] )", "1: food; 2: service; 3: price; 4: place"),
             new PvpSpec("[ Category: [MASK] ] {a} {b}", "1: food; 2: service; 3: price; 4: place"),
-        }, AgNewsCsv.Load, "csv", "test.csv", "unlabeled.csv");
+        });
 
     /// <summary>The embedded tasks PET runs on.</summary>
     public static IReadOnlyList<PetTask> Embedded { get; } = new[] { Sentiment, Rating, Inference, Aspect };
@@ -85,52 +93,48 @@ public sealed record PetTask(string Name, IReadOnlyList<string> Labels, IReadOnl
     /// star rating: the PET paper's four patterns P1-P4 and its verbalizer (terrible, bad, okay, good,
     /// great). <c>||</c> in the paper (a second sequence) is <c>[SEP]</c> here.
     /// </summary>
-    public static PetTask YelpFull { get; } = new("yelp-full", new[] { "1", "2", "3", "4", "5" }, new[] { "1 star", "2 stars", "3 stars", "4 stars", "5 stars" },
+    public static PetTask YelpFull { get; } = Original("yelp-full", new[] { "1", "2", "3", "4", "5" }, new[] { "1 star", "2 stars", "3 stars", "4 stars", "5 stars" },
         new[]
         {
             new PvpSpec("It was [MASK]. {a}", YelpVerbalizer),
             new PvpSpec("Just [MASK]! [SEP] {a}", YelpVerbalizer),
             new PvpSpec("{a} All in all, it was [MASK].", YelpVerbalizer),
             new PvpSpec("{a} [SEP] In summary, the restaurant is [MASK].", YelpVerbalizer),
-        }, YelpCsv.Load, "csv", "test.csv", "unlabeled.csv")
-    { Write = YelpCsv.Write, OriginalFiles = ("train.csv", "test.csv") };
+        }, YelpCsv.Load, YelpCsv.Write, "csv", ("train.csv", "test.csv"));
 
     /// <summary>
     /// AG News (Zhang et al. 2015; <c>ag_news_csv</c>: train.csv, test.csv), 4 topics: the PET paper's
     /// six patterns P1-P6 over title <c>a</c> and description <c>b</c>, verbalizer World, Sports,
     /// Business, Tech.
     /// </summary>
-    public static PetTask AgNews { get; } = new("agnews", new[] { "1", "2", "3", "4" }, new[] { "World", "Sports", "Business", "Sci/Tech" },
-        TopicPatterns("News", "1: World; 2: Sports; 3: Business; 4: Tech"), AgNewsCsv.Load, "csv", "test.csv", "unlabeled.csv")
-    { Write = AgNewsCsv.Write, OriginalFiles = ("train.csv", "test.csv") };
+    public static PetTask AgNews { get; } = Original("agnews", new[] { "1", "2", "3", "4" }, new[] { "World", "Sports", "Business", "Sci/Tech" },
+        TopicPatterns("News", "1: World; 2: Sports; 3: Business; 4: Tech"), AgNewsCsv.Load, AgNewsCsv.Write, "csv", ("train.csv", "test.csv"));
 
     /// <summary>
     /// Yahoo! Answers (Zhang et al. 2015; <c>yahoo_answers_csv</c>: train.csv, test.csv), 10 topics:
     /// AG News' patterns with "Question" for "News" over question <c>a</c> (title + content) and answer
     /// <c>b</c>, and the PET paper's verbalizer.
     /// </summary>
-    public static PetTask Yahoo { get; } = new("yahoo", Enumerable.Range(1, 10).Select(i => i.ToString()).ToArray(),
+    public static PetTask Yahoo { get; } = Original("yahoo", Enumerable.Range(1, 10).Select(i => i.ToString()).ToArray(),
         new[] { "Society & Culture", "Science & Mathematics", "Health", "Education & Reference", "Computers & Internet",
                 "Sports", "Business & Finance", "Entertainment & Music", "Family & Relationships", "Politics & Government" },
         TopicPatterns("Question", "1: Society; 2: Science; 3: Health; 4: Education; 5: Computer; 6: Sports; 7: Business; " +
                                   "8: Entertainment; 9: Relationship; 10: Politics"),
-        YahooAnswersCsv.Load, "csv", "test.csv", "unlabeled.csv")
-    { Write = YahooAnswersCsv.Write, OriginalFiles = ("train.csv", "test.csv") };
+        YahooAnswersCsv.Load, YahooAnswersCsv.Write, "csv", ("train.csv", "test.csv"));
 
     /// <summary>
     /// MultiNLI (GLUE files: train.tsv, dev_matched.tsv as the test set, as in the PET paper), premise
     /// <c>a</c> and hypothesis <c>b</c>: the PET paper's two patterns, each with its two verbalizers
     /// (Wrong/Right/Maybe and No/Yes/Maybe). The mask starts the second sequence, as in PET.
     /// </summary>
-    public static PetTask Mnli { get; } = new("mnli", MnliTsv.Labels, new[] { "contradiction", "entailment", "neutral" },
+    public static PetTask Mnli { get; } = Original("mnli", MnliTsv.Labels, new[] { "contradiction", "entailment", "neutral" },
         new[]
         {
             new PvpSpec("\"{a:nopunct}\"? [SEP] [MASK], \"{b}\"", "contradiction: Wrong; entailment: Right; neutral: Maybe"),
             new PvpSpec("{a:nopunct}? [SEP] [MASK], {b}", "contradiction: Wrong; entailment: Right; neutral: Maybe"),
             new PvpSpec("\"{a:nopunct}\"? [SEP] [MASK], \"{b}\"", "contradiction: No; entailment: Yes; neutral: Maybe"),
             new PvpSpec("{a:nopunct}? [SEP] [MASK], {b}", "contradiction: No; entailment: Yes; neutral: Maybe"),
-        }, MnliTsv.Load, "tsv", "test.tsv", "unlabeled.tsv")
-    { Write = MnliTsv.Write, OriginalFiles = ("train.tsv", "dev_matched.tsv") };
+        }, MnliTsv.Load, MnliTsv.Write, "tsv", ("train.tsv", "dev_matched.tsv"));
 
     /// <summary>The PET paper's four tasks (Schick &amp; Schütze, EACL 2021), read from their original files with <see cref="PrepareFromOriginal"/>.</summary>
     public static IReadOnlyList<PetTask> Paper { get; } = new[] { YelpFull, AgNews, Yahoo, Mnli };
@@ -140,11 +144,12 @@ public sealed record PetTask(string Name, IReadOnlyList<string> Labels, IReadOnl
         Embedded.Concat(Paper).FirstOrDefault(t => t.Name == name)
         ?? throw new ArgumentException($"unknown PET task '{name}' (known: {string.Join(", ", Embedded.Concat(Paper).Select(t => t.Name))})");
 
-    /// <summary>Writes a file of the task's format (labels may be null for the unlabelled pool); set for the <see cref="Paper"/> tasks.</summary>
-    public Action<string, IEnumerable<ClassificationExample>>? Write { get; init; }
-
-    /// <summary>The original distribution's training and test file names (the <see cref="Paper"/> tasks), read by <see cref="PrepareFromOriginal"/>.</summary>
-    public (string Train, string Test)? OriginalFiles { get; init; }
+    /// <summary>A task of the PET paper: its files (in the layout <see cref="PrepareFromOriginal"/> writes) and its PVPs.</summary>
+    private static PetTask Original(string name, IReadOnlyList<string> labels, IReadOnlyList<string> labelNames, IReadOnlyList<PvpSpec> pvps,
+        Func<string, List<ClassificationExample>> load, Action<string, IEnumerable<ClassificationExample>> write, string extension, (string Train, string Test) originalFiles) =>
+        new(new PromptTask { Name = name, Kind = TaskKind.Classification, Labels = labelNames },
+            new ClassificationTask(name, name, extension, $"dev.{extension}", labels, labelNames, load) { Write = write, OriginalFiles = originalFiles },
+            pvps);
 
     /// <summary>
     /// Turns the task's original files in <paramref name="sourceFolder"/> into the layout every PET
@@ -159,12 +164,12 @@ public sealed record PetTask(string Name, IReadOnlyList<string> Labels, IReadOnl
     public string PrepareFromOriginal(string sourceFolder, IReadOnlyList<int> sizes, IReadOnlyList<int> seeds, int poolSize,
         int? testSize = null, string? outRoot = null, int poolSeed = 12345)
     {
-        if (OriginalFiles is not { } files || Write is null)
+        if (Files.OriginalFiles is not { } files || Files.Write is not { } write)
             throw new InvalidOperationException($"task '{Name}' has no original files to prepare (the PET paper's tasks have: {string.Join(", ", Paper.Select(t => t.Name))})");
         if (!Directory.Exists(sourceFolder))
             throw new DirectoryNotFoundException($"task '{Name}': data folder '{sourceFolder}' does not exist (it should hold {files.Train} and {files.Test})");
-        var train = Load(Path.Combine(sourceFolder, files.Train));
-        var test = Load(Path.Combine(sourceFolder, files.Test));
+        var train = Files.Loader(Path.Combine(sourceFolder, files.Train));
+        var test = Files.Loader(Path.Combine(sourceFolder, files.Test));
         foreach (var (set, file) in new[] { (train, files.Train), (test, files.Test) })
             if (set.FirstOrDefault(e => e.Label is null) is { } unlabelled)
                 throw new InvalidDataException($"{Path.Combine(sourceFolder, file)}: example {unlabelled.Id} has no label; task '{Name}' needs labelled {files.Train} and {files.Test}");
@@ -174,13 +179,13 @@ public sealed record PetTask(string Name, IReadOnlyList<string> Labels, IReadOnl
         var root = outRoot ?? Path.Combine(sourceFolder, "pet");
         var dir = Path.Combine(root, Name);
         Directory.CreateDirectory(Path.Combine(dir, "fewshot"));
-        Write(Path.Combine(dir, TestFile), testSize is { } n ? test.Take(n) : test);
-        Write(Path.Combine(dir, UnlabelledFile), Shuffled(train, poolSeed).Take(poolSize).Select(e => e with { Label = null }));
+        write(Path.Combine(dir, TestFile), testSize is { } n ? test.Take(n) : test);
+        write(Path.Combine(dir, UnlabelledFile), Shuffled(train, poolSeed).Take(poolSize).Select(e => e with { Label = null }));
         foreach (var seed in seeds)
         {
             var order = Shuffled(train, seed);
             foreach (var size in sizes)
-                Write(Path.Combine(dir, EmbeddedData.FewShotFile(Extension, size, seed)), order.Take(size));
+                write(Path.Combine(dir, EmbeddedData.FewShotFile(Files.Extension, size, seed)), order.Take(size));
         }
         return root;
     }
@@ -205,28 +210,24 @@ public sealed record PetTask(string Name, IReadOnlyList<string> Labels, IReadOnl
         new PvpSpec("[ Category: [MASK] ] {a} {b}", verbalizer),
     };
 
-    /// <summary>Converts a file example: <c>a</c> = TextA, <c>b</c> = TextB, label = index of its label (null when unlabelled).</summary>
-    public PetExample ToPet(ClassificationExample e)
+    /// <summary>A file example as a <see cref="PromptExample"/>: <c>a</c> = TextA, <c>b</c> = TextB, label = index of its label (-1 when unlabelled).</summary>
+    public PromptExample ToExample(ClassificationExample e)
     {
-        var fields = new Dictionary<string, string> { ["a"] = e.TextA };
-        if (e.TextB is not null) fields["b"] = e.TextB;
-        int? label = null;
+        int label = -1;
         if (e.Label is not null)
         {
-            int i = -1;
-            for (int k = 0; k < Labels.Count; k++) if (Labels[k] == e.Label) { i = k; break; }
-            if (i < 0) throw new InvalidDataException($"task '{Name}': example {e.Id} has label '{e.Label}', not one of {string.Join(", ", Labels)}");
-            label = i;
+            for (int k = 0; k < Labels.Count; k++) if (Labels[k] == e.Label) { label = k; break; }
+            if (label < 0) throw new InvalidDataException($"task '{Name}': example {e.Id} has label '{e.Label}', not one of {string.Join(", ", Labels)}");
         }
-        return new PetExample(fields, label);
+        return new PromptExample(e.TextA, e.TextB) { Label = label };
     }
 
     /// <summary>Reads a file under the task's data folder (<paramref name="dataRoot"/>, default the embedded data).</summary>
-    public List<PetExample> Read(string file, string? dataRoot = null) =>
-        Load(Path.Combine(dataRoot ?? EmbeddedData.Root, Name, file)).Select(ToPet).ToList();
+    public List<PromptExample> Read(string file, string? dataRoot = null) =>
+        Files.Loader(Path.Combine(dataRoot ?? EmbeddedData.Root, Files.Folder, file)).Select(ToExample).ToList();
 
     /// <summary>The shipped few-shot training subset of <paramref name="size"/> examples and <paramref name="seed"/>.</summary>
-    public List<PetExample> FewShot(int size, int seed, string? dataRoot = null) => Read(EmbeddedData.FewShotFile(Extension, size, seed), dataRoot);
+    public List<PromptExample> FewShot(int size, int seed, string? dataRoot = null) => Read(EmbeddedData.FewShotFile(Files.Extension, size, seed), dataRoot);
 
     /// <summary>The task's PVPs bound to <paramref name="tokenizer"/>.</summary>
     public List<Pvp> BuildPvps(TextTokenizer tokenizer, int maxLength, int? count = null) =>

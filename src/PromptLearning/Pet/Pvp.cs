@@ -1,4 +1,5 @@
 using PromptLearning.Models;
+using PromptLearning.Prompts;
 using PromptLearning.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -33,36 +34,29 @@ public enum MultiTokenObjective
     CrossEntropy,
 }
 
-/// <summary>A padded batch of encoded patterns (right padding). Dispose it, or create it in a dispose scope.</summary>
-public sealed record PvpBatch(Tensor InputIds, Tensor AttentionMask, Tensor TokenTypeIds, long[][] MaskPositions) : IDisposable
-{
-    /// <summary>Number of examples.</summary>
-    public int Size => MaskPositions.Length;
-
-    public void Dispose() { InputIds.Dispose(); AttentionMask.Dispose(); TokenTypeIds.Dispose(); }
-}
-
 /// <summary>What the masked LM sees for one example under a PVP (for display and checks).</summary>
 public sealed record PvpView(string Text, IReadOnlyList<string> Tokens, IReadOnlyList<int> InputIds, IReadOnlyList<int> MaskPositions,
     IReadOnlyList<(string Label, IReadOnlyList<(string Word, int[] TokenIds, string[] Tokens)> Words)> Verbalizations);
 
 /// <summary>
-/// A pattern-verbalizer pair (PVP) bound to a tokenizer: turns examples into cloze inputs and the
-/// masked LM's scores at the mask into one score per label.
+/// A pattern-verbalizer pair (PVP) bound to a tokenizer: a cloze prompt whose template is PET's pattern
+/// (<see cref="PromptTemplate"/>, encoded by the library's one <see cref="BatchBuilder"/>) and whose head is
+/// the masked LM's own: it turns examples into cloze inputs and the masked LM's scores at the mask into
+/// one score per label.
 /// <para>
 /// Single-token words (the usual case): a label's score is the MLM logit of its word at the mask
-/// (several words: their mean or sum, <see cref="Verbalizer.Reduction"/>), as PET's
-/// <c>convert_mlm_logits_to_cls_logits</c>. Multi-token words: the mask slot gets as many masks as the
-/// word has tokens and the word's score is the sum of its tokens' log-probabilities, decoded at
-/// prediction time as PET does (<see cref="MultiTokenDecoding.MostConfidentFirst"/>) and trained as PET
-/// does, in one pass at the largest token count under a hinge loss (<see cref="MaxMaskScores"/>,
-/// <see cref="MultiTokenObjective"/>).
+/// (several words: their mean or sum, <see cref="Verbalizer.Reduction"/>), computed by a
+/// <see cref="ClozeHead"/> as PET's <c>convert_mlm_logits_to_cls_logits</c>. Multi-token words: the mask
+/// slot gets as many masks as the word has tokens and the word's score is the sum of its tokens'
+/// log-probabilities, decoded at prediction time as PET does (<see cref="MultiTokenDecoding.MostConfidentFirst"/>)
+/// and trained as PET does, in one pass at the largest token count under a hinge loss
+/// (<see cref="MaxMaskScores"/>, <see cref="MultiTokenObjective"/>).
 /// </para>
 /// </summary>
 public sealed class Pvp
 {
-    /// <summary>The pattern.</summary>
-    public Pattern Pattern { get; }
+    /// <summary>The pattern: a template with input fields and exactly one mask slot.</summary>
+    public PromptTemplate Pattern { get; }
     /// <summary>The verbalizer.</summary>
     public Verbalizer Verbalizer { get; }
     /// <summary>The tokenizer the ids belong to.</summary>
@@ -71,83 +65,68 @@ public sealed class Pvp
     public int MaxLength { get; }
     /// <summary>A short name for tables (default: the template).</summary>
     public string Name { get; }
+    /// <summary>The cloze task this PVP poses (its name, labels and verbalizer).</summary>
+    public PromptTask Task { get; }
     /// <summary>Token ids of every verbalizer word, [label][word][token].</summary>
     public int[][][] LabelTokenIds { get; }
     /// <summary>True when some word is more than one token.</summary>
     public bool IsMultiToken { get; }
 
-    private readonly long[] _flatIds;      // [C * W] single-token ids (0 where a label has fewer words)
-    private readonly float[] _wordMask;    // [C * W] 1 for a real word
-    private readonly int _maxWords;
+    private readonly BatchBuilder _builder;
+    private readonly ClozeHead? _head;   // single-token verbalizers
 
     /// <summary>
     /// Binds <paramref name="pattern"/> and <paramref name="verbalizer"/> to <paramref name="tokenizer"/>.
     /// With <paramref name="allowMultiToken"/> false, every word must be a single token (the error names
     /// the first that is not). A template that writes k &gt; 1 masks allows words of at most k tokens.
     /// </summary>
-    public Pvp(Pattern pattern, Verbalizer verbalizer, TextTokenizer tokenizer, int maxLength = 128, bool allowMultiToken = true, string? name = null)
+    public Pvp(PromptTemplate pattern, Verbalizer verbalizer, TextTokenizer tokenizer, int maxLength = 128, bool allowMultiToken = true, string? name = null)
     {
         Pattern = pattern ?? throw new ArgumentNullException(nameof(pattern));
         Verbalizer = verbalizer ?? throw new ArgumentNullException(nameof(verbalizer));
         Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
         if (tokenizer.MaskTokenId is null)
-            throw new ArgumentException($"PVP \"{pattern.Template}\": the tokenizer has no mask token; PET needs a masked LM (BERT/RoBERTa)", nameof(tokenizer));
+            throw new ArgumentException($"PVP \"{pattern.Text}\": the tokenizer has no mask token; PET needs a masked LM (BERT/RoBERTa)", nameof(tokenizer));
+        var slot = pattern.MaskSlot ?? throw new ArgumentException(
+            $"pattern \"{pattern.Text}\" has 0 [MASK] slots; PET needs exactly one (write consecutive [MASK]s for a label of several tokens)", nameof(pattern));
+        if (pattern.SlotCount > 0) throw new ArgumentException($"pattern \"{pattern.Text}\" has virtual tokens [P]; a PET pattern is plain text", nameof(pattern));
         MaxLength = maxLength;
-        Name = name ?? pattern.Template;
-        LabelTokenIds = verbalizer.TokenIds(tokenizer, pattern.MaskSlot.LeadingSpace, requireSingleToken: !allowMultiToken);
-        if (pattern.MaskSlot.Count > 1)
+        Name = name ?? pattern.Text;
+        LabelTokenIds = verbalizer.TokenIds(tokenizer, pattern.MaskAfterSpace, requireSingleToken: !allowMultiToken);
+        if (slot.Count > 1)
             for (int l = 0; l < LabelTokenIds.Length; l++)
                 for (int w = 0; w < LabelTokenIds[l].Length; w++)
-                    if (LabelTokenIds[l][w].Length > pattern.MaskSlot.Count)
+                    if (LabelTokenIds[l][w].Length > slot.Count)
                         throw new ArgumentException(
-                            $"verbalizer word '{verbalizer.Words[l][w]}' (label '{verbalizer.Labels[l]}') is {LabelTokenIds[l][w].Length} tokens but pattern \"{pattern.Template}\" has only {pattern.MaskSlot.Count} masks");
+                            $"verbalizer word '{verbalizer.Words[l][w]}' (label '{verbalizer.Labels[l]}') is {LabelTokenIds[l][w].Length} tokens but pattern \"{pattern.Text}\" has only {slot.Count} masks");
         IsMultiToken = LabelTokenIds.Any(l => l.Any(w => w.Length > 1));
-
-        _maxWords = LabelTokenIds.Max(l => l.Length);
-        _flatIds = new long[verbalizer.Count * _maxWords];
-        _wordMask = new float[verbalizer.Count * _maxWords];
-        if (!IsMultiToken)
-            for (int l = 0; l < verbalizer.Count; l++)
-                for (int w = 0; w < LabelTokenIds[l].Length; w++)
-                {
-                    _flatIds[l * _maxWords + w] = LabelTokenIds[l][w][0];
-                    _wordMask[l * _maxWords + w] = 1f;
-                }
+        Task = new PromptTask { Name = Name, Kind = TaskKind.Classification, Labels = verbalizer.Labels, Verbalizer = verbalizer };
+        _builder = new BatchBuilder(tokenizer, [(Task, pattern)], maxLength, causal: false);
+        if (!IsMultiToken) _head = new ClozeHead(LabelTokenIds.Select(l => (IReadOnlyList<int>)l.Select(w => w[0]).ToArray()).ToArray(), verbalizer.Reduction);
     }
 
     /// <summary>Number of labels.</summary>
     public int NumLabels => Verbalizer.Count;
 
-    /// <summary>Encodes one example with <paramref name="maskCount"/> masks (default: the template's).</summary>
-    public EncodedPattern Encode(PetExample example, int? maskCount = null) => Pattern.Encode(Tokenizer, example, MaxLength, maskCount);
+    /// <summary>
+    /// Encodes and right-pads <paramref name="examples"/> with <paramref name="maskCount"/> masks (default: the
+    /// pattern's) on <paramref name="device"/> (null: the CPU), the model's device. The batch carries no labels.
+    /// </summary>
+    public PromptBatch EncodeBatch(IReadOnlyList<PromptExample> examples, int? maskCount = null, Device? device = null) =>
+        _builder.Build(Unlabelled(examples), withTargets: false, device, maskCount ?? Pattern.MaskSlot!.Count);
 
-    /// <summary>Encodes and right-pads examples into tensors.</summary>
-    public PvpBatch EncodeBatch(IReadOnlyList<PetExample> examples, int? maskCount = null, Device? device = null) =>
-        Collate(examples.Select(e => Encode(e, maskCount)).ToList(), Tokenizer.PadTokenId, device);
+    /// <summary>
+    /// <paramref name="examples"/> encoded as <see cref="EncodeBatch"/> (one mask), with tokens replaced by
+    /// <paramref name="replace"/> (BERT's masking for PET's auxiliary MLM loss), whose labels become the batch's [B, L] labels.
+    /// </summary>
+    public PromptBatch EncodeReplaced(IReadOnlyList<PromptExample> examples, Func<int[], (int[] Ids, long[] Labels)> replace, Device? device = null) =>
+        _builder.BuildReplaced(Unlabelled(examples), replace, device, maskCount: 1);
 
-    /// <summary>Right-pads encoded patterns into a <see cref="PvpBatch"/> on <paramref name="device"/> (null: the CPU), the model's device.</summary>
-    public static PvpBatch Collate(IReadOnlyList<EncodedPattern> encoded, int padId, Device? device = null)
-    {
-        if (encoded.Count == 0) throw new ArgumentException("empty batch", nameof(encoded));
-        int b = encoded.Count, len = encoded.Max(e => e.InputIds.Length);
-        var ids = new long[b * len]; var att = new long[b * len]; var types = new long[b * len];
-        for (int i = 0; i < b; i++)
-        {
-            var e = encoded[i];
-            for (int j = 0; j < len; j++)
-            {
-                bool real = j < e.InputIds.Length;
-                ids[i * len + j] = real ? e.InputIds[j] : padId;
-                att[i * len + j] = real ? 1 : 0;
-                types[i * len + j] = real ? e.TokenTypeIds[j] : 0;
-            }
-        }
-        return new PvpBatch(tensor(ids, new long[] { b, len }, device: device), tensor(att, new long[] { b, len }, device: device), tensor(types, new long[] { b, len }, device: device),
-            encoded.Select(e => e.MaskPositions.Select(p => (long)p).ToArray()).ToArray());
-    }
+    private static IReadOnlyList<PromptExample> Unlabelled(IReadOnlyList<PromptExample> examples) =>
+        examples.All(e => e.Label < 0) ? examples : examples.Select(e => e with { Label = -1 }).ToList();
 
     /// <summary>The MLM's logits for a batch, [B, L, V].</summary>
-    public static Tensor MlmLogits(ILanguageModel model, PvpBatch batch)
+    public static Tensor MlmLogits(ILanguageModel model, PromptBatch batch)
     {
         PretrainedHead.Require(model, "PET (pattern-verbalizer scoring)");
         return model.Forward(new ForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, TokenTypeIds = batch.TokenTypeIds }).Logits
@@ -161,13 +140,14 @@ public sealed class Pvp
     /// masks (<see cref="MultiTokenObjective.CrossEntropy"/>; PET's own multi-token training is
     /// <see cref="MaxMaskScores"/> under a hinge loss).
     /// </summary>
-    public Tensor ClassLogits(ILanguageModel model, IReadOnlyList<PetExample> examples)
+    public Tensor ClassLogits(ILanguageModel model, IReadOnlyList<PromptExample> examples)
     {
         if (!IsMultiToken)
         {
+            using var scope = NewDisposeScope();
             using var batch = EncodeBatch(examples, 1, Devices.Of(model.Module));
-            using var logits = MlmLogits(model, batch);
-            return SingleTokenScores(logits, batch.MaskPositions);
+            var logits = MlmLogits(model, batch);
+            return _head!.LabelScores(AtMasks(logits, batch.MaskSlots).squeeze(1)).MoveToOuterDisposeScope();
         }
         var wordScores = new Tensor?[NumLabels][];
         for (int l = 0; l < NumLabels; l++) wordScores[l] = new Tensor?[LabelTokenIds[l].Length];
@@ -175,7 +155,7 @@ public sealed class Pvp
         {
             using var batch = EncodeBatch(examples, k, Devices.Of(model.Module));
             using var logits = MlmLogits(model, batch);
-            using var logp = AtMasks(logits, batch.MaskPositions).log_softmax(-1); // [B, k, V]
+            using var logp = AtMasks(logits, batch.MaskSlots).log_softmax(-1); // [B, k, V]
             for (int l = 0; l < NumLabels; l++)
                 for (int w = 0; w < LabelTokenIds[l].Length; w++)
                 {
@@ -202,12 +182,12 @@ public sealed class Pvp
     /// score nothing. Several words of one label are reduced by <see cref="Verbalizer.Reduction"/> (PET
     /// uses the first word only). Differentiable; the training scores of <see cref="MultiTokenObjective.Hinge"/>.
     /// </summary>
-    public Tensor MaxMaskScores(ILanguageModel model, IReadOnlyList<PetExample> examples)
+    public Tensor MaxMaskScores(ILanguageModel model, IReadOnlyList<PromptExample> examples)
     {
         using var scope = NewDisposeScope();
         int k = MaxTokens;
         var batch = EncodeBatch(examples, k, Devices.Of(model.Module));
-        var logp = AtMasks(MlmLogits(model, batch), batch.MaskPositions).log_softmax(-1); // [B, k, V]
+        var logp = AtMasks(MlmLogits(model, batch), batch.MaskSlots).log_softmax(-1); // [B, k, V]
         long b = logp.shape[0];
         var perLabel = LabelTokenIds.Select(words => Reduce(torch.stack(words.Select(toks =>
         {
@@ -230,55 +210,22 @@ public sealed class Pvp
         return logits.gather(1, idx);
     }
 
-    /// <summary>Single-token label scores from MLM logits [B, L, V] and one mask position per example.</summary>
-    internal Tensor SingleTokenScores(Tensor logits, long[][] maskPositions)
-    {
-        using var scope = NewDisposeScope();
-        var atMask = AtMasks(logits, maskPositions).squeeze(1);               // [B, V]
-        var ids = tensor(_flatIds, device: atMask.device);
-        var gathered = atMask.index_select(1, ids).view(-1, NumLabels, _maxWords); // [B, C, W]
-        var mask = tensor(_wordMask, device: gathered.device).view(1, NumLabels, _maxWords).to(gathered.dtype);
-        var summed = (gathered * mask).sum(2);
-        var result = Verbalizer.Reduction == VerbalizerReduction.Sum ? summed : summed / mask.sum(2);
-        return result.MoveToOuterDisposeScope();
-    }
-
     /// <summary>
     /// Label scores [N, C] for <paramref name="examples"/> with the model in eval mode and no gradient
     /// (the model's train/eval state is restored). Single-token PVPs return MLM logits, multi-token
     /// ones summed log-probabilities decoded by <paramref name="decoding"/>.
     /// </summary>
-    public float[,] Predict(ILanguageModel model, IReadOnlyList<PetExample> examples, int batchSize = 32,
-        MultiTokenDecoding decoding = MultiTokenDecoding.MostConfidentFirst)
-    {
-        var result = new float[examples.Count, NumLabels];
-        bool wasTraining = model.Module.training;
-        model.Module.eval();
-        try
-        {
-            using var noGrad = torch.no_grad();
-            for (int start = 0; start < examples.Count; start += batchSize)
-            {
-                using var scope = NewDisposeScope();
-                var chunk = examples.Skip(start).Take(batchSize).ToList();
-                var scores = IsMultiToken && decoding != MultiTokenDecoding.Parallel
-                    ? DecodeMultiToken(model, chunk, decoding)
-                    : ClassLogits(model, chunk);
-                var data = scores.to_type(ScalarType.Float32).cpu().data<float>().ToArray();
-                for (int i = 0; i < chunk.Count; i++)
-                    for (int c = 0; c < NumLabels; c++) result[start + i, c] = data[i * NumLabels + c];
-            }
-        }
-        finally { model.Module.train(wasTraining); }
-        return result;
-    }
+    public float[,] Predict(ILanguageModel model, IReadOnlyList<PromptExample> examples, int batchSize = 32,
+        MultiTokenDecoding decoding = MultiTokenDecoding.MostConfidentFirst) =>
+        InferenceLoop.Scores(model.Module, examples, batchSize, NumLabels, chunk =>
+            IsMultiToken && decoding != MultiTokenDecoding.Parallel ? DecodeMultiToken(model, chunk, decoding) : ClassLogits(model, chunk));
 
     /// <summary>Predicted label per example (argmax of <see cref="Predict"/>).</summary>
-    public int[] PredictLabels(ILanguageModel model, IReadOnlyList<PetExample> examples, int batchSize = 32) =>
+    public int[] PredictLabels(ILanguageModel model, IReadOnlyList<PromptExample> examples, int batchSize = 32) =>
         Argmax(Predict(model, examples, batchSize));
 
     /// <summary>Share of <paramref name="examples"/> whose gold label is predicted (all must be labelled).</summary>
-    public double Accuracy(ILanguageModel model, IReadOnlyList<PetExample> examples, int batchSize = 32) =>
+    public double Accuracy(ILanguageModel model, IReadOnlyList<PromptExample> examples, int batchSize = 32) =>
         AccuracyOf(Predict(model, examples, batchSize), examples);
 
     /// <summary>Row-wise argmax.</summary>
@@ -292,18 +239,18 @@ public sealed class Pvp
     }
 
     /// <summary>Accuracy of score rows against the examples' gold labels.</summary>
-    public static double AccuracyOf(float[,] scores, IReadOnlyList<PetExample> examples)
+    public static double AccuracyOf(float[,] scores, IReadOnlyList<PromptExample> examples)
     {
         if (examples.Count == 0) throw new ArgumentException("no examples to score", nameof(examples));
         var pred = Argmax(scores);
         int hit = 0;
         for (int i = 0; i < examples.Count; i++)
-            if (pred[i] == (examples[i].Label ?? throw new ArgumentException($"example {i} has no label", nameof(examples)))) hit++;
+            if (pred[i] == (examples[i].Label >= 0 ? examples[i].Label : throw new ArgumentException($"example {i} has no label", nameof(examples)))) hit++;
         return hit / (double)examples.Count;
     }
 
     /// <summary>PET's iterative decoding of multi-token words for a batch; returns [B, C].</summary>
-    private Tensor DecodeMultiToken(ILanguageModel model, IReadOnlyList<PetExample> examples, MultiTokenDecoding decoding)
+    private Tensor DecodeMultiToken(ILanguageModel model, IReadOnlyList<PromptExample> examples, MultiTokenDecoding decoding)
     {
         int b = examples.Count;
         var wordScores = new double[NumLabels][][];
@@ -328,9 +275,9 @@ public sealed class Pvp
     }
 
     /// <summary>Log-probability of one word (token ids <paramref name="tokens"/>) in each example's mask slot.</summary>
-    private static double[] DecodeWord(ILanguageModel model, PvpBatch batch, Tensor firstLogits, int[] tokens, MultiTokenDecoding decoding)
+    private static double[] DecodeWord(ILanguageModel model, PromptBatch batch, Tensor firstLogits, int[] tokens, MultiTokenDecoding decoding)
     {
-        int b = batch.Size, k = tokens.Length;
+        int b = batch.Count, k = tokens.Length;
         var score = new double[b];
         var remaining = new bool[b, k];
         for (int i = 0; i < b; i++) for (int j = 0; j < k; j++) remaining[i, j] = true;
@@ -340,7 +287,7 @@ public sealed class Pvp
         {
             using var scope = NewDisposeScope();
             var logits = step == 0 ? firstLogits : model.Forward(new ForwardArgs { InputIds = tensor(ids, new long[] { b, len }, device: batch.InputIds.device), AttentionMask = batch.AttentionMask, TokenTypeIds = batch.TokenTypeIds }).Logits!;
-            var logp = AtMasks(logits, batch.MaskPositions).log_softmax(-1);  // [B, k, V]
+            var logp = AtMasks(logits, batch.MaskSlots).log_softmax(-1);  // [B, k, V]
             var tok = tensor(tokens.Select(t => (long)t).ToArray(), device: logp.device).view(1, k, 1).expand(b, k, 1);
             var tokLogp = logp.gather(2, tok).squeeze(2).to_type(ScalarType.Float32).cpu().data<float>().ToArray(); // [B * k]
             for (int i = 0; i < b; i++)
@@ -359,7 +306,7 @@ public sealed class Pvp
                 }
                 score[i] += tokLogp[i * k + best];
                 remaining[i, best] = false;
-                ids[i * len + batch.MaskPositions[i][best]] = tokens[best];
+                ids[i * len + batch.MaskSlots[i][best]] = tokens[best];
             }
             if (decoding == MultiTokenDecoding.Parallel) break;
         }
@@ -367,14 +314,15 @@ public sealed class Pvp
     }
 
     /// <summary>What the MLM sees for <paramref name="example"/> and which token ids each label's words score.</summary>
-    public PvpView Explain(PetExample example)
+    public PvpView Explain(PromptExample example)
     {
-        var enc = Encode(example, IsMultiToken ? LabelTokenIds.Max(l => l.Max(w => w.Length)) : 1);
+        using var batch = EncodeBatch([example], IsMultiToken ? LabelTokenIds.Max(l => l.Max(w => w.Length)) : 1);
+        var ids = batch.InputIds[0].data<long>().Select(i => (int)i).ToList();
         var verbal = Verbalizer.Labels.Select((label, l) => (label,
             (IReadOnlyList<(string, int[], string[])>)Verbalizer.Words[l].Select((word, w) =>
                 (word, LabelTokenIds[l][w], LabelTokenIds[l][w].Select(Tokenizer.IdToToken).ToArray())).ToList())).ToList();
-        return new PvpView(Pattern.Render(example, Tokenizer.MaskToken ?? "[MASK]", enc.MaskPositions.Length),
-            enc.InputIds.Select(Tokenizer.IdToToken).ToList(), enc.InputIds, enc.MaskPositions, verbal);
+        return new PvpView(Pattern.Render(example, maskText: Tokenizer.MaskToken ?? "[MASK]", maskCount: batch.MaskSlots[0].Length),
+            ids.Select(Tokenizer.IdToToken).ToList(), ids, batch.MaskSlots[0].Select(p => (int)p).ToList(), verbal);
     }
 
     public override string ToString() => $"{Name} -> {Verbalizer}";

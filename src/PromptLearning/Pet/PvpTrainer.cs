@@ -1,4 +1,5 @@
 using PromptLearning.Models;
+using PromptLearning.Prompts;
 using PromptLearning.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -32,12 +33,6 @@ public sealed record PvpTrainingConfig
     public double MaskProbability { get; init; } = 0.15;
 }
 
-/// <summary>A masked-LM batch: inputs with some tokens replaced, labels = original id there, -100 elsewhere.</summary>
-public sealed record MlmBatch(PvpBatch Inputs, Tensor Labels) : IDisposable
-{
-    public void Dispose() { Inputs.Dispose(); Labels.Dispose(); }
-}
-
 /// <summary>
 /// Trains one masked LM on one PVP: cross-entropy over the verbalizer scores of the labelled batch,
 /// plus the auxiliary MLM loss on a batch of unlabelled examples in the same pattern (PET encodes
@@ -50,11 +45,11 @@ public static class PvpTrainer
     /// without <paramref name="unlabelled"/>, the cross-entropy alone. A multi-token PVP under
     /// <see cref="MultiTokenObjective.Hinge"/> gets PET's hinge loss alone (<paramref name="unlabelled"/> must then be null).
     /// </summary>
-    public static Tensor Loss(ILanguageModel model, Pvp pvp, IReadOnlyList<PetExample> labelled, MlmBatch? unlabelled, double alpha = PetLoss.DefaultAlpha,
+    public static Tensor Loss(ILanguageModel model, Pvp pvp, IReadOnlyList<PromptExample> labelled, PromptBatch? unlabelled, double alpha = PetLoss.DefaultAlpha,
         MultiTokenObjective multiToken = MultiTokenObjective.Hinge)
     {
         using var scope = NewDisposeScope();
-        var labels = tensor(labelled.Select((e, i) => (long)(e.Label ?? throw new ArgumentException($"labelled example {i} has no label", nameof(labelled)))).ToArray(), device: Devices.Of(model.Module));
+        var labels = tensor(labelled.Select((e, i) => (long)(e.Label >= 0 ? e.Label : throw new ArgumentException($"labelled example {i} has no label", nameof(labelled)))).ToArray(), device: Devices.Of(model.Module));
         if (pvp.IsMultiToken && multiToken == MultiTokenObjective.Hinge)
         {
             if (unlabelled is not null) throw new ArgumentException("PET's multi-token hinge loss has no auxiliary MLM term; pass no unlabelled batch (or use MultiTokenObjective.CrossEntropy)", nameof(unlabelled));
@@ -62,7 +57,7 @@ public static class PvpTrainer
         }
         var ce = PetLoss.Classification(pvp.ClassLogits(model, labelled), labels);
         Tensor? mlm = null;
-        if (unlabelled is not null) mlm = PetLoss.MaskedLm(Pvp.MlmLogits(model, unlabelled.Inputs), unlabelled.Labels);
+        if (unlabelled is not null) mlm = PetLoss.MaskedLm(Pvp.MlmLogits(model, unlabelled), unlabelled.Labels!);
         return PetLoss.Combine(ce, mlm, alpha).MoveToOuterDisposeScope();
     }
 
@@ -74,22 +69,11 @@ public static class PvpTrainer
     /// example gets at least one chosen token. Deterministic for a given <paramref name="rng"/>. The
     /// tensors are made on <paramref name="device"/> (null: the CPU), the model's device.
     /// </summary>
-    public static MlmBatch MaskForMlm(Pvp pvp, IReadOnlyList<PetExample> examples, Random rng, double maskProbability = 0.15, Device? device = null)
+    public static PromptBatch MaskForMlm(Pvp pvp, IReadOnlyList<PromptExample> examples, Random rng, double maskProbability = 0.15, Device? device = null)
     {
         var tok = pvp.Tokenizer;
         var masker = new MaskedLanguageModeling(tok.VocabSize, tok.MaskTokenId!.Value, MaskedLanguageModeling.SpecialIds(tok), maskProbability);
-        var masked = new List<EncodedPattern>();
-        var labelRows = new List<long[]>();
-        foreach (var e in examples.Select(e => pvp.Encode(e, 1)))
-        {
-            var (ids, labels) = masker.Mask(e.InputIds, rng);
-            masked.Add(e with { InputIds = ids });
-            labelRows.Add(labels);
-        }
-        var batch = Pvp.Collate(masked, tok.PadTokenId, device);
-        int len = (int)batch.InputIds.shape[1];
-        var flat = labelRows.SelectMany(r => r.Concat(Enumerable.Repeat(LossLabels.IgnoreIndex, len - r.Length))).ToArray();
-        return new MlmBatch(batch, tensor(flat, new long[] { labelRows.Count, len }, device: device));
+        return pvp.EncodeReplaced(examples, ids => masker.Mask(ids, rng), device);
     }
 
     /// <summary>
@@ -98,7 +82,7 @@ public static class PvpTrainer
     /// every step adds the auxiliary MLM loss on the next unlabelled batch (cycling through a shuffled pool),
     /// except for a multi-token PVP under PET's hinge objective, which has no auxiliary term.
     /// </summary>
-    public static TrainResult Train(ILanguageModel model, Pvp pvp, IReadOnlyList<PetExample> train, IReadOnlyList<PetExample>? unlabelled,
+    public static TrainResult Train(ILanguageModel model, Pvp pvp, IReadOnlyList<PromptExample> train, IReadOnlyList<PromptExample>? unlabelled,
         PvpTrainingConfig config, IProgress<TrainerProgress>? progress = null)
     {
         if (train.Count == 0) throw new ArgumentException("PET training set is empty", nameof(train));
@@ -108,10 +92,10 @@ public static class PvpTrainer
         var order = aux ? Enumerable.Range(0, unlabelled!.Count).OrderBy(_ => rng.Next()).ToArray() : Array.Empty<int>();
         int cursor = 0;
 
-        MlmBatch? NextUnlabelled()
+        PromptBatch? NextUnlabelled()
         {
             if (!aux) return null;
-            var chunk = new List<PetExample>(config.UnlabelledBatchSize);
+            var chunk = new List<PromptExample>(config.UnlabelledBatchSize);
             for (int i = 0; i < Math.Min(config.UnlabelledBatchSize, order.Length); i++)
             {
                 if (cursor >= order.Length) cursor = 0;
@@ -120,7 +104,7 @@ public static class PvpTrainer
             return MaskForMlm(pvp, chunk, rng, config.MaskProbability, Devices.Of(model.Module));
         }
 
-        var trainer = new Trainer<PetExample>(config.Trainer, TrainableParameters(model.Module),
+        var trainer = new Trainer<PromptExample>(config.Trainer, TrainableParameters(model.Module),
             batch =>
             {
                 using var mlm = NextUnlabelled();

@@ -104,7 +104,8 @@ public static class PromptCheckpoint
                 ["name"] = t.Task.Name,
                 ["kind"] = t.Task.Kind.ToString(),
                 ["labels"] = new JsonArray(t.Task.Labels.Select(l => (JsonNode)JsonValue.Create(l)!).ToArray()),
-                ["verbalizer"] = t.Task.Verbalizer is null ? null : new JsonArray(t.Task.Verbalizer.Select(l => (JsonNode)JsonValue.Create(l)!).ToArray()),
+                ["verbalizer"] = t.Task.Verbalizer is null ? null : VerbalizerNode(t.Task.Verbalizer),
+                ["verbalizer_reduction"] = t.Task.Verbalizer is { Reduction: VerbalizerReduction.Sum } ? "Sum" : null,
                 ["template"] = t.Template.Text,
                 ["head"] = t.Head.Kind.ToString(),
                 ["prompt"] = t.Prompt switch { InputPrompt => "input", PrefixPrompt => "prefix", _ => null },
@@ -256,12 +257,13 @@ public static class PromptCheckpoint
     private static TaskPrompt LoadTask(JsonObject node, Dictionary<string, Tensor> tensors, HashSet<string> used, ILanguageModel backbone, TextTokenizer tokenizer, PromptMethodConfig config, string path, string tensorPath)
     {
         var name = Str(node, "name", path);
+        var labels = node["labels"] is null ? [] : Strings(node, "labels", path);
         var task = new PromptTask
         {
             Name = name,
             Kind = EnumValue<TaskKind>(node, "kind", path),
-            Labels = node["labels"] is null ? [] : Strings(node, "labels", path),
-            Verbalizer = node["verbalizer"] is null ? null : Strings(node, "verbalizer", path),
+            Labels = labels,
+            Verbalizer = ReadVerbalizer(node, labels, path),
         };
         var template = PromptTemplate.Parse(Str(node, "template", path));
         var headKind = EnumValue<HeadKind>(node, "head", path);
@@ -340,6 +342,28 @@ public static class PromptCheckpoint
     {
         if (node[key] is not JsonValue v) throw new InvalidDataException($"{path}: '{key}' is missing or not a {typeof(T).Name}");
         return v.TryGetValue<T>(out var value) && value is not null ? value : throw new InvalidDataException($"{path}: '{key}' must be a {typeof(T).Name}, found {v.ToJsonString()}");
+    }
+
+    /// <summary>A verbalizer in a checkpoint: per label its word (a string) or words (an array), plus the reduction when it is not the mean.</summary>
+    internal static JsonNode VerbalizerNode(Verbalizer v) => new JsonArray(v.Words.Select(ws => ws.Count == 1
+        ? (JsonNode)JsonValue.Create(ws[0])!
+        : new JsonArray(ws.Select(w => (JsonNode)JsonValue.Create(w)!).ToArray())).ToArray());
+
+    /// <summary>Reads <see cref="VerbalizerNode"/>'s form (key <c>verbalizer</c>, optional <c>verbalizer_reduction</c>), or null without one.</summary>
+    internal static Verbalizer? ReadVerbalizer(JsonObject node, IReadOnlyList<string> labels, string path)
+    {
+        if (node["verbalizer"] is null) return null;
+        var entries = node["verbalizer"] as JsonArray ?? throw new InvalidDataException($"{path}: 'verbalizer' must be an array (a word or an array of words per label)");
+        if (entries.Count != labels.Count) throw new InvalidDataException($"{path}: 'verbalizer' has {entries.Count} entries for {labels.Count} labels");
+        var words = entries.Select((n, i) => n switch
+        {
+            JsonValue v when v.TryGetValue<string>(out var w) => (IReadOnlyList<string>)[w],
+            JsonArray a => a.Select((x, j) => x is JsonValue xv && xv.TryGetValue<string>(out var w) ? w
+                : throw new InvalidDataException($"{path}: 'verbalizer'[{i}][{j}] must be a string")).ToArray(),
+            _ => throw new InvalidDataException($"{path}: 'verbalizer'[{i}] must be a string or an array of strings"),
+        }).ToList();
+        var reduction = node["verbalizer_reduction"] is null ? VerbalizerReduction.Mean : EnumValue<VerbalizerReduction>(node, "verbalizer_reduction", path);
+        return new Verbalizer(labels.Select((l, i) => (l, words[i])), reduction);
     }
 
     internal static string[] Strings(JsonObject node, string key, string path)

@@ -56,7 +56,7 @@ public static class PromptEvaluation
         {
             case TaskKind.Classification:
             {
-                var words = (split.Task.Verbalizer ?? split.Task.Labels).ToList();
+                var words = (split.Task.Verbalizer?.LabelWords ?? split.Task.Labels).ToList();
                 var predicted = hyps.Select(h => words.IndexOf(h.Trim())).ToArray();
                 var gold = examples.Select(e => e.Label).ToArray();
                 return new()

@@ -39,35 +39,48 @@ public abstract class PromptHead : nn.Module
 
 /// <summary>
 /// Cloze with a verbalizer (PET, prompt tuning and P-tuning on an MLM): the LM head's logits at the
-/// [MASK] position, restricted to one token per label word: [R, C].
+/// [MASK] position, restricted to each label's words (one token each) and reduced per label by the
+/// verbalizer's mean or sum, as PET's <c>convert_mlm_logits_to_cls_logits</c>: [R, C].
 /// </summary>
 public sealed class ClozeHead : PromptHead
 {
-    private readonly Tensor _tokenIds;
+    private readonly Tensor _flatIds;   // [C * W] token ids (0 where a label has fewer words)
+    private readonly Tensor _wordMask;  // [C, W] 1 for a real word
+    private readonly int _maxWords;
 
-    /// <summary>The verbalizer's token ids, one per label.</summary>
-    public IReadOnlyList<int> TokenIds { get; }
+    /// <summary>The verbalizer's token ids, [label][word].</summary>
+    public IReadOnlyList<IReadOnlyList<int>> TokenIds { get; }
+    /// <summary>How the scores of a label's several words are combined.</summary>
+    public VerbalizerReduction Reduction { get; }
 
-    public ClozeHead(IReadOnlyList<int> tokenIds) : base(nameof(ClozeHead))
+    /// <summary>A head scoring each label by its words' single tokens <paramref name="tokenIds"/>[label][word].</summary>
+    public ClozeHead(IReadOnlyList<IReadOnlyList<int>> tokenIds, VerbalizerReduction reduction = VerbalizerReduction.Mean) : base(nameof(ClozeHead))
     {
-        TokenIds = tokenIds.ToArray();
-        _tokenIds = tensor(TokenIds.Select(i => (long)i).ToArray());
+        if (tokenIds.Count < 2 || tokenIds.Any(w => w.Count == 0)) throw new ArgumentException("a cloze head needs at least two labels with a word each", nameof(tokenIds));
+        TokenIds = tokenIds.Select(w => (IReadOnlyList<int>)w.ToArray()).ToArray();
+        Reduction = reduction;
+        _maxWords = tokenIds.Max(w => w.Count);
+        var flat = new long[tokenIds.Count * _maxWords];
+        var mask = new float[tokenIds.Count * _maxWords];
+        for (int l = 0; l < tokenIds.Count; l++)
+            for (int w = 0; w < tokenIds[l].Count; w++) { flat[l * _maxWords + w] = tokenIds[l][w]; mask[l * _maxWords + w] = 1f; }
+        _flatIds = tensor(flat);
+        _wordMask = tensor(mask, new long[] { tokenIds.Count, _maxWords });
     }
 
-    /// <summary>Maps each verbalizer word to its single token (a leading space for byte-level BPE, as after "It was").</summary>
+    /// <summary>
+    /// Maps each verbalizer word of <paramref name="task"/> to its single token (with a leading space for byte-level BPE,
+    /// as after "It was"); throws naming the task and the word that is not one token, or when two labels share a token.
+    /// </summary>
     public static ClozeHead ForWords(TextTokenizer tokenizer, PromptTask task)
     {
-        var words = task.Verbalizer ?? throw new ArgumentException($"task '{task.Name}': a cloze head needs verbalizer words");
-        var ids = new List<int>();
-        foreach (var w in words)
-        {
-            var pieces = tokenizer.Encode(tokenizer.IsByteLevel ? " " + w.Trim() : w.Trim());
-            if (pieces.Count != 1)
-                throw new ArgumentException($"task '{task.Name}': verbalizer word '{w}' is {pieces.Count} tokens ({string.Join(" ", tokenizer.Tokenize(tokenizer.IsByteLevel ? " " + w : w))}) in this vocabulary; pick a single-token word");
-            ids.Add(pieces[0]);
-        }
-        if (ids.Distinct().Count() != ids.Count) throw new ArgumentException($"task '{task.Name}': two verbalizer words map to the same token");
-        return new ClozeHead(ids);
+        var verbalizer = task.Verbalizer ?? throw new ArgumentException($"task '{task.Name}': a cloze head needs verbalizer words");
+        int[][][] ids;
+        try { ids = verbalizer.TokenIds(tokenizer, leadingSpace: true, requireSingleToken: true); }
+        catch (ArgumentException e) { throw new ArgumentException($"task '{task.Name}': {e.Message}", e); }
+        var all = ids.SelectMany(l => l.Select(w => w[0])).ToList();
+        if (all.Distinct().Count() != all.Count) throw new ArgumentException($"task '{task.Name}': two verbalizer words map to the same token");
+        return new ClozeHead(ids.Select(l => (IReadOnlyList<int>)l.Select(w => w[0]).ToArray()).ToArray(), verbalizer.Reduction);
     }
 
     public override HeadKind Kind => HeadKind.Cloze;
@@ -80,12 +93,24 @@ public sealed class ClozeHead : PromptHead
         var atMask = logits.shape[1] == batch.InputIds.shape[1]
             ? AtPositions(logits, rows, batch.MaskPositions)
             : logits.index_select(0, rows).select(1, 0);
-        return atMask.index_select(1, _tokenIds.to(atMask.device));
+        return LabelScores(atMask);
+    }
+
+    /// <summary>Label scores [R, C] from the LM logits at the mask, [R, V].</summary>
+    public Tensor LabelScores(Tensor atMask)
+    {
+        if (_maxWords == 1) return atMask.index_select(1, _flatIds.to(atMask.device));
+        using var scope = NewDisposeScope();
+        var gathered = atMask.index_select(1, _flatIds.to(atMask.device)).view(-1, TokenIds.Count, _maxWords); // [R, C, W]
+        var mask = _wordMask.to(gathered.device).to(gathered.dtype).unsqueeze(0);
+        var summed = (gathered * mask).sum(2);
+        var result = Reduction == VerbalizerReduction.Sum ? summed : summed / mask.sum(2);
+        return result.MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _tokenIds.Dispose();
+        if (disposing) { _flatIds.Dispose(); _wordMask.Dispose(); }
         base.Dispose(disposing);
     }
 }
@@ -111,6 +136,46 @@ public sealed class ClassificationHead : PromptHead
 
     public override Tensor Scores(ForwardOutput output, PromptBatch batch, Tensor rows)
         => classifier.forward(dropout.forward(AtPositions(output.LastHiddenState, rows, batch.PoolPositions)));
+}
+
+/// <summary>
+/// <c>transformers</c>' <c>RobertaClassificationHead</c> on the pooled token's final hidden state: dropout,
+/// <c>dense</c> + tanh, dropout, <c>out_proj</c>: [R, C]. PET's final classifier (distilled from the PVP
+/// ensemble) and its supervised baseline use it (<c>Pet.SequenceClassifier</c>), as PET does.
+/// Weights are drawn N(0, <c>initializer_range</c>), biases 0.
+/// </summary>
+public sealed class DenseClassificationHead : PromptHead
+{
+    private readonly Linear dense;
+    private readonly Linear out_proj;
+    private readonly Dropout dropout;
+
+    /// <summary>A head of width <see cref="TransformerConfig.HiddenSize"/>; weights from <paramref name="generator"/> (null: torch's global one).</summary>
+    public DenseClassificationHead(TransformerConfig config, int numLabels, Generator? generator = null) : base(nameof(DenseClassificationHead))
+    {
+        if (numLabels < 2) throw new ArgumentOutOfRangeException(nameof(numLabels), numLabels, "a classifier needs at least two labels");
+        int h = config.HiddenSize;
+        dense = nn.Linear(h, h);
+        out_proj = nn.Linear(h, numLabels);
+        dropout = nn.Dropout(config.HiddenDropoutProb);
+        using (no_grad())
+            foreach (var lin in new[] { dense, out_proj })
+            {
+                lin.weight!.copy_(torch.randn(lin.weight.shape, generator: generator) * config.InitializerRange);
+                lin.bias!.zero_();
+            }
+        RegisterComponents();
+    }
+
+    public override HeadKind Kind => HeadKind.DenseClassification;
+    public override bool NeedsLmLogits => false;
+
+    public override Tensor Scores(ForwardOutput output, PromptBatch batch, Tensor rows)
+    {
+        using var scope = NewDisposeScope();
+        var pooled = AtPositions(output.LastHiddenState, rows, batch.PoolPositions);
+        return out_proj.forward(dropout.forward(dense.forward(dropout.forward(pooled)).tanh())).MoveToOuterDisposeScope();
+    }
 }
 
 /// <summary>
@@ -264,6 +329,9 @@ public static class PromptHeads
         HeadKind.Cloze => task.Kind == TaskKind.Classification
             ? ClozeHead.ForWords(tokenizer, task)
             : throw new ArgumentException($"task '{task.Name}': a cloze head is for classification, not {task.Kind}"),
+        HeadKind.DenseClassification => task.Kind == TaskKind.Classification
+            ? new DenseClassificationHead(backbone.Config, task.Labels.Count)
+            : throw new ArgumentException($"task '{task.Name}': a dense classification head is for classification, not {task.Kind}"),
         HeadKind.Classification => task.Kind == TaskKind.Classification
             ? new ClassificationHead(backbone.Config.HiddenSize, task.Labels.Count, dropout)
             : throw new ArgumentException($"task '{task.Name}': a classification head is for classification, not {task.Kind}"),

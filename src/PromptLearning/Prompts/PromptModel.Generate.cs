@@ -60,7 +60,7 @@ public partial class PromptModel
             {
                 InputIds = batch.InputIds.narrow(1, 0, len - 1), AttentionMask = batch.AttentionMask.narrow(1, 0, len - 1),
                 TokenTypeIds = batch.TokenTypeIds.narrow(1, 0, len - 1), Slots = batch.Slots.narrow(1, 0, len - 1),
-                TaskIds = batch.TaskIds, PoolPositions = batch.PoolPositions, MaskPositions = batch.MaskPositions,
+                TaskIds = batch.TaskIds, PoolPositions = batch.PoolPositions, MaskPositions = batch.MaskPositions, MaskSlots = batch.MaskSlots,
                 TaskIndex = batch.TaskIndex, Lengths = [len - 1],
             };
             prefix = Forward(head, lmLogits: false, useCache: true).PresentKeyValues;

@@ -83,23 +83,9 @@ public partial class PromptModel
     }
 
     private T[] Inference<T>(IReadOnlyList<PromptExample> examples, int batchSize, Func<ForwardOutput, PromptBatch, T[]> read)
-    {
-        bool was = training;
-        eval();
-        try
+        => InferenceLoop.Run(this, examples, batchSize, chunk =>
         {
-            var all = new List<T>(examples.Count);
-            for (int start = 0; start < examples.Count; start += batchSize)
-            {
-                using var scope = NewDisposeScope();
-                using var _ = no_grad();
-                var chunk = examples.Skip(start).Take(batchSize).ToList();
-                using var batch = Encode(chunk, withTargets: false);
-                var got = read(Forward(batch), batch);
-                all.AddRange(got);
-            }
-            return all.ToArray();
-        }
-        finally { if (was) train(); }
-    }
+            using var batch = Encode(chunk, withTargets: false);
+            return read(Forward(batch), batch);
+        });
 }

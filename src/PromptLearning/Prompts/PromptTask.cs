@@ -28,6 +28,11 @@ public enum HeadKind
     /// BERT/RoBERTa only; a backbone without a pooler gets a freshly initialised one in the head.
     /// </summary>
     PooledClassification,
+    /// <summary>
+    /// <c>RobertaClassificationHead</c> on the <c>[CLS]</c> state: dropout, dense + tanh, dropout, linear (PET's classifier;
+    /// dropout is the backbone's).
+    /// </summary>
+    DenseClassification,
     /// <summary>A linear layer on every token's final hidden state (BIO tagging).</summary>
     Token,
     /// <summary>The causal LM head: conditional generation of the target after the source.</summary>
@@ -45,8 +50,8 @@ public sealed record PromptTask
     public required TaskKind Kind { get; init; }
     /// <summary>Class names (classification) or tags (tagging); empty for generation.</summary>
     public IReadOnlyList<string> Labels { get; init; } = [];
-    /// <summary>One word per label for cloze heads (e.g. <c>terrible</c>, <c>great</c>).</summary>
-    public IReadOnlyList<string>? Verbalizer { get; init; }
+    /// <summary>The label words for cloze heads (e.g. <c>negative: terrible; positive: great</c>), labels as <see cref="Labels"/>.</summary>
+    public Verbalizer? Verbalizer { get; init; }
     /// <summary>How the example's texts enter a template: <c>{x}</c>, or e.g. <c>{a} [SEP] {b}</c> for pairs.</summary>
     public string Input { get; init; } = "{x}";
     /// <summary>The input with a <c>[MASK]</c> for cloze heads, e.g. <c>{x} It was [MASK] .</c> or <c>{a} ? [MASK] , {b}</c>.</summary>
@@ -57,8 +62,8 @@ public sealed record PromptTask
     {
         if (string.IsNullOrWhiteSpace(Name)) throw new ArgumentException("task name is empty");
         if (Kind != TaskKind.Generation && Labels.Count < 2) throw new ArgumentException($"task '{Name}': a {Kind} task needs at least two labels, got {Labels.Count}");
-        if (Verbalizer is not null && Verbalizer.Count != Labels.Count)
-            throw new ArgumentException($"task '{Name}': {Verbalizer.Count} verbalizer words for {Labels.Count} labels");
+        if (Verbalizer is not null && !Verbalizer.Labels.SequenceEqual(Labels))
+            throw new ArgumentException($"task '{Name}': the verbalizer's labels ({string.Join(", ", Verbalizer.Labels)}) are not the task's ({string.Join(", ", Labels)}), in that order");
         return this;
     }
 }

@@ -17,15 +17,19 @@ public static class TaskData
     /// <summary>The task definition for <paramref name="name"/>.</summary>
     public static PromptTask Task(string name, string? root = null) => name switch
     {
-        EmbeddedData.Sentiment => new PromptTask { Name = name, Kind = TaskKind.Classification, Labels = ["negative", "positive"], Verbalizer = ["terrible", "great"], Cloze = "{x} It was [MASK] ." },
-        EmbeddedData.Rating => new PromptTask { Name = name, Kind = TaskKind.Classification, Labels = ["1", "2", "3", "4", "5"], Verbalizer = ["terrible", "bad", "okay", "good", "great"], Cloze = "{x} It was [MASK] ." },
-        EmbeddedData.Inference => new PromptTask { Name = name, Kind = TaskKind.Classification, Labels = ["entailment", "contradiction", "neutral"], Verbalizer = ["yes", "no", "maybe"], Input = "{a} [SEP] {b}", Cloze = "{b} ? [MASK] , {a}" },
-        EmbeddedData.Aspect => new PromptTask { Name = name, Kind = TaskKind.Classification, Labels = ["food", "service", "price", "place"], Verbalizer = ["food", "service", "price", "place"], Input = "{a} [SEP] {b}", Cloze = "[MASK] : {a} {b}" },
+        EmbeddedData.Sentiment => Cloze(name, ["negative", "positive"], ["terrible", "great"], cloze: "{x} It was [MASK] ."),
+        EmbeddedData.Rating => Cloze(name, ["1", "2", "3", "4", "5"], ["terrible", "bad", "okay", "good", "great"], cloze: "{x} It was [MASK] ."),
+        EmbeddedData.Inference => Cloze(name, ["entailment", "contradiction", "neutral"], ["exactly", "no", "maybe"], input: "{a} [SEP] {b}", cloze: "{b:nopunct} ? [MASK] , {a}"),
+        EmbeddedData.Aspect => Cloze(name, ["food", "service", "price", "place"], ["food", "service", "price", "place"], input: "{a} [SEP] {b}", cloze: "[MASK] : {a} {b}"),
         EmbeddedData.Slots => new PromptTask { Name = name, Kind = TaskKind.Tagging, Labels = SlotTags(root) },
         EmbeddedData.E2e => new PromptTask { Name = name, Kind = TaskKind.Generation },
         EmbeddedData.Summarization => new PromptTask { Name = name, Kind = TaskKind.Generation },
         _ => throw new ArgumentException($"unknown task '{name}' (known: {string.Join(", ", Names)})"),
     };
+
+    /// <summary>A classification task whose label <c>i</c> has the cloze word <paramref name="words"/>[i].</summary>
+    private static PromptTask Cloze(string name, string[] labels, string[] words, string cloze, string input = "{x}") =>
+        new() { Name = name, Kind = TaskKind.Classification, Labels = labels, Verbalizer = Verbalizer.Of(labels, words), Input = input, Cloze = cloze };
 
     /// <summary>
     /// A split of a task: "train", "dev", "test" (and "test-unseen" for e2e); <paramref name="shots"/> &gt; 0
@@ -40,10 +44,11 @@ public static class TaskData
         bool few = shots > 0 && split == "train";
         switch (name)
         {
-            case EmbeddedData.Sentiment: return Classification(task, Sst2Tsv.Load(few ? Few("tsv") : Path_($"{split}.tsv")), ["0", "1"]);
-            case EmbeddedData.Rating: return Classification(task, YelpCsv.Load(few ? Few("csv") : Path_($"{split}.csv")), ["1", "2", "3", "4", "5"]);
-            case EmbeddedData.Aspect: return Classification(task, AgNewsCsv.Load(few ? Few("csv") : Path_($"{split}.csv")), ["1", "2", "3", "4"]);
-            case EmbeddedData.Inference: return Classification(task, SuperGlueJsonl.Load(few ? Few("jsonl") : Path_((split == "dev" ? "val" : split) + ".jsonl"), task.Labels), task.Labels);
+            case EmbeddedData.Sentiment or EmbeddedData.Rating or EmbeddedData.Aspect or EmbeddedData.Inference:
+            {
+                var files = ClassificationTask.Get(name);
+                return Classification(task, files.Loader(few ? Few(files.Extension) : files.SplitPath(split, root)), files.Labels);
+            }
             case EmbeddedData.Slots: return FromConll(few ? Few("txt") : Path_($"{split}.txt"), task);
             case EmbeddedData.E2e:
             {
@@ -76,7 +81,7 @@ public static class TaskData
     /// A real SST-2 file (GLUE's <c>train.tsv</c> or <c>dev.tsv</c>: <c>sentence</c> and <c>label</c> 0/1 columns) as a
     /// split of the sentiment task, for a notebook's real-model switch. Errors name the file, line and column.
     /// </summary>
-    public static TaskSplit FromSst2(string tsvFile) => Classification(Task(EmbeddedData.Sentiment), Sst2Tsv.Load(tsvFile), ["0", "1"]);
+    public static TaskSplit FromSst2(string tsvFile) => Classification(Task(EmbeddedData.Sentiment), Sst2Tsv.Load(tsvFile), ClassificationTask.Sentiment.Labels);
 
     /// <summary>
     /// A tagging task whose tags are those of a CoNLL file (e.g. CoNLL-2003's <c>train.txt</c>, NER column last):

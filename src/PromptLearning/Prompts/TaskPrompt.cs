@@ -34,6 +34,8 @@ public sealed class TaskPrompt : nn.Module
             throw new ArgumentException($"task '{task.Name}': template '{template}' has [P] slots but this method puts no virtual tokens at the input");
         if (head.Kind == HeadKind.Cloze && !template.HasMask)
             throw new ArgumentException($"task '{task.Name}': a cloze head needs a [MASK] in template '{template}'");
+        if (head.Kind == HeadKind.Cloze && template.MaskSlot!.Count != 1)
+            throw new ArgumentException($"task '{task.Name}': a cloze head reads one [MASK], template '{template}' has {template.MaskSlot.Count} in a row (label words of several tokens are PET's: Pet.Pvp)");
         this.prompt = prompt;
         this.head = head;
         PrefixDropout = prefixDropout;

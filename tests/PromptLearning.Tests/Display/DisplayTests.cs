@@ -124,9 +124,11 @@ public class DisplayTests
         Assert.StartsWith("<table><caption>settings</caption><tbody><tr><td>Model</td><td>bert-small</td></tr>", html);
         Assert.DoesNotContain("System.Int32[]", html);
         Assert.DoesNotContain("{ ", html);
-        Assert.Equal("Name = a, LeadingSpace = False, NoFinalPunctuation = False, LowerFirst = False",
-            Tables.SettingValue(new PromptLearning.Pet.PatternSegment.Field("a", false, false, false)));
-        Assert.Equal("Separator", Tables.SettingValue(new PromptLearning.Pet.PatternSegment.Separator()));
+        Assert.Equal("Name = a, LeadingSpace = False, LowerFirst = False", Tables.SettingValue(new FieldSetting("a", false, false)));
+        Assert.Equal("Separator", Tables.SettingValue(new Separator()));
         Assert.Throws<ArgumentException>(() => Tables.SettingRows(new object()));
     }
+
+    private sealed record FieldSetting(string Name, bool LeadingSpace, bool LowerFirst);
+    private sealed record Separator;
 }

@@ -123,11 +123,11 @@ public class DeviceTests
         using var classifier = new SequenceClassifier(pretrained.Model, numLabels: 2);
         Assert.Equal(Requested.type, classifier.Device.type);
         AssertModuleOn(classifier, "classifier");
-        var examples = new[] { PetExample.Single("the food was good", 1) };
+        var examples = new[] { PromptLearning.Tests.Pet.Ex.Single("the food was good", 1) };
         using var batch = SequenceClassifier.Encode(tok, examples, maxLength: 16, classifier.Device);
-        AssertOn(batch.InputIds, "PvpBatch.InputIds");
-        AssertOn(batch.AttentionMask, "PvpBatch.AttentionMask");
-        AssertOn(batch.TokenTypeIds, "PvpBatch.TokenTypeIds");
+        AssertOn(batch.InputIds, "PromptBatch.InputIds");
+        AssertOn(batch.AttentionMask, "PromptBatch.AttentionMask");
+        AssertOn(batch.TokenTypeIds, "PromptBatch.TokenTypeIds");
         Assert.Equal(2, classifier.Predict(tok, examples, maxLength: 16).GetLength(1));
     }
 

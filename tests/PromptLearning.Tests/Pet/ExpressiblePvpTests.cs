@@ -1,3 +1,4 @@
+using PromptLearning.Prompts;
 using PromptLearning.Pet;
 using PromptLearning.Tokenization;
 

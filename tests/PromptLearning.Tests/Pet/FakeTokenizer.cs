@@ -1,3 +1,4 @@
+using PromptLearning.Prompts;
 using System.Text.RegularExpressions;
 using PromptLearning.Tokenization;
 

@@ -1,3 +1,4 @@
+using PromptLearning.Prompts;
 using System.Text.Json;
 using PromptLearning.Checkpoints;
 using PromptLearning.Models;

@@ -1,3 +1,4 @@
+using PromptLearning.Prompts;
 using PromptLearning.Data;
 using PromptLearning.Data.Formats;
 using PromptLearning.Pet;
@@ -33,8 +34,8 @@ public sealed class PaperTaskTests : IDisposable
             else
                 File.WriteAllLines(path, Enumerable.Range(0, count).Select(i => Csv.Line(Label(i), $"{prefix} review {i}\\nwith \"quotes\"")));
         }
-        Rows(task.OriginalFiles!.Value.Train, trainCount, "train");
-        Rows(task.OriginalFiles!.Value.Test, testCount, "test");
+        Rows(task.Files.OriginalFiles!.Value.Train, trainCount, "train");
+        Rows(task.Files.OriginalFiles!.Value.Test, testCount, "test");
         return folder;
     }
 
@@ -51,13 +52,13 @@ public sealed class PaperTaskTests : IDisposable
 
         var test = task.Read(task.TestFile, root);
         Assert.Equal(6, test.Count);
-        Assert.All(test, e => Assert.NotNull(e.Label));
+        Assert.All(test, e => Assert.True(e.Label >= 0));
         var pool = task.Read(task.UnlabelledFile, root);
         Assert.Equal(9, pool.Count);
-        Assert.All(pool, e => Assert.Null(e.Label));
+        Assert.All(pool, e => Assert.Equal(-1, e.Label));
 
-        var original = task.Load(Path.Combine(source, task.OriginalFiles!.Value.Train)).Select(task.ToPet).ToList();
-        static string Key(PetExample e) => string.Join("|", e.Fields.OrderBy(f => f.Key).Select(f => f.Value)) + "#" + e.Label;
+        var original = task.Files.Loader(Path.Combine(source, task.Files.OriginalFiles!.Value.Train)).Select(task.ToExample).ToList();
+        static string Key(PromptExample e) => string.Join("|", new[] { e.A, e.B }.OfType<string>()) + "#" + e.Label;
         var originalKeys = original.Select(Key).ToHashSet();
         var small0 = task.FewShot(5, 0, root);
         var large0 = task.FewShot(12, 0, root);
@@ -68,9 +69,9 @@ public sealed class PaperTaskTests : IDisposable
         Assert.NotEqual(large0.Select(Key), task.FewShot(12, 1, root).Select(Key)); // another seed, another subset
 
         // Preparing again gives the same files.
-        var before = File.ReadAllText(Path.Combine(root, task.Name, EmbeddedData.FewShotFile(task.Extension, 12, 1)));
+        var before = File.ReadAllText(Path.Combine(root, task.Name, EmbeddedData.FewShotFile(task.Files.Extension, 12, 1)));
         task.PrepareFromOriginal(source, new[] { 5, 12 }, new[] { 0, 1 }, 9, 6, Path.Combine(_dir, "prepared"));
-        Assert.Equal(before, File.ReadAllText(Path.Combine(root, task.Name, EmbeddedData.FewShotFile(task.Extension, 12, 1))));
+        Assert.Equal(before, File.ReadAllText(Path.Combine(root, task.Name, EmbeddedData.FewShotFile(task.Files.Extension, 12, 1))));
     }
 
     [Fact]
@@ -127,7 +128,7 @@ public sealed class PaperTaskTests : IDisposable
         var tokenizer = TokenizerFactory.FromFolder(HfFixtures.Model("roberta"));
         foreach (var task in PetTask.Paper)
         {
-            var example = task.ToPet(new ClassificationExample("First text.", task.Name is "yelp-full" ? null : "Second text.", task.Labels[0]));
+            var example = task.ToExample(new ClassificationExample("First text.", task.Name is "yelp-full" ? null : "Second text.", task.Labels[0]));
             var pvps = task.BuildPvps(tokenizer, 64);
             Assert.Equal(task.Pvps.Count, pvps.Count);
             foreach (var pvp in pvps)

@@ -1,3 +1,4 @@
+using PromptLearning.Prompts;
 using PromptLearning.Models;
 using PromptLearning.Native;
 using PromptLearning.Pet;
@@ -15,7 +16,7 @@ public class PetEnsembleTests
     private static readonly string[] Negative = { "bad", "cold", "slow" };
 
     /// <summary>Tiny sentiment data: "subject was [very] word." labelled by the word.</summary>
-    private static List<PetExample> Data(int seed, int n)
+    private static List<PromptExample> Data(int seed, int n)
     {
         var rng = new Random(seed);
         return Enumerable.Range(0, n).Select(_ =>
@@ -23,7 +24,7 @@ public class PetEnsembleTests
             int label = rng.Next(2);
             var words = label == 1 ? Positive : Negative;
             var text = $"{Subjects[rng.Next(Subjects.Length)]} was {(rng.Next(2) == 0 ? "very " : "")}{words[rng.Next(words.Length)]}.";
-            return PetExample.Single(text, label);
+            return Ex.Single(text, label);
         }).ToList();
     }
 
@@ -52,14 +53,14 @@ public class PetEnsembleTests
     public void IPetWeighsEachModelOnTheGoldSetNotTheGrownOne()
     {
         var tok = PatternTests.Bert();
-        var pvp = new Pvp(Pattern.Parse("{a} It was [MASK]."), Verbalizer.Of(("negative", "bad"), ("positive", "great")), tok, 32);
+        var pvp = new Pvp(PromptTemplate.Parse("{a} It was [MASK]."), Verbalizer.Of(("negative", "bad"), ("positive", "great")), tok, 32);
         ILanguageModel Fresh() => new TinyLm(tok.VocabSize, 16, contextual: true, seed: 7, dropout: 0);
-        var texts = Data(4, 40).Select(e => e.WithLabel(null)).ToList();
+        var texts = Data(4, 40).Select(e => e with { Label = -1 }).ToList();
         int[] freshPred;
         using (var fresh = Fresh()) freshPred = Pvp.Argmax(pvp.Predict(fresh, texts, 64));
         // Gold: half agree with the untrained model, half not (accuracy 0.5). The previous generation
         // labels the pool against the untrained model, so every added example lowers its accuracy.
-        var gold = texts.Take(8).Select((e, i) => e.WithLabel(i % 2 == 0 ? freshPred[i] : 1 - freshPred[i])).ToList();
+        var gold = texts.Take(8).Select((e, i) => e with { Label = i % 2 == 0 ? freshPred[i] : 1 - freshPred[i] }).ToList();
         var pool = texts.Skip(8).ToList();
         var against = new float[pool.Count, 2];
         for (int i = 0; i < pool.Count; i++) against[i, 1 - freshPred[8 + i]] = 3f;
@@ -80,7 +81,7 @@ public class PetEnsembleTests
     public void DistillationReproducesTheTeachersSoftLabels()
     {
         var tok = PatternTests.Bert();
-        var pool = Data(5, 40).Select(e => e.WithLabel(null)).DistinctBy(e => e.Field("a")).Take(8).ToList();
+        var pool = Data(5, 40).Select(e => e with { Label = -1 }).DistinctBy(e => e.A).Take(8).ToList();
         // Two "PVP models" with different opinions, merged by weight, are the teacher.
         var rng = new Random(9);
         float[,] Random2() { var r = new float[pool.Count, 2]; for (int i = 0; i < pool.Count; i++) for (int j = 0; j < 2; j++) r[i, j] = (float)(rng.NextDouble() * 4 - 2); return r; }
@@ -101,7 +102,7 @@ public class PetEnsembleTests
     public void GrowTrainingSetKeepsGoldRatioAndUsesEnsembleLabels()
     {
         var train = Data(1, 10);
-        var pool = Data(2, 60).Select(e => e.WithLabel(null)).ToList();
+        var pool = Data(2, 60).Select(e => e with { Label = -1 }).ToList();
         var logits = new float[pool.Count, 2];
         for (int i = 0; i < pool.Count; i++) logits[i, i % 2 == 0 ? 1 : 0] = 2f;  // 30 positive, 30 negative
         var grown = PetEnsemble.GrowTrainingSet(train, pool, logits, 50, new Random(4));
@@ -110,8 +111,8 @@ public class PetEnsembleTests
         var added = grown.Skip(10).ToList();
         int goldPos = train.Count(e => e.Label == 1);
         Assert.InRange(added.Count(e => e.Label == 1), (int)Math.Floor(40.0 * goldPos / 10), (int)Math.Ceiling(40.0 * goldPos / 10));
-        foreach (var e in added) Assert.Equal(e.Label, pool.IndexOf(pool.First(p => ReferenceEquals(p.Fields, e.Fields))) % 2 == 0 ? 1 : 0);
-        Assert.Equal(added.Count, added.Select(e => e.Fields).Distinct().Count()); // drawn without replacement
+        foreach (var e in added) Assert.Equal(e.Label, pool.FindIndex(p => ReferenceEquals(p.A, e.A)) % 2 == 0 ? 1 : 0);
+        Assert.Equal(added.Count, added.Select(e => pool.FindIndex(p => ReferenceEquals(p.A, e.A))).Distinct().Count()); // drawn without replacement
     }
 
     [Fact]
@@ -119,12 +120,12 @@ public class PetEnsembleTests
     {
         var tok = PatternTests.Bert();
         var train = Data(1, 8);
-        var pool = Data(2, 100).Select(e => e.WithLabel(null)).ToList();
+        var pool = Data(2, 100).Select(e => e with { Label = -1 }).ToList();
         var test = Data(3, 30);
         var pvps = new[]
         {
-            new Pvp(Pattern.Parse("{a} It was [MASK]."), Verbalizer.Of(("negative", "bad"), ("positive", "great")), tok, 32),
-            new Pvp(Pattern.Parse("[MASK]: {a}"), Verbalizer.Of(("negative", "no"), ("positive", "yes")), tok, 32),
+            new Pvp(PromptTemplate.Parse("{a} It was [MASK]."), Verbalizer.Of(("negative", "bad"), ("positive", "great")), tok, 32),
+            new Pvp(PromptTemplate.Parse("[MASK]: {a}"), Verbalizer.Of(("negative", "no"), ("positive", "yes")), tok, 32),
         };
         var config = new PetConfig
         {

@@ -1,3 +1,4 @@
+using PromptLearning.Prompts;
 using PromptLearning.Checkpoints;
 using PromptLearning.Models;
 using PromptLearning.Native;
@@ -43,7 +44,17 @@ public class PetFixtureTests
         return words.ToArray();
     }
 
-    private static float[] MaskLogits(ILanguageModel model, EncodedPattern enc)
+    /// <summary>One example as the PVP encodes it: ids, segment ids, mask positions.</summary>
+    private sealed record Encoded(int[] InputIds, int[] TokenTypeIds, int[] MaskPositions);
+
+    private static Encoded Encode(Pvp pvp, PromptExample example)
+    {
+        using var batch = pvp.EncodeBatch([example]);
+        return new Encoded(batch.InputIds[0].data<long>().Select(i => (int)i).ToArray(), batch.TokenTypeIds[0].data<long>().Select(i => (int)i).ToArray(),
+            batch.MaskSlots[0].Select(p => (int)p).ToArray());
+    }
+
+    private static float[] MaskLogits(ILanguageModel model, Encoded enc)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -59,10 +70,10 @@ public class PetFixtureTests
         var (model, tok) = Load("bert");
         using var _ = model;
         var (no, yes) = SingleTokenWords(tok, 2) switch { var w => (w[0], w[1]) };
-        var pvp = new Pvp(Pattern.Parse("{a} it was [MASK]."), Verbalizer.Of(("negative", no), ("positive", yes)), tok, maxLength: 32);
+        var pvp = new Pvp(PromptTemplate.Parse("{a} it was [MASK]."), Verbalizer.Of(("negative", no), ("positive", yes)), tok, maxLength: 32);
         const string text = "The quick brown fox sat on the mat.";
-        var ex = PetExample.Single(text, 1);
-        var enc = pvp.Encode(ex);
+        var ex = Ex.Single(text, 1);
+        var enc = Encode(pvp, ex);
         string Pieces(string s) => string.Join(" ", tok.Tokenize(s));
         var tail = $"{Pieces("it was")} [MASK] {Pieces(".")} [SEP]";
         Assert.Equal($"[CLS] {Pieces(text)} {tail}", string.Join(" ", enc.InputIds.Select(tok.IdToToken)));
@@ -81,7 +92,7 @@ public class PetFixtureTests
         Assert.Contains(Pieces(multi), e.Message);
 
         // Truncation keeps the pattern and the mask on the real tokenizer too.
-        var cut = pvp.Encode(PetExample.Single(string.Join(" ", Enumerable.Repeat("the lazy dog", 30))));
+        var cut = Encode(pvp, Ex.Single(string.Join(" ", Enumerable.Repeat("the lazy dog", 30))));
         Assert.Equal(32, cut.InputIds.Length);
         Assert.Equal(tail, string.Join(" ", cut.InputIds.TakeLast(tail.Split(' ').Length).Select(tok.IdToToken)));
     }
@@ -94,11 +105,11 @@ public class PetFixtureTests
         // Words that are one token after a space but several at the start of a sequence.
         var words = SingleTokenWords(tok, 2, w => tok.Encode(w).Count > 1);
         var (world, model2) = (words[0], words[1]);
-        var pvp = new Pvp(Pattern.Parse("{a} the [MASK]."), Verbalizer.Of(("a", world), ("b", model2)), tok, maxLength: 40, allowMultiToken: false);
+        var pvp = new Pvp(PromptTemplate.Parse("{a} the [MASK]."), Verbalizer.Of(("a", world), ("b", model2)), tok, maxLength: 40, allowMultiToken: false);
         Assert.Equal("\u0120" + world, tok.IdToToken(pvp.LabelTokenIds[0][0].Single()));
         Assert.Equal("\u0120" + model2, tok.IdToToken(pvp.LabelTokenIds[1][0].Single()));
-        var ex = PetExample.Single("the model runs");
-        var enc = pvp.Encode(ex);
+        var ex = Ex.Single("the model runs");
+        var enc = Encode(pvp, ex);
         Assert.Equal(tok.Encode("the model runs the").Count + 4, enc.InputIds.Length); // <s> ... <mask> . </s>
         Assert.Equal(tok.MaskTokenId, enc.InputIds[enc.MaskPositions[0]]);
         var logits = MaskLogits(model, enc);
@@ -107,9 +118,9 @@ public class PetFixtureTests
         Assert.Equal(logits[tok.TokenToId("\u0120" + model2)!.Value], scores[0, 1], 5);
 
         // At the start of a sequence there is no space: the word is then several byte-level tokens.
-        var e = Assert.Throws<ArgumentException>(() => new Pvp(Pattern.Parse("[MASK]: {a}"), Verbalizer.Of(("a", world), ("b", model2)), tok, allowMultiToken: false));
+        var e = Assert.Throws<ArgumentException>(() => new Pvp(PromptTemplate.Parse("[MASK]: {a}"), Verbalizer.Of(("a", world), ("b", model2)), tok, allowMultiToken: false));
         Assert.Contains($"'{world}'", e.Message);
-        Assert.True(new Pvp(Pattern.Parse("[MASK]: {a}"), Verbalizer.Of(("a", world), ("b", model2)), tok).IsMultiToken);
+        Assert.True(new Pvp(PromptTemplate.Parse("[MASK]: {a}"), Verbalizer.Of(("a", world), ("b", model2)), tok).IsMultiToken);
     }
 
     [FixtureFact]
@@ -118,9 +129,9 @@ public class PetFixtureTests
         var (model, tok) = Load("bert");
         using var _ = model;
         var words = SingleTokenWords(tok, 2);
-        var pvp = new Pvp(Pattern.Parse("{a} it was [MASK]."), Verbalizer.Of(("negative", words[0]), ("positive", words[1])), tok, maxLength: 32);
-        var train = new[] { PetExample.Single("the cat sat on the mat", 1), PetExample.Single("the dog is lazy", 0) };
-        var pool = new[] { PetExample.Single("a quick brown fox"), PetExample.Single("hello world"), PetExample.Single("this is a test") };
+        var pvp = new Pvp(PromptTemplate.Parse("{a} it was [MASK]."), Verbalizer.Of(("negative", words[0]), ("positive", words[1])), tok, maxLength: 32);
+        var train = new[] { Ex.Single("the cat sat on the mat", 1), Ex.Single("the dog is lazy", 0) };
+        var pool = new[] { Ex.Single("a quick brown fox"), Ex.Single("hello world"), Ex.Single("this is a test") };
         var cfg = new PvpTrainingConfig { Trainer = new TrainerConfig { MaxSteps = 30, BatchSize = 2, LearningRate = 2e-3, EvalEvery = 0, LogEvery = 100 }, UnlabelledBatchSize = 2 };
         var result = PvpTrainer.Train(model, pvp, train, pool, cfg);
         Assert.True(result.StepLosses.TakeLast(5).Average() < result.StepLosses.Take(5).Average(), $"loss {string.Join(" ", result.StepLosses)}");

@@ -1,3 +1,4 @@
+using PromptLearning.Prompts;
 using PromptLearning.Native;
 using PromptLearning.Pet;
 using PromptLearning.Training;
@@ -23,9 +24,9 @@ public class PetLossTests
     {
         var tok = PatternTests.Bert();
         using var model = new TinyLm(tok.VocabSize, 8, contextual: false, seed: 11);
-        var pvp = new Pvp(Pattern.Parse("{a} It was [MASK]."), Verbalizer.Parse("negative: bad; positive: great, good"), tok);
-        var labelled = new[] { PetExample.Single("The food was cold.", 0), PetExample.Single("the service was slow", 1) };
-        var unlabelled = new[] { PetExample.Single("the food was great."), PetExample.Single("service was very slow") };
+        var pvp = new Pvp(PromptTemplate.Parse("{a} It was [MASK]."), Verbalizer.Parse("negative: bad; positive: great, good"), tok);
+        var labelled = new[] { Ex.Single("The food was cold.", 0), Ex.Single("the service was slow", 1) };
+        var unlabelled = new[] { Ex.Single("the food was great."), Ex.Single("service was very slow") };
         using var mlm = PvpTrainer.MaskForMlm(pvp, unlabelled, new Random(3), maskProbability: 0.5);
 
         // By hand, in double precision. The non-contextual model's logits at a position are Table[input id].
@@ -37,8 +38,8 @@ public class PetLossTests
         var z = new[] { maskRow[Id("bad")], (maskRow[Id("great")] + maskRow[Id("good")]) / 2 };   // label scores (mean of words)
         double ce = -(LogSoftmaxAt(z, 0) + LogSoftmaxAt(z, 1)) / 2;
 
-        var ids = mlm.Inputs.InputIds.data<long>().ToArray();
-        var labels = mlm.Labels.data<long>().ToArray();
+        var ids = mlm.InputIds.data<long>().ToArray();
+        var labels = mlm.Labels!.data<long>().ToArray();
         double mlmSum = 0; int n = 0;
         for (int i = 0; i < ids.Length; i++)
         {
@@ -61,11 +62,11 @@ public class PetLossTests
     public void MlmMaskingSkipsSpecialAndPatternMaskTokens()
     {
         var tok = PatternTests.Bert();
-        var pvp = new Pvp(Pattern.Parse("{a} It was [MASK]."), Verbalizer.Of(("n", "bad"), ("p", "great")), tok);
-        var examples = Enumerable.Range(0, 20).Select(_ => PetExample.Single("the food was very cold .")).ToArray();
+        var pvp = new Pvp(PromptTemplate.Parse("{a} It was [MASK]."), Verbalizer.Of(("n", "bad"), ("p", "great")), tok);
+        var examples = Enumerable.Range(0, 20).Select(_ => Ex.Single("the food was very cold .")).ToArray();
         using var mlm = PvpTrainer.MaskForMlm(pvp, examples, new Random(1));
-        var labels = mlm.Labels.data<long>().ToArray();
-        var original = pvp.Encode(examples[0], 1).InputIds;
+        var labels = mlm.Labels!.data<long>().ToArray();
+        var original = pvp.Pattern.Encode(pvp.Tokenizer, examples[0], pvp.MaxLength, 1).InputIds;
         int len = (int)mlm.Labels.shape[1], chosen = 0;
         for (int i = 0; i < labels.Length; i++)
         {

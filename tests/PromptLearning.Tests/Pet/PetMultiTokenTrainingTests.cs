@@ -1,3 +1,4 @@
+using PromptLearning.Prompts;
 using PromptLearning.Checkpoints;
 using PromptLearning.Models;
 using PromptLearning.Native;
@@ -62,12 +63,12 @@ public sealed class PetMultiTokenTrainingTests
         var tok = loaded.Tokenizer;
         var w = Words(tok, 7);
         Assert.True(w.Count == 7, "the fixture vocabulary needs 7 whole-word tokens");
-        var pvp = new Pvp(Pattern.Parse("{a} It was [MASK]."), Verbalizer.Of(("x", $"{w[0]} {w[1]}"), ("y", w[2]), ("z", $"{w[3]} {w[4]} {w[2]}")), tok);
+        var pvp = new Pvp(PromptTemplate.Parse("{a} It was [MASK]."), Verbalizer.Of(("x", $"{w[0]} {w[1]}"), ("y", w[2]), ("z", $"{w[3]} {w[4]} {w[2]}")), tok);
         Assert.True(pvp.IsMultiToken);
         Assert.Equal(3, pvp.MaxTokens);
-        var examples = new List<PetExample>
+        var examples = new List<PromptExample>
         {
-            PetExample.Single($"{w[5]} {w[6]}", 0), PetExample.Single(w[6], 1), PetExample.Single($"{w[6]} {w[5]} {w[6]}", 2),
+            Ex.Single($"{w[5]} {w[6]}", 0), Ex.Single(w[6], 1), Ex.Single($"{w[6]} {w[5]} {w[6]}", 2),
         };
 
         var counting = new CountingModel(loaded.Model);
@@ -88,9 +89,9 @@ public sealed class PetMultiTokenTrainingTests
             {
                 var toks = pvp.LabelTokenIds[l][0];
                 for (int j = 0; j < toks.Length; j++)
-                    s[l] += logits[i, batch.MaskPositions[i][j]].log_softmax(0)[toks[j]].item<float>();
+                    s[l] += logits[i, batch.MaskSlots[i][j]].log_softmax(0)[toks[j]].item<float>();
             }
-            int y = examples[i].Label!.Value;
+            int y = examples[i].Label;
             for (int l = 0; l < pvp.NumLabels; l++)
                 if (l != y) expected += Math.Max(0, 1 - s[y] + s[l]);
         }
@@ -112,8 +113,8 @@ public sealed class PetMultiTokenTrainingTests
         using var loaded = Pretrained.Load(HfFixtures.Model("bert"));
         var tok = loaded.Tokenizer;
         var w = Words(tok, 6);
-        var pvp = new Pvp(Pattern.Parse("{a} It was [MASK]."), Verbalizer.Of(("x", $"{w[0]} {w[1]}"), ("y", w[2])), tok);
-        var train = Enumerable.Range(0, 8).Select(i => PetExample.Single(i % 2 == 0 ? $"{w[3]} {w[4]}" : $"{w[5]} {w[4]}", i % 2)).ToList();
+        var pvp = new Pvp(PromptTemplate.Parse("{a} It was [MASK]."), Verbalizer.Of(("x", $"{w[0]} {w[1]}"), ("y", w[2])), tok);
+        var train = Enumerable.Range(0, 8).Select(i => Ex.Single(i % 2 == 0 ? $"{w[3]} {w[4]}" : $"{w[5]} {w[4]}", i % 2)).ToList();
         var before = PvpTrainer.Loss(loaded.Model, pvp, train, null).item<float>();
         var config = new PvpTrainingConfig { Trainer = new PvpTrainingConfig().Trainer with { MaxSteps = 30, BatchSize = 4, LearningRate = 1e-3, WarmupRatio = 0 } };
         // The unlabelled pool is not used under the hinge objective (PET adds no MLM term there).

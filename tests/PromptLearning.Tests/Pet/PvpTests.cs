@@ -1,3 +1,4 @@
+using PromptLearning.Prompts;
 using PromptLearning.Models;
 using PromptLearning.Native;
 using PromptLearning.Pet;
@@ -14,14 +15,14 @@ public class PvpTests
     public void VerbalizerWordsGetLeadingSpaceForByteLevelBpe()
     {
         var tok = PatternTests.Roberta();
-        var pvp = new Pvp(Pattern.Parse("{a} It was [MASK]."), Verbalizer.Of(("negative", "bad"), ("positive", "great")), tok);
+        var pvp = new Pvp(PromptTemplate.Parse("{a} It was [MASK]."), Verbalizer.Of(("negative", "bad"), ("positive", "great")), tok);
         Assert.Equal("Ġbad", tok.IdToToken(pvp.LabelTokenIds[0][0].Single()));
         Assert.Equal("Ġgreat", tok.IdToToken(pvp.LabelTokenIds[1][0].Single()));
         // A mask at the start of a sequence has no space before it.
-        var start = new Pvp(Pattern.Parse("[MASK]: {a}"), Verbalizer.Of(("n", "No"), ("y", "Yes")), tok);
+        var start = new Pvp(PromptTemplate.Parse("[MASK]: {a}"), Verbalizer.Of(("n", "No"), ("y", "Yes")), tok);
         Assert.Equal("Yes", tok.IdToToken(start.LabelTokenIds[1][0].Single()));
         var bert = PatternTests.Bert();
-        Assert.Equal("great", bert.IdToToken(new Pvp(Pattern.Parse("{a} It was [MASK]."), Verbalizer.Of(("n", "bad"), ("p", "Great")), bert).LabelTokenIds[1][0].Single()));
+        Assert.Equal("great", bert.IdToToken(new Pvp(PromptTemplate.Parse("{a} It was [MASK]."), Verbalizer.Of(("n", "bad"), ("p", "Great")), bert).LabelTokenIds[1][0].Single()));
     }
 
     [Fact]
@@ -29,18 +30,18 @@ public class PvpTests
     {
         var tok = PatternTests.Bert();
         var v = Verbalizer.Of(("negative", "terrible"), ("positive", "great"));
-        var e = Assert.Throws<ArgumentException>(() => new Pvp(Pattern.Parse("{a} It was [MASK]."), v, tok, allowMultiToken: false));
+        var e = Assert.Throws<ArgumentException>(() => new Pvp(PromptTemplate.Parse("{a} It was [MASK]."), v, tok, allowMultiToken: false));
         Assert.Contains("'terrible'", e.Message);
         Assert.Contains("2 tokens (terr ##ible)", e.Message);
         Assert.Contains("single token", e.Message);
 
-        var unknown = Assert.Throws<ArgumentException>(() => new Pvp(Pattern.Parse("{a} It was [MASK]."), Verbalizer.Of(("n", "awful"), ("p", "great")), tok));
+        var unknown = Assert.Throws<ArgumentException>(() => new Pvp(PromptTemplate.Parse("{a} It was [MASK]."), Verbalizer.Of(("n", "awful"), ("p", "great")), tok));
         Assert.Contains("'awful'", unknown.Message);
         Assert.Contains("[UNK]", unknown.Message);
 
         // Two written masks allow words of two tokens, not three.
-        Assert.True(new Pvp(Pattern.Parse("{a} It was [MASK] [MASK]."), v, tok).IsMultiToken);
-        var one = Assert.Throws<ArgumentException>(() => new Pvp(Pattern.Parse("{a} It was [MASK]."), v, tok, allowMultiToken: false));
+        Assert.True(new Pvp(PromptTemplate.Parse("{a} It was [MASK] [MASK]."), v, tok).IsMultiToken);
+        var one = Assert.Throws<ArgumentException>(() => new Pvp(PromptTemplate.Parse("{a} It was [MASK]."), v, tok, allowMultiToken: false));
         Assert.Contains("label 'negative'", one.Message);
     }
 
@@ -60,8 +61,8 @@ public class PvpTests
     {
         var tok = PatternTests.Bert();
         using var model = new TinyLm(tok.VocabSize, 8, contextual: false, seed: 3);
-        var pvp = new Pvp(Pattern.Parse("{a} It was [MASK]."), Verbalizer.Parse("negative: bad, cold; positive: great"), tok);
-        var examples = new[] { PetExample.Single("The food was cold."), PetExample.Single("the service was slow") };
+        var pvp = new Pvp(PromptTemplate.Parse("{a} It was [MASK]."), Verbalizer.Parse("negative: bad, cold; positive: great"), tok);
+        var examples = new[] { Ex.Single("The food was cold."), Ex.Single("the service was slow") };
         var scores = pvp.Predict(model, examples);
         var row = model.Table[tok.MaskTokenId!.Value].data<float>().ToArray();
         int Id(string w) => tok.TokenToId(w)!.Value;
@@ -79,9 +80,9 @@ public class PvpTests
     {
         var tok = PatternTests.Bert();
         using var model = new TinyLm(tok.VocabSize, 8, contextual: false, seed: 5);
-        var pvp = new Pvp(Pattern.Parse("{a} It was [MASK]."), Verbalizer.Parse("negative: terrible; positive: great"), tok);
+        var pvp = new Pvp(PromptTemplate.Parse("{a} It was [MASK]."), Verbalizer.Parse("negative: terrible; positive: great"), tok);
         Assert.True(pvp.IsMultiToken);
-        var ex = new[] { PetExample.Single("The food was cold.") };
+        var ex = new[] { Ex.Single("The food was cold.") };
         // Non-contextual model: every mask sees the mask row, whatever was filled in elsewhere.
         var row = model.Table[tok.MaskTokenId!.Value].to_type(ScalarType.Float64).data<double>().ToArray();
         double lse = Math.Log(row.Sum(Math.Exp));
@@ -104,14 +105,14 @@ public class PvpTests
         var tok = PatternTests.Bert();
         using var model = new TinyLm(tok.VocabSize, 8, contextual: true, seed: 7);
         model.eval();
-        var pvp = new Pvp(Pattern.Parse("{a} It was [MASK]."), Verbalizer.Parse("negative: terrible; positive: great"), tok);
-        var ex = PetExample.Single("The food was cold.");
+        var pvp = new Pvp(PromptTemplate.Parse("{a} It was [MASK]."), Verbalizer.Parse("negative: terrible; positive: great"), tok);
+        var ex = Ex.Single("The food was cold.");
         var got = pvp.Predict(model, new[] { ex })[0, 0];
 
         // By hand: two masks, score both tokens, fill the likelier one, re-run, add the other.
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var enc = pvp.Encode(ex, 2);
+        var enc = pvp.Pattern.Encode(pvp.Tokenizer, ex, pvp.MaxLength, 2);
         int[] toks = { tok.TokenToId("terr")!.Value, tok.TokenToId("##ible")!.Value };
         Tensor LogProbs(int[] ids) => model.Forward(new ForwardArgs { InputIds = tensor(ids.Select(i => (long)i).ToArray(), new long[] { 1, ids.Length }) }).Logits![0].log_softmax(-1);
         var lp = LogProbs(enc.InputIds);
@@ -127,8 +128,8 @@ public class PvpTests
     public void ExplainShowsTokensAndScoredIds()
     {
         var tok = PatternTests.Roberta();
-        var pvp = new Pvp(Pattern.Parse("{a} It was [MASK]."), Verbalizer.Of(("negative", "bad"), ("positive", "great")), tok);
-        var view = pvp.Explain(PetExample.Single("The food was cold."));
+        var pvp = new Pvp(PromptTemplate.Parse("{a} It was [MASK]."), Verbalizer.Of(("negative", "bad"), ("positive", "great")), tok);
+        var view = pvp.Explain(Ex.Single("The food was cold."));
         Assert.Equal("The food was cold. It was <mask>.", view.Text);
         Assert.Equal("<mask>", view.Tokens[view.MaskPositions[0]]);
         Assert.Equal("Ġgreat", view.Verbalizations[1].Words[0].Tokens[0]);

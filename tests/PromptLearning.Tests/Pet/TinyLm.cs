@@ -1,3 +1,4 @@
+using PromptLearning.Prompts;
 using PromptLearning.Models;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -32,7 +32,7 @@ public class GenerationTests
             {
                 InputIds = tensor(ids.ToArray()).unsqueeze(0), AttentionMask = ones(1, L, ScalarType.Int64), TokenTypeIds = zeros(1, L, ScalarType.Int64),
                 Slots = tensor(slots.ToArray()).unsqueeze(0), TaskIds = zeros(1, ScalarType.Int64), PoolPositions = zeros(1, ScalarType.Int64),
-                MaskPositions = zeros(1, ScalarType.Int64), TaskIndex = [0], Lengths = [L],
+                MaskPositions = zeros(1, ScalarType.Int64), MaskSlots = [[]], TaskIndex = [0], Lengths = [L],
             };
             var logits = model.Forward(batch, lmLogits: true).Logits![0, -1];
             float best = logits.max().item<float>(), got = logits[token].item<float>();

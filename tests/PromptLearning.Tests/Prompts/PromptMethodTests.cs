@@ -263,7 +263,7 @@ public class PromptMethodTests
         using var labels = PromptTuningModel.InitialEmbeddings(backbone, tok, task, new PromptTuningConfig { Length = 4, Init = PromptInit.ClassLabels });
         for (int i = 0; i < task.Labels.Count; i++)
         {
-            using var word = tensor(new long[] { tok.TokenToId(task.Verbalizer![i])!.Value }).unsqueeze(0);
+            using var word = tensor(new long[] { tok.TokenToId(task.Verbalizer!.LabelWords[i])!.Value }).unsqueeze(0);
             using (no_grad()) PromptTestKit.AssertClose(backbone.EmbedTokens(word)[0, 0], labels[i], 1e-6, $"class label {i}");
         }
         for (int i = task.Labels.Count; i < 4; i++) Assert.True(table.sub(labels[i]).abs().sum(1).min().item<float>() == 0, $"row {i} is not a vocabulary embedding");

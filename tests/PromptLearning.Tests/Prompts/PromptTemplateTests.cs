@@ -15,14 +15,16 @@ public class PromptTemplateTests
              TemplatePartKind.Text, TemplatePartKind.Slot, TemplatePartKind.Text, TemplatePartKind.Mask, TemplatePartKind.Text],
             t.Parts.Select(p => p.Kind));
         Assert.Equal("a", t.Parts[4].Value);
-        Assert.Equal("[P][P][P] nice ? [P] [MASK] .", t.Render("nice"));
+        Assert.Equal("[P][P][P] nice ? [P] [MASK] .", t.Render(new PromptExample("nice")));
     }
 
     [Fact]
     public void RejectsTemplatesWithoutInputOrWithTwoMasks()
     {
         Assert.Throws<FormatException>(() => PromptTemplate.Parse("[P] [MASK]"));
-        Assert.Throws<FormatException>(() => PromptTemplate.Parse("{x} [MASK] [MASK]"));
+        Assert.Throws<FormatException>(() => PromptTemplate.Parse("{x} [MASK] and [MASK]"));
+        // Consecutive masks are one slot for a label word of several tokens (PET's patterns).
+        Assert.Equal(2, PromptTemplate.Parse("{x} [MASK] [MASK]").MaskSlot!.Count);
     }
 
     [Fact]

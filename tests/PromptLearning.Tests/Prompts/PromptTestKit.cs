@@ -60,7 +60,7 @@ internal static class PromptTestKit
 
     public static PromptTask Sentiment(string name = "sentiment") => new()
     {
-        Name = name, Kind = TaskKind.Classification, Labels = ["negative", "positive"], Verbalizer = ["bad", "good"],
+        Name = name, Kind = TaskKind.Classification, Labels = ["negative", "positive"], Verbalizer = Verbalizer.Of(["negative", "positive"], ["bad", "good"]),
     };
 
     public static PromptTask Tagging() => new() { Name = "slots", Kind = TaskKind.Tagging, Labels = ["O", "B-area", "I-area"] };

@@ -222,7 +222,7 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
     }
 
     static string Describe(Seq2SeqTaskPrompt t) =>
-        $"{t.Task.Name} {t.Task.Kind} [{string.Join(",", t.Task.Labels)}] [{string.Join(",", t.Task.Verbalizer ?? [])}] {t.InputLength} " +
+        $"{t.Task.Name} {t.Task.Kind} [{string.Join(",", t.Task.Labels)}] [{string.Join(",", t.Task.Verbalizer?.LabelWords ?? [])}] {t.InputLength} " +
         $"{t.EncoderPrefix?.Length} {t.DecoderPrefix?.Length} {t.CrossAttentionPrefix?.Length} {t.PrefixDropout}";
 
     [FixtureFact]
@@ -379,7 +379,7 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
         var split = new TaskSplit(Sentiment(), PromptTestKit.SentimentExamples(6, seed: 7), null);
         var metrics = PromptEvaluation.Evaluate(model, split, maxNewTokens: 4);
         var outputs = model.Generate(split.Examples, bart.Model.GenerationDefaults(4));
-        var words = Sentiment().Verbalizer!.ToList();
+        var words = Sentiment().Verbalizer!.LabelWords.ToList();
         double expected = split.Examples.Select((e, i) => words.IndexOf(outputs[i].Trim()) == e.Label ? 1.0 : 0.0).Average();
         Assert.Equal(expected, metrics["accuracy"], 12);
 

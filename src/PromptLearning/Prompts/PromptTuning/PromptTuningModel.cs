@@ -46,7 +46,7 @@ public sealed class PromptTuningModel : PromptModel
             case PromptInit.ClassLabels:
             {
                 if (task.Kind != TaskKind.Classification) return embed(SampleVocabulary(tokenizer, n, config.Seed));
-                var words = task.Verbalizer ?? task.Labels;
+                var words = task.Verbalizer?.LabelWords ?? task.Labels;
                 int labelled = Math.Min(n, words.Count);
                 var rows = new List<Tensor>();
                 for (int i = 0; i < labelled; i++)
@@ -60,7 +60,7 @@ public sealed class PromptTuningModel : PromptModel
             }
             case PromptInit.Text:
             {
-                var text = config.InitText ?? (task.Verbalizer is { } v ? string.Join(" ", v) : string.Join(" ", task.Labels));
+                var text = config.InitText ?? (task.Verbalizer is { } v ? string.Join(" ", v.LabelWords) : string.Join(" ", task.Labels));
                 var ids = tokenizer.Encode(tokenizer.IsByteLevel ? " " + text : text);
                 if (ids.Count == 0) throw new ArgumentException($"prompt tuning: init text '{text}' has no tokens");
                 return embed(Enumerable.Range(0, n).Select(i => (long)ids[i % ids.Count]).ToArray());

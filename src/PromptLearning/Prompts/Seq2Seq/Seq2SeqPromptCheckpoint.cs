@@ -62,7 +62,8 @@ public static class Seq2SeqPromptCheckpoint
                     ["name"] = t.Task.Name,
                     ["kind"] = t.Task.Kind.ToString(),
                     ["labels"] = new JsonArray(t.Task.Labels.Select(l => (JsonNode)JsonValue.Create(l)!).ToArray()),
-                    ["verbalizer"] = t.Task.Verbalizer is null ? null : new JsonArray(t.Task.Verbalizer.Select(l => (JsonNode)JsonValue.Create(l)!).ToArray()),
+                    ["verbalizer"] = t.Task.Verbalizer is null ? null : P.VerbalizerNode(t.Task.Verbalizer),
+                    ["verbalizer_reduction"] = t.Task.Verbalizer is { Reduction: VerbalizerReduction.Sum } ? "Sum" : null,
                     ["prompt_length"] = t.InputLength,
                     ["prefix_dropout"] = t.PrefixDropout,
                 };
@@ -139,12 +140,13 @@ public static class Seq2SeqPromptCheckpoint
     private static Seq2SeqTaskPrompt LoadTask(JsonObject node, Dictionary<string, Tensor> tensors, HashSet<string> used, Seq2SeqDimensions d, string path, string tensorPath)
     {
         var name = P.Str(node, "name", path);
+        var labels = node["labels"] is null ? [] : P.Strings(node, "labels", path);
         var task = new PromptTask
         {
             Name = name,
             Kind = P.EnumValue<TaskKind>(node, "kind", path),
-            Labels = node["labels"] is null ? [] : P.Strings(node, "labels", path),
-            Verbalizer = node["verbalizer"] is null ? null : P.Strings(node, "verbalizer", path),
+            Labels = labels,
+            Verbalizer = P.ReadVerbalizer(node, labels, path),
         };
         int Length(string key)
         {

@@ -61,7 +61,7 @@ public sealed class Seq2SeqTaskPrompt : nn.Module
     {
         if (example.Target is not null) return example.Target;
         if (Task.Kind == TaskKind.Classification && example.Label >= 0 && example.Label < Task.Labels.Count)
-            return (Task.Verbalizer ?? Task.Labels)[example.Label];
+            return (Task.Verbalizer?.LabelWords ?? Task.Labels)[example.Label];
         throw new ArgumentException($"task '{Task.Name}': example '{example.A}' has no Target and no label in [0, {Task.Labels.Count}).");
     }
 }

@@ -1,6 +1,6 @@
 using PromptLearning.Tokenization;
 
-namespace PromptLearning.Pet;
+namespace PromptLearning.Prompts;
 
 /// <summary>How the scores of a label's several words are combined.</summary>
 public enum VerbalizerReduction
@@ -12,9 +12,10 @@ public enum VerbalizerReduction
 }
 
 /// <summary>
-/// Maps each label to one or several words the masked LM can put in the pattern's mask slot
-/// (<c>negative -> terrible</c>, <c>positive -> great, good</c>). A word may be several tokens long;
-/// <see cref="Pvp"/> then scores it as PET does. Labels are addressed by index (their order here).
+/// Maps each label to one or several words the masked LM can put in the template's mask slot
+/// (<c>negative -> terrible</c>, <c>positive -> great, good</c>): the one verbalizer of the library, for a
+/// task's cloze head (<see cref="ClozeHead"/>) and for PET's pattern-verbalizer pairs. A word may be several
+/// tokens long; PET's <c>Pvp</c> then scores it as PET does. Labels are addressed by index (their order here).
 /// </summary>
 public sealed class Verbalizer
 {
@@ -41,6 +42,14 @@ public sealed class Verbalizer
         Words = list.Select(x => (IReadOnlyList<string>)x.Words.Select(w => w.Trim()).ToList()).ToList();
         Reduction = reduction;
     }
+
+    /// <summary>One word per label, <paramref name="words"/>[i] for <paramref name="labels"/>[i]; throws when the counts differ.</summary>
+    public static Verbalizer Of(IReadOnlyList<string> labels, IReadOnlyList<string> words) =>
+        labels.Count == words.Count ? new(labels.Select((l, i) => (l, (IReadOnlyList<string>)new[] { words[i] })))
+            : throw new ArgumentException($"{words.Count} verbalizer words for {labels.Count} labels ({string.Join(", ", labels)})", nameof(words));
+
+    /// <summary>The first word of each label, in label order (what a text-to-text model writes for the label).</summary>
+    public IReadOnlyList<string> LabelWords => Words.Select(w => w[0]).ToList();
 
     /// <summary>One word per label: <c>Verbalizer.Of(("negative", "terrible"), ("positive", "great"))</c>.</summary>
     public static Verbalizer Of(params (string Label, string Word)[] mapping) =>
