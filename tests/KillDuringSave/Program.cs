@@ -13,8 +13,8 @@ if (args.Length != 2)
 }
 var (folder, backboneFolder) = (args[0], args[1]);
 using var pretrained = Pretrained.Load(backboneFolder);
-var task = new PromptTask { Name = "sentiment", Kind = TaskKind.Classification, Labels = ["negative", "positive"] };
-PromptModel Make(int seed)
+var task = new TaskDefinition { Name = "sentiment", Kind = TaskKind.Classification, Labels = ["negative", "positive"] };
+TaskModel Make(int seed)
 {
     manual_seed(seed);
     var m = new FineTuningModel(pretrained.Model, pretrained.Tokenizer, task, new FineTuningConfig { Seed = seed });
@@ -23,7 +23,7 @@ PromptModel Make(int seed)
 }
 using var a = Make(1);
 using var b = Make(2);
-Dictionary<string, Tensor> Head(PromptModel m) => m.Tasks[0].Head.state_dict();
+Dictionary<string, Tensor> Head(TaskModel m) => m.Tasks[0].Head.state_dict();
 var expected = new Dictionary<int, Dictionary<string, Tensor>> { [1] = Head(a), [2] = Head(b) };
 
 string[] Leftovers() => Directory.Exists(folder)

@@ -68,17 +68,17 @@ public sealed class BenchCommand : ICommand
         using var seq2seq = noSeq2Seq ? null : LoadSeq2Seq(seq2seqName, out seq2seqNote);
         using var pretrained = PromptRun.LoadModel(modelName);
         Action<string>? log = json ? null : m => Console.Error.WriteLine($"  {m}");
-        var train = TaskData.Load(taskName, "train");
+        var train = TaskRegistry.Load(taskName, "train");
         var result = MethodBenchmark.Run(pretrained, train, config, log);
         var atLength = alsoLength is { } n ? MethodBenchmark.Run(pretrained, train, config with { Length = n }, log) : null;
         var seq2seqResult = seq2seq is null ? null
-            : Seq2SeqMethodBenchmark.Run(seq2seq, TaskData.Load(EmbeddedData.Summarization, "train"), config, log);
+            : Seq2SeqMethodBenchmark.Run(seq2seq, TaskRegistry.Load(EmbeddedData.Summarization, "train"), config, log);
         var mt = result.MixedTask;
         GenerationBenchmarkResult? generation = null;
         if (generationModel is not null)
         {
             using var gpt2 = PromptRun.LoadModel(generationModel);
-            var prompts = TaskData.Load(EmbeddedData.E2e, "dev").Examples.Select(e => e.A).ToList();
+            var prompts = TaskRegistry.Load(EmbeddedData.E2e, "dev").Examples.Select(e => e.A).ToList();
             generation = GenerationBenchmark.Run(gpt2.Model, gpt2.Tokenizer, prompts, rounds: rounds, log: log);
         }
         // last: it sets glibc to hand freed memory back at once, which the timed parts above keep

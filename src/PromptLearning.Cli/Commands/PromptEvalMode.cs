@@ -39,7 +39,7 @@ public sealed class PromptEvalMode : IEvalTarget
         o.RejectUnknown();
 
         using var pretrained = PromptRun.LoadModel(modelName);
-        var data = TaskData.Load(taskName, split).Take(limit);
+        var data = TaskRegistry.Load(taskName, split).Take(limit);
         using var model = promptDir is not null
             ? PromptCheckpoint.Load(promptDir, pretrained.Model, pretrained.Tokenizer)
             : PromptMethodFactory.Create(pretrained.Model, pretrained.Tokenizer, data.Task, config!);

@@ -23,7 +23,7 @@ public sealed class TrainCommand : ICommand
         var o = new Options(args, "help", "json", "train-backbone", "no-reparam", "reparam");
         if (o.Has("help"))
         {
-            Console.WriteLine($"usage: plearn train --method {PromptRun.MethodHelp} --task {string.Join("|", TaskData.Names)}");
+            Console.WriteLine($"usage: plearn train --method {PromptRun.MethodHelp} --task {string.Join("|", TaskRegistry.Names)}");
             Console.WriteLine("         [--model bert-small|gpt2-small|FOLDER|HUB-ID] [--shots N --seed S] [--steps 300] [--eval-every 50]");
             Console.WriteLine("         [--patience N] [--dev-limit 400] [--lr X] [--batch N] [--optimizer adamw|adafactor] [--length N]");
             Console.WriteLine("         [--template T] [--head cloze|cls|pooled|token|lm] [--init vocab|uniform|text] [--init-text T]");
@@ -40,14 +40,14 @@ public sealed class TrainCommand : ICommand
         int maxNew = o.GetInt("max-new-tokens", 60, min: 1), beams = o.GetInt("beams", 1, min: 1), threads = o.GetInt("threads", 0, min: 0);
         bool json = o.Has("json");
         var config = PromptRun.Config(method, o);
-        if (!TaskData.Names.Contains(taskName)) throw new CliUsageException($"--task expects one of {string.Join(", ", TaskData.Names)}, got '{taskName}'");
+        if (!TaskRegistry.Names.Contains(taskName)) throw new CliUsageException($"--task expects one of {string.Join(", ", TaskRegistry.Names)}, got '{taskName}'");
         var outDir = o.OutputFolder("out", Path.Combine("runs", $"{taskName}-{method}"));
         o.RejectUnknown();
         if (threads > 0) TorchSharp.torch.set_num_threads(threads);
 
         using var pretrained = PromptRun.LoadModel(modelName);
-        var train = TaskData.Load(taskName, "train", shots, dataSeed);
-        var dev = TaskData.Load(taskName, "dev").Take(devLimit);
+        var train = TaskRegistry.Load(taskName, "train", shots, dataSeed);
+        var dev = TaskRegistry.Load(taskName, "dev").Take(devLimit);
         using var model = PromptMethodFactory.Create(pretrained.Model, pretrained.Tokenizer, train.Task, config);
         if (!json) Console.WriteLine($"{method} on {taskName} ({train.Examples.Count} training examples) with {modelName}: {model.TrainableParameterCount:N0} trainable parameters ({100 * model.TrainableShare:F3}% of the backbone)");
 

@@ -29,7 +29,7 @@ public sealed record PretrainedLoadOptions
     /// <summary>
     /// Keep a <c>*ForSequenceClassification</c> checkpoint's <c>classifier.*</c> tensors (instead of
     /// reporting them as unused) in <see cref="PretrainedModel.Classifier"/>, to be copied into a
-    /// classification head with <see cref="Prompts.PromptModel.LoadClassifier"/> when the shapes fit.
+    /// classification head with <see cref="Prompts.TaskModel.LoadClassifier"/> when the shapes fit.
     /// </summary>
     public bool LoadClassifier { get; init; }
 

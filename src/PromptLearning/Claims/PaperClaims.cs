@@ -61,7 +61,7 @@ public sealed record InputPromptsConfig
 {
     /// <summary>Backbone: a folder or an embedded model name.</summary>
     public string Model { get; init; } = "bert-small";
-    /// <summary>Task (a classification task of <see cref="TaskData"/>).</summary>
+    /// <summary>Task (a classification task of <see cref="TaskRegistry"/>).</summary>
     public string Task { get; init; } = EmbeddedData.Aspect;
     /// <summary>Labelled examples drawn per seed from the train split.</summary>
     public int Shots { get; init; } = 100;
@@ -241,7 +241,7 @@ public static class PaperClaims
     private static List<PromptExample> Draw(TaskSplit split, int n, int seed) => split.Shuffle(seed).Take(n).Examples;
 
     /// <summary>Greedy corpus BLEU as a fraction (<see cref="TaskMetrics"/>' scale; the bars read points, x 100).</summary>
-    private static double Bleu(PromptModel model, TaskSplit split, int maxNewTokens) =>
+    private static double Bleu(TaskModel model, TaskSplit split, int maxNewTokens) =>
         PromptEvaluation.Evaluate(model, split, batchSize: 64, maxNewTokens: maxNewTokens).Bleu!.Value;
 
     /// <summary>
@@ -253,10 +253,10 @@ public static class PaperClaims
     {
         config ??= new PrefixTableToTextConfig();
         var clock = Stopwatch.StartNew();
-        var full = TaskData.Load(EmbeddedData.E2e, "train", root: config.DataRoot);
-        var dev = TaskData.Load(EmbeddedData.E2e, "dev", root: config.DataRoot).Take(config.EvalMrs);
-        var test = TaskData.Load(EmbeddedData.E2e, "test", root: config.DataRoot).Take(config.EvalMrs);
-        var unseen = TaskData.Load(EmbeddedData.E2e, "test-unseen", root: config.DataRoot).Take(config.EvalMrs);
+        var full = TaskRegistry.Load(EmbeddedData.E2e, "train", root: config.DataRoot);
+        var dev = TaskRegistry.Load(EmbeddedData.E2e, "dev", root: config.DataRoot).Take(config.EvalMrs);
+        var test = TaskRegistry.Load(EmbeddedData.E2e, "test", root: config.DataRoot).Take(config.EvalMrs);
+        var unseen = TaskRegistry.Load(EmbeddedData.E2e, "test-unseen", root: config.DataRoot).Take(config.EvalMrs);
         var runs = new List<ClaimRun>();
         using var frozen = LoadModel(config.Model, config.DataRoot);
         foreach (var seed in seeds)
@@ -302,7 +302,7 @@ public static class PaperClaims
     }
 
     /// <summary>Dev BLEU of one trained prefix (the frozen backbone is shared).</summary>
-    private static double TrainedPrefixBleu(PretrainedModel frozen, PromptTask task, IReadOnlyList<PromptExample> pairs, TaskSplit dev,
+    private static double TrainedPrefixBleu(PretrainedModel frozen, TaskDefinition task, IReadOnlyList<PromptExample> pairs, TaskSplit dev,
         PrefixTableToTextConfig config, PrefixTuningConfig prefix, int seed, TextWriter? log, string label)
     {
         using var model = new PrefixTuningModel(frozen.Model, frozen.Tokenizer, task, prefix);
@@ -320,8 +320,8 @@ public static class PaperClaims
         if (!config.Lengths.Contains(1)) throw new ArgumentException("PrefixLengthConfig.Lengths must contain 1 (the bar compares with length 1)", nameof(config));
         var b = config.Base;
         var clock = Stopwatch.StartNew();
-        var full = TaskData.Load(EmbeddedData.E2e, "train", root: b.DataRoot);
-        var dev = TaskData.Load(EmbeddedData.E2e, "dev", root: b.DataRoot).Take(b.EvalMrs);
+        var full = TaskRegistry.Load(EmbeddedData.E2e, "train", root: b.DataRoot);
+        var dev = TaskRegistry.Load(EmbeddedData.E2e, "dev", root: b.DataRoot).Take(b.EvalMrs);
         using var frozen = LoadModel(b.Model, b.DataRoot);
         var runs = new List<ClaimRun>();
         foreach (var seed in seeds)
@@ -362,8 +362,8 @@ public static class PaperClaims
         config ??= new PrefixInitConfig();
         var b = config.Base;
         var clock = Stopwatch.StartNew();
-        var full = TaskData.Load(EmbeddedData.E2e, "train", root: b.DataRoot);
-        var dev = TaskData.Load(EmbeddedData.E2e, "dev", root: b.DataRoot).Take(b.EvalMrs);
+        var full = TaskRegistry.Load(EmbeddedData.E2e, "train", root: b.DataRoot);
+        var dev = TaskRegistry.Load(EmbeddedData.E2e, "dev", root: b.DataRoot).Take(b.EvalMrs);
         using var frozen = LoadModel(b.Model, b.DataRoot);
         var runs = new List<ClaimRun>();
         foreach (var seed in seeds)
@@ -410,8 +410,8 @@ public static class PaperClaims
     {
         config ??= new InputPromptsConfig();
         var clock = Stopwatch.StartNew();
-        var full = TaskData.Load(config.Task, "train", root: config.DataRoot);
-        var dev = TaskData.Load(config.Task, "dev", root: config.DataRoot).Take(config.DevLimit);
+        var full = TaskRegistry.Load(config.Task, "train", root: config.DataRoot);
+        var dev = TaskRegistry.Load(config.Task, "dev", root: config.DataRoot).Take(config.DevLimit);
         double majority = dev.Examples.GroupBy(e => e.Label).Max(g => g.Count()) / (double)dev.Examples.Count;
         using var backbone = LoadModel(config.Model, config.DataRoot);
         var runs = new List<ClaimRun>();
@@ -464,44 +464,50 @@ public static class PaperClaims
     /// Claim (a), Schick and Schütze 2021: with 32 labelled examples the distilled PET classifier is at
     /// least zero-shot + 5 points and supervised fine-tuning + 10 points; no single trained PVP model
     /// is below its own zero-shot accuracy; iPET is not below PET by more than 1 point. Checked per task.
+    /// Runs the few-shot experiment of notebook 01 and <c>plearn pet</c> (<see cref="FewShotExperiment.Run"/>)
+    /// at one size, then <see cref="PetReport"/>.
     /// </summary>
     public static ClaimReport PetFewShot(IReadOnlyList<int> seeds, PetFewShotConfig? config = null, TextWriter? log = null)
     {
         config ??= new PetFewShotConfig();
         var clock = Stopwatch.StartNew();
-        var e = config.Experiment;
         var folder = LoadModel(config.Model, config.DataRoot);
         var tokenizer = folder.Tokenizer;
         folder.Model.Dispose();
-        Models.ILanguageModel Fresh() => LoadModel(config.Model, config.DataRoot).Model;
+        var experiment = config.Experiment with { Sizes = [config.Size], Seeds = seeds, Methods = FewShotMethods.All };
+        var result = FewShotExperiment.Run(config.Model, () => LoadModel(config.Model, config.DataRoot).Model, tokenizer,
+            config.Tasks.Select(PetTask.ByName).ToList(), experiment, log, config.DataRoot);
+        return PetReport(result, config.Size, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Claim (a)'s verdict on a few-shot experiment's runs at <paramref name="size"/> labelled examples, for every
+    /// task in it (it must have run all four methods): per subset seed the mean zero-shot accuracy of the PVPs, the
+    /// distilled PET and iPET classifiers, fine-tuning, and the worst trained PVP model relative to its own
+    /// pattern's zero-shot accuracy; the checks compare the means over the seeds. Notebook 01 calls it on its runs.
+    /// </summary>
+    public static ClaimReport PetReport(FewShotResult result, int size, double seconds = 0)
+    {
+        var tasks = result.Runs.Select(r => r.Task).Distinct().ToList();
+        var seeds = result.Runs.Where(r => r.Size == size).Select(r => r.Seed).Distinct().Order().ToList();
+        if (seeds.Count == 0) throw new ArgumentException($"the experiment has no runs with {size} labelled examples", nameof(size));
         var runs = seeds.Select(seed => new ClaimRun(seed, new Dictionary<string, double>())).ToList();
         var checks = new List<ClaimCheck>();
-        foreach (var name in config.Tasks)
+        foreach (var name in tasks)
         {
-            var task = PetTask.ByName(name);
-            var pvps = task.BuildPvps(tokenizer, e.MaxLength, e.PvpCount);
-            var test = task.Read(task.TestFile, config.DataRoot).Take(e.TestSize).ToList();
-            var pool = task.Read(task.UnlabelledFile, config.DataRoot).Take(e.PoolSize).Select(x => x with { Label = -1 }).ToList();
-            var zeroShot = new double[pvps.Count];
-            using (var model = Fresh())
-                for (int p = 0; p < pvps.Count; p++) zeroShot[p] = pvps[p].Accuracy(model, test, e.Pet.EvalBatchSize);
-            log?.WriteLine($"[pet] {name}: zero-shot per PVP {string.Join(" ", zeroShot.Select(Num2))}");
+            var zeroShot = result.Runs.Where(r => r.Task == name && r.Method == FewShotMethods.ZeroShot).OrderBy(r => r.Seed).Select(r => r.Accuracy).ToList();
+            FewShotRun Run(string method, int seed) => result.Runs.FirstOrDefault(r => r.Task == name && r.Method == method && r.Size == size && r.Seed == seed)
+                ?? throw new ArgumentException($"task '{name}': no {method} run with {size} examples and seed {seed} (the claim needs zero-shot, PET, iPET and fine-tuning)");
+            if (zeroShot.Count == 0) throw new ArgumentException($"task '{name}': no zero-shot runs (the claim needs zero-shot, PET, iPET and fine-tuning)");
             foreach (var run in runs)
             {
                 var v = (Dictionary<string, double>)run.Values;
-                var train = task.FewShot(config.Size, run.Seed, config.DataRoot);
-                var ensemble = new PetEnsemble(Fresh, pvps, e.Pet with { Seeds = e.Pet.Seeds.Select(s => s + 1000 * run.Seed).ToList() }, log);
-                using var pet = ensemble.RunPet(train, pool, test, distill: true);
-                using var ipet = ensemble.RunIPet(train, pool, test, pet.Models);
-                using var classifier = new SequenceClassifier(Fresh(), task.Labels.Count, seed: 7 + run.Seed);
-                ClassifierTraining.FineTune(classifier, tokenizer, train, e.FineTune with { Seed = e.FineTune.Seed + 1000 * run.Seed }, e.MaxLength, e.FineTuneHeadOnly);
+                var pet = Run(FewShotMethods.Pet, run.Seed);
                 v[$"{name}_zero_shot"] = zeroShot.Average();
-                v[$"{name}_pet"] = pet.DistilledTestAccuracy!.Value;
-                v[$"{name}_ipet"] = ipet.DistilledTestAccuracy!.Value;
-                v[$"{name}_finetune"] = Pvp.AccuracyOf(classifier.Predict(tokenizer, test, e.MaxLength, e.Pet.EvalBatchSize), test);
-                // the worst PVP model relative to its own pattern's zero-shot accuracy
-                v[$"{name}_pvp_minus_zero_shot_min"] = pet.Models.Min(m => m.TestAccuracy!.Value - zeroShot[m.PvpIndex]);
-                log?.WriteLine($"  {name} seed {run.Seed}: " + string.Join(", ", v.Where(x => x.Key.StartsWith(name + "_", StringComparison.Ordinal)).Select(x => $"{x.Key} {Num2(x.Value)}")));
+                v[$"{name}_pet"] = pet.Accuracy;
+                v[$"{name}_ipet"] = Run(FewShotMethods.IPet, run.Seed).Accuracy;
+                v[$"{name}_finetune"] = Run(FewShotMethods.FineTune, run.Seed).Accuracy;
+                v[$"{name}_pvp_minus_zero_shot_min"] = pet.PvpModels.Min(m => m.Accuracy - zeroShot[m.Pvp]);
             }
             double Mean(string key) => 100 * runs.Average(r => r.Values[$"{name}_{key}"]);
             double z = Mean("zero_shot"), p2 = Mean("pet"), ip = Mean("ipet"), ft = Mean("finetune"), worst = Mean("pvp_minus_zero_shot_min");
@@ -512,7 +518,7 @@ public static class PaperClaims
         }
         return new ClaimReport
         {
-            Id = "pet", Title = "PET beats zero-shot and supervised fine-tuning with 32 examples", Model = config.Model, Runs = runs, Checks = checks, Seconds = clock.Elapsed.TotalSeconds,
+            Id = "pet", Title = $"PET beats zero-shot and supervised fine-tuning with {size} examples", Model = result.Model, Runs = runs, Checks = checks, Seconds = seconds,
         };
     }
 
@@ -527,10 +533,10 @@ public static class PaperClaims
     {
         config ??= new DeepPromptsConfig();
         var clock = Stopwatch.StartNew();
-        var cls = TaskData.Load(config.Task, "train", root: config.DataRoot);
-        var clsDev = TaskData.Load(config.Task, "dev", root: config.DataRoot).Take(config.DevLimit);
-        var tag = TaskData.Load(EmbeddedData.Slots, "train", root: config.DataRoot);
-        var tagDev = TaskData.Load(EmbeddedData.Slots, "dev", root: config.DataRoot).Take(config.DevLimit);
+        var cls = TaskRegistry.Load(config.Task, "train", root: config.DataRoot);
+        var clsDev = TaskRegistry.Load(config.Task, "dev", root: config.DataRoot).Take(config.DevLimit);
+        var tag = TaskRegistry.Load(EmbeddedData.Slots, "train", root: config.DataRoot);
+        var tagDev = TaskRegistry.Load(EmbeddedData.Slots, "dev", root: config.DataRoot).Take(config.DevLimit);
         using var frozen = LoadModel(config.Model, config.DataRoot);
         var runs = new List<ClaimRun>();
         foreach (var seed in seeds)

@@ -40,7 +40,7 @@ public static class DataStats
         sb.AppendLine(string.Create(inv, $"corpus: train {train.Length:N0} documents, {chars:N0} characters, {words:N0} whitespace tokens; valid {valid.Length:N0} documents"));
         sb.AppendLine(string.Create(inv, $"corpus vocabulary: {types.Count:N0} word types, {content:N0} content-word types (function words excluded), {types.Values.Count(c => c >= 20):N0} types seen at least 20 times"));
         sb.AppendLine(string.Create(inv, $"corpus evaluative sentences: \"It was great.\" in {great:N0} documents, \"It was terrible.\" in {terrible:N0}"));
-        foreach (var task in ClassificationTask.All)
+        foreach (var task in ClassificationFiles.All)
         {
             sb.Append(task.Name).Append(':');
             foreach (var split in new[] { "train", "dev", "test", "unlabeled" })

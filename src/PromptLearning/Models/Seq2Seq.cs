@@ -1,3 +1,4 @@
+using PromptLearning.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -134,7 +135,7 @@ public static class Seq2Seq
         var shifted = zeros_like(labels, dtype: ScalarType.Int64);
         shifted[.., 0] = tensor(decoderStartTokenId, device: labels.device);
         if (labels.shape[1] > 1) shifted[.., 1..] = labels[.., ..^1];
-        return shifted.masked_fill_(shifted.eq(-100), padTokenId).MoveToOuterDisposeScope();
+        return shifted.masked_fill_(shifted.eq(LossLabels.IgnoreIndex), padTokenId).MoveToOuterDisposeScope();
     }
 
     /// <summary>Mean cross-entropy of logits [B, T, V] against labels [B, T], -100 ignored (as <c>transformers</c>), computed in float32.</summary>
@@ -142,7 +143,7 @@ public static class Seq2Seq
     {
         using var scope = NewDisposeScope();
         var v = logits.shape[^1];
-        return nn.functional.cross_entropy(logits.reshape(-1, v).to_type(ScalarType.Float32), labels.reshape(-1).to_type(ScalarType.Int64), ignore_index: -100)
+        return nn.functional.cross_entropy(logits.reshape(-1, v).to_type(ScalarType.Float32), labels.reshape(-1).to_type(ScalarType.Int64), ignore_index: LossLabels.IgnoreIndex)
             .MoveToOuterDisposeScope();
     }
 }

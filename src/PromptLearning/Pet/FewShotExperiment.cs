@@ -65,8 +65,15 @@ public sealed record FewShotConfig
     public bool FineTuneHeadOnly { get; init; }
 }
 
-/// <summary>One run: a method on one task, training size and subset seed (zero-shot: size 0, seed = PVP index).</summary>
-public sealed record FewShotRun(string Task, string Method, int Size, int Seed, double Accuracy, double Seconds, string Detail);
+/// <summary>
+/// One run: a method on one task, training size and subset seed (zero-shot: size 0, seed = PVP index).
+/// <see cref="PvpModels"/>: PET's trained PVP models' test accuracies, by PVP index (PET runs only).
+/// </summary>
+public sealed record FewShotRun(string Task, string Method, int Size, int Seed, double Accuracy, double Seconds, string Detail)
+{
+    /// <summary>For a PET run, each trained PVP model's test accuracy with the index of its PVP; empty otherwise.</summary>
+    public IReadOnlyList<(int Pvp, double Accuracy)> PvpModels { get; init; } = [];
+}
 
 /// <summary>One point of a curve: mean and sample standard deviation of the runs' accuracies.</summary>
 public sealed record FewShotPoint(string Task, string Method, int Size, double Mean, double Std, int Runs);
@@ -207,7 +214,8 @@ public static class FewShotExperiment
                         using var petResult = ensemble.RunPet(train, pool, test, distill: pet);
                         if (pet)
                             runs.Add(new FewShotRun(task.Name, FewShotMethods.Pet, size, seed, petResult.DistilledTestAccuracy!.Value, clock.Elapsed.TotalSeconds,
-                                string.Create(ci, $"ensemble {petResult.EnsembleTestAccuracy:F4}; PVP models {string.Join(" ", petResult.Models.Select(m => m.TestAccuracy?.ToString("F3", ci)))}")));
+                                string.Create(ci, $"ensemble {petResult.EnsembleTestAccuracy:F4}; PVP models {string.Join(" ", petResult.Models.Select(m => m.TestAccuracy?.ToString("F3", ci)))}"))
+                            { PvpModels = petResult.Models.Select(m => (m.PvpIndex, m.TestAccuracy!.Value)).ToList() });
                         if (ipet)
                         {
                             using var ipetResult = ensemble.RunIPet(train, pool, test, petResult.Models);

@@ -19,8 +19,8 @@ public sealed record PvpSpec(string Template, string Verbalizer)
 }
 
 /// <summary>
-/// A PET task: a prompt task (<see cref="PromptTask"/>, from the one registry <see cref="TaskData"/> for the
-/// embedded tasks), the files its examples come from (<see cref="ClassificationTask"/>: loader, labels as
+/// A PET task: a prompt task (<see cref="TaskDefinition"/>, from the one registry <see cref="TaskRegistry"/> for the
+/// embedded tasks), the files its examples come from (<see cref="ClassificationFiles"/>: loader, labels as
 /// written there) and its pattern-verbalizer pairs, whose verbalizers name the labels as the files write
 /// them. <see cref="Embedded"/> lists the shipped tasks with PVPs modelled on the paper's (Yelp, MNLI/RTE,
 /// AG News); <see cref="Paper"/> the PET paper's four data sets, read from their original files.
@@ -28,7 +28,7 @@ public sealed record PvpSpec(string Template, string Verbalizer)
 /// <param name="Task">The task: name, label names, its own cloze verbalizer.</param>
 /// <param name="Files">Where its examples are and how they are read.</param>
 /// <param name="Pvps">The task's patterns and verbalizers.</param>
-public sealed record PetTask(PromptTask Task, ClassificationTask Files, IReadOnlyList<PvpSpec> Pvps)
+public sealed record PetTask(TaskDefinition Task, ClassificationFiles Files, IReadOnlyList<PvpSpec> Pvps)
 {
     /// <summary>Task name (the data folder name).</summary>
     public string Name => Task.Name;
@@ -42,7 +42,7 @@ public sealed record PetTask(PromptTask Task, ClassificationTask Files, IReadOnl
     public string UnlabelledFile => Files.UnlabelledFile;
 
     /// <summary>Binary sentiment (SST-2 layout): 0 negative, 1 positive.</summary>
-    public static PetTask Sentiment { get; } = new(TaskData.Task(EmbeddedData.Sentiment), ClassificationTask.Sentiment,
+    public static PetTask Sentiment { get; } = new(TaskRegistry.Task(EmbeddedData.Sentiment), ClassificationFiles.Sentiment,
         new[]
         {
             new PvpSpec("{a} It was [MASK].", "0: terrible; 1: great"),
@@ -55,7 +55,7 @@ public sealed record PetTask(PromptTask Task, ClassificationTask Files, IReadOnl
     /// 5-way star rating (Yelp CSV layout): labels 1-5. PET's Yelp patterns and verbalizer
     /// (terrible, bad, okay, good, great) and a rating-site pattern with the star count as the word.
     /// </summary>
-    public static PetTask Rating { get; } = new(TaskData.Task(EmbeddedData.Rating), ClassificationTask.Rating,
+    public static PetTask Rating { get; } = new(TaskRegistry.Task(EmbeddedData.Rating), ClassificationFiles.Rating,
         new[]
         {
             new PvpSpec("{a} All in all, it was [MASK].", "1: terrible; 2: bad; 3: okay; 4: good; 5: great"),
@@ -68,7 +68,7 @@ public sealed record PetTask(PromptTask Task, ClassificationTask Files, IReadOnl
     /// 3-way inference (CommitmentBank JSONL): entailment, contradiction, neutral. PET's RTE/MNLI
     /// pattern with words the embedded vocabulary has (it has no "yes"), and a discourse-marker pattern.
     /// </summary>
-    public static PetTask Inference { get; } = new(TaskData.Task(EmbeddedData.Inference), ClassificationTask.Inference,
+    public static PetTask Inference { get; } = new(TaskRegistry.Task(EmbeddedData.Inference), ClassificationFiles.Inference,
         new[]
         {
             new PvpSpec("{h:nopunct}? [MASK], {p}", "entailment: exactly; contradiction: no; neutral: maybe"),
@@ -77,7 +77,7 @@ public sealed record PetTask(PromptTask Task, ClassificationTask Files, IReadOnl
         });
 
     /// <summary>Aspect classification (AG News CSV): 1 food, 2 service, 3 price, 4 place.</summary>
-    public static PetTask Aspect { get; } = new(TaskData.Task(EmbeddedData.Aspect), ClassificationTask.Aspect,
+    public static PetTask Aspect { get; } = new(TaskRegistry.Task(EmbeddedData.Aspect), ClassificationFiles.Aspect,
         new[]
         {
             new PvpSpec("[MASK]: {a} {b}", "1: food; 2: service; 3: price; 4: place"),
@@ -147,8 +147,8 @@ public sealed record PetTask(PromptTask Task, ClassificationTask Files, IReadOnl
     /// <summary>A task of the PET paper: its files (in the layout <see cref="PrepareFromOriginal"/> writes) and its PVPs.</summary>
     private static PetTask Original(string name, IReadOnlyList<string> labels, IReadOnlyList<string> labelNames, IReadOnlyList<PvpSpec> pvps,
         Func<string, List<ClassificationExample>> load, Action<string, IEnumerable<ClassificationExample>> write, string extension, (string Train, string Test) originalFiles) =>
-        new(new PromptTask { Name = name, Kind = TaskKind.Classification, Labels = labelNames },
-            new ClassificationTask(name, name, extension, $"dev.{extension}", labels, labelNames, load) { Write = write, OriginalFiles = originalFiles },
+        new(new TaskDefinition { Name = name, Kind = TaskKind.Classification, Labels = labelNames },
+            new ClassificationFiles(name, name, extension, $"dev.{extension}", labels, labelNames, load) { Write = write, OriginalFiles = originalFiles },
             pvps);
 
     /// <summary>

@@ -66,7 +66,7 @@ public sealed class Pvp
     /// <summary>A short name for tables (default: the template).</summary>
     public string Name { get; }
     /// <summary>The cloze task this PVP poses (its name, labels and verbalizer).</summary>
-    public PromptTask Task { get; }
+    public TaskDefinition Task { get; }
     /// <summary>Token ids of every verbalizer word, [label][word][token].</summary>
     public int[][][] LabelTokenIds { get; }
     /// <summary>True when some word is more than one token.</summary>
@@ -100,7 +100,7 @@ public sealed class Pvp
                         throw new ArgumentException(
                             $"verbalizer word '{verbalizer.Words[l][w]}' (label '{verbalizer.Labels[l]}') is {LabelTokenIds[l][w].Length} tokens but pattern \"{pattern.Text}\" has only {slot.Count} masks");
         IsMultiToken = LabelTokenIds.Any(l => l.Any(w => w.Length > 1));
-        Task = new PromptTask { Name = Name, Kind = TaskKind.Classification, Labels = verbalizer.Labels, Verbalizer = verbalizer };
+        Task = new TaskDefinition { Name = Name, Kind = TaskKind.Classification, Labels = verbalizer.Labels, Verbalizer = verbalizer };
         _builder = new BatchBuilder(tokenizer, [(Task, pattern)], maxLength, causal: false);
         if (!IsMultiToken) _head = new ClozeHead(LabelTokenIds.Select(l => (IReadOnlyList<int>)l.Select(w => w[0]).ToArray()).ToArray(), verbalizer.Reduction);
     }

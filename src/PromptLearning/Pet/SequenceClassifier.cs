@@ -62,7 +62,7 @@ public sealed class SequenceClassifier : nn.Module
         bool pair = examples[0].B is not null;
         if (examples.Any(e => (e.B is not null) != pair))
             throw new ArgumentException("a batch mixes single texts and text pairs", nameof(examples));
-        var task = new PromptTask { Name = "classifier", Kind = TaskKind.Classification, Labels = ["0", "1"] };
+        var task = new TaskDefinition { Name = "classifier", Kind = TaskKind.Classification, Labels = ["0", "1"] };
         var builder = new BatchBuilder(tokenizer, [(task, PromptTemplate.Parse(pair ? "{a} [SEP] {b}" : "{a}"))], maxLength, causal: false);
         return builder.Build(examples.Select(e => e.Label < 0 ? e : e with { Label = -1 }).ToList(), withTargets: false, device);
     }

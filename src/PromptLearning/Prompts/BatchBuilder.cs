@@ -20,7 +20,7 @@ public sealed class BatchBuilder
     // The no-loss label in the int label lists of a chunk.
     private const int NoLabel = (int)LossLabels.IgnoreIndex;
     private readonly TextTokenizer _tok;
-    private readonly IReadOnlyList<(PromptTask Task, PromptTemplate Template)> _tasks;
+    private readonly IReadOnlyList<(TaskDefinition Task, PromptTemplate Template)> _tasks;
     private readonly bool _causal;
     private readonly int _leading;
     private readonly bool _pairSeparated;
@@ -36,7 +36,7 @@ public sealed class BatchBuilder
     /// <param name="tasks">The model's tasks, in task-id order, each with its template.</param>
     /// <param name="maxLength">Longest sequence (at most the backbone's positions minus any prefix).</param>
     /// <param name="causal">True for GPT-2 (pooling on the last token; generation targets).</param>
-    public BatchBuilder(TextTokenizer tokenizer, IReadOnlyList<(PromptTask Task, PromptTemplate Template)> tasks, int maxLength, bool causal)
+    public BatchBuilder(TextTokenizer tokenizer, IReadOnlyList<(TaskDefinition Task, PromptTemplate Template)> tasks, int maxLength, bool causal)
     {
         _tok = tokenizer;
         _tasks = tasks;
@@ -273,7 +273,7 @@ public sealed class BatchBuilder
         return new Row(ids, slots, types, labels, task.Kind == TaskKind.Classification ? ex.Label : -1, masks.ToArray(), t, starts?.ToArray(), truncated);
     }
 
-    private int Sep(PromptTask task) => _tok.EosTokenId ?? throw new InvalidOperationException($"task '{task.Name}': the tokenizer has no separator/eos token");
+    private int Sep(TaskDefinition task) => _tok.EosTokenId ?? throw new InvalidOperationException($"task '{task.Name}': the tokenizer has no separator/eos token");
 
     private static string[] Words(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
 
@@ -304,7 +304,7 @@ public sealed class BatchBuilder
     /// until the body and <paramref name="extra"/> special tokens fit <paramref name="maxLength"/> (as <c>transformers</c>' <c>longest_first</c> and PET do); the
     /// template's own text, virtual tokens and masks are never cut. Returns the number of tokens removed.
     /// </summary>
-    private static int Truncate(List<Chunk> chunks, int maxLength, int extra, PromptTask task, PromptTemplate template)
+    private static int Truncate(List<Chunk> chunks, int maxLength, int extra, TaskDefinition task, PromptTemplate template)
     {
         int budget = maxLength - extra;
         int total = chunks.Sum(c => c.Ids.Count), removed = 0;

@@ -215,10 +215,10 @@ public static class MethodBenchmark
     public static readonly IReadOnlyList<string> DefaultMethods =
         [PromptMethods.FineTuning, PromptMethods.HeadOnly, PromptMethods.PromptTuning, PromptMethods.PTuning, PromptMethods.PrefixTuning, PromptMethods.PTuningV2];
 
-    private sealed class Contender(string method, PromptModel model, Trainer<PromptExample> trainer) : IDisposable
+    private sealed class Contender(string method, TaskModel model, Trainer<PromptExample> trainer) : IDisposable
     {
         public string Method => method;
-        public PromptModel Model => model;
+        public TaskModel Model => model;
         public Trainer<PromptExample> Trainer => trainer;
 
         public void Dispose() => model.Dispose();
@@ -334,7 +334,7 @@ public static class MethodBenchmark
     /// n is the padded length of the method's own batches (input-level virtual tokens included), plus a
     /// key/value prefix's length for attention.
     /// </summary>
-    public static double StepGflop(PromptModel model, IReadOnlyList<PromptExample> examples, int batchSize)
+    public static double StepGflop(TaskModel model, IReadOnlyList<PromptExample> examples, int batchSize)
     {
         var c = model.Backbone.Config;
         double tokens = 0, attention = 0;
@@ -391,14 +391,14 @@ public static class MethodBenchmark
     /// <summary>Forward-pass throughput of mixed-task batches against per-task batches and against a single-task batch with the same prefix lengths (see <see cref="MixedTaskThroughput"/>); interleaved rounds.</summary>
     public static MixedTaskThroughput MixedTask(PretrainedModel pretrained, TaskSplit data, int batchSize = 16, int repeats = 5, int rounds = 5)
     {
-        PromptModel Make(string name, int length, int seed) => data.Task.Kind == TaskKind.Generation
+        TaskModel Make(string name, int length, int seed) => data.Task.Kind == TaskKind.Generation
             ? new PrefixTuningModel(pretrained.Model, pretrained.Tokenizer, data.Task with { Name = name }, new PrefixTuningConfig { Length = length, Seed = seed })
             : new PTuningV2Model(pretrained.Model, pretrained.Tokenizer, data.Task with { Name = name }, new PTuningV2Config { Length = length, Seed = seed });
         using var shortPrefix = Make("first", 10, 42);
         using var longPrefix = Make("second", 20, 7);
         using var longPrefix2 = Make("third", 20, 11);
-        using var mixedModel = PromptModel.Combine(shortPrefix, longPrefix);
-        using var sameLengths = PromptModel.Combine(longPrefix2, longPrefix);
+        using var mixedModel = TaskModel.Combine(shortPrefix, longPrefix);
+        using var sameLengths = TaskModel.Combine(longPrefix2, longPrefix);
         mixedModel.eval();
         sameLengths.eval();
         var rows = data.Examples.Take(batchSize).ToList();
@@ -435,9 +435,9 @@ public static class MethodBenchmark
         long? shared = ResidentBytes.PeakAbove(() =>
         {
             var prompts = Enumerable.Range(0, tasks).Select(t => data.Task.Kind == TaskKind.Generation
-                ? (PromptModel)new PrefixTuningModel(pretrained.Model, pretrained.Tokenizer, data.Task with { Name = $"task{t}" }, new PrefixTuningConfig { Seed = t })
+                ? (TaskModel)new PrefixTuningModel(pretrained.Model, pretrained.Tokenizer, data.Task with { Name = $"task{t}" }, new PrefixTuningConfig { Seed = t })
                 : new PTuningV2Model(pretrained.Model, pretrained.Tokenizer, data.Task with { Name = $"task{t}" }, new PTuningV2Config { Seed = t })).ToList();
-            using var served = PromptModel.Combine([.. prompts]);
+            using var served = TaskModel.Combine([.. prompts]);
             served.eval();
             using (no_grad())
             using (var encoded = served.Encode(batch))
@@ -446,7 +446,7 @@ public static class MethodBenchmark
         });
         long? copies = ResidentBytes.PeakAbove(() =>
         {
-            var models = Enumerable.Range(0, tasks).Select(t => (PromptModel)new Baselines.FineTuningModel(pretrained.Model, pretrained.Tokenizer,
+            var models = Enumerable.Range(0, tasks).Select(t => (TaskModel)new Baselines.FineTuningModel(pretrained.Model, pretrained.Tokenizer,
                 data.Task, new Baselines.FineTuningConfig { Seed = t })).ToList();
             using (no_grad())
                 for (int t = 0; t < tasks; t++)
@@ -468,7 +468,7 @@ public static class MethodBenchmark
     /// one after another <paramref name="repeats"/> times (after one untimed pass): e.g. one mixed-task
     /// batch, or the same rows as one batch per task.
     /// </summary>
-    public static double Throughput(PromptModel model, int repeats, params List<PromptExample>[] batches)
+    public static double Throughput(TaskModel model, int repeats, params List<PromptExample>[] batches)
     {
         using var _ = no_grad();
         var encoded = batches.Select(b => model.Encode(b)).ToList();

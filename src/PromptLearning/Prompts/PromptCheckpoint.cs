@@ -41,7 +41,7 @@ public static class PromptCheckpoint
     private const string Pending = ".new";
 
     /// <summary>Writes <paramref name="model"/>'s prompts into <paramref name="folder"/> (created if needed) as one unit (see the remarks).</summary>
-    public static void Save(PromptModel model, string folder)
+    public static void Save(TaskModel model, string folder)
     {
         var tensors = model.PromptTensors();
         try
@@ -79,7 +79,7 @@ public static class PromptCheckpoint
         Settle(folder);
     }
 
-    private static JsonObject Describe(PromptModel model)
+    private static JsonObject Describe(TaskModel model)
     {
         var c = model.Backbone.Config;
         return new JsonObject
@@ -105,7 +105,6 @@ public static class PromptCheckpoint
                 ["kind"] = t.Task.Kind.ToString(),
                 ["labels"] = new JsonArray(t.Task.Labels.Select(l => (JsonNode)JsonValue.Create(l)!).ToArray()),
                 ["verbalizer"] = t.Task.Verbalizer is null ? null : VerbalizerNode(t.Task.Verbalizer),
-                ["verbalizer_reduction"] = t.Task.Verbalizer is { Reduction: VerbalizerReduction.Sum } ? "Sum" : null,
                 ["template"] = t.Template.Text,
                 ["head"] = t.Head.Kind.ToString(),
                 ["prompt"] = t.Prompt switch { InputPrompt => "input", PrefixPrompt => "prefix", _ => null },
@@ -194,7 +193,7 @@ public static class PromptCheckpoint
     /// </summary>
     /// <exception cref="FileNotFoundException">The folder holds no saved prompt.</exception>
     /// <exception cref="InvalidDataException">Files missing or malformed (the message names the file and the field), or the backbone or the tokenizer is not the one the prompt was trained with.</exception>
-    public static PromptModel Load(string folder, ILanguageModel backbone, TextTokenizer tokenizer)
+    public static TaskModel Load(string folder, ILanguageModel backbone, TextTokenizer tokenizer)
     {
         var (root, path) = ReadJson(folder);
         return Named(path, () =>
@@ -229,7 +228,7 @@ public static class PromptCheckpoint
             var tensorPath = Current(folder, TensorFile);
             var tensors = Safetensors.Load(tensorPath);
             var used = new HashSet<string>(StringComparer.Ordinal);
-            var taskPrompts = new List<TaskPrompt>();
+            var taskPrompts = new List<TaskAdapter>();
             var target = trainsBackbone ? LanguageModelCopy.Of(backbone) : backbone;
             try
             {
@@ -240,7 +239,7 @@ public static class PromptCheckpoint
                 var unused = tensors.Keys.Where(k => !used.Contains(k)).Order(StringComparer.Ordinal).ToList();
                 if (unused.Count > 0)
                     throw new InvalidDataException($"{tensorPath}: tensor{(unused.Count > 1 ? "s" : "")} {string.Join(", ", unused.Take(5).Select(u => $"'{u}'"))}{(unused.Count > 5 ? $" and {unused.Count - 5} more" : "")} belong to no task of {path}");
-                var model = new PromptModel(target, tokenizer, config, taskPrompts, trainsBackbone, expected);
+                var model = new TaskModel(target, tokenizer, config, taskPrompts, trainsBackbone, expected);
                 model.eval();
                 return model;
             }
@@ -254,11 +253,11 @@ public static class PromptCheckpoint
         });
     }
 
-    private static TaskPrompt LoadTask(JsonObject node, Dictionary<string, Tensor> tensors, HashSet<string> used, ILanguageModel backbone, TextTokenizer tokenizer, PromptMethodConfig config, string path, string tensorPath)
+    private static TaskAdapter LoadTask(JsonObject node, Dictionary<string, Tensor> tensors, HashSet<string> used, ILanguageModel backbone, TextTokenizer tokenizer, PromptMethodConfig config, string path, string tensorPath)
     {
         var name = Str(node, "name", path);
         var labels = node["labels"] is null ? [] : Strings(node, "labels", path);
-        var task = new PromptTask
+        var task = new TaskDefinition
         {
             Name = name,
             Kind = EnumValue<TaskKind>(node, "kind", path),
@@ -282,7 +281,7 @@ public static class PromptCheckpoint
                 p.copy_(Shaped(tensors, used, $"{name}.head.{param}", p.shape, tensorPath));
         double prefixDropout = node["prefix_dropout"] is null ? 0.0 : Value<double>(node, "prefix_dropout", path);
         if (!(prefixDropout >= 0 && prefixDropout < 1)) throw new InvalidDataException($"{path}: task '{name}': 'prefix_dropout' must be in [0, 1), found {prefixDropout}");
-        return new TaskPrompt(task, template, prompt, head, prefixDropout);
+        return new TaskAdapter(task, template, prompt, head, prefixDropout);
     }
 
     private static void LoadBackbone(ILanguageModel backbone, Dictionary<string, Tensor> tensors, HashSet<string> used, string tensorPath)
@@ -344,16 +343,30 @@ public static class PromptCheckpoint
         return v.TryGetValue<T>(out var value) && value is not null ? value : throw new InvalidDataException($"{path}: '{key}' must be a {typeof(T).Name}, found {v.ToJsonString()}");
     }
 
-    /// <summary>A verbalizer in a checkpoint: per label its word (a string) or words (an array), plus the reduction when it is not the mean.</summary>
-    internal static JsonNode VerbalizerNode(Verbalizer v) => new JsonArray(v.Words.Select(ws => ws.Count == 1
-        ? (JsonNode)JsonValue.Create(ws[0])!
-        : new JsonArray(ws.Select(w => (JsonNode)JsonValue.Create(w)!).ToArray())).ToArray());
+    /// <summary>
+    /// A verbalizer in a checkpoint: per label its word (a string) or words (an array); a reduction other than the mean
+    /// makes it <c>{"words": [...], "reduction": "Sum"}</c>.
+    /// </summary>
+    internal static JsonNode VerbalizerNode(Verbalizer v)
+    {
+        var words = new JsonArray(v.Words.Select(ws => ws.Count == 1
+            ? (JsonNode)JsonValue.Create(ws[0])!
+            : new JsonArray(ws.Select(w => (JsonNode)JsonValue.Create(w)!).ToArray())).ToArray());
+        return v.Reduction == VerbalizerReduction.Mean ? words : new JsonObject { ["words"] = words, ["reduction"] = v.Reduction.ToString() };
+    }
 
-    /// <summary>Reads <see cref="VerbalizerNode"/>'s form (key <c>verbalizer</c>, optional <c>verbalizer_reduction</c>), or null without one.</summary>
+    /// <summary>Reads <see cref="VerbalizerNode"/>'s form under key <c>verbalizer</c>, or null without one.</summary>
     internal static Verbalizer? ReadVerbalizer(JsonObject node, IReadOnlyList<string> labels, string path)
     {
-        if (node["verbalizer"] is null) return null;
-        var entries = node["verbalizer"] as JsonArray ?? throw new InvalidDataException($"{path}: 'verbalizer' must be an array (a word or an array of words per label)");
+        var reduction = VerbalizerReduction.Mean;
+        var value = node["verbalizer"];
+        if (value is null) return null;
+        if (value is JsonObject withReduction)
+        {
+            reduction = EnumValue<VerbalizerReduction>(withReduction, "reduction", path);
+            value = withReduction["words"];
+        }
+        var entries = value as JsonArray ?? throw new InvalidDataException($"{path}: 'verbalizer' must be an array (a word or an array of words per label)");
         if (entries.Count != labels.Count) throw new InvalidDataException($"{path}: 'verbalizer' has {entries.Count} entries for {labels.Count} labels");
         var words = entries.Select((n, i) => n switch
         {
@@ -362,7 +375,6 @@ public static class PromptCheckpoint
                 : throw new InvalidDataException($"{path}: 'verbalizer'[{i}][{j}] must be a string")).ToArray(),
             _ => throw new InvalidDataException($"{path}: 'verbalizer'[{i}] must be a string or an array of strings"),
         }).ToList();
-        var reduction = node["verbalizer_reduction"] is null ? VerbalizerReduction.Mean : EnumValue<VerbalizerReduction>(node, "verbalizer_reduction", path);
         return new Verbalizer(labels.Select((l, i) => (l, words[i])), reduction);
     }
 

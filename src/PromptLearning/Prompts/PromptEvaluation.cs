@@ -5,16 +5,16 @@ using PromptLearning.Prompts.Seq2Seq;
 namespace PromptLearning.Prompts;
 
 /// <summary>
-/// A task's dev/test metrics for a <see cref="PromptModel"/> as a <see cref="TaskMetrics"/> (every metric a
+/// A task's dev/test metrics for a <see cref="TaskModel"/> as a <see cref="TaskMetrics"/> (every metric a
 /// fraction in [0, 1]): accuracy and macro-F1 (classification), span-F1 (BIO tagging), corpus BLEU and
 /// ROUGE-L, ROUGE-1, ROUGE-2 against all references, with the generated texts (generation). An encoder-decoder
-/// (<see cref="Seq2SeqPromptModel"/>) is scored on the text it generates: a classification output is right when it is
+/// (<see cref="Seq2SeqTaskModel"/>) is scored on the text it generates: a classification output is right when it is
 /// the gold label's word (text-to-text, as Lester et al. score T5).
 /// </summary>
 public static class PromptEvaluation
 {
     /// <summary>Metrics of <paramref name="model"/> on <paramref name="split"/> (task = the split's task, looked up by name in the model).</summary>
-    public static TaskMetrics Evaluate(PromptModel model, TaskSplit split, int batchSize = 32, int maxNewTokens = 60, int beams = 1)
+    public static TaskMetrics Evaluate(TaskModel model, TaskSplit split, int batchSize = 32, int maxNewTokens = 60, int beams = 1)
     {
         var examples = split.Examples.Select(e => e with { Task = split.Task.Name }).ToList();
         if (model.Tasks.Count == 1) examples = split.Examples.Select(e => e with { Task = null }).ToList();
@@ -48,7 +48,7 @@ public static class PromptEvaluation
     /// output: accuracy and macro-F1 of the generated label words (an output that is no label's word counts as wrong),
     /// or BLEU and ROUGE-L/1/2 against all references.
     /// </summary>
-    public static TaskMetrics Evaluate(Seq2SeqPromptModel model, TaskSplit split, int batchSize = 32, int maxNewTokens = 60, int beams = 1)
+    public static TaskMetrics Evaluate(Seq2SeqTaskModel model, TaskSplit split, int batchSize = 32, int maxNewTokens = 60, int beams = 1)
     {
         var examples = split.Examples.Select(e => e with { Task = model.Tasks.Count == 1 ? null : split.Task.Name }).ToList();
         var hyps = model.Generate(examples, model.Backbone.GenerationDefaults(maxNewTokens, beams), batchSize);

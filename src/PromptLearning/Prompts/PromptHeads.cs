@@ -72,7 +72,7 @@ public sealed class ClozeHead : PromptHead
     /// Maps each verbalizer word of <paramref name="task"/> to its single token (with a leading space for byte-level BPE,
     /// as after "It was"); throws naming the task and the word that is not one token, or when two labels share a token.
     /// </summary>
-    public static ClozeHead ForWords(TextTokenizer tokenizer, PromptTask task)
+    public static ClozeHead ForWords(TextTokenizer tokenizer, TaskDefinition task)
     {
         var verbalizer = task.Verbalizer ?? throw new ArgumentException($"task '{task.Name}': a cloze head needs verbalizer words");
         int[][][] ids;
@@ -313,7 +313,7 @@ public static class PromptHeads
     /// before it in the same process (without this, the first fine-tuning run of a notebook and a later
     /// run with the same seed started from different heads).
     /// </summary>
-    public static PromptHead Create(HeadKind kind, ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, double dropout, int seed)
+    public static PromptHead Create(HeadKind kind, ILanguageModel backbone, TextTokenizer tokenizer, TaskDefinition task, double dropout, int seed)
     {
         using var state = torch.random.get_rng_state();
         torch.manual_seed(seed);
@@ -321,7 +321,7 @@ public static class PromptHeads
         finally { torch.random.set_rng_state(state); }
     }
 
-    private static PromptHead CreateHead(HeadKind kind, ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, double dropout) => kind switch
+    private static PromptHead CreateHead(HeadKind kind, ILanguageModel backbone, TextTokenizer tokenizer, TaskDefinition task, double dropout) => kind switch
     {
         HeadKind.PooledClassification => task.Kind == TaskKind.Classification
             ? new PooledClassificationHead(backbone.Config, PoolerOf(backbone), task.Labels.Count, dropout, backbone.Module.GetName())
@@ -352,7 +352,7 @@ public static class PromptHeads
     /// classification -> cloze when <paramref name="preferCloze"/>, the backbone is a masked LM and the
     /// task has verbalizer words; otherwise the linear [CLS] head.
     /// </summary>
-    public static HeadKind DefaultFor(PromptTask task, TransformerConfig config, bool preferCloze) => task.Kind switch
+    public static HeadKind DefaultFor(TaskDefinition task, TransformerConfig config, bool preferCloze) => task.Kind switch
     {
         TaskKind.Generation => HeadKind.LanguageModel,
         TaskKind.Tagging => HeadKind.Token,

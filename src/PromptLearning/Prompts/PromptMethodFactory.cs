@@ -12,7 +12,7 @@ namespace PromptLearning.Prompts;
 public static class PromptMethodFactory
 {
     /// <summary>A new model of <paramref name="config"/>'s method for <paramref name="task"/> on <paramref name="backbone"/>.</summary>
-    public static PromptModel Create(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PromptMethodConfig config) => config switch
+    public static TaskModel Create(ILanguageModel backbone, TextTokenizer tokenizer, TaskDefinition task, PromptMethodConfig config) => config switch
     {
         PromptTuningConfig c => new PromptTuningModel(backbone, tokenizer, task, c),
         PTuningConfig c => new PTuningModel(backbone, tokenizer, task, c),

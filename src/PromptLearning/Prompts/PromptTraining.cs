@@ -3,7 +3,7 @@ using PromptLearning.Training;
 
 namespace PromptLearning.Prompts;
 
-/// <summary>Connects a <see cref="PromptModel"/> to the <see cref="Trainer{TExample}"/>.</summary>
+/// <summary>Connects a <see cref="TaskModel"/> to the <see cref="Trainer{TExample}"/>.</summary>
 public static class PromptTraining
 {
     /// <summary>
@@ -35,7 +35,7 @@ public static class PromptTraining
     /// (optional, e.g. <c>() => PromptEvaluation.Evaluate(model, dev)</c>) returns dev metrics for the history,
     /// early stopping and keeping the best prompt (on <see cref="TrainerConfig.MetricForBest"/>, or the main metric).
     /// </summary>
-    public static Trainer<PromptExample> CreateTrainer(PromptModel model, TrainerConfig config, Func<TaskMetrics>? evaluate = null)
+    public static Trainer<PromptExample> CreateTrainer(TaskModel model, TrainerConfig config, Func<TaskMetrics>? evaluate = null)
     {
         var parameters = model.TrainableParameters();
         if (parameters.Count == 0) throw new ArgumentException($"method '{model.Config.Method}' has no trainable parameters");
@@ -48,7 +48,7 @@ public static class PromptTraining
     /// prints one line to <paramref name="log"/>: "[label] N steps in S s, final loss L" (mean of the last 10 steps).
     /// Unlike <see cref="PromptExperiment.Run"/> the model stays alive for the caller.
     /// </summary>
-    public static TrainResult Train(PromptModel model, IReadOnlyList<PromptExample> examples, int steps, int seed,
+    public static TrainResult Train(TaskModel model, IReadOnlyList<PromptExample> examples, int steps, int seed,
         TextWriter? log = null, string? label = null)
     {
         var config = TrainerConfigFor(model.Config, steps) with { Seed = seed, RestoreBest = false, LogEvery = Math.Max(1, steps) };
@@ -59,7 +59,7 @@ public static class PromptTraining
     }
 
     /// <summary>Share of examples whose predicted label equals <see cref="PromptExample.Label"/>.</summary>
-    public static double Accuracy(PromptModel model, IReadOnlyList<PromptExample> examples, int batchSize = 32)
+    public static double Accuracy(TaskModel model, IReadOnlyList<PromptExample> examples, int batchSize = 32)
     {
         var predicted = model.PredictLabels(examples, batchSize);
         return predicted.Where((p, i) => p == examples[i].Label).Count() / (double)examples.Count;

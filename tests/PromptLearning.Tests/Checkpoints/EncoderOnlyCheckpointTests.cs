@@ -88,7 +88,7 @@ public sealed class EncoderOnlyCheckpointTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var pretrained = Pretrained.Load(EncoderOnly("bert", stripPrefix: true));
-        var task = new PromptTask { Name = "cls", Kind = TaskKind.Classification, Labels = ["a", "b"], Verbalizer = Verbalizer.Of(["a", "b"], ["a", "b"]) };
+        var task = new TaskDefinition { Name = "cls", Kind = TaskKind.Classification, Labels = ["a", "b"], Verbalizer = Verbalizer.Of(["a", "b"], ["a", "b"]) };
         var cloze = Assert.Throws<InvalidOperationException>(() => PromptMethodFactory.Create(pretrained.Model, pretrained.Tokenizer, task, new ZeroShotClozeConfig()));
         Assert.Contains("language-model head", cloze.Message);
         Assert.Contains("cls.predictions", cloze.Message);

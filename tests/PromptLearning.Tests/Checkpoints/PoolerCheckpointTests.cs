@@ -100,7 +100,7 @@ public sealed class PoolerCheckpointTests : IDisposable
         var prefix = Prefix(model);
         var pooler = Pooler(model, prefix, seed: 2);
         using var loaded = Pretrained.Load(WithTensors(model, pooler));
-        var task = new PromptTask { Name = "cls", Kind = TaskKind.Classification, Labels = ["a", "b", "c"] };
+        var task = new TaskDefinition { Name = "cls", Kind = TaskKind.Classification, Labels = ["a", "b", "c"] };
         using var v2 = new PTuningV2Model(loaded.Model, loaded.Tokenizer, task, new PTuningV2Config { Length = 3 });
         var head = Assert.IsType<PooledClassificationHead>(v2.Tasks[0].Head);
         Assert.Empty(head.NewlyInitialised);
@@ -128,7 +128,7 @@ public sealed class PoolerCheckpointTests : IDisposable
         using var scope = NewDisposeScope();
         using var loaded = Pretrained.Load(HfFixtures.Model("bert"));
         Assert.Null(((BertForMaskedLM)loaded.Model).Pooler);
-        var task = new PromptTask { Name = "cls", Kind = TaskKind.Classification, Labels = ["a", "b"] };
+        var task = new TaskDefinition { Name = "cls", Kind = TaskKind.Classification, Labels = ["a", "b"] };
         using var plain = new PTuningV2Model(loaded.Model, loaded.Tokenizer, task, new PTuningV2Config { Length = 2 });
         Assert.Equal(HeadKind.Classification, plain.Tasks[0].Head.Kind);
 
@@ -167,7 +167,7 @@ public sealed class PoolerCheckpointTests : IDisposable
         using var loaded = Pretrained.Load(folder, new PretrainedLoadOptions { LoadClassifier = true });
         Assert.Empty(loaded.LoadReport!.Ignored);
         Assert.Equal(["classifier.bias", "classifier.weight"], loaded.LoadReport.KeptForClassifier);
-        var task = new PromptTask { Name = "cls", Kind = TaskKind.Classification, Labels = ["a", "b", "c"] };
+        var task = new TaskDefinition { Name = "cls", Kind = TaskKind.Classification, Labels = ["a", "b", "c"] };
         using var v2 = new PTuningV2Model(loaded.Model, loaded.Tokenizer, task, new PTuningV2Config { Length = 2 });
         v2.LoadClassifier(loaded.Classifier);
         var head = Assert.IsType<PooledClassificationHead>(v2.Tasks[0].Head);
@@ -193,7 +193,7 @@ public sealed class PoolerCheckpointTests : IDisposable
         };
         using var loaded = Pretrained.Load(WithTensors("roberta", classifier), new PretrainedLoadOptions { LoadClassifier = true });
         Assert.Equal(classifier.Keys.Order(StringComparer.Ordinal), loaded.LoadReport!.KeptForClassifier);
-        var task = new PromptTask { Name = "cls", Kind = TaskKind.Classification, Labels = ["a", "b"] };
+        var task = new TaskDefinition { Name = "cls", Kind = TaskKind.Classification, Labels = ["a", "b"] };
         using var v2 = new PTuningV2Model(loaded.Model, loaded.Tokenizer, task, new PTuningV2Config { Length = 2, Head = HeadKind.PooledClassification });
         v2.LoadClassifier(loaded.Classifier);
         v2.eval();

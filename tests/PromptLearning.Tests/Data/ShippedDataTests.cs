@@ -96,7 +96,7 @@ public class ShippedDataTests
     [Fact]
     public void TaskRegistryLoadsEverySplitAndFewShotSubset()
     {
-        foreach (var task in ClassificationTask.All)
+        foreach (var task in ClassificationFiles.All)
         {
             var dev = task.Load("dev");
             Assert.All(dev, e => Assert.InRange(task.LabelIndex(e.Label!), 0, task.Labels.Count - 1));
@@ -107,6 +107,6 @@ public class ShippedDataTests
         }
         Assert.Equal(100, EmbeddedTasks.SlotsFewShot(100, 2).Count);
         Assert.Equal(10, EmbeddedTasks.E2eFewShot(10, 0).Count);
-        Assert.Throws<ArgumentException>(() => ClassificationTask.Get("sst5"));
+        Assert.Throws<ArgumentException>(() => ClassificationFiles.Get("sst5"));
     }
 }

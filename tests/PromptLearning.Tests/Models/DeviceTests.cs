@@ -102,7 +102,7 @@ public class DeviceTests
         PromptLearning.Native.TorchSharpNative.EnsureLoaded();
         using var bart = Pretrained.LoadSeq2Seq(HfFixtures.Model("bart"), new PretrainedLoadOptions { Device = Requested });
         AssertModuleOn(bart.Model.Module, "bart");
-        using var model = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, PromptTestKit.Sentiment(),
+        using var model = new Seq2SeqTaskModel(bart.Model, bart.Tokenizer, PromptTestKit.Sentiment(),
             new Seq2SeqPromptConfig { Method = new PrefixTuningConfig { Length = 3, HiddenSize = 16 }, MaxTargetLength = 8 });
         Assert.Equal(Requested.type, model.Device.type);
         AssertModuleOn(model, "seq2seq prefix tuning");

@@ -152,7 +152,7 @@ internal static class TemplateEncoding
     /// <summary>Encodes <paramref name="example"/> under <paramref name="template"/> with the <see cref="BatchBuilder"/> (a one-row batch).</summary>
     public static EncodedExample Encode(this PromptTemplate template, TextTokenizer tokenizer, PromptExample example, int maxLength, int? maskCount = null)
     {
-        var task = new PromptTask { Name = "pet", Kind = TaskKind.Classification, Labels = ["n", "p"] };
+        var task = new TaskDefinition { Name = "pet", Kind = TaskKind.Classification, Labels = ["n", "p"] };
         using var b = new BatchBuilder(tokenizer, [(task, template)], maxLength, causal: false).Build([example], withTargets: false, maskCount: maskCount);
         return new EncodedExample(b.InputIds[0].data<long>().Select(i => (int)i).ToArray(), b.TokenTypeIds[0].data<long>().Select(i => (int)i).ToArray(),
             b.MaskSlots[0].Select(i => (int)i).ToArray(), b.TruncatedTokens[0]);

@@ -20,7 +20,7 @@ public class BackboneCopyTests
         var fingerprint = BackboneFingerprint.Compute(backbone);
         var grads = RequiresGrad(backbone);
         var train = PromptTestKit.SentimentExamples(16, 1);
-        double Loss(PromptModel m) { m.eval(); using var _ = no_grad(); using var s = NewDisposeScope(); return m.Loss(train).item<float>(); }
+        double Loss(TaskModel m) { m.eval(); using var _ = no_grad(); using var s = NewDisposeScope(); return m.Loss(train).item<float>(); }
 
         using (var ft = new FineTuningModel(backbone, tok, PromptTestKit.Sentiment(), new FineTuningConfig { LearningRate = 1e-3, BatchSize = 8 }))
         {

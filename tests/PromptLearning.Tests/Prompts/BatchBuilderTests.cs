@@ -5,7 +5,7 @@ namespace PromptLearning.Tests.Prompts;
 
 public class BatchBuilderTests
 {
-    static BatchBuilder Builder(PromptTask task, string template, bool byteLevel = false, int max = 64)
+    static BatchBuilder Builder(TaskDefinition task, string template, bool byteLevel = false, int max = 64)
         => new(new FakeTokenizer(byteLevel, PromptTestKit.Words), [(task, PromptTemplate.Parse(template))], max, causal: byteLevel);
 
     [Fact]
@@ -33,7 +33,7 @@ public class BatchBuilderTests
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "expected.json")));
         var pair = doc.RootElement.GetProperty("tokenization").GetProperty("pair");
         long[] Ints(string name) => pair.GetProperty(name).EnumerateArray().Select(e => e.GetInt64()).ToArray();
-        var task = new PromptTask { Name = "nli", Kind = TaskKind.Classification, Labels = ["no", "yes"] };
+        var task = new TaskDefinition { Name = "nli", Kind = TaskKind.Classification, Labels = ["no", "yes"] };
         var b = new BatchBuilder(tok, [(task, PromptTemplate.Parse("{a} [SEP] {b}"))], 64, causal: false);
         using var batch = b.Build([new PromptExample(pair.GetProperty("text").GetString()!, pair.GetProperty("text_pair").GetString())], withTargets: false);
         // [CLS] a [SEP] b [SEP]: the second text and the final [SEP] are segment 1, as the tokenizer's pair encoding.

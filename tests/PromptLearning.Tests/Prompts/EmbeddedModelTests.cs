@@ -49,8 +49,8 @@ public class EmbeddedModelTests(ITestOutputHelper output)
     void LearnsAspects(string method, PromptMethodConfig config, int steps, double bar)
     {
         using var pretrained = Load("bert-small");
-        var train = TaskData.Load("aspect", "train", shots: 100, seed: 0);
-        var dev = TaskData.Load("aspect", "dev") is var d ? d with { Examples = d.Examples.Take(200).ToList() } : null!;
+        var train = TaskRegistry.Load("aspect", "train", shots: 100, seed: 0);
+        var dev = TaskRegistry.Load("aspect", "dev") is var d ? d with { Examples = d.Examples.Take(200).ToList() } : null!;
         using var model = PromptMethodFactory.Create(pretrained.Model, pretrained.Tokenizer, train.Task, config);
         double before = PromptEvaluation.Evaluate(model, dev)["accuracy"];
         var frozen = PromptTestKit.Snapshot(pretrained.Model);
@@ -64,8 +64,8 @@ public class EmbeddedModelTests(ITestOutputHelper output)
     void LowersTableToTextLoss(string method, PromptMethodConfig config, int steps, double ratio)
     {
         using var pretrained = Load("gpt2-small");
-        var train = TaskData.Load("e2e", "train", shots: 32, seed: 0);
-        var dev = TaskData.Load("e2e", "dev").Examples.Take(32).ToList();
+        var train = TaskRegistry.Load("e2e", "train", shots: 32, seed: 0);
+        var dev = TaskRegistry.Load("e2e", "dev").Examples.Take(32).ToList();
         using var model = PromptMethodFactory.Create(pretrained.Model, pretrained.Tokenizer, train.Task, config);
         double DevLoss() { model.eval(); using var _ = no_grad(); using var s = NewDisposeScope(); return model.Loss(dev).item<float>(); }
         double before = DevLoss();
@@ -108,8 +108,8 @@ public class EmbeddedSeq2SeqTests(ITestOutputHelper output)
     public void EachMethodLowersSummarizationDevLoss(string method)
     {
         using var bart = Pretrained.LoadSeq2Seq(Path.Combine(EmbeddedData.Root, "models", "bart-small"));
-        var train = TaskData.Load("summarization", "train", shots: 100, seed: 0);
-        var dev = TaskData.Load("summarization", "dev").Examples.Take(32).ToList();
+        var train = TaskRegistry.Load("summarization", "train", shots: 100, seed: 0);
+        var dev = TaskRegistry.Load("summarization", "dev").Examples.Take(32).ToList();
         PromptMethodConfig methodConfig = method switch
         {
             PromptMethods.PromptTuning => new PromptTuningConfig { Length = 10, BatchSize = 8 },
@@ -117,7 +117,7 @@ public class EmbeddedSeq2SeqTests(ITestOutputHelper output)
             PromptMethods.PTuningV2 => new PTuningV2Config { Length = 10, LearningRate = 5e-2, BatchSize = 8 },
             _ => new FineTuningConfig { LearningRate = 5e-4, BatchSize = 8 },
         };
-        using var model = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, train.Task, new Seq2SeqPromptConfig { Method = methodConfig });
+        using var model = new Seq2SeqTaskModel(bart.Model, bart.Tokenizer, train.Task, new Seq2SeqPromptConfig { Method = methodConfig });
         double DevLoss() { model.eval(); using var _ = no_grad(); using var s = NewDisposeScope(); return model.Loss(dev).item<float>(); }
         double before = DevLoss();
         var frozen = PromptTestKit.Snapshot(bart.Model.Module);

@@ -15,7 +15,7 @@ public class GenerationTests
     /// (the model's own layout: slots, prefix, then the tokens so far), each must be the arg-max of the
     /// recomputed logits up to float noise (random fixture weights give near ties).
     /// </summary>
-    static void AssertGreedy(PromptModel model, PromptExample example, string generated)
+    static void AssertGreedy(TaskModel model, PromptExample example, string generated)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -52,7 +52,7 @@ public class GenerationTests
         using var backbone = PromptTestKit.Backbone("gpt2");
         var tok = PromptTestKit.Tokenizer("gpt2");
         var task = PromptTestKit.Generation();
-        using PromptModel model = method switch
+        using TaskModel model = method switch
         {
             "prefix" => new PrefixTuningModel(backbone, tok, task, new PrefixTuningConfig { Length = 3, HiddenSize = 16 }),
             "prompt" => new PromptTuningModel(backbone, tok, task, new PromptTuningConfig { Length = 3 }),

@@ -105,7 +105,7 @@ public class MethodBenchmarkTests
     public void GenerationSpeedIsMeasuredForGreedyAndBeamWithAndWithoutTheCache()
     {
         using var gpt2 = Pretrained.Load(Path.Combine(EmbeddedData.Root, "models", "gpt2-small"));
-        var prompts = TaskData.Load(EmbeddedData.E2e, "dev").Examples.Select(e => e.A).ToList();
+        var prompts = TaskRegistry.Load(EmbeddedData.E2e, "dev").Examples.Select(e => e.A).ToList();
         var result = GenerationBenchmark.Run(gpt2.Model, gpt2.Tokenizer, prompts, batch: 2, newTokens: 4, prefixLength: 3, beams: 2, rounds: 2);
         Assert.Equal([("greedy", true), ("greedy", false), ("beam 2", true), ("beam 2", false)], result.Speeds.Select(s => (s.Decoding, s.Cache)));
         Assert.All(result.Speeds, s => Assert.Equal(2, s.TokensPerSecond.Samples.Count));
@@ -121,7 +121,7 @@ public class MethodBenchmarkTests
         var frozen = PromptTestKit.Snapshot(pretrained.Model);
         var config = new MethodBenchmarkConfig(Steps: 2, BatchSize: 4, Repeats: 1, Rounds: 3, Length: 48,
             Methods: [PromptMethods.FineTuning, PromptMethods.PTuningV2]);
-        var result = MethodBenchmark.Run(pretrained, TaskData.Load("aspect", "train"), config);
+        var result = MethodBenchmark.Run(pretrained, TaskRegistry.Load("aspect", "train"), config);
 
         Assert.Equal([PromptMethods.FineTuning, PromptMethods.PTuningV2], result.Methods.Select(m => m.Method));
         Assert.All(result.Methods, m => Assert.Equal(3, m.StepMs.Samples.Count));
@@ -144,7 +144,7 @@ public class MethodBenchmarkTests
     public void LengthOptionMakesEveryInputThatLong()
     {
         using var pretrained = Pretrained.Load(Path.Combine(EmbeddedData.Root, "models", "bert-small"));
-        var examples = TaskData.Load("aspect", "train").Examples.Take(3).ToList();
+        var examples = TaskRegistry.Load("aspect", "train").Examples.Take(3).ToList();
         var longer = MethodBenchmark.AtLength(examples, pretrained.Tokenizer, 100);
         Assert.All(longer, e => Assert.True(pretrained.Tokenizer.Encode(e.A).Count > 100));
         Assert.Same(examples, MethodBenchmark.AtLength(examples, pretrained.Tokenizer, null));
@@ -152,7 +152,7 @@ public class MethodBenchmarkTests
         foreach (var method in new[] { PromptMethods.FineTuning, PromptMethods.PromptTuning, PromptMethods.PTuning, PromptMethods.PTuningV2 })
         {
             var config = PromptMethodConfig.Default(method) with { MaxLength = 100 };
-            using var model = PromptMethodFactory.Create(pretrained.Model, pretrained.Tokenizer, TaskData.Load("aspect", "train").Task, config);
+            using var model = PromptMethodFactory.Create(pretrained.Model, pretrained.Tokenizer, TaskRegistry.Load("aspect", "train").Task, config);
             using var batch = model.Encode(longer);
             Assert.Equal([3L, 100], batch.InputIds.shape);
             Assert.Equal(300, batch.AttentionMask.sum().item<long>());
@@ -163,7 +163,7 @@ public class MethodBenchmarkTests
     public void AnalyticStepWorkCountsWeightGradientsOnlyWhenTheBackboneTrains()
     {
         using var pretrained = Pretrained.Load(Path.Combine(EmbeddedData.Root, "models", "bert-small"));
-        var train = TaskData.Load("sentiment", "train");
+        var train = TaskRegistry.Load("sentiment", "train");
         var examples = MethodBenchmark.AtLength(train.Examples.Take(4).ToList(), pretrained.Tokenizer, 64);
         double Gflop(string method)
         {
@@ -185,7 +185,7 @@ public class TaskSplitTests
     [Fact]
     public void ShuffleIsSeededAndKeepsReferencesAligned()
     {
-        var task = new PromptTask { Name = "t", Kind = TaskKind.Generation };
+        var task = new TaskDefinition { Name = "t", Kind = TaskKind.Generation };
         var split = new TaskSplit(task, Enumerable.Range(0, 20).Select(i => new PromptExample($"x{i}")).ToList(),
             Enumerable.Range(0, 20).Select(i => (IReadOnlyList<string>)[$"r{i}"]).ToList());
         var a = split.Shuffle(3);
@@ -208,7 +208,7 @@ public class ServingMemoryTests
     public void SharedBackboneAndFineTunedCopiesAreBothMeasured()
     {
         using var pretrained = Pretrained.Load(Path.Combine(EmbeddedData.Root, "models", "bert-small"));
-        var data = TaskData.Load(EmbeddedData.Sentiment, "dev");
+        var data = TaskRegistry.Load(EmbeddedData.Sentiment, "dev");
         var m = MethodBenchmark.MeasureServingMemory(pretrained, data, tasks: 2, rows: 8);
         Assert.Equal((2, 8), (m.Tasks, m.Rows));
         if (OperatingSystem.IsLinux())

@@ -9,7 +9,7 @@ namespace PromptLearning.Tests.Prompts;
 /// <summary>One batch, several tasks' prompts: each row must come out exactly as in its own task's batch.</summary>
 public class MixedTaskTests
 {
-    static void AssertMixedEqualsPerTask(PromptModel mixed, List<PromptExample> examples)
+    static void AssertMixedEqualsPerTask(TaskModel mixed, List<PromptExample> examples)
     {
         mixed.eval();
         using var scope = NewDisposeScope();
@@ -45,7 +45,7 @@ public class MixedTaskTests
         var tok = PromptTestKit.Tokenizer("gpt2");
         using var a = new PrefixTuningModel(backbone, tok, PromptTestKit.Generation("e2e"), new PrefixTuningConfig { Length = 2, HiddenSize = 16, Seed = 1 });
         using var b = new PrefixTuningModel(backbone, tok, PromptTestKit.Generation("webnlg"), new PrefixTuningConfig { Length = 5, HiddenSize = 16, Seed = 2 });
-        var mixed = PromptModel.Combine(a, b);
+        var mixed = TaskModel.Combine(a, b);
         AssertMixedEqualsPerTask(mixed, Interleave(PromptTestKit.GenerationExamples(3, 1, "e2e"), PromptTestKit.GenerationExamples(3, 2, "webnlg")));
     }
 
@@ -56,7 +56,7 @@ public class MixedTaskTests
         var tok = PromptTestKit.Tokenizer("bert");
         using var a = new PromptTuningModel(backbone, tok, PromptTestKit.Sentiment("sst"), new PromptTuningConfig { Length = 2, Seed = 1 });
         using var b = new PromptTuningModel(backbone, tok, PromptTestKit.Sentiment("yelp"), new PromptTuningConfig { Length = 6, Seed = 2 });
-        var mixed = PromptModel.Combine(a, b);
+        var mixed = TaskModel.Combine(a, b);
         var xs = PromptTestKit.SentimentExamples(3, 1).Select(e => e with { Task = "sst" }).ToList();
         var ys = PromptTestKit.SentimentExamples(3, 2).Select(e => e with { Task = "yelp" }).ToList();
         AssertMixedEqualsPerTask(mixed, Interleave(xs, ys));
@@ -70,7 +70,7 @@ public class MixedTaskTests
         using var a = new PTuningV2Model(backbone, tok, PromptTestKit.Sentiment("sst"), new PTuningV2Config { Length = 4 });
         using var b = new PTuningV2Model(backbone, tok, PromptTestKit.Sentiment("yelp"), new PTuningV2Config { Length = 2, Seed = 7 });
         using var c = new PromptTuningModel(backbone, tok, PromptTestKit.Sentiment("imdb"), new PromptTuningConfig { Length = 3 });
-        var mixed = PromptModel.Combine(a, b, c);
+        var mixed = TaskModel.Combine(a, b, c);
         var rows = new List<PromptExample>();
         var src = PromptTestKit.SentimentExamples(6, 5);
         string[] names = ["sst", "yelp", "imdb"];
@@ -88,7 +88,7 @@ public class MixedTaskTests
         var b = new PTuningV2Model(backbone, tok, PromptTestKit.Sentiment("yelp"), new PTuningV2Config { Length = 3, Seed = 2 });
         Assert.Equal(a.TrainableParameterCount, a.parameters().Sum(p => p.numel())); // the backbone is not a child module
         long aSize = a.TrainableParameterCount;
-        PromptModel.Combine(a, b).Dispose();
+        TaskModel.Combine(a, b).Dispose();
         Assert.Equal(aSize, a.parameters().Sum(p => p.numel()));
         b.Dispose();
         Assert.Equal(backboneSize, backbone.Module.parameters().Sum(p => p.numel()));

@@ -27,7 +27,7 @@ public sealed class PromptCheckpointTests(ITestOutputHelper output) : IDisposabl
     {
         public readonly ILanguageModel Backbone = PromptTestKit.Backbone("bert");
         public readonly TextTokenizer Tokenizer = PromptTestKit.Tokenizer("bert");
-        public readonly PromptModel A, B;
+        public readonly TaskModel A, B;
         public readonly Dictionary<string, Tensor> TensorsA, TensorsB;
 
         public TwoSaves(string method = PromptMethods.PromptTuning)
@@ -36,10 +36,10 @@ public sealed class PromptCheckpointTests(ITestOutputHelper output) : IDisposabl
             (B, TensorsB) = Make(method, 2);
         }
 
-        (PromptModel, Dictionary<string, Tensor>) Make(string method, int seed)
+        (TaskModel, Dictionary<string, Tensor>) Make(string method, int seed)
         {
             manual_seed(seed);
-            PromptModel m = method == PromptMethods.PromptTuning
+            TaskModel m = method == PromptMethods.PromptTuning
                 ? new PromptTuningModel(Backbone, Tokenizer, PromptTestKit.Sentiment(), new PromptTuningConfig { Length = 4, Seed = seed })
                 : new PTuningV2Model(Backbone, Tokenizer, PromptTestKit.Sentiment(), new PTuningV2Config { Length = 3, Seed = seed });
             m.eval();
@@ -241,4 +241,22 @@ public sealed class PromptCheckpointTests(ITestOutputHelper output) : IDisposabl
     /// <summary>The prompt tensors as stored in the folder's <c>prompt.safetensors</c> (what a load must give back).</summary>
     static Dictionary<string, Tensor> ReadBack(string folder)
         => PromptLearning.Checkpoints.Safetensors.Load(Path.Combine(folder, PromptCheckpoint.TensorFile));
+
+    [Fact]
+    public void VerbalizersRoundTripWithSeveralWordsAndTheirReduction()
+    {
+        var labels = new[] { "negative", "positive" };
+        foreach (var reduction in new[] { VerbalizerReduction.Mean, VerbalizerReduction.Sum })
+        {
+            var v = new Verbalizer([("negative", ["bad", "cold"]), ("positive", (IReadOnlyList<string>)["great"])], reduction);
+            var node = new JsonObject { ["verbalizer"] = PromptCheckpoint.VerbalizerNode(v) };
+            var back = PromptCheckpoint.ReadVerbalizer(JsonNode.Parse(node.ToJsonString())!.AsObject(), labels, "prompt.json")!;
+            Assert.Equal(v.ToString(), back.ToString());
+            Assert.Equal(reduction, back.Reduction);
+        }
+        var plain = new JsonObject { ["verbalizer"] = PromptCheckpoint.VerbalizerNode(Verbalizer.Of(labels, ["bad", "great"])) };
+        Assert.Equal("""{"verbalizer":["bad","great"]}""", plain.ToJsonString());
+        var e = Assert.Throws<InvalidDataException>(() => PromptCheckpoint.ReadVerbalizer(JsonNode.Parse("""{"verbalizer":["bad"]}""")!.AsObject(), labels, "prompt.json"));
+        Assert.Contains("prompt.json", e.Message);
+    }
 }

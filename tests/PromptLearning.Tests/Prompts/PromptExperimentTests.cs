@@ -4,7 +4,7 @@ namespace PromptLearning.Tests.Prompts;
 
 public class PromptExperimentTests
 {
-    private static readonly PromptTask Task = PromptTestKit.Sentiment();
+    private static readonly TaskDefinition Task = PromptTestKit.Sentiment();
     private static readonly TaskSplit Train = new(Task, PromptTestKit.SentimentExamples(12, seed: 1), null);
     private static readonly TaskSplit Dev = new(Task, PromptTestKit.SentimentExamples(8, seed: 2), null);
 

@@ -172,7 +172,7 @@ public class PromptMethodTests
         using var kept = new PTuningV2Model(backbone, tok, PromptTestKit.Sentiment("b"), new PTuningV2Config { Length = 3, PrefixDropout = 0 });
         var text = PromptTestKit.SentimentExamples(1, 3)[0].A;
         using var _ = no_grad();
-        Tensor Hidden(PromptModel model, IReadOnlyList<PromptExample> rows)
+        Tensor Hidden(TaskModel model, IReadOnlyList<PromptExample> rows)
         {
             model.train();
             backbone.Module.eval();  // only the prefix dropout stays random
@@ -183,7 +183,7 @@ public class PromptMethodTests
         var same = Hidden(dropped, [new PromptExample(text), new PromptExample(text)]);
         Assert.False(same[0].allclose(same[1], rtol: 0, atol: 1e-4), "identical rows got the same prefix dropout mask");
         // Mixed tasks: each row at its own task's rate (task b's two rows have no dropout).
-        using var both = PromptModel.Combine(dropped, kept);
+        using var both = TaskModel.Combine(dropped, kept);
         var mixed = Hidden(both, [new PromptExample(text) { Task = "a" }, new PromptExample(text) { Task = "a" },
             new PromptExample(text) { Task = "b" }, new PromptExample(text) { Task = "b" }]);
         Assert.False(mixed[0].allclose(mixed[1], rtol: 0, atol: 1e-4), "task a's identical rows got the same prefix dropout mask");

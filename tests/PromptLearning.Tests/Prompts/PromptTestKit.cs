@@ -58,14 +58,14 @@ internal static class PromptTestKit
         public override IReadOnlyList<int> BuildTokenTypeIds(IReadOnlyList<int> a, IReadOnlyList<int>? b = null) => inner.BuildTokenTypeIds(a, b);
     }
 
-    public static PromptTask Sentiment(string name = "sentiment") => new()
+    public static TaskDefinition Sentiment(string name = "sentiment") => new()
     {
         Name = name, Kind = TaskKind.Classification, Labels = ["negative", "positive"], Verbalizer = Verbalizer.Of(["negative", "positive"], ["bad", "good"]),
     };
 
-    public static PromptTask Tagging() => new() { Name = "slots", Kind = TaskKind.Tagging, Labels = ["O", "B-area", "I-area"] };
+    public static TaskDefinition Tagging() => new() { Name = "slots", Kind = TaskKind.Tagging, Labels = ["O", "B-area", "I-area"] };
 
-    public static PromptTask Generation(string name = "table2text") => new() { Name = name, Kind = TaskKind.Generation };
+    public static TaskDefinition Generation(string name = "table2text") => new() { Name = name, Kind = TaskKind.Generation };
 
     /// <summary>Reviews whose label is whether "good"/"great" (1) or "bad"/"terrible" (0) occurs; lengths vary.</summary>
     public static List<PromptExample> SentimentExamples(int n, int seed)
@@ -115,7 +115,7 @@ internal static class PromptTestKit
     }
 
     /// <summary>Every method with small settings, on the backbone it fits, for a classification task.</summary>
-    public static PromptModel Classifier(string method, ILanguageModel backbone, TextTokenizer tok, PromptTask? task = null)
+    public static TaskModel Classifier(string method, ILanguageModel backbone, TextTokenizer tok, TaskDefinition? task = null)
     {
         task ??= Sentiment();
         return method switch

@@ -26,7 +26,7 @@ public class Seq2SeqMethodBenchmarkTests
     {
         using var bart = Bart();
         var frozen = PromptTestKit.Snapshot(bart.Model.Module);
-        var train = TaskData.Load(EmbeddedData.Summarization, "train");
+        var train = TaskRegistry.Load(EmbeddedData.Summarization, "train");
         var result = Seq2SeqMethodBenchmark.Run(bart, train, Tiny);
 
         Assert.Equal(Seq2SeqMethodBenchmark.DefaultMethods, result.Methods.Select(m => m.Method));
@@ -37,7 +37,7 @@ public class Seq2SeqMethodBenchmarkTests
         foreach (var row in result.Methods)
         {
             var methodConfig = PromptMethodConfig.Default(row.Method) with { BatchSize = Tiny.BatchSize, MaxLength = result.MaxLength };
-            using var model = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, train.Task,
+            using var model = new Seq2SeqTaskModel(bart.Model, bart.Tokenizer, train.Task,
                 new Seq2SeqPromptConfig { Method = methodConfig, MaxTargetLength = result.MaxTargetLength });
             Assert.Equal(model.TrainableParameterCount, row.TrainableParameters);
             Assert.Equal((double)model.TrainableParameterCount / result.BackboneParameters, row.TrainableShare, 9);
@@ -59,7 +59,7 @@ public class Seq2SeqMethodBenchmarkTests
     public void TheSavedFineTunedModelIsLargerThanEveryPrompt()
     {
         using var bart = Bart();
-        var result = Seq2SeqMethodBenchmark.Run(bart, TaskData.Load(EmbeddedData.Summarization, "train"),
+        var result = Seq2SeqMethodBenchmark.Run(bart, TaskRegistry.Load(EmbeddedData.Summarization, "train"),
             Tiny with { Methods = [PromptMethods.PromptTuning] });
         Assert.Equal([PromptMethods.FineTuning, PromptMethods.PromptTuning], result.Methods.Select(m => m.Method));
         // fp32 weights of the whole backbone against a 20-token table: the saved fine-tuned model holds at least its weights
@@ -71,7 +71,7 @@ public class Seq2SeqMethodBenchmarkTests
     public void MethodsWithoutAnEncoderDecoderFormAndTooFewRowsAreRefused()
     {
         using var bart = Bart();
-        var train = TaskData.Load(EmbeddedData.Summarization, "train");
+        var train = TaskRegistry.Load(EmbeddedData.Summarization, "train");
         var e = Assert.Throws<ArgumentException>(() => Seq2SeqMethodBenchmark.Run(bart, train, Tiny with { Methods = [PromptMethods.HeadOnly] }));
         Assert.Contains(PromptMethods.HeadOnly, e.Message);
         var few = new TaskSplit(train.Task, train.Examples.Take(Tiny.BatchSize).ToList(), null);

@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 namespace PromptLearning.Tests.Prompts;
 
 /// <summary>
-/// Prompt tuning, prefix tuning and P-tuning v2 on the BART fixture (<see cref="Seq2SeqPromptModel"/>): learning on a
+/// Prompt tuning, prefix tuning and P-tuning v2 on the BART fixture (<see cref="Seq2SeqTaskModel"/>): learning on a
 /// tiny text-to-text task with the backbone untouched, each prefix set's effect, mixed-task batches against each task
 /// alone, the prompt-only checkpoint, and generation with prompts against the step-by-step arg-max.
 /// </summary>
@@ -32,9 +32,9 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>Sentiment as text-to-text: the label word is the target (Lester et al.'s setting).</summary>
-    static PromptTask Sentiment(string name = "sentiment") => PromptTestKit.Sentiment(name);
+    static TaskDefinition Sentiment(string name = "sentiment") => PromptTestKit.Sentiment(name);
 
-    static PromptTask TableToText(string name = "table2text") => PromptTestKit.Generation(name);
+    static TaskDefinition TableToText(string name = "table2text") => PromptTestKit.Generation(name);
 
     /// <summary>
     /// Small settings; the learning rates of prefix tuning (paper: 5e-5) and P-tuning v2 (1e-2) are raised so that 30
@@ -64,7 +64,7 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
         return Convert.ToHexString(sha.GetHashAndReset());
     }
 
-    static double DevLoss(Seq2SeqPromptModel model, IReadOnlyList<PromptExample> dev)
+    static double DevLoss(Seq2SeqTaskModel model, IReadOnlyList<PromptExample> dev)
     {
         model.eval();
         using var _ = no_grad();
@@ -72,7 +72,7 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
         return loss.item<float>();
     }
 
-    static Tensor Logits(Seq2SeqPromptModel model, IReadOnlyList<PromptExample> examples)
+    static Tensor Logits(Seq2SeqTaskModel model, IReadOnlyList<PromptExample> examples)
     {
         model.eval();
         using var _ = no_grad();
@@ -98,7 +98,7 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
     {
         using var bart = Bart();
         var before = Checksum(bart.Model);
-        using var model = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, Sentiment(), Config(method));
+        using var model = new Seq2SeqTaskModel(bart.Model, bart.Tokenizer, Sentiment(), Config(method));
         Assert.All(bart.Model.Module.parameters(), p => Assert.False(p.requires_grad));
         Assert.NotEmpty(model.TrainableParameters());
         Assert.All(model.TrainableParameters(), p => Assert.True(p.Parameter.requires_grad, p.Name));
@@ -123,7 +123,7 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
     {
         using var model = Backbone(backbone);
         var task = TableToText();
-        using var prompt = new Seq2SeqPromptModel(model.Model, model.Tokenizer, task, Config(PromptMethods.PromptTuning) with { MaxTargetLength = 8 });
+        using var prompt = new Seq2SeqTaskModel(model.Model, model.Tokenizer, task, Config(PromptMethods.PromptTuning) with { MaxTargetLength = 8 });
         var example = new PromptExample("name : Aromi | food : Chinese") { Target = "Aromi serves Chinese food in the riverside area near the centre." };
         using var batch = prompt.Encode([example]);
         var labels = batch.Labels!.data<long>().Select(x => (int)x).ToArray();
@@ -147,7 +147,7 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
         using var bart = Bart();
         var examples = PromptTestKit.SentimentExamples(4, seed: 3);
         using var scope = NewDisposeScope();
-        using var plain = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, Sentiment(), Config(PromptMethods.PrefixTuning));
+        using var plain = new Seq2SeqTaskModel(bart.Model, bart.Tokenizer, Sentiment(), Config(PromptMethods.PrefixTuning));
         using var batch = plain.Encode(examples);
         Tensor bare;
         using (no_grad())
@@ -155,7 +155,7 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
         var d = bart.Model.Dimensions;
         foreach (var set in new[] { PrefixSets.Encoder, PrefixSets.Decoder, PrefixSets.CrossAttention })
         {
-            using var model = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, Sentiment(), Config(PromptMethods.PrefixTuning) with { Prefixes = set });
+            using var model = new Seq2SeqTaskModel(bart.Model, bart.Tokenizer, Sentiment(), Config(PromptMethods.PrefixTuning) with { Prefixes = set });
             var task = model.Tasks[0];
             foreach (var other in new[] { PrefixSets.Encoder, PrefixSets.Decoder, PrefixSets.CrossAttention })
                 Assert.Equal(other == set, task.Prefix(other) is not null);
@@ -170,7 +170,7 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>Three tasks of three methods with different prompt lengths: prompt tuning (3 tokens), prefix tuning (2, every set), P-tuning v2 (4, encoder).</summary>
-    static Seq2SeqPromptModel[] ThreeTasks(PretrainedSeq2SeqModel bart) =>
+    static Seq2SeqTaskModel[] ThreeTasks(PretrainedSeq2SeqModel bart) =>
     [
         new(bart.Model, bart.Tokenizer, Sentiment(), Config(PromptMethods.PromptTuning) with { Method = new PromptTuningConfig { Length = 3 } }),
         new(bart.Model, bart.Tokenizer, TableToText(), Config(PromptMethods.PrefixTuning) with { Method = new PrefixTuningConfig { Length = 2, HiddenSize = 16 } }),
@@ -192,7 +192,7 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
     {
         using var bart = Backbone(backbone);
         var parts = ThreeTasks(bart);
-        using var mixed = Seq2SeqPromptModel.Combine(parts);
+        using var mixed = Seq2SeqTaskModel.Combine(parts);
         var examples = MixedExamples();
         using var scope = NewDisposeScope();
         using var batch = mixed.Encode(examples);
@@ -221,7 +221,7 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
         foreach (var p in parts) p.Dispose();
     }
 
-    static string Describe(Seq2SeqTaskPrompt t) =>
+    static string Describe(Seq2SeqTaskAdapter t) =>
         $"{t.Task.Name} {t.Task.Kind} [{string.Join(",", t.Task.Labels)}] [{string.Join(",", t.Task.Verbalizer?.LabelWords ?? [])}] {t.InputLength} " +
         $"{t.EncoderPrefix?.Length} {t.DecoderPrefix?.Length} {t.CrossAttentionPrefix?.Length} {t.PrefixDropout}";
 
@@ -230,7 +230,7 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
     {
         using var bart = Bart();
         var parts = ThreeTasks(bart);
-        using var model = Seq2SeqPromptModel.Combine(parts);
+        using var model = Seq2SeqTaskModel.Combine(parts);
         var examples = MixedExamples();
         var folder = Path.Combine(_dir, "prompts");
         Seq2SeqPromptCheckpoint.Save(model, folder);
@@ -260,7 +260,7 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
     public void EachCheckpointKindPointsToTheOtherLoader()
     {
         using var bart = Bart();
-        using var seq2seq = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, Sentiment(), Config(PromptMethods.PTuningV2));
+        using var seq2seq = new Seq2SeqTaskModel(bart.Model, bart.Tokenizer, Sentiment(), Config(PromptMethods.PTuningV2));
         var seq2seqFolder = Path.Combine(_dir, "seq2seq");
         Seq2SeqPromptCheckpoint.Save(seq2seq, seq2seqFolder);
         using var bert = PromptTestKit.Backbone("bert");
@@ -285,7 +285,7 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
     public void GenerationWithAPromptEqualsGreedyWithoutCacheAndTheStepwiseArgmax(string method, string backbone)
     {
         using var bart = Backbone(backbone);
-        using var model = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, TableToText(), Config(method));
+        using var model = new Seq2SeqTaskModel(bart.Model, bart.Tokenizer, TableToText(), Config(method));
         var examples = PromptTestKit.GenerationExamples(3, seed: 7);
         var config = bart.Model.GenerationDefaults(6) with { ForcedEosTokenId = null };
         var cached = model.GenerateIds(examples, config);
@@ -315,10 +315,10 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
         using var _ = no_grad();
         Tensor Embedded(string text) => bart.Model.EmbedTokens(tensor(bart.Tokenizer.Encode(text).Select(i => (long)i).ToArray()).unsqueeze(0))[0];
         var words = new Seq2SeqPromptConfig { Method = new PromptTuningConfig { Length = 2, Init = PromptInit.Text, InitText = "the movie" } };
-        using (var model = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, Sentiment(), words))
+        using (var model = new Seq2SeqTaskModel(bart.Model, bart.Tokenizer, Sentiment(), words))
             PromptTestKit.AssertClose(Embedded(" the movie")[..2], model.Tasks[0].InputPrompt!.Embeddings(), 0, "init text 'the movie'");
         var labels = new Seq2SeqPromptConfig { Method = new PromptTuningConfig { Length = 3, Init = PromptInit.ClassLabels } };
-        using (var model = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, Sentiment(), labels))
+        using (var model = new Seq2SeqTaskModel(bart.Model, bart.Tokenizer, Sentiment(), labels))
         {
             var rows = model.Tasks[0].InputPrompt!.Embeddings();
             PromptTestKit.AssertClose(Embedded(" bad").mean([0]), rows[0], 1e-7, "label 0 ('bad')");
@@ -331,13 +331,13 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
     {
         using var bart = Bart();
         var task = Sentiment();
-        Assert.Contains("Template", Assert.Throws<ArgumentException>(() => new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, task,
+        Assert.Contains("Template", Assert.Throws<ArgumentException>(() => new Seq2SeqTaskModel(bart.Model, bart.Tokenizer, task,
             new Seq2SeqPromptConfig { Method = new PrefixTuningConfig { Template = "{x} [MASK]" } })).Message);
-        Assert.Contains("Prefixes", Assert.Throws<ArgumentException>(() => new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, task,
+        Assert.Contains("Prefixes", Assert.Throws<ArgumentException>(() => new Seq2SeqTaskModel(bart.Model, bart.Tokenizer, task,
             new Seq2SeqPromptConfig { Method = new PromptTuningConfig(), Prefixes = PrefixSets.Encoder })).Message);
-        Assert.Contains("Prefixes", Assert.Throws<ArgumentException>(() => new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, task,
+        Assert.Contains("Prefixes", Assert.Throws<ArgumentException>(() => new Seq2SeqTaskModel(bart.Model, bart.Tokenizer, task,
             new Seq2SeqPromptConfig { Method = new PTuningV2Config(), Prefixes = PrefixSets.None })).Message);
-        Assert.Contains(PromptMethods.PTuning, Assert.Throws<ArgumentException>(() => new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, task,
+        Assert.Contains(PromptMethods.PTuning, Assert.Throws<ArgumentException>(() => new Seq2SeqTaskModel(bart.Model, bart.Tokenizer, task,
             new Seq2SeqPromptConfig { Method = new PromptLearning.Prompts.PTuning.PTuningConfig() })).Message);
     }
 
@@ -352,7 +352,7 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
         using var bart = Bart();
         var before = Checksum(bart.Model);
         var config = new Seq2SeqPromptConfig { Method = new PromptLearning.Prompts.Baselines.FineTuningConfig { LearningRate = 1e-3, BatchSize = 8 }, MaxTargetLength = 24 };
-        using var model = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, Sentiment(), config);
+        using var model = new Seq2SeqTaskModel(bart.Model, bart.Tokenizer, Sentiment(), config);
         Assert.True(model.TrainsBackbone);
         Assert.NotSame(bart.Model, model.Backbone);
         Assert.Equal(before, Checksum(model.Backbone));
@@ -366,16 +366,16 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(before, Checksum(bart.Model));
         Assert.NotEqual(before, Checksum(model.Backbone));
         Assert.Throws<ArgumentException>(() => Seq2SeqPromptCheckpoint.Save(model, Path.Combine(_dir, "ft")));
-        using var other = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, Sentiment("other"), Config(PromptMethods.PromptTuning));
-        Assert.Throws<ArgumentException>(() => Seq2SeqPromptModel.Combine(model, other));
+        using var other = new Seq2SeqTaskModel(bart.Model, bart.Tokenizer, Sentiment("other"), Config(PromptMethods.PromptTuning));
+        Assert.Throws<ArgumentException>(() => Seq2SeqTaskModel.Combine(model, other));
     }
 
-    /// <summary>Evaluation from generated text: classification scores the label words, generation BLEU and ROUGE; the numbers are those of the metrics on <see cref="Seq2SeqPromptModel.Generate"/>'s output.</summary>
+    /// <summary>Evaluation from generated text: classification scores the label words, generation BLEU and ROUGE; the numbers are those of the metrics on <see cref="Seq2SeqTaskModel.Generate"/>'s output.</summary>
     [FixtureFact]
     public void EvaluateScoresTheGeneratedText()
     {
         using var bart = Bart();
-        using var model = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, Sentiment(), Config(PromptMethods.PrefixTuning));
+        using var model = new Seq2SeqTaskModel(bart.Model, bart.Tokenizer, Sentiment(), Config(PromptMethods.PrefixTuning));
         var split = new TaskSplit(Sentiment(), PromptTestKit.SentimentExamples(6, seed: 7), null);
         var metrics = PromptEvaluation.Evaluate(model, split, maxNewTokens: 4);
         var outputs = model.Generate(split.Examples, bart.Model.GenerationDefaults(4));
@@ -383,7 +383,7 @@ public sealed class Seq2SeqPromptTests(ITestOutputHelper output) : IDisposable
         double expected = split.Examples.Select((e, i) => words.IndexOf(outputs[i].Trim()) == e.Label ? 1.0 : 0.0).Average();
         Assert.Equal(expected, metrics["accuracy"], 12);
 
-        using var gen = new Seq2SeqPromptModel(bart.Model, bart.Tokenizer, TableToText(), Config(PromptMethods.PrefixTuning));
+        using var gen = new Seq2SeqTaskModel(bart.Model, bart.Tokenizer, TableToText(), Config(PromptMethods.PrefixTuning));
         var examples = PromptTestKit.GenerationExamples(4, seed: 8, task: null);
         var refs = examples.Select(e => (IReadOnlyList<string>)[e.Target!]).ToList();
         var scores = PromptEvaluation.Evaluate(gen, new TaskSplit(TableToText(), examples, refs), maxNewTokens: 6);

@@ -30,7 +30,7 @@ public sealed record HeadOnlyConfig : PromptMethodConfig
 }
 
 /// <summary>
-/// Zero-shot cloze: a hand-written pattern (the task's <see cref="PromptTask.Cloze"/>, e.g.
+/// Zero-shot cloze: a hand-written pattern (the task's <see cref="TaskDefinition.Cloze"/>, e.g.
 /// <c>{x} It was [MASK] .</c>) and verbalizer on the untouched masked LM; nothing is trained.
 /// </summary>
 public sealed record ZeroShotClozeConfig : PromptMethodConfig

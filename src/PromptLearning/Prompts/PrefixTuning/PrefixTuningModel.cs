@@ -8,12 +8,12 @@ namespace PromptLearning.Prompts.PrefixTuning;
 /// generation) or BERT/RoBERTa classification (cloze head with verbalizer when the task has one,
 /// else a [CLS] head). Saved prompts hold only the collapsed prefixes.
 /// </summary>
-public sealed class PrefixTuningModel : PromptModel
+public sealed class PrefixTuningModel : TaskModel
 {
-    public PrefixTuningModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PrefixTuningConfig? config = null)
+    public PrefixTuningModel(ILanguageModel backbone, TextTokenizer tokenizer, TaskDefinition task, PrefixTuningConfig? config = null)
         : base(backbone, tokenizer, config ??= new PrefixTuningConfig(), [Build(backbone, tokenizer, task, config)], trainBackbone: false) { }
 
-    private static TaskPrompt Build(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PrefixTuningConfig config)
+    private static TaskAdapter Build(ILanguageModel backbone, TextTokenizer tokenizer, TaskDefinition task, PrefixTuningConfig config)
     {
         var c = backbone.Config;
         var head = config.Head ?? PromptHeads.DefaultFor(task, c, preferCloze: true);
@@ -25,6 +25,6 @@ public sealed class PrefixTuningModel : PromptModel
             using var target = RealWordPrefix.Activations(backbone, tokenizer, config.InitText, length);
             encoder.InitializeTo(target, config.InitFitSteps, config.InitFitLearningRate);
         }
-        return new TaskPrompt(task, template, encoder, PromptHeads.Create(head, backbone, tokenizer, task, config.HeadDropout, config.Seed), config.PrefixDropout);
+        return new TaskAdapter(task, template, encoder, PromptHeads.Create(head, backbone, tokenizer, task, config.HeadDropout, config.Seed), config.PrefixDropout);
     }
 }

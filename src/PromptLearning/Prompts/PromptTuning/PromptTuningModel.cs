@@ -9,12 +9,12 @@ namespace PromptLearning.Prompts.PromptTuning;
 /// (after [CLS] for BERT/RoBERTa, so [CLS] stays at position 0), read out by a cloze head with
 /// verbalizer (masked LM), a classification head, or the LM head for generation (GPT-2).
 /// </summary>
-public sealed class PromptTuningModel : PromptModel
+public sealed class PromptTuningModel : TaskModel
 {
-    public PromptTuningModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PromptTuningConfig? config = null)
+    public PromptTuningModel(ILanguageModel backbone, TextTokenizer tokenizer, TaskDefinition task, PromptTuningConfig? config = null)
         : base(backbone, tokenizer, config ??= new PromptTuningConfig(), [Build(backbone, tokenizer, task, config)], trainBackbone: false) { }
 
-    private static TaskPrompt Build(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PromptTuningConfig config)
+    private static TaskAdapter Build(ILanguageModel backbone, TextTokenizer tokenizer, TaskDefinition task, PromptTuningConfig config)
     {
         var head = config.Head ?? PromptHeads.DefaultFor(task, backbone.Config, preferCloze: true);
         var template = config.Template is not null
@@ -23,15 +23,15 @@ public sealed class PromptTuningModel : PromptModel
         if (template.SlotCount != config.Length)
             throw new ArgumentException($"prompt tuning: template '{template}' has {template.SlotCount} [P] slots but Length is {config.Length}");
         var table = new PromptTable(InitialEmbeddings(backbone, tokenizer, task, config));
-        return new TaskPrompt(task, template, table, PromptHeads.Create(head, backbone, tokenizer, task, config.HeadDropout, config.Seed));
+        return new TaskAdapter(task, template, table, PromptHeads.Create(head, backbone, tokenizer, task, config.HeadDropout, config.Seed));
     }
 
     /// <summary>The [n, hidden] starting values for <paramref name="config"/>'s initialisation.</summary>
-    public static Tensor InitialEmbeddings(ILanguageModel backbone, TextTokenizer tokenizer, PromptTask task, PromptTuningConfig config)
+    public static Tensor InitialEmbeddings(ILanguageModel backbone, TextTokenizer tokenizer, TaskDefinition task, PromptTuningConfig config)
         => InitialEmbeddings(ids => Embed(backbone, ids), backbone.Config.HiddenSize, tokenizer, task, config);
 
     /// <summary>The same for any backbone: <paramref name="embed"/> gives the input embeddings [n, <paramref name="h"/>] of token ids (detached).</summary>
-    internal static Tensor InitialEmbeddings(Func<long[], Tensor> embed, int h, TextTokenizer tokenizer, PromptTask task, PromptTuningConfig config)
+    internal static Tensor InitialEmbeddings(Func<long[], Tensor> embed, int h, TextTokenizer tokenizer, TaskDefinition task, PromptTuningConfig config)
     {
         int n = config.Length;
         if (n < 1) throw new ArgumentException($"prompt tuning: Length must be >= 1, got {n}");

@@ -21,7 +21,7 @@ public sealed record Seq2SeqMethodBenchmarkResult(string Task, long BackbonePara
     int MaxLength, int MaxTargetLength, int Threads, IReadOnlyList<MethodCost> Methods);
 
 /// <summary>
-/// What each encoder-decoder method (<see cref="Seq2SeqPromptModel"/>) costs on one backbone, measured as
+/// What each encoder-decoder method (<see cref="Seq2SeqTaskModel"/>) costs on one backbone, measured as
 /// <see cref="MethodBenchmark"/> measures the decoder/encoder methods and with its timing loop: time per training
 /// step (forward, backward and optimizer step on the same rows and lengths for every method; median and IQR over
 /// interleaved rounds) as a ratio to full fine-tuning, trainable parameters, optimizer-state bytes, peak training
@@ -60,13 +60,13 @@ public static class Seq2SeqMethodBenchmark
         int maxTargetLength = Math.Min(TargetLength, positions - decoderPrefix);
         var examples = MethodBenchmark.TimedExamples(train, config, pretrained.Tokenizer, config.Length is null ? null : maxLength);
 
-        var models = new List<Seq2SeqPromptModel>();
+        var models = new List<Seq2SeqTaskModel>();
         try
         {
             var trainers = new List<(string, Trainer<PromptExample>)>();
             foreach (var methodConfig in methodConfigs)
             {
-                var model = new Seq2SeqPromptModel(pretrained.Model, pretrained.Tokenizer, train.Task,
+                var model = new Seq2SeqTaskModel(pretrained.Model, pretrained.Tokenizer, train.Task,
                     new Seq2SeqPromptConfig { Method = methodConfig, MaxTargetLength = maxTargetLength });
                 models.Add(model);
                 trainers.Add((methodConfig.Method, model.CreateTrainer(
@@ -104,7 +104,7 @@ public static class Seq2SeqMethodBenchmark
     }
 
     /// <summary>The prompts (<see cref="Seq2SeqPromptCheckpoint"/>), or for fine-tuning the trained copy's weights, into <paramref name="folder"/>.</summary>
-    private static void Save(Seq2SeqPromptModel model, string folder)
+    private static void Save(Seq2SeqTaskModel model, string folder)
     {
         if (!model.TrainsBackbone) { Seq2SeqPromptCheckpoint.Save(model, folder); return; }
         Directory.CreateDirectory(folder);

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace PromptLearning.Prompts.Seq2Seq;
 
 /// <summary>
-/// Text-to-text examples laid out for a <see cref="Seq2SeqPromptModel"/>: the encoder input (source tokens with the
+/// Text-to-text examples laid out for a <see cref="Seq2SeqTaskModel"/>: the encoder input (source tokens with the
 /// tokenizer's special tokens, padded at the end; soft tokens and prefixes are added by the model), and with targets
 /// the labels (target ids + eos, -100 padded) and the decoder input (labels shifted right behind the decoder start token).
 /// </summary>

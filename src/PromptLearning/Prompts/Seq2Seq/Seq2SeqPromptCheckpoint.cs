@@ -8,7 +8,7 @@ using P = PromptLearning.Prompts.PromptCheckpoint;
 namespace PromptLearning.Prompts.Seq2Seq;
 
 /// <summary>
-/// Saves and loads a <see cref="Seq2SeqPromptModel"/>'s prompts alone, next to their backbone, in
+/// Saves and loads a <see cref="Seq2SeqTaskModel"/>'s prompts alone, next to their backbone, in
 /// <see cref="PromptCheckpoint"/>'s folder layout and as one unit (<c>prompt.safetensors</c>, <c>prompt.json</c>,
 /// <c>prompt.manifest.json</c>): per task <c>{task}.prompt</c> [n, d_model] and the collapsed prefixes
 /// <c>{task}.encoder_prefix</c>, <c>{task}.decoder_prefix</c>, <c>{task}.cross_attention_prefix</c> [layers, 2, heads, n,
@@ -25,10 +25,10 @@ public static class Seq2SeqPromptCheckpoint
         [(PrefixSets.Encoder, "encoder_prefix"), (PrefixSets.Decoder, "decoder_prefix"), (PrefixSets.CrossAttention, "cross_attention_prefix")];
 
     /// <summary>Writes <paramref name="model"/>'s prompts, collapsed to plain tables, into <paramref name="folder"/> (created if needed).</summary>
-    public static void Save(Seq2SeqPromptModel model, string folder)
+    public static void Save(Seq2SeqTaskModel model, string folder)
     {
         if (model.TrainsBackbone)
-            throw new ArgumentException($"a fine-tuned model ({model.Config.Method.Method}) has no prompts to save: what it trained is the whole backbone (Seq2SeqPromptModel.Backbone)", nameof(model));
+            throw new ArgumentException($"a fine-tuned model ({model.Config.Method.Method}) has no prompts to save: what it trained is the whole backbone (Seq2SeqTaskModel.Backbone)", nameof(model));
         var tensors = model.PromptTensors();
         try
         {
@@ -37,7 +37,7 @@ public static class Seq2SeqPromptCheckpoint
         finally { foreach (var t in tensors.Values) t.Dispose(); }
     }
 
-    private static JsonObject Describe(Seq2SeqPromptModel model)
+    private static JsonObject Describe(Seq2SeqTaskModel model)
     {
         var d = model.Backbone.Dimensions;
         return new JsonObject
@@ -63,7 +63,6 @@ public static class Seq2SeqPromptCheckpoint
                     ["kind"] = t.Task.Kind.ToString(),
                     ["labels"] = new JsonArray(t.Task.Labels.Select(l => (JsonNode)JsonValue.Create(l)!).ToArray()),
                     ["verbalizer"] = t.Task.Verbalizer is null ? null : P.VerbalizerNode(t.Task.Verbalizer),
-                    ["verbalizer_reduction"] = t.Task.Verbalizer is { Reduction: VerbalizerReduction.Sum } ? "Sum" : null,
                     ["prompt_length"] = t.InputLength,
                     ["prefix_dropout"] = t.PrefixDropout,
                 };
@@ -83,7 +82,7 @@ public static class Seq2SeqPromptCheckpoint
     /// single-stack backbone, or the backbone or the tokenizer is not the one the prompt was trained with (the message
     /// names <c>prompt.json</c> and both fingerprints).
     /// </exception>
-    public static Seq2SeqPromptModel Load(string folder, ISeq2SeqModel backbone, TextTokenizer tokenizer)
+    public static Seq2SeqTaskModel Load(string folder, ISeq2SeqModel backbone, TextTokenizer tokenizer)
     {
         var (root, path) = P.ReadJson(folder);
         return P.Named(path, () =>
@@ -115,7 +114,7 @@ public static class Seq2SeqPromptCheckpoint
             var tensorPath = P.Current(folder, P.TensorFile);
             var tensors = Safetensors.Load(tensorPath);
             var used = new HashSet<string>(StringComparer.Ordinal);
-            var prompts = new List<Seq2SeqTaskPrompt>();
+            var prompts = new List<Seq2SeqTaskAdapter>();
             try
             {
                 for (int i = 0; i < taskNodes.Count; i++)
@@ -124,7 +123,7 @@ public static class Seq2SeqPromptCheckpoint
                 var unused = tensors.Keys.Where(k => !used.Contains(k)).Order(StringComparer.Ordinal).ToList();
                 if (unused.Count > 0)
                     throw new InvalidDataException($"{tensorPath}: tensor{(unused.Count > 1 ? "s" : "")} {string.Join(", ", unused.Select(u => $"'{u}'"))} belong to no task of {path}");
-                var model = new Seq2SeqPromptModel(backbone, tokenizer, config, prompts, expected, ownsTasks: true);
+                var model = new Seq2SeqTaskModel(backbone, tokenizer, config, prompts, expected, ownsTasks: true);
                 model.eval();
                 return model;
             }
@@ -137,11 +136,11 @@ public static class Seq2SeqPromptCheckpoint
         });
     }
 
-    private static Seq2SeqTaskPrompt LoadTask(JsonObject node, Dictionary<string, Tensor> tensors, HashSet<string> used, Seq2SeqDimensions d, string path, string tensorPath)
+    private static Seq2SeqTaskAdapter LoadTask(JsonObject node, Dictionary<string, Tensor> tensors, HashSet<string> used, Seq2SeqDimensions d, string path, string tensorPath)
     {
         var name = P.Str(node, "name", path);
         var labels = node["labels"] is null ? [] : P.Strings(node, "labels", path);
-        var task = new PromptTask
+        var task = new TaskDefinition
         {
             Name = name,
             Kind = P.EnumValue<TaskKind>(node, "kind", path),
@@ -162,6 +161,6 @@ public static class Seq2SeqPromptCheckpoint
             return n == 0 ? null : new PrefixTable(P.Shaped(tensors, used, $"{name}.{key}", [layout.Layers, 2, layout.Heads, n, layout.HeadDim], tensorPath));
         }
         var prefixes = PrefixKeys.Select(k => Prefix(k.Set, k.Key)).ToArray();
-        return new Seq2SeqTaskPrompt(task, prompt, prefixes[0], prefixes[1], prefixes[2], P.Value<double>(node, "prefix_dropout", path));
+        return new Seq2SeqTaskAdapter(task, prompt, prefixes[0], prefixes[1], prefixes[2], P.Value<double>(node, "prefix_dropout", path));
     }
 }

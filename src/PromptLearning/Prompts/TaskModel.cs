@@ -20,14 +20,14 @@ namespace PromptLearning.Prompts;
 /// (<c>requires_grad = false</c>, set once when the model is built), and leaves it alone when disposed.
 /// <para>
 /// One file per responsibility: this one builds, freezes and stores the model;
-/// <c>PromptModel.Forward.cs</c> injects the prompts into the backbone call;
-/// <c>PromptModel.Predict.cs</c> runs the heads (scores, losses, labels, tags);
-/// <c>PromptModel.Generate.cs</c> decodes generation tasks.
+/// <c>TaskModel.Forward.cs</c> injects the prompts into the backbone call;
+/// <c>TaskModel.Predict.cs</c> runs the heads (scores, losses, labels, tags);
+/// <c>TaskModel.Generate.cs</c> decodes generation tasks.
 /// </para>
 /// </summary>
-public partial class PromptModel : nn.Module
+public partial class TaskModel : nn.Module
 {
-    private readonly ModuleList<TaskPrompt> tasks;
+    private readonly ModuleList<TaskAdapter> tasks;
     private BatchBuilder _builder;
 
     /// <summary>
@@ -56,7 +56,7 @@ public partial class PromptModel : nn.Module
     /// <summary>The method and its settings.</summary>
     public PromptMethodConfig Config { get; }
     /// <summary>The tasks in task-id order.</summary>
-    public IReadOnlyList<TaskPrompt> Tasks => tasks.ToList();
+    public IReadOnlyList<TaskAdapter> Tasks => tasks.ToList();
     /// <summary>True when the backbone's weights are trained too (fine-tuning; P-tuning with backbone tuning): <see cref="Backbone"/> is then the model's own copy.</summary>
     public bool TrainsBackbone { get; }
     /// <summary>Fingerprint of the backbone as it was when this model was built (<see cref="BackboneFingerprint"/>).</summary>
@@ -76,20 +76,20 @@ public partial class PromptModel : nn.Module
     /// <param name="config">The method and its settings.</param>
     /// <param name="taskPrompts">The tasks' prompts and heads (owned by the model).</param>
     /// <param name="fingerprint">The backbone's fingerprint when known (a copy has its source's); computed otherwise.</param>
-    public PromptModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptMethodConfig config,
-        IEnumerable<TaskPrompt> taskPrompts, bool trainBackbone, string? fingerprint = null)
+    public TaskModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptMethodConfig config,
+        IEnumerable<TaskAdapter> taskPrompts, bool trainBackbone, string? fingerprint = null)
         : this(backbone, tokenizer, config, taskPrompts, trainBackbone, fingerprint, ownsTasks: true) { }
 
-    private PromptModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptMethodConfig config,
-        IEnumerable<TaskPrompt> taskPrompts, bool trainBackbone, string? fingerprint, bool ownsTasks)
-        : base(nameof(PromptModel))
+    private TaskModel(ILanguageModel backbone, TextTokenizer tokenizer, PromptMethodConfig config,
+        IEnumerable<TaskAdapter> taskPrompts, bool trainBackbone, string? fingerprint, bool ownsTasks)
+        : base(nameof(TaskModel))
     {
         _ownsTasks = ownsTasks;
         _backbone = new Shared(backbone ?? throw new ArgumentNullException(nameof(backbone)));
         Tokenizer = tokenizer;
         Config = config;
         TrainsBackbone = trainBackbone;
-        tasks = new ModuleList<TaskPrompt>(taskPrompts.ToArray());
+        tasks = new ModuleList<TaskAdapter>(taskPrompts.ToArray());
         if (tasks.Count == 0) throw new ArgumentException("a prompt model needs at least one task");
         var names = tasks.Select(t => t.Task.Name).ToList();
         if (names.Distinct().Count() != names.Count) throw new ArgumentException($"task names must be distinct: {string.Join(", ", names)}");
@@ -108,7 +108,7 @@ public partial class PromptModel : nn.Module
     /// prefix-tuning paper's "one batch, many users". The tasks' prompts and heads are shared with the
     /// given models, not copied.
     /// </summary>
-    public static PromptModel Combine(params PromptModel[] models)
+    public static TaskModel Combine(params TaskModel[] models)
     {
         if (models.Length == 0) throw new ArgumentException("nothing to combine");
         var first = models[0];
@@ -117,10 +117,10 @@ public partial class PromptModel : nn.Module
             if (!ReferenceEquals(m.Backbone, first.Backbone)) throw new ArgumentException("combined prompt models must share one backbone instance");
             if (m.TrainsBackbone) throw new ArgumentException($"method '{m.Config.Method}' changes the backbone's weights; its tasks cannot share a batch with others");
         }
-        return new PromptModel(first.Backbone, first.Tokenizer, first.Config, models.SelectMany(m => m.Tasks), false, first.BackboneFingerprintValue, ownsTasks: false);
+        return new TaskModel(first.Backbone, first.Tokenizer, first.Config, models.SelectMany(m => m.Tasks), false, first.BackboneFingerprintValue, ownsTasks: false);
     }
 
-    private void CheckFits(TaskPrompt t)
+    private void CheckFits(TaskAdapter t)
     {
         var c = Backbone.Config;
         using var scope = NewDisposeScope();

@@ -32,9 +32,9 @@ namespace PromptLearning.Prompts.Seq2Seq;
 /// trains every weight of its own copy of the backbone (<see cref="Backbone"/> is then that copy, disposed with this
 /// model), so the caller's backbone is never written to.
 /// </summary>
-public sealed class Seq2SeqPromptModel : nn.Module
+public sealed class Seq2SeqTaskModel : nn.Module
 {
-    private readonly ModuleList<Seq2SeqTaskPrompt> tasks;
+    private readonly ModuleList<Seq2SeqTaskAdapter> tasks;
     // Held through a plain record so that RegisterComponents does not adopt the backbone's weights.
     private readonly Shared _backbone;
     private sealed record Shared(ISeq2SeqModel Model);
@@ -53,7 +53,7 @@ public sealed class Seq2SeqPromptModel : nn.Module
     /// <summary>The method and its settings.</summary>
     public Seq2SeqPromptConfig Config { get; }
     /// <summary>The tasks in task-index order.</summary>
-    public IReadOnlyList<Seq2SeqTaskPrompt> Tasks => tasks.ToList();
+    public IReadOnlyList<Seq2SeqTaskAdapter> Tasks => tasks.ToList();
     /// <summary>Fingerprint of the backbone as it was when this model was built (<see cref="BackboneFingerprint.Compute(ISeq2SeqModel)"/>).</summary>
     public string BackboneFingerprintValue { get; }
 
@@ -63,18 +63,18 @@ public sealed class Seq2SeqPromptModel : nn.Module
     private readonly int? _leadingBos;
 
     /// <summary>One task's prompts on <paramref name="backbone"/>, made by <paramref name="config"/>'s method.</summary>
-    public Seq2SeqPromptModel(ISeq2SeqModel backbone, TextTokenizer tokenizer, PromptTask task, Seq2SeqPromptConfig config)
+    public Seq2SeqTaskModel(ISeq2SeqModel backbone, TextTokenizer tokenizer, TaskDefinition task, Seq2SeqPromptConfig config)
         : this(config.Validated().Method is FineTuningConfig ? Seq2SeqModelCopy.Of(backbone) : backbone,
                tokenizer, config, [Build(backbone, tokenizer, task, config)], fingerprint: null, ownsTasks: true) { }
 
-    internal Seq2SeqPromptModel(ISeq2SeqModel backbone, TextTokenizer tokenizer, Seq2SeqPromptConfig config,
-        IEnumerable<Seq2SeqTaskPrompt> taskPrompts, string? fingerprint, bool ownsTasks) : base(nameof(Seq2SeqPromptModel))
+    internal Seq2SeqTaskModel(ISeq2SeqModel backbone, TextTokenizer tokenizer, Seq2SeqPromptConfig config,
+        IEnumerable<Seq2SeqTaskAdapter> taskPrompts, string? fingerprint, bool ownsTasks) : base(nameof(Seq2SeqTaskModel))
     {
         _backbone = new Shared(backbone ?? throw new ArgumentNullException(nameof(backbone)));
         Tokenizer = tokenizer;
         Config = config;
         _ownsTasks = ownsTasks;
-        tasks = new ModuleList<Seq2SeqTaskPrompt>(taskPrompts.ToArray());
+        tasks = new ModuleList<Seq2SeqTaskAdapter>(taskPrompts.ToArray());
         if (tasks.Count == 0) throw new ArgumentException("a prompt model needs at least one task");
         var names = tasks.Select(t => t.Task.Name).ToList();
         if (names.Distinct().Count() != names.Count) throw new ArgumentException($"task names must be distinct: {string.Join(", ", names)}");
@@ -93,32 +93,32 @@ public sealed class Seq2SeqPromptModel : nn.Module
     /// One model serving every task of <paramref name="models"/> (same backbone instance), the prefix-tuning paper's
     /// "one batch, many users"; the tasks' prompts are shared with the given models, not copied.
     /// </summary>
-    public static Seq2SeqPromptModel Combine(params Seq2SeqPromptModel[] models)
+    public static Seq2SeqTaskModel Combine(params Seq2SeqTaskModel[] models)
     {
         if (models.Length == 0) throw new ArgumentException("nothing to combine");
         var first = models[0];
         if (models.Any(m => m.TrainsBackbone)) throw new ArgumentException("a fine-tuned model has its own backbone and cannot be combined with others");
         if (models.Any(m => !ReferenceEquals(m.Backbone, first.Backbone))) throw new ArgumentException("combined prompt models must share one backbone instance");
-        return new Seq2SeqPromptModel(first.Backbone, first.Tokenizer, first.Config, models.SelectMany(m => m.Tasks), first.BackboneFingerprintValue, ownsTasks: false);
+        return new Seq2SeqTaskModel(first.Backbone, first.Tokenizer, first.Config, models.SelectMany(m => m.Tasks), first.BackboneFingerprintValue, ownsTasks: false);
     }
 
-    private static Seq2SeqTaskPrompt Build(ISeq2SeqModel backbone, TextTokenizer tokenizer, PromptTask task, Seq2SeqPromptConfig config)
+    private static Seq2SeqTaskAdapter Build(ISeq2SeqModel backbone, TextTokenizer tokenizer, TaskDefinition task, Seq2SeqPromptConfig config)
     {
         var d = backbone.Dimensions;
         var sets = config.PrefixSetsInUse;
         PrefixPrompt? Set(PrefixSets set, AttentionLayout layout, int seedOffset, int length, bool mlp, int mid, double initStd, int seed) =>
             (sets & set) == 0 ? null : new PrefixEncoder(length, layout.Layers, layout.Heads, layout.HeadDim, mlp, mid, initStd, seed + seedOffset);
-        Seq2SeqTaskPrompt Prefixes(int length, bool mlp, int mid, double initStd, int seed, double dropout) => new(task, null,
+        Seq2SeqTaskAdapter Prefixes(int length, bool mlp, int mid, double initStd, int seed, double dropout) => new(task, null,
             Set(PrefixSets.Encoder, d.Encoder, 0, length, mlp, mid, initStd, seed),
             Set(PrefixSets.Decoder, d.Decoder, 1, length, mlp, mid, initStd, seed),
             Set(PrefixSets.CrossAttention, d.Decoder, 2, length, mlp, mid, initStd, seed), dropout);
         return config.Method switch
         {
-            PromptTuningConfig c => new Seq2SeqTaskPrompt(task,
+            PromptTuningConfig c => new Seq2SeqTaskAdapter(task,
                 new PromptTable(PromptTuningModel.InitialEmbeddings(ids => Embed(backbone, ids), d.HiddenSize, tokenizer, task, c)), null, null, null),
             PrefixTuningConfig c => Prefixes(c.Length, c.Reparameterize, c.HiddenSize, 1.0, c.Seed, c.PrefixDropout),
             PTuningV2Config c => Prefixes(c.Length, c.Reparameterize, c.HiddenSize, c.InitStd, c.Seed, c.PrefixDropout),
-            FineTuningConfig => new Seq2SeqTaskPrompt(task, null, null, null, null),
+            FineTuningConfig => new Seq2SeqTaskAdapter(task, null, null, null, null),
             var other => throw new ArgumentException($"Seq2SeqPromptConfig.Method: '{other.Method}' has no encoder-decoder form here."),
         };
     }
@@ -197,11 +197,11 @@ public sealed class Seq2SeqPromptModel : nn.Module
     }
 
     /// <summary>
-    /// The target text to tokenise: <see cref="Seq2SeqTaskPrompt.TargetOf"/>, with a label word written as it stands in
+    /// The target text to tokenise: <see cref="Seq2SeqTaskAdapter.TargetOf"/>, with a label word written as it stands in
     /// running text (after a space) on a byte-level BPE, where a word at the very start of a text is another token
     /// (<c>great</c> vs <c>Ġgreat</c>) that a small vocabulary may only have in pieces.
     /// </summary>
-    private string TargetText(Seq2SeqTaskPrompt task, PromptExample e) =>
+    private string TargetText(Seq2SeqTaskAdapter task, PromptExample e) =>
         e.Target is null && Tokenizer.IsByteLevel ? " " + task.TargetOf(e) : task.TargetOf(e);
 
     private List<int> Source(PromptExample e, int budget)
@@ -232,7 +232,7 @@ public sealed class Seq2SeqPromptModel : nn.Module
     /// <summary>The decoder's logits [B, T, V] for a batch with targets, each row with its own task's prompts.</summary>
     public Tensor Forward(Seq2SeqPromptBatch batch)
     {
-        var decoderIds = batch.DecoderInputIds ?? throw new ArgumentException("Seq2SeqPromptModel.Forward: the batch has no DecoderInputIds (encode it with targets)", nameof(batch));
+        var decoderIds = batch.DecoderInputIds ?? throw new ArgumentException("Seq2SeqTaskModel.Forward: the batch has no DecoderInputIds (encode it with targets)", nameof(batch));
         using var scope = NewDisposeScope();
         var (encoderArgs, tokenMask) = EncoderInputs(batch, Enumerable.Range(0, batch.Count).ToArray());
         var encoder = Backbone.Encode(encoderArgs);
@@ -328,7 +328,7 @@ public sealed class Seq2SeqPromptModel : nn.Module
     /// <summary>Mean decoder token cross-entropy of a batch with targets (-100 ignored).</summary>
     public Tensor Loss(Seq2SeqPromptBatch batch)
     {
-        var labels = batch.Labels ?? throw new ArgumentException("Seq2SeqPromptModel.Loss: the batch has no Labels (encode it with targets)", nameof(batch));
+        var labels = batch.Labels ?? throw new ArgumentException("Seq2SeqTaskModel.Loss: the batch has no Labels (encode it with targets)", nameof(batch));
         using var scope = NewDisposeScope();
         return S2S.Loss(Forward(batch), labels).MoveToOuterDisposeScope();
     }

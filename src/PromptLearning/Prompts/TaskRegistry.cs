@@ -9,26 +9,26 @@ namespace PromptLearning.Prompts;
 /// (MR, reference); evaluation data one per MR with all references in <see cref="TaskSplit.References"/>.
 /// Summarization (XSUM layout): one example per document, its summary as the target (and the one reference).
 /// </summary>
-public static class TaskData
+public static class TaskRegistry
 {
     /// <summary>Task names the CLI accepts.</summary>
     public static readonly IReadOnlyList<string> Names = [EmbeddedData.Sentiment, EmbeddedData.Rating, EmbeddedData.Inference, EmbeddedData.Aspect, EmbeddedData.Slots, EmbeddedData.E2e, EmbeddedData.Summarization];
 
     /// <summary>The task definition for <paramref name="name"/>.</summary>
-    public static PromptTask Task(string name, string? root = null) => name switch
+    public static TaskDefinition Task(string name, string? root = null) => name switch
     {
         EmbeddedData.Sentiment => Cloze(name, ["negative", "positive"], ["terrible", "great"], cloze: "{x} It was [MASK] ."),
         EmbeddedData.Rating => Cloze(name, ["1", "2", "3", "4", "5"], ["terrible", "bad", "okay", "good", "great"], cloze: "{x} It was [MASK] ."),
         EmbeddedData.Inference => Cloze(name, ["entailment", "contradiction", "neutral"], ["exactly", "no", "maybe"], input: "{a} [SEP] {b}", cloze: "{b:nopunct} ? [MASK] , {a}"),
         EmbeddedData.Aspect => Cloze(name, ["food", "service", "price", "place"], ["food", "service", "price", "place"], input: "{a} [SEP] {b}", cloze: "[MASK] : {a} {b}"),
-        EmbeddedData.Slots => new PromptTask { Name = name, Kind = TaskKind.Tagging, Labels = SlotTags(root) },
-        EmbeddedData.E2e => new PromptTask { Name = name, Kind = TaskKind.Generation },
-        EmbeddedData.Summarization => new PromptTask { Name = name, Kind = TaskKind.Generation },
+        EmbeddedData.Slots => new TaskDefinition { Name = name, Kind = TaskKind.Tagging, Labels = SlotTags(root) },
+        EmbeddedData.E2e => new TaskDefinition { Name = name, Kind = TaskKind.Generation },
+        EmbeddedData.Summarization => new TaskDefinition { Name = name, Kind = TaskKind.Generation },
         _ => throw new ArgumentException($"unknown task '{name}' (known: {string.Join(", ", Names)})"),
     };
 
     /// <summary>A classification task whose label <c>i</c> has the cloze word <paramref name="words"/>[i].</summary>
-    private static PromptTask Cloze(string name, string[] labels, string[] words, string cloze, string input = "{x}") =>
+    private static TaskDefinition Cloze(string name, string[] labels, string[] words, string cloze, string input = "{x}") =>
         new() { Name = name, Kind = TaskKind.Classification, Labels = labels, Verbalizer = Verbalizer.Of(labels, words), Input = input, Cloze = cloze };
 
     /// <summary>
@@ -46,7 +46,7 @@ public static class TaskData
         {
             case EmbeddedData.Sentiment or EmbeddedData.Rating or EmbeddedData.Aspect or EmbeddedData.Inference:
             {
-                var files = ClassificationTask.Get(name);
+                var files = ClassificationFiles.Get(name);
                 return Classification(task, files.Loader(few ? Few(files.Extension) : files.SplitPath(split, root)), files.Labels);
             }
             case EmbeddedData.Slots: return FromConll(few ? Few("txt") : Path_($"{split}.txt"), task);
@@ -81,20 +81,20 @@ public static class TaskData
     /// A real SST-2 file (GLUE's <c>train.tsv</c> or <c>dev.tsv</c>: <c>sentence</c> and <c>label</c> 0/1 columns) as a
     /// split of the sentiment task, for a notebook's real-model switch. Errors name the file, line and column.
     /// </summary>
-    public static TaskSplit FromSst2(string tsvFile) => Classification(Task(EmbeddedData.Sentiment), Sst2Tsv.Load(tsvFile), ClassificationTask.Sentiment.Labels);
+    public static TaskSplit FromSst2(string tsvFile) => Classification(Task(EmbeddedData.Sentiment), Sst2Tsv.Load(tsvFile), ClassificationFiles.Sentiment.Labels);
 
     /// <summary>
     /// A tagging task whose tags are those of a CoNLL file (e.g. CoNLL-2003's <c>train.txt</c>, NER column last):
     /// <c>O</c> first, then the B-/I- tags grouped by entity type, as the embedded slot task orders them.
     /// </summary>
-    public static PromptTask ConllTask(string trainFile, string name = "ner") =>
+    public static TaskDefinition ConllTask(string trainFile, string name = "ner") =>
         new() { Name = name, Kind = TaskKind.Tagging, Labels = TagsOf(ConllFile.Load(trainFile)) };
 
     /// <summary>
     /// A CoNLL file (one token per line, the tag in the last column, a blank line between sentences) as a split of
     /// <paramref name="task"/>; a tag the task does not have is an error naming the file and line.
     /// </summary>
-    public static TaskSplit FromConll(string file, PromptTask task)
+    public static TaskSplit FromConll(string file, TaskDefinition task)
     {
         var index = task.Labels.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i);
         var data = ConllFile.Load(file, task.Labels);
@@ -104,7 +104,7 @@ public static class TaskData
     /// <summary>An MR as the prefix-tuning paper feeds it to GPT-2: <c>name : The Eagle | food : French | ...</c>.</summary>
     public static string Linearize(MeaningRepresentation mr) => string.Join(" | ", mr.Attributes.Select(a => $"{a.Slot} : {a.Value}"));
 
-    private static TaskSplit Classification(PromptTask task, List<ClassificationExample> data, IReadOnlyList<string> fileLabels)
+    private static TaskSplit Classification(TaskDefinition task, List<ClassificationExample> data, IReadOnlyList<string> fileLabels)
     {
         var index = fileLabels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i);
         return new TaskSplit(task, data.Select(e => new PromptExample(e.TextA, e.TextB)
@@ -124,7 +124,7 @@ public static class TaskData
 }
 
 /// <summary>A task's examples for one split; <see cref="References"/> holds every reference per example for generation evaluation.</summary>
-public sealed record TaskSplit(PromptTask Task, List<PromptExample> Examples, List<IReadOnlyList<string>>? References)
+public sealed record TaskSplit(TaskDefinition Task, List<PromptExample> Examples, List<IReadOnlyList<string>>? References)
 {
     /// <summary>The first <paramref name="count"/> examples (with their references); all of them for 0 or a count past the end.</summary>
     public TaskSplit Take(int count) => count <= 0 || Examples.Count <= count ? this

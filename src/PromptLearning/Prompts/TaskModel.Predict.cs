@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace PromptLearning.Prompts;
 
 // The heads on top of the backbone call: scores, training losses, predicted labels and tags.
-public partial class PromptModel
+public partial class TaskModel
 {
     /// <summary>Scores of task <paramref name="task"/>'s rows (see <see cref="PromptHead.Scores"/>).</summary>
     public Tensor Scores(ForwardOutput output, PromptBatch batch, int task)

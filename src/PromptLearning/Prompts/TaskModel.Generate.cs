@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace PromptLearning.Prompts;
 
 // Generation tasks: each example's continuation decoded with its task's prompt as the decoder's prefix.
-public partial class PromptModel
+public partial class TaskModel
 {
     /// <summary>
     /// Generates each example's continuation after its source (GPT-2, generation tasks): greedy when
@@ -43,7 +43,7 @@ public partial class PromptModel
         finally { if (was) train(); }
     }
 
-    private string[] GenerateRows(TaskPrompt tp, List<PromptExample> rows, bool leadingSlots, int maxNewTokens, int beams)
+    private string[] GenerateRows(TaskAdapter tp, List<PromptExample> rows, bool leadingSlots, int maxNewTokens, int beams)
     {
         var c = Backbone.Config;
         using var batch = Encode(rows, withTargets: false);

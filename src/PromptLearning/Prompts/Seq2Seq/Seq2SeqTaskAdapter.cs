@@ -4,12 +4,12 @@ using static TorchSharp.torch;
 namespace PromptLearning.Prompts.Seq2Seq;
 
 /// <summary>
-/// One text-to-text task's trainable parts in a <see cref="Seq2SeqPromptModel"/>: soft tokens in front of the encoder
+/// One text-to-text task's trainable parts in a <see cref="Seq2SeqTaskModel"/>: soft tokens in front of the encoder
 /// input (<see cref="InputPrompt"/>, prompt tuning) and/or key/value prefixes for the encoder self-attention, the
 /// decoder self-attention and the cross-attention (prefix tuning, P-tuning v2). State-dict keys: <c>prompt.*</c>,
 /// <c>encoder_prefix.*</c>, <c>decoder_prefix.*</c>, <c>cross_attention_prefix.*</c>.
 /// </summary>
-public sealed class Seq2SeqTaskPrompt : nn.Module
+public sealed class Seq2SeqTaskAdapter : nn.Module
 {
     private readonly InputPrompt? prompt;
     private readonly PrefixPrompt? encoder_prefix;
@@ -17,7 +17,7 @@ public sealed class Seq2SeqTaskPrompt : nn.Module
     private readonly PrefixPrompt? cross_attention_prefix;
 
     /// <summary>The task: a generation task (examples carry <see cref="PromptExample.Target"/>) or a classification task whose label words (verbalizer, else label names) are the targets.</summary>
-    public PromptTask Task { get; }
+    public TaskDefinition Task { get; }
     /// <summary>Soft tokens in front of the encoder input, or null.</summary>
     public InputPrompt? InputPrompt => prompt;
     /// <summary>Prefix of the encoder self-attention, [encoder layers, 2, heads, n, head_dim], or null.</summary>
@@ -41,8 +41,8 @@ public sealed class Seq2SeqTaskPrompt : nn.Module
         _ => throw new ArgumentOutOfRangeException(nameof(set), set, "one of Encoder, Decoder, CrossAttention"),
     };
 
-    public Seq2SeqTaskPrompt(PromptTask task, InputPrompt? inputPrompt, PrefixPrompt? encoderPrefix, PrefixPrompt? decoderPrefix,
-        PrefixPrompt? crossAttentionPrefix, double prefixDropout = 0.0) : base(nameof(Seq2SeqTaskPrompt))
+    public Seq2SeqTaskAdapter(TaskDefinition task, InputPrompt? inputPrompt, PrefixPrompt? encoderPrefix, PrefixPrompt? decoderPrefix,
+        PrefixPrompt? crossAttentionPrefix, double prefixDropout = 0.0) : base(nameof(Seq2SeqTaskAdapter))
     {
         Task = task.Validated();
         if (Task.Kind == TaskKind.Tagging)

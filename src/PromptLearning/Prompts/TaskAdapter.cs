@@ -4,16 +4,16 @@ using static TorchSharp.torch;
 namespace PromptLearning.Prompts;
 
 /// <summary>
-/// One task's trainable parts in a <see cref="PromptModel"/>: its soft prompt (none for the
+/// One task's trainable parts in a <see cref="TaskModel"/>: its soft prompt (none for the
 /// baselines), its template and its head. State-dict keys: <c>prompt.*</c>, <c>head.*</c>.
 /// </summary>
-public sealed class TaskPrompt : nn.Module
+public sealed class TaskAdapter : nn.Module
 {
     private readonly SoftPrompt? prompt;
     private readonly PromptHead head;
 
     /// <summary>The task.</summary>
-    public PromptTask Task { get; }
+    public TaskDefinition Task { get; }
     /// <summary>Where inputs, virtual tokens and the mask go.</summary>
     public PromptTemplate Template { get; }
     /// <summary>The soft prompt: input tokens, layer prefixes, or null (fine-tuning, head-only, zero-shot).</summary>
@@ -23,8 +23,8 @@ public sealed class TaskPrompt : nn.Module
     /// <summary>Dropout on the key/value prefixes while training (P-tuning v2).</summary>
     public double PrefixDropout { get; }
 
-    public TaskPrompt(PromptTask task, PromptTemplate template, SoftPrompt? prompt, PromptHead head, double prefixDropout = 0.0)
-        : base(nameof(TaskPrompt))
+    public TaskAdapter(TaskDefinition task, PromptTemplate template, SoftPrompt? prompt, PromptHead head, double prefixDropout = 0.0)
+        : base(nameof(TaskAdapter))
     {
         Task = task.Validated();
         Template = template;

@@ -5,7 +5,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace PromptLearning.Prompts;
 
 // The prompts in the backbone call: virtual tokens written into the input embeddings, key/value prefixes handed to every layer.
-public partial class PromptModel
+public partial class TaskModel
 {
     /// <summary>
     /// Runs the backbone with each example's prompt. <paramref name="lmLogits"/>: force (or skip) the
@@ -119,7 +119,7 @@ public partial class PromptModel
     /// <summary>
     /// Training-mode dropout on the batch's prefixes [layers, 2, B, heads, P, head_dim], after they were
     /// expanded to the batch, so every example draws its own mask (P-tuning v2's <c>get_prompt</c>); each
-    /// row at its own task's <see cref="TaskPrompt.PrefixDropout"/>.
+    /// row at its own task's <see cref="TaskAdapter.PrefixDropout"/>.
     /// </summary>
     private Tensor PrefixDropout(Tensor kv, PromptBatch batch)
     {

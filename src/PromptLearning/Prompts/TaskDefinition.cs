@@ -44,7 +44,7 @@ public enum HeadKind
 /// it predicts, its label set (class names or BIO tags) and, for cloze heads, one verbalizer word per
 /// label.
 /// </summary>
-public sealed record PromptTask
+public sealed record TaskDefinition
 {
     public required string Name { get; init; }
     public required TaskKind Kind { get; init; }
@@ -58,7 +58,7 @@ public sealed record PromptTask
     public string Cloze { get; init; } = "{x} [MASK]";
 
     /// <summary>Checks the fields against each other; throws naming the task and the problem.</summary>
-    public PromptTask Validated()
+    public TaskDefinition Validated()
     {
         if (string.IsNullOrWhiteSpace(Name)) throw new ArgumentException("task name is empty");
         if (Kind != TaskKind.Generation && Labels.Count < 2) throw new ArgumentException($"task '{Name}': a {Kind} task needs at least two labels, got {Labels.Count}");
@@ -66,19 +66,4 @@ public sealed record PromptTask
             throw new ArgumentException($"task '{Name}': the verbalizer's labels ({string.Join(", ", Verbalizer.Labels)}) are not the task's ({string.Join(", ", Labels)}), in that order");
         return this;
     }
-}
-
-/// <summary>
-/// One example: text <see cref="A"/> (a review, a premise, a linearised table), an optional
-/// second text <see cref="B"/>, and its gold output: <see cref="Label"/> (class index),
-/// <see cref="Tags"/> (one tag index per word of <see cref="A"/> split on whitespace) or
-/// <see cref="Target"/> (the text to generate). <see cref="Task"/> names the task whose prompt it uses.
-/// </summary>
-public sealed record PromptExample(string A, string? B = null)
-{
-    public int Label { get; init; } = -1;
-    public IReadOnlyList<int>? Tags { get; init; }
-    public string? Target { get; init; }
-    /// <summary>Task name for mixed-task batches; null = the model's only (first) task.</summary>
-    public string? Task { get; init; }
 }
