@@ -82,7 +82,8 @@ public sealed record ClaimReport
         var sb = new StringBuilder();
         foreach (var r in reports)
         {
-            sb.AppendLine(ci, $"[{r.Id}] {r.Title}: {r.Verdict.ToUpperInvariant()} ({r.Model}, seeds {string.Join(",", r.Runs.Select(x => x.Seed))}, {r.Seconds:F0} s)");
+            var time = r.Seconds > 0 ? string.Create(ci, $", {r.Seconds:F0} s") : "";
+            sb.AppendLine(ci, $"[{r.Id}] {r.Title}: {r.Verdict.ToUpperInvariant()} ({r.Model}, seeds {string.Join(",", r.Runs.Select(x => x.Seed))}{time})");
             foreach (var (metric, s) in r.Summary)
                 sb.AppendLine(ci, $"    {metric,-28} {s.Mean,8:F3} ± {s.Std:F3}   per seed: {string.Join(", ", r.Runs.Select(x => x.Values[metric].ToString("F3", ci)))}");
             foreach (var c in r.Checks)
