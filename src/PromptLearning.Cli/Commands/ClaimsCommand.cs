@@ -5,7 +5,7 @@ using PromptLearning.Claims;
 namespace PromptLearning.Cli.Commands;
 
 /// <summary>
-/// <c>plearn claims [--seeds 0,1,2] [--only a,b] [--json] [--out DIR] [--tiny] [--threads N]</c>: runs
+/// <c>plearn claims [--seeds 0,1,2] [--only a,b] [--json] [--out DIR] [--tiny] [--threads N] [--masked-lm M] [--causal-lm M]</c>: runs
 /// each claim's experiment on the embedded default (<see cref="PaperClaims"/>), prints a table
 /// (or JSON) with per-seed numbers, mean, std and a verdict per claim, and writes
 /// <c>claims.json</c> into <c>--out</c>.
@@ -20,9 +20,11 @@ public sealed class ClaimsCommand : ICommand
         var o = new Options(args, "help", "json", "tiny");
         if (o.Has("help"))
         {
-            Console.WriteLine("usage: plearn claims [--seeds 0,1,2] [--only ID,...] [--json] [--out DIR] [--tiny] [--threads N]");
+            Console.WriteLine("usage: plearn claims [--seeds 0,1,2] [--only ID,...] [--json] [--out DIR] [--tiny] [--threads N] [--masked-lm M] [--causal-lm M]");
             Console.WriteLine("  claims: " + string.Join(", ", PaperClaims.All.Select(c => $"{c.Id} ({c.Title})")));
             Console.WriteLine("  --tiny: a budget that only checks that each experiment runs");
+            Console.WriteLine("  --masked-lm / --causal-lm: another model (a folder or an embedded name) for the masked-LM claims");
+            Console.WriteLine("      (input-prompts, pet, p-tuning-v2) / the GPT-2 claims (prefix, prefix-length, prefix-init)");
             return 0;
         }
         var seeds = (o.Get("seeds") ?? string.Join(",", PaperClaims.DefaultSeeds)).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -34,6 +36,7 @@ public sealed class ClaimsCommand : ICommand
         var tiny = o.Has("tiny");
         var outDir = o.Get("out");
         var threads = o.GetInt("threads", Environment.ProcessorCount);
+        var options = new ClaimRunOptions(tiny, o.Get("masked-lm"), o.Get("causal-lm"));
         o.RejectUnknown();
 
         List<ClaimDefinition> chosen;
@@ -45,7 +48,7 @@ public sealed class ClaimsCommand : ICommand
         foreach (var claim in chosen)
         {
             log.WriteLine($"claim {claim.Id}: {claim.Title} (seeds {string.Join(",", seeds)}{(tiny ? ", tiny budget" : "")})");
-            reports.Add(claim.Run(seeds, tiny, log));
+            reports.Add(claim.Run(seeds, options, log));
             if (outDir is not null)
             {
                 Directory.CreateDirectory(outDir);

@@ -201,8 +201,15 @@ public sealed record DeepPromptsConfig
     public static DeepPromptsConfig Tiny => new() { Shots = 8, TaggingShots = 4, DevLimit = 8, Steps = 2, BatchSize = 4, Length = 2, TagLength = 2, PromptLength = 2 };
 }
 
-/// <summary>A claim that <c>plearn claims</c> can run: its id, title and experiment (seeds, tiny budget?, log).</summary>
-public sealed record ClaimDefinition(string Id, string Title, Func<IReadOnlyList<int>, bool, TextWriter?, ClaimReport> Run);
+/// <summary>
+/// How <c>plearn claims</c> runs a claim: <see cref="Tiny"/> = a budget that only checks that it runs;
+/// <see cref="MaskedLm"/> / <see cref="CausalLm"/> = another model (folder or embedded name) for the claims on a
+/// masked LM (input prompts, PET, P-tuning v2) or on GPT-2 (the prefix claims), e.g. a candidate before it is shipped.
+/// </summary>
+public sealed record ClaimRunOptions(bool Tiny = false, string? MaskedLm = null, string? CausalLm = null);
+
+/// <summary>A claim that <c>plearn claims</c> can run: its id, title and experiment (seeds, options, log).</summary>
+public sealed record ClaimDefinition(string Id, string Title, Func<IReadOnlyList<int>, ClaimRunOptions, TextWriter?, ClaimReport> Run);
 
 /// <summary>
 /// The papers' central claims as experiments on the embedded default, one function per claim (the
@@ -218,18 +225,35 @@ public static class PaperClaims
     public static IReadOnlyList<ClaimDefinition> All { get; } =
     [
         new("prefix", "prefix tuning conditions GPT-2 on the table (table-to-text)",
-            (seeds, tiny, log) => PrefixTableToText(seeds, tiny ? PrefixTableToTextConfig.Tiny : new(), log)),
-        new("input-prompts", "input-level soft prompts (prompt tuning, P-tuning) learn the aspect task",
-            (seeds, tiny, log) => InputPrompts(seeds, tiny ? InputPromptsConfig.Tiny : new(), log)),
-        new("prefix-length", "a longer prefix is better up to a point (table-to-text)",
-            (seeds, tiny, log) => PrefixLength(seeds, tiny ? PrefixLengthConfig.Tiny : new(), log)),
-        new("prefix-init", "real-word prefix initialisation helps with little data",
-            (seeds, tiny, log) => PrefixInit(seeds, tiny ? PrefixInitConfig.Tiny : new(), log)),
-        new("pet", "PET beats zero-shot and supervised fine-tuning with 32 examples",
-            (seeds, tiny, log) => PetFewShot(seeds, tiny ? PetFewShotConfig.Tiny : new(), log)),
-        new("p-tuning-v2", "deep prompts (P-tuning v2) come close to fine-tuning and beat prompt tuning",
-            (seeds, tiny, log) => PTuningV2(seeds, tiny ? DeepPromptsConfig.Tiny : new(), log)),
+            (seeds, o, log) => PrefixTableToText(seeds, Causal(o.Tiny ? PrefixTableToTextConfig.Tiny : new(), o), log)),
+        new("input-prompts", "input-level soft prompts (prompt tuning, P-tuning) learn the aspect task", (seeds, o, log) =>
+        {
+            var c = o.Tiny ? InputPromptsConfig.Tiny : new InputPromptsConfig();
+            return InputPrompts(seeds, o.MaskedLm is { } m ? c with { Model = m } : c, log);
+        }),
+        new("prefix-length", "a longer prefix is better up to a point (table-to-text)", (seeds, o, log) =>
+        {
+            var c = o.Tiny ? PrefixLengthConfig.Tiny : new PrefixLengthConfig();
+            return PrefixLength(seeds, c with { Base = Causal(c.Base, o) }, log);
+        }),
+        new("prefix-init", "real-word prefix initialisation helps with little data", (seeds, o, log) =>
+        {
+            var c = o.Tiny ? PrefixInitConfig.Tiny : new PrefixInitConfig();
+            return PrefixInit(seeds, c with { Base = Causal(c.Base, o) }, log);
+        }),
+        new("pet", "PET beats zero-shot and supervised fine-tuning with 32 examples", (seeds, o, log) =>
+        {
+            var c = o.Tiny ? PetFewShotConfig.Tiny : new PetFewShotConfig();
+            return PetFewShot(seeds, o.MaskedLm is { } m ? c with { Model = m } : c, log);
+        }),
+        new("p-tuning-v2", "deep prompts (P-tuning v2) come close to fine-tuning and beat prompt tuning", (seeds, o, log) =>
+        {
+            var c = o.Tiny ? DeepPromptsConfig.Tiny : new DeepPromptsConfig();
+            return PTuningV2(seeds, o.MaskedLm is { } m ? c with { Model = m } : c, log);
+        }),
     ];
+
+    private static PrefixTableToTextConfig Causal(PrefixTableToTextConfig c, ClaimRunOptions o) => o.CausalLm is { } m ? c with { Model = m } : c;
 
     /// <summary>A claim by id; throws listing the known ones.</summary>
     public static ClaimDefinition ById(string id) => All.FirstOrDefault(c => c.Id == id)

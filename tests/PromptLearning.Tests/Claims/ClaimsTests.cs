@@ -66,4 +66,19 @@ public class ClaimsTests
         Assert.Contains("nope", e.Message);
         Assert.Contains(ids[0], e.Message);
     }
+
+    [Theory]
+    [InlineData("input-prompts", true)]
+    [InlineData("pet", true)]
+    [InlineData("p-tuning-v2", true)]
+    [InlineData("prefix", false)]
+    [InlineData("prefix-length", false)]
+    [InlineData("prefix-init", false)]
+    public void ClaimsRunOnTheModelTheOptionsName(string id, bool maskedLm)
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "no-such-model-" + Guid.NewGuid().ToString("N"));
+        var options = maskedLm ? new ClaimRunOptions(Tiny: true, MaskedLm: missing) : new ClaimRunOptions(Tiny: true, CausalLm: missing);
+        var e = Assert.ThrowsAny<Exception>(() => PaperClaims.ById(id).Run([0], options, null));
+        Assert.Contains(Path.GetFileName(missing), e.Message);
+    }
 }
