@@ -113,17 +113,14 @@ public sealed class Pvp
     /// pattern's) on <paramref name="device"/> (null: the CPU), the model's device. The batch carries no labels.
     /// </summary>
     public PromptBatch EncodeBatch(IReadOnlyList<PromptExample> examples, int? maskCount = null, Device? device = null) =>
-        _builder.Build(Unlabelled(examples), withTargets: false, device, maskCount ?? Pattern.MaskSlot!.Count);
+        _builder.Build(examples, withTargets: false, device, maskCount ?? Pattern.MaskSlot!.Count, withLabels: false);
 
     /// <summary>
     /// <paramref name="examples"/> encoded as <see cref="EncodeBatch"/> (one mask), with tokens replaced by
     /// <paramref name="replace"/> (BERT's masking for PET's auxiliary MLM loss), whose labels become the batch's [B, L] labels.
     /// </summary>
     public PromptBatch EncodeReplaced(IReadOnlyList<PromptExample> examples, Func<int[], (int[] Ids, long[] Labels)> replace, Device? device = null) =>
-        _builder.BuildReplaced(Unlabelled(examples), replace, device, maskCount: 1);
-
-    private static IReadOnlyList<PromptExample> Unlabelled(IReadOnlyList<PromptExample> examples) =>
-        examples.All(e => e.Label < 0) ? examples : examples.Select(e => e with { Label = -1 }).ToList();
+        _builder.BuildReplaced(examples, replace, device, maskCount: 1);
 
     /// <summary>The MLM's logits for a batch, [B, L, V].</summary>
     public static Tensor MlmLogits(ILanguageModel model, PromptBatch batch)

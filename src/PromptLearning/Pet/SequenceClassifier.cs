@@ -64,7 +64,7 @@ public sealed class SequenceClassifier : nn.Module
             throw new ArgumentException("a batch mixes single texts and text pairs", nameof(examples));
         var task = new TaskDefinition { Name = "classifier", Kind = TaskKind.Classification, Labels = ["0", "1"] };
         var builder = new BatchBuilder(tokenizer, [(task, PromptTemplate.Parse(pair ? "{a} [SEP] {b}" : "{a}"))], maxLength, causal: false);
-        return builder.Build(examples.Select(e => e.Label < 0 ? e : e with { Label = -1 }).ToList(), withTargets: false, device);
+        return builder.Build(examples, withTargets: false, device, withLabels: false);
     }
 
     /// <summary>Label logits [N, C] in eval mode without gradient (train/eval state restored).</summary>

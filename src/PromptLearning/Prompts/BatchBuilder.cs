@@ -68,14 +68,15 @@ public sealed class BatchBuilder
     /// eos and label the target (training); otherwise stop after the separator (inference).
     /// <paramref name="maskCount"/> overrides the number of masks in every template's mask slot (PET scores
     /// a label word of k tokens with k masks). The tensors are made on <paramref name="device"/> (null: the
-    /// CPU), the model's device.
+    /// CPU), the model's device. <paramref name="withLabels"/> false leaves class labels out of the batch (PET
+    /// scores labelled and unlabelled examples alike and reads the labels itself).
     /// </summary>
-    public PromptBatch Build(IReadOnlyList<PromptExample> examples, bool withTargets = true, Device? device = null, int? maskCount = null)
+    public PromptBatch Build(IReadOnlyList<PromptExample> examples, bool withTargets = true, Device? device = null, int? maskCount = null, bool withLabels = true)
     {
         if (examples.Count == 0) throw new ArgumentException("empty batch");
         if (maskCount is < 1) throw new ArgumentOutOfRangeException(nameof(maskCount), maskCount, "at least one mask");
         var rows = new List<Row>(examples.Count);
-        foreach (var ex in examples) rows.Add(BuildRow(ex, withTargets, maskCount));
+        foreach (var ex in examples) rows.Add(withLabels ? BuildRow(ex, withTargets, maskCount) : BuildRow(ex, withTargets, maskCount) with { ClassLabel = -1 });
         return Collate(rows, device);
     }
 
