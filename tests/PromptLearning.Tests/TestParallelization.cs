@@ -8,7 +8,7 @@
 // Moving dropout off the global generator is not a local change: every dropout site (BERT/GPT-2
 // layers, attention probabilities, heads, prefix dropout) would draw from a per-run generator, so every
 // training result and notebook number changes, and TrainerCheckpoint's resumable snapshots (e.g. the
-// from-scratch pretraining resumed from data/checkpoints/bert-base) save torch's global generator
+// from-scratch pretraining of data/models/bert-base, resumed across two sessions) save torch's global generator
 // state, which would no longer be the state that drives their dropout. Model and head initialisation
 // (InitCommon, nn.Linear defaults) also draw from the global generator.
 [assembly: Xunit.CollectionBehavior(DisableTestParallelization = true)]

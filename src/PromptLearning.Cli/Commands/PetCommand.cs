@@ -14,7 +14,7 @@ namespace PromptLearning.Cli.Commands;
 public sealed class PetCommand : ICommand
 {
     public string Name => "pet";
-    public string Summary => "PET/iPET few-shot curves vs zero-shot cloze and fine-tuning (pet [--model bert-small] [--tasks ...] [--out results/pet])";
+    public string Summary => "PET/iPET few-shot curves vs zero-shot cloze and fine-tuning (pet [--model bert-base] [--tasks ...] [--out results/pet])";
 
     public int Run(string[] args)
     {
@@ -25,7 +25,7 @@ public sealed class PetCommand : ICommand
             return 0;
         }
         var d = new FewShotConfig();
-        var modelName = o.Get("model", "bert-small");
+        var modelName = o.Get("model", "bert-base");
         var tasks = List(o.Get("tasks", "sentiment,inference,aspect")).Select(PetTask.ByName).ToList();
         int steps = o.GetInt("steps", d.Pet.PvpTraining.Trainer.MaxSteps, min: 1);
         double lr = o.GetDouble("lr", d.Pet.PvpTraining.Trainer.LearningRate, min: 0);
@@ -129,7 +129,7 @@ public sealed class PetCommand : ICommand
         Console.WriteLine("distilled into a classifier), iPET and supervised fine-tuning, mean ± std over few-shot subset seeds.");
         Console.WriteLine("Writes pet-results.json, pet-curves.csv, pet-runs.csv. Defaults run in minutes on 2 cores; scale up with");
         Console.WriteLine("--steps 250 --pvps all --models-per-pvp 3 --pool 4000 --test 800 --generations 3 --distill-steps 1000.\n");
-        Console.WriteLine($"  --model NAME|FOLDER     masked LM (default bert-small = data/models/bert-small; any HF folder or hub id)");
+        Console.WriteLine($"  --model NAME|FOLDER     masked LM (default bert-base = data/models/bert-base; any HF folder or hub id)");
         Console.WriteLine($"  --tasks LIST            embedded: {string.Join(",", PetTask.Embedded.Select(t => t.Name))} (default sentiment,inference,aspect);");
         Console.WriteLine($"                          the PET paper's: {string.Join(",", PetTask.Paper.Select(t => t.Name))} (need --data)");
         Console.WriteLine($"  --data DIR              embedded tasks: a data folder in the embedded layout; paper tasks: DIR/<task>/ holds the");

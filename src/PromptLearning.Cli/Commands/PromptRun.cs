@@ -13,8 +13,8 @@ internal static class PromptRun
 {
     public const string MethodHelp = "prompt|ptuning|prefix|ptuning2|finetune|head|zero-shot";
 
-    /// <summary>The embedded default model for a task: gpt2-small for table-to-text, bert-small otherwise.</summary>
-    public static string DefaultModel(string task) => task == EmbeddedData.E2e ? "gpt2-small" : "bert-small";
+    /// <summary>The embedded default model for a task: gpt2-small for table-to-text, bert-base otherwise.</summary>
+    public static string DefaultModel(string task) => task == EmbeddedData.E2e ? "gpt2-small" : "bert-base";
 
     /// <summary>A folder as given, else an embedded model <c>data/models/NAME</c>, else the name itself (hub id / cache).</summary>
     public static string ResolveModel(string name)

@@ -24,7 +24,7 @@ public sealed class TrainCommand : ICommand
         if (o.Has("help"))
         {
             Console.WriteLine($"usage: plearn train --method {PromptRun.MethodHelp} --task {string.Join("|", TaskRegistry.Names)}");
-            Console.WriteLine("         [--model bert-small|gpt2-small|FOLDER|HUB-ID] [--shots N --seed S] [--steps 300] [--eval-every 50]");
+            Console.WriteLine("         [--model bert-base|bert-small|gpt2-small|FOLDER|HUB-ID] [--shots N --seed S] [--steps 300] [--eval-every 50]");
             Console.WriteLine("         [--patience N] [--dev-limit 400] [--lr X] [--batch N] [--optimizer adamw|adafactor] [--length N]");
             Console.WriteLine("         [--template T] [--head cloze|cls|pooled|token|lm] [--init vocab|uniform|text] [--init-text T]");
             Console.WriteLine("         [--encoder lstm|mlp] [--train-backbone] [--no-reparam] [--reparam] [--prefix-hidden 512]");

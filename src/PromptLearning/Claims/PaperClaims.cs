@@ -60,7 +60,7 @@ public sealed record PrefixTableToTextConfig
 public sealed record InputPromptsConfig
 {
     /// <summary>Backbone: a folder or an embedded model name.</summary>
-    public string Model { get; init; } = "bert-small";
+    public string Model { get; init; } = "bert-base";
     /// <summary>Task (a classification task of <see cref="TaskRegistry"/>).</summary>
     public string Task { get; init; } = EmbeddedData.Aspect;
     /// <summary>Labelled examples drawn per seed from the train split.</summary>
@@ -78,7 +78,7 @@ public sealed record InputPromptsConfig
     /// <summary>Further prompt lengths for the length curve (trained like the main prompt; reported, no bar).</summary>
     public IReadOnlyList<int> CurveLengths { get; init; } = [1, 5, 20];
     /// <summary>P-tuning: template, encoder learning rate, steps, batch size.</summary>
-    public string PTuningTemplate { get; init; } = "[P*3] {a} {b} [P*3] [MASK] .";
+    public string PTuningTemplate { get; init; } = "[P*3] {a} . [MASK] : {b} [P*3]";
     /// <inheritdoc cref="PTuningTemplate"/>
     public double PTuningLr { get; init; } = 3e-3;
     /// <inheritdoc cref="PTuningTemplate"/>
@@ -132,7 +132,7 @@ public sealed record PrefixInitConfig
 public sealed record PetFewShotConfig
 {
     /// <summary>Backbone: a folder or an embedded model name.</summary>
-    public string Model { get; init; } = "bert-small";
+    public string Model { get; init; } = "bert-base";
     /// <summary>PET tasks (<see cref="PetTask.ByName"/>): the 5-way rating task and one more whose zero-shot accuracy is at most 75%.</summary>
     public IReadOnlyList<string> Tasks { get; init; } = [EmbeddedData.Rating, EmbeddedData.Aspect];
     /// <summary>Labelled examples per seed (a shipped few-shot size).</summary>
@@ -167,7 +167,7 @@ public sealed record PetFewShotConfig
 public sealed record DeepPromptsConfig
 {
     /// <summary>Backbone: a folder or an embedded model name.</summary>
-    public string Model { get; init; } = "bert-small";
+    public string Model { get; init; } = "bert-base";
     /// <summary>Classification task and labelled examples per seed.</summary>
     public string Task { get; init; } = EmbeddedData.Aspect;
     /// <inheritdoc cref="Task"/>
@@ -309,9 +309,19 @@ public static class PaperClaims
             log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num2(v.Value)}")));
             runs.Add(new ClaimRun(seed, values));
         }
+        return PrefixTableToTextReport(config.Model, runs, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Claim (b)'s verdict on per-seed runs with the values <c>prefix_dev_bleu</c>, <c>untrained_dev_bleu</c> and
+    /// <c>finetune_dev_bleu</c> (fractions; seen/unseen test values, when present, are reported with them). Notebook 03
+    /// calls it on its own runs.
+    /// </summary>
+    public static ClaimReport PrefixTableToTextReport(string model, IReadOnlyList<ClaimRun> runs, double seconds = 0)
+    {
         var report = new ClaimReport
         {
-            Id = "prefix", Title = "prefix tuning conditions GPT-2 on the table (table-to-text)", Model = config.Model, Runs = runs, Checks = [], Seconds = clock.Elapsed.TotalSeconds,
+            Id = "prefix", Title = "prefix tuning conditions GPT-2 on the table (table-to-text)", Model = model, Runs = runs, Checks = [], Seconds = seconds,
         };
         double p = 100 * report.Mean("prefix_dev_bleu"), u = 100 * report.Mean("untrained_dev_bleu"), f = 100 * report.Mean("finetune_dev_bleu");
         return report with
@@ -470,14 +480,26 @@ public static class PaperClaims
             log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {v.Value:F3}")));
             runs.Add(new ClaimRun(seed, values));
         }
+        return InputPromptsReport(config.Model, config.Task, runs, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Claim (f)'s verdict on per-seed runs on <paramref name="task"/> with the values <c>majority</c> (the dev slice's
+    /// majority-class share), <c>prompt_tuning</c>, <c>prompt_tuning_untrained</c>, <c>p_tuning</c> and
+    /// <c>p_tuning_untrained</c> (dev accuracies as fractions; a length curve, when present, is reported with them).
+    /// Notebook 02 calls it on its own runs.
+    /// </summary>
+    public static ClaimReport InputPromptsReport(string model, string task, IReadOnlyList<ClaimRun> runs, double seconds = 0)
+    {
         var report = new ClaimReport
         {
-            Id = "input-prompts", Title = "input-level soft prompts (prompt tuning, P-tuning) learn the aspect task", Model = config.Model, Runs = runs, Checks = [], Seconds = clock.Elapsed.TotalSeconds,
+            Id = "input-prompts", Title = $"input-level soft prompts (prompt tuning, P-tuning) learn the {task} task", Model = model, Runs = runs, Checks = [], Seconds = seconds,
         };
         var checks = new List<ClaimCheck>();
+        double m = 100 * report.Mean("majority");
         foreach (var name in new[] { "prompt_tuning", "p_tuning" })
         {
-            double trained = 100 * report.Mean(name), start = 100 * report.Mean($"{name}_untrained"), m = 100 * majority;
+            double trained = 100 * report.Mean(name), start = 100 * report.Mean($"{name}_untrained");
             checks.Add(new($"{name} >= majority class + 15 points", $"{Num(trained)} vs {Num(m)} + 15", trained >= m + 15));
             checks.Add(new($"{name} >= its untrained start + 5 points", $"{Num(trained)} vs {Num(start)} + 5", trained >= start + 5));
         }
@@ -582,19 +604,29 @@ public static class PaperClaims
             log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num2(v.Value)}")));
             runs.Add(new ClaimRun(seed, values));
         }
+        return PTuningV2Report(config.Model, config.Task, runs, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Claim (e)'s verdict on per-seed runs with the values <c>TASK_p_tuning_v2</c>, <c>TASK_finetune</c>,
+    /// <c>TASK_prompt_tuning</c> (dev accuracy on the classification task <paramref name="task"/>), <c>slots_p_tuning_v2</c>
+    /// and <c>slots_finetune</c> (dev span F1), all fractions. Notebook 04 calls it on its own runs.
+    /// </summary>
+    public static ClaimReport PTuningV2Report(string model, string task, IReadOnlyList<ClaimRun> runs, double seconds = 0)
+    {
         var report = new ClaimReport
         {
-            Id = "p-tuning-v2", Title = "deep prompts (P-tuning v2) come close to fine-tuning and beat prompt tuning", Model = config.Model, Runs = runs, Checks = [], Seconds = clock.Elapsed.TotalSeconds,
+            Id = "p-tuning-v2", Title = "deep prompts (P-tuning v2) come close to fine-tuning and beat prompt tuning", Model = model, Runs = runs, Checks = [], Seconds = seconds,
         };
-        double v2 = 100 * report.Mean($"{config.Task}_p_tuning_v2"), ft = 100 * report.Mean($"{config.Task}_finetune"), pt = 100 * report.Mean($"{config.Task}_prompt_tuning");
+        double v2 = 100 * report.Mean($"{task}_p_tuning_v2"), ft = 100 * report.Mean($"{task}_finetune"), pt = 100 * report.Mean($"{task}_prompt_tuning");
         double sv2 = 100 * report.Mean("slots_p_tuning_v2"), sft = 100 * report.Mean("slots_finetune");
         return report with
         {
             Checks =
             [
-                new($"{config.Task}: P-tuning v2 >= fine-tuning - 5 points", $"{Num(v2)} vs {Num(ft)} - 5", v2 >= ft - 5),
+                new($"{task}: P-tuning v2 >= fine-tuning - 5 points", $"{Num(v2)} vs {Num(ft)} - 5", v2 >= ft - 5),
                 new("slots: P-tuning v2 span F1 >= fine-tuning - 5", $"{Num(sv2)} vs {Num(sft)} - 5", sv2 >= sft - 5),
-                new($"{config.Task}: P-tuning v2 >= prompt tuning + 10 points", $"{Num(v2)} vs {Num(pt)} + 10", v2 >= pt + 10),
+                new($"{task}: P-tuning v2 >= prompt tuning + 10 points", $"{Num(v2)} vs {Num(pt)} + 10", v2 >= pt + 10),
             ],
         };
     }

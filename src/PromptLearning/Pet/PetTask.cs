@@ -76,14 +76,22 @@ public sealed record PetTask(TaskDefinition Task, ClassificationFiles Files, IRe
             new PvpSpec("\"{h:nopunct}\"? [MASK], \"{p}\"", "entailment: exactly; contradiction: no; neutral: maybe"),
         });
 
-    /// <summary>Aspect classification (AG News CSV): 1 food, 2 service, 3 price, 4 place.</summary>
+    /// <summary>
+    /// Aspect classification (AG News CSV): 1 food, 2 service, 3 price, 4 place. The first two patterns are
+    /// the review-site layout of the world's corpus (a title, then an aspect heading such as "Food:" or
+    /// "Staff:" before the text), the third is PET's AG News "[ Category: ... ]"; the verbalizer has the
+    /// headings' words, two per label, scored as PET scores several words (their mean).
+    /// </summary>
     public static PetTask Aspect { get; } = new(TaskRegistry.Task(EmbeddedData.Aspect), ClassificationFiles.Aspect,
         new[]
         {
-            new PvpSpec("[MASK]: {a} {b}", "1: food; 2: service; 3: price; 4: place"),
-            new PvpSpec("{a} {b} ( [MASK] )", "1: food; 2: service; 3: price; 4: place"),
-            new PvpSpec("[ Category: [MASK] ] {a} {b}", "1: food; 2: service; 3: price; 4: place"),
+            new PvpSpec("{a}. [MASK]: {b}", AspectVerbalizer),
+            new PvpSpec("[MASK]: {b}", AspectVerbalizer),
+            new PvpSpec("[ Category: [MASK] ] {a} {b}", AspectVerbalizer),
         });
+
+    /// <summary>The aspect task's verbalizer over the file labels 1-4: <see cref="TaskRegistry.AspectWords"/>, the corpus's aspect headings.</summary>
+    public static string AspectVerbalizer => string.Join("; ", TaskRegistry.AspectWords.Select((w, i) => $"{i + 1}: {string.Join(", ", w)}"));
 
     /// <summary>The embedded tasks PET runs on.</summary>
     public static IReadOnlyList<PetTask> Embedded { get; } = new[] { Sentiment, Rating, Inference, Aspect };

@@ -20,12 +20,25 @@ public static class TaskRegistry
         EmbeddedData.Sentiment => Cloze(name, ["negative", "positive"], ["terrible", "great"], cloze: "{x} It was [MASK] ."),
         EmbeddedData.Rating => Cloze(name, ["1", "2", "3", "4", "5"], ["terrible", "bad", "okay", "good", "great"], cloze: "{x} It was [MASK] ."),
         EmbeddedData.Inference => Cloze(name, ["entailment", "contradiction", "neutral"], ["exactly", "no", "maybe"], input: "{a} [SEP] {b}", cloze: "{b:nopunct} ? [MASK] , {a}"),
-        EmbeddedData.Aspect => Cloze(name, ["food", "service", "price", "place"], ["food", "service", "price", "place"], input: "{a} [SEP] {b}", cloze: "[MASK] : {a} {b}"),
+        EmbeddedData.Aspect => new TaskDefinition
+        {
+            Name = name, Kind = TaskKind.Classification, Labels = ["food", "service", "price", "place"], Input = "{a} [SEP] {b}",
+            // the review-site layout of the corpus: a title, then an aspect heading before the text
+            Verbalizer = new Verbalizer(new[] { "food", "service", "price", "place" }.Zip(AspectWords, (l, w) => (l, w))),
+            Cloze = "{a} . [MASK] : {b}",
+        },
         EmbeddedData.Slots => new TaskDefinition { Name = name, Kind = TaskKind.Tagging, Labels = SlotTags(root) },
         EmbeddedData.E2e => new TaskDefinition { Name = name, Kind = TaskKind.Generation },
         EmbeddedData.Summarization => new TaskDefinition { Name = name, Kind = TaskKind.Generation },
         _ => throw new ArgumentException($"unknown task '{name}' (known: {string.Join(", ", Names)})"),
     };
+
+    /// <summary>
+    /// The aspect task's cloze words per label (food, service, price, place): the headings the corpus writes
+    /// before a review's section on that aspect ("Food:", "Cooking:", "Staff:", "Value:", "Atmosphere:", ...).
+    /// </summary>
+    public static readonly IReadOnlyList<IReadOnlyList<string>> AspectWords =
+        [["food", "cooking"], ["service", "staff"], ["price", "value"], ["place", "atmosphere"]];
 
     /// <summary>A classification task whose label <c>i</c> has the cloze word <paramref name="words"/>[i].</summary>
     private static TaskDefinition Cloze(string name, string[] labels, string[] words, string cloze, string input = "{x}") =>

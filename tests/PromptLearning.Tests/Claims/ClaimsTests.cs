@@ -57,6 +57,33 @@ public class ClaimsTests
     public void PTuningV2RunsOnATinyBudget() =>
         AssertReport(PaperClaims.PTuningV2([1], DeepPromptsConfig.Tiny), [1]);
 
+    /// <summary>The report functions the notebooks call check each bar on the means of the runs they are given.</summary>
+    [Fact]
+    public void ReportFunctionsCheckTheirBarsOnTheMeansOfTheGivenRuns()
+    {
+        static ClaimRun Run(int seed, params (string Key, double Value)[] values) => new(seed, values.ToDictionary(v => v.Key, v => v.Value));
+        // input prompts: prompt tuning 0.62 (start 0.50), P-tuning 0.40 (start 0.38); majority 0.30
+        var input = PaperClaims.InputPromptsReport("m", "aspect",
+        [
+            Run(0, ("majority", 0.30), ("prompt_tuning", 0.60), ("prompt_tuning_untrained", 0.52), ("p_tuning", 0.42), ("p_tuning_untrained", 0.36)),
+            Run(1, ("majority", 0.30), ("prompt_tuning", 0.64), ("prompt_tuning_untrained", 0.48), ("p_tuning", 0.38), ("p_tuning_untrained", 0.40)),
+        ]);
+        Assert.Equal([true, true, false, false], input.Checks.Select(c => c.Holds));
+        Assert.Equal("fails", input.Verdict);
+        Assert.Contains("aspect", input.Title);
+        // P-tuning v2: 0.70 vs fine-tuning 0.74 and prompt tuning 0.62; slots 0.90 vs 0.96
+        var v2 = PaperClaims.PTuningV2Report("m", "aspect",
+            [Run(0, ("aspect_p_tuning_v2", 0.70), ("aspect_finetune", 0.74), ("aspect_prompt_tuning", 0.62), ("slots_p_tuning_v2", 0.90), ("slots_finetune", 0.96))]);
+        Assert.Equal([true, false, false], v2.Checks.Select(c => c.Holds));
+        // prefix: 0.50 BLEU vs untrained 0.25 and fine-tuning 0.52
+        var prefix = PaperClaims.PrefixTableToTextReport("m",
+            [Run(0, ("prefix_dev_bleu", 0.50), ("untrained_dev_bleu", 0.25), ("finetune_dev_bleu", 0.52))]);
+        Assert.Equal("holds", prefix.Verdict);
+        var e = Assert.Throws<KeyNotFoundException>(() => PaperClaims.PrefixTableToTextReport("m", [Run(3, ("prefix_dev_bleu", 0.5))]));
+        Assert.Contains("untrained_dev_bleu", e.Message);
+        Assert.Contains("seed 3", e.Message);
+    }
+
     [Fact]
     public void EveryRegisteredClaimHasAUniqueIdAndUnknownIdsAreNamed()
     {

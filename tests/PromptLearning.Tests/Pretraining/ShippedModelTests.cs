@@ -25,6 +25,7 @@ public class ShippedModelTests
 
     [Theory]
     [InlineData("bert-small", "bert")]
+    [InlineData("bert-base", "bert")]
     [InlineData("gpt2-small", "gpt2")]
     public void LoadsAsAHuggingFaceFolderWithinTheSizeLimit(string name, string modelType)
     {
@@ -68,6 +69,24 @@ public class ShippedModelTests
         var readme = File.ReadAllText(Path.Combine(folder, "README.md"));
         Assert.Contains($"| sentiment | `{score.Pattern}` | {score.Verbalizer} | {score.Examples:N0} | {score.Accuracy.ToString("P1", System.Globalization.CultureInfo.InvariantCulture)} |", readme);
         Assert.True(score.Accuracy > 0.45, $"zero-shot accuracy {score.Accuracy:P1} is far below chance: a broken checkpoint or scorer");
+    }
+
+    /// <summary>
+    /// bert-base, the notebooks' masked LM: its card's zero-shot aspect score (the task's first PVP, every test
+    /// example) is what the checkpoint gives, and the cloze reads the review-site layout well above the majority class.
+    /// </summary>
+    [Fact]
+    public void BertBaseZeroShotAspectScoreInTheCardIsReproduced()
+    {
+        var folder = Model("bert-base");
+        using var loaded = Pretrained.Load(folder);
+        var data = Path.Combine(RepoRoot(), "data");
+        var score = ZeroShotCloze.Score(loaded.Model, loaded.Tokenizer, "aspect", data);
+        var readme = File.ReadAllText(Path.Combine(folder, "README.md"));
+        Assert.Contains($"| aspect | `{score.Pattern}` | {score.Verbalizer} | {score.Examples:N0} | {score.Accuracy.ToString("P1", System.Globalization.CultureInfo.InvariantCulture)} |", readme);
+        var test = PromptLearning.Pet.PetTask.Aspect.Read(PromptLearning.Pet.PetTask.Aspect.TestFile, data);
+        double majority = test.GroupBy(e => e.Label).Max(g => g.Count()) / (double)test.Count;
+        Assert.True(score.Accuracy >= majority + 0.15, $"zero-shot aspect accuracy {score.Accuracy:P1} vs majority class {majority:P1} + 15 points");
     }
 
     [Fact]
