@@ -76,7 +76,11 @@ public sealed class BatchBuilder
         if (examples.Count == 0) throw new ArgumentException("empty batch");
         if (maskCount is < 1) throw new ArgumentOutOfRangeException(nameof(maskCount), maskCount, "at least one mask");
         var rows = new List<Row>(examples.Count);
-        foreach (var ex in examples) rows.Add(withLabels ? BuildRow(ex, withTargets, maskCount) : BuildRow(ex, withTargets, maskCount) with { ClassLabel = -1 });
+        foreach (var ex in examples)
+        {
+            var row = BuildRow(ex, withTargets, maskCount);
+            rows.Add(withLabels ? row : row with { ClassLabel = -1 });
+        }
         return Collate(rows, device);
     }
 

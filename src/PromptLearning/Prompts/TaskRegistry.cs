@@ -20,13 +20,8 @@ public static class TaskRegistry
         EmbeddedData.Sentiment => Cloze(name, ["negative", "positive"], ["terrible", "great"], cloze: "{x} It was [MASK] ."),
         EmbeddedData.Rating => Cloze(name, ["1", "2", "3", "4", "5"], ["terrible", "bad", "okay", "good", "great"], cloze: "{x} It was [MASK] ."),
         EmbeddedData.Inference => Cloze(name, ["entailment", "contradiction", "neutral"], ["exactly", "no", "maybe"], input: "{a} [SEP] {b}", cloze: "{b:nopunct} ? [MASK] , {a}"),
-        EmbeddedData.Aspect => new TaskDefinition
-        {
-            Name = name, Kind = TaskKind.Classification, Labels = ["food", "service", "price", "place"], Input = "{a} [SEP] {b}",
-            // the review-site layout of the corpus: a title, then an aspect heading before the text
-            Verbalizer = new Verbalizer(new[] { "food", "service", "price", "place" }.Zip(AspectWords, (l, w) => (l, w))),
-            Cloze = "{a} . [MASK] : {b}",
-        },
+        // the review-site layout of the corpus: a title, then an aspect heading before the text
+        EmbeddedData.Aspect => Cloze(name, ["food", "service", "price", "place"], AspectWords, input: "{a} [SEP] {b}", cloze: "{a} . [MASK] : {b}"),
         EmbeddedData.Slots => new TaskDefinition { Name = name, Kind = TaskKind.Tagging, Labels = SlotTags(root) },
         EmbeddedData.E2e => new TaskDefinition { Name = name, Kind = TaskKind.Generation },
         EmbeddedData.Summarization => new TaskDefinition { Name = name, Kind = TaskKind.Generation },
@@ -43,6 +38,12 @@ public static class TaskRegistry
     /// <summary>A classification task whose label <c>i</c> has the cloze word <paramref name="words"/>[i].</summary>
     private static TaskDefinition Cloze(string name, string[] labels, string[] words, string cloze, string input = "{x}") =>
         new() { Name = name, Kind = TaskKind.Classification, Labels = labels, Verbalizer = Verbalizer.Of(labels, words), Input = input, Cloze = cloze };
+
+    /// <summary>A classification task whose label <c>i</c> has the cloze words <paramref name="words"/>[i] (scored by their mean).</summary>
+    private static TaskDefinition Cloze(string name, string[] labels, IReadOnlyList<IReadOnlyList<string>> words, string cloze, string input = "{x}") =>
+        labels.Length == words.Count
+            ? new() { Name = name, Kind = TaskKind.Classification, Labels = labels, Verbalizer = new Verbalizer(labels.Zip(words)), Input = input, Cloze = cloze }
+            : throw new ArgumentException($"{words.Count} word lists for {labels.Length} labels of task '{name}'", nameof(words));
 
     /// <summary>
     /// A split of a task: "train", "dev", "test" (and "test-unseen" for e2e); <paramref name="shots"/> &gt; 0
