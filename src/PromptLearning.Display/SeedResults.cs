@@ -35,6 +35,14 @@ public sealed class SeedResults
             : throw new KeyNotFoundException($"no runs of '{setting}' with metric '{metric}' (settings: {string.Join(", ", Settings)})");
     }
 
+    /// <summary>The value of <paramref name="metric"/> for <paramref name="setting"/> on <paramref name="seed"/>; throws naming all three when it was not recorded.</summary>
+    public double Value(string setting, int seed, string metric)
+    {
+        foreach (var r in _rows)
+            if (r.Setting == setting && r.Seed == seed && r.Metric == metric) return r.Value;
+        throw new KeyNotFoundException($"no value of '{metric}' for '{setting}' on seed {seed} (seeds: {string.Join(", ", Seeds(setting))})");
+    }
+
     /// <summary>Mean and standard deviation over seeds (<see cref="Stats.MeanStd"/>).</summary>
     public (double Mean, double Std) Summary(string setting, string metric) => Stats.MeanStd(Runs(setting, metric).ToList());
 

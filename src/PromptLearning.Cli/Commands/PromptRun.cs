@@ -58,6 +58,7 @@ internal static class PromptRun
                 Length = o.GetInt("length", c.Length, min: 1),
                 Reparameterize = o.Has("reparam"),
                 HiddenSize = o.GetInt("prefix-hidden", c.HiddenSize, min: 1),
+                InitStd = o.GetDouble("init-std", c.InitStd, min: 0),
             },
             _ => config,
         };

@@ -27,7 +27,7 @@ public sealed class TrainCommand : ICommand
             Console.WriteLine("         [--model bert-base|bert-small|gpt2-small|FOLDER|HUB-ID] [--shots N --seed S] [--steps 300] [--eval-every 50]");
             Console.WriteLine("         [--patience N] [--dev-limit 400] [--lr X] [--batch N] [--optimizer adamw|adafactor] [--length N]");
             Console.WriteLine("         [--template T] [--head cloze|cls|pooled|token|lm] [--init vocab|uniform|text] [--init-text T]");
-            Console.WriteLine("         [--encoder lstm|mlp] [--train-backbone] [--no-reparam] [--reparam] [--prefix-hidden 512]");
+            Console.WriteLine("         [--encoder lstm|mlp] [--train-backbone] [--no-reparam] [--reparam] [--prefix-hidden 512] [--init-std 1.0]");
             Console.WriteLine("         [--max-new-tokens 60] [--beams 1] [--threads N] [--out runs/TASK-METHOD] [--json]");
             Console.WriteLine("Defaults are the method's paper settings (see the config records in Prompts/).");
             return 0;

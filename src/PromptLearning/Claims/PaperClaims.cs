@@ -77,8 +77,12 @@ public sealed record InputPromptsConfig
     public int PromptBatch { get; init; } = 32;
     /// <summary>Further prompt lengths for the length curve (trained like the main prompt; reported, no bar).</summary>
     public IReadOnlyList<int> CurveLengths { get; init; } = [1, 5, 20];
-    /// <summary>P-tuning: template, encoder learning rate, steps, batch size.</summary>
-    public string PTuningTemplate { get; init; } = "[P*3] {a} . [MASK] : {b} [P*3]";
+    /// <summary>
+    /// P-tuning: template, encoder learning rate, steps, batch size. The virtual tokens take the place of the
+    /// heading words around the mask (the task's cloze is <c>{a} . [MASK] : {b}</c>), so the untrained model sees
+    /// no layout and what P-tuning reaches is learnt, as in the paper's continuous replacement of a hand-written prompt.
+    /// </summary>
+    public string PTuningTemplate { get; init; } = "{a} [P*3] [MASK] [P*3] {b}";
     /// <inheritdoc cref="PTuningTemplate"/>
     public double PTuningLr { get; init; } = 3e-3;
     /// <inheritdoc cref="PTuningTemplate"/>

@@ -57,5 +57,7 @@ public class SeedResultsTests
         Assert.Equal("-", table.Columns["ROUGE-L (mean ± std)"][1]);
         Assert.Throws<ArgumentException>(() => r.Add("prefix", 0, "BLEU", 1));
         Assert.Contains("nope", Assert.Throws<KeyNotFoundException>(() => r.Runs("nope", "BLEU")).Message);
+        Assert.Equal(3.0, r.Value("untrained", 1, "BLEU"));
+        Assert.Contains("seed 5", Assert.Throws<KeyNotFoundException>(() => r.Value("prefix", 5, "BLEU")).Message);
     }
 }
