@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using PromptLearning.Checkpoints;
 using PromptLearning.Claims;
@@ -5,10 +6,12 @@ using PromptLearning.Claims;
 namespace PromptLearning.Cli.Commands;
 
 /// <summary>
-/// <c>plearn claims [--seeds 0,1,2] [--only a,b] [--json] [--out DIR] [--tiny] [--threads N] [--masked-lm M] [--causal-lm M]</c>: runs
-/// each claim's experiment on the embedded default (<see cref="PaperClaims"/>), prints a table
+/// <c>plearn claims [--seeds 0,1,2] [--only a,b] [--json] [--out DIR] [--tiny] [--threads N] [--parallel N] [--masked-lm M] [--causal-lm M]</c>:
+/// runs each claim's experiment on the embedded default (<see cref="PaperClaims"/>), prints a table
 /// (or JSON) with per-seed numbers, mean, std and a verdict per claim, and writes
-/// <c>claims.json</c> into <c>--out</c>.
+/// <c>claims.json</c> into <c>--out</c>. With <c>--parallel N</c> (default: one per core) up to N claims run at
+/// once, each in its own <c>plearn claims --only ID --json</c> process with its share of the threads, so every
+/// claim seeds its own random generators exactly as when run alone.
 /// </summary>
 public sealed class ClaimsCommand : ICommand
 {
@@ -20,9 +23,11 @@ public sealed class ClaimsCommand : ICommand
         var o = new Options(args, "help", "json", "tiny");
         if (o.Has("help"))
         {
-            Console.WriteLine("usage: plearn claims [--seeds 0,1,2] [--only ID,...] [--json] [--out DIR] [--tiny] [--threads N] [--masked-lm M] [--causal-lm M]");
+            Console.WriteLine("usage: plearn claims [--seeds 0,1,2] [--only ID,...] [--json] [--out DIR] [--tiny] [--threads N] [--parallel N] [--masked-lm M] [--causal-lm M]");
             Console.WriteLine("  claims: " + string.Join(", ", PaperClaims.All.Select(c => $"{c.Id} ({c.Title})")));
             Console.WriteLine("  --tiny: a budget that only checks that each experiment runs");
+            Console.WriteLine("  --threads N: torch threads in all (default: the cores); --parallel N: claims run at once, each in its own");
+            Console.WriteLine("      process with N-th of the threads (default: the cores; 1 runs them one after another in this process)");
             Console.WriteLine("  --masked-lm / --causal-lm: another model (a folder or an embedded name) for the masked-LM claims");
             Console.WriteLine("      (input-prompts, pet, p-tuning-v2) / the GPT-2 claims (prefix, prefix-length, prefix-init)");
             return 0;
@@ -35,27 +40,91 @@ public sealed class ClaimsCommand : ICommand
         var json = o.Has("json");
         var tiny = o.Has("tiny");
         var outDir = o.Get("out");
-        var threads = o.GetInt("threads", Environment.ProcessorCount);
+        var threads = o.GetInt("threads", Environment.ProcessorCount, min: 1);
+        var parallel = o.GetInt("parallel", Environment.ProcessorCount, min: 1);
         var options = new ClaimRunOptions(tiny, o.Get("masked-lm"), o.Get("causal-lm"));
         o.RejectUnknown();
 
         List<ClaimDefinition> chosen;
         try { chosen = only is null ? PaperClaims.All.ToList() : only.Select(PaperClaims.ById).ToList(); }
         catch (ArgumentException e) { throw new CliUsageException("--only: " + e.Message); }
-        TorchSharp.torch.set_num_threads(threads);
         var log = json ? Console.Error : Console.Out;
-        var reports = new List<ClaimReport>();
-        foreach (var claim in chosen)
+        var reports = new ClaimReport?[chosen.Count];
+        void Done(int i, ClaimReport report)
         {
-            log.WriteLine($"claim {claim.Id}: {claim.Title} (seeds {string.Join(",", seeds)}{(tiny ? ", tiny budget" : "")})");
-            reports.Add(claim.Run(seeds, options, log));
-            if (outDir is not null)
+            lock (reports)
             {
+                reports[i] = report;
+                if (outDir is null) return;
                 Directory.CreateDirectory(outDir);
-                AtomicFile.WriteText(Path.Combine(outDir, "claims.json"), ClaimReport.ToJson(reports) + "\n");
+                AtomicFile.WriteText(Path.Combine(outDir, "claims.json"), ClaimReport.ToJson(reports.OfType<ClaimReport>().ToList()) + "\n");
             }
         }
-        Console.WriteLine(json ? ClaimReport.ToJson(reports) : ClaimReport.ToTable(reports));
-        return reports.All(r => r.Verdict == "holds") ? 0 : 1;
+        parallel = Math.Min(parallel, chosen.Count);
+        if (parallel <= 1)
+        {
+            TorchSharp.torch.set_num_threads(threads);
+            for (int i = 0; i < chosen.Count; i++)
+            {
+                log.WriteLine($"claim {chosen[i].Id}: {chosen[i].Title} (seeds {string.Join(",", seeds)}{(tiny ? ", tiny budget" : "")})");
+                Done(i, chosen[i].Run(seeds, options, log));
+            }
+        }
+        else
+        {
+            var childArgs = new List<string> { "--seeds", string.Join(",", seeds), "--threads", Math.Max(1, threads / parallel).ToString(CultureInfo.InvariantCulture) };
+            if (tiny) childArgs.Add("--tiny");
+            if (options.MaskedLm is { } m) childArgs.AddRange(["--masked-lm", m]);
+            if (options.CausalLm is { } c) childArgs.AddRange(["--causal-lm", c]);
+            using var slots = new SemaphoreSlim(parallel);
+            var tasks = chosen.Select((claim, i) => Task.Run(() =>
+            {
+                slots.Wait();
+                try { Done(i, RunChild(claim, childArgs, log)); }
+                finally { slots.Release(); }
+            })).ToArray();
+            try { Task.WaitAll(tasks); }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                throw new InvalidOperationException(string.Join("\n", e.InnerExceptions.Select(x => x.Message)));
+            }
+        }
+        var all = reports.Select(r => r!).ToList();
+        Console.WriteLine(json ? ClaimReport.ToJson(all) : ClaimReport.ToTable(all));
+        return all.All(r => r.Verdict == "holds") ? 0 : 1;
+    }
+
+    /// <summary>Runs one claim in a child <c>plearn claims --only ID --json --parallel 1</c>; its log lines go to <paramref name="log"/> prefixed with the claim's id.</summary>
+    private static ClaimReport RunChild(ClaimDefinition claim, IReadOnlyList<string> args, TextWriter log)
+    {
+        var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find this process's executable to start a claim");
+        var psi = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true };
+        // Under `dotnet plearn.dll` the executable is the host: the entry assembly goes first.
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") psi.ArgumentList.Add(typeof(ClaimsCommand).Assembly.Location);
+        foreach (var a in (string[])["claims", "--only", claim.Id, "--json", "--parallel", "1", .. args]) psi.ArgumentList.Add(a);
+        lock (log) log.WriteLine($"claim {claim.Id}: {claim.Title} (own process)");
+        using var child = Process.Start(psi) ?? throw new InvalidOperationException($"claim {claim.Id}: could not start {self}");
+        var tail = new Queue<string>();
+        child.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (log)
+            {
+                log.WriteLine($"[{claim.Id}] {e.Data}");
+                tail.Enqueue(e.Data);
+                if (tail.Count > 20) tail.Dequeue();
+            }
+        };
+        child.BeginErrorReadLine();
+        var stdout = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        // Exit code 1 is also a claim that fails, so a child that stopped on an error is told by its output.
+        IReadOnlyList<ClaimReport> found;
+        try { found = ClaimReport.FromJson(stdout, $"claim {claim.Id}'s output"); }
+        catch (FormatException) when (stdout.Trim().Length == 0 || child.ExitCode is not (0 or 1))
+        {
+            throw new InvalidOperationException($"claim {claim.Id}: its process (exit code {child.ExitCode}) wrote no report; its last lines:\n{string.Join("\n", tail)}");
+        }
+        return found.Count == 1 ? found[0] : throw new FormatException($"claim {claim.Id}'s output holds {found.Count} reports, expected 1");
     }
 }

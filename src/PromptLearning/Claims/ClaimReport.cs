@@ -75,6 +75,22 @@ public sealed record ClaimReport
     /// <summary>Several reports as one JSON document (<c>{"claims": [...]}</c>).</summary>
     public static string ToJson(IReadOnlyList<ClaimReport> reports) => JsonSerializer.Serialize(new { claims = reports }, JsonOptions);
 
+    /// <summary>
+    /// The reports of a document written by <see cref="ToJson"/> (<c>{"claims": [...]}</c>); <paramref name="source"/> names
+    /// where it came from (a file, a child process) in the error when it is not such a document.
+    /// </summary>
+    public static IReadOnlyList<ClaimReport> FromJson(string json, string source)
+    {
+        try
+        {
+            var doc = JsonSerializer.Deserialize<ClaimsDocument>(json, JsonOptions);
+            return doc?.Claims ?? throw new FormatException($"{source}: no \"claims\" array");
+        }
+        catch (JsonException e) { throw new FormatException($"{source}: not a claims document ({e.Message})", e); }
+    }
+
+    private sealed record ClaimsDocument([property: JsonPropertyName("claims")] IReadOnlyList<ClaimReport>? Claims);
+
     /// <summary>A plain-text table: one block per claim with its metrics (mean ± std, per seed) and its checks.</summary>
     public static string ToTable(IReadOnlyList<ClaimReport> reports)
     {

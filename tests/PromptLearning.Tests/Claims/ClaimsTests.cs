@@ -27,6 +27,16 @@ public class ClaimsTests
         Assert.Equal(seeds.Length, claim.GetProperty("runs").GetArrayLength());
         Assert.True(claim.GetProperty("summary").EnumerateObject().Any());
         Assert.Contains(report.Id, ClaimReport.ToTable([report]));
+        // plearn claims --parallel reads each child's report back from this JSON.
+        var back = Assert.Single(ClaimReport.FromJson(ClaimReport.ToJson([report]), "test"));
+        Assert.Equal(ClaimReport.ToJson([report]), ClaimReport.ToJson([back]));
+    }
+
+    [Fact]
+    public void ReadingAClaimsDocumentNamesItsSourceWhenItIsNotOne()
+    {
+        Assert.Contains("child 3", Assert.Throws<FormatException>(() => ClaimReport.FromJson("", "child 3")).Message);
+        Assert.Contains("claims.json", Assert.Throws<FormatException>(() => ClaimReport.FromJson("{}", "claims.json")).Message);
     }
 
     [Fact]
