@@ -76,14 +76,13 @@ public sealed class ClaimsCommand : ICommand
             if (tiny) childArgs.Add("--tiny");
             if (options.MaskedLm is { } m) childArgs.AddRange(["--masked-lm", m]);
             if (options.CausalLm is { } c) childArgs.AddRange(["--causal-lm", c]);
-            using var slots = new SemaphoreSlim(parallel);
-            var tasks = chosen.Select((claim, i) => Task.Run(() =>
+            // N workers take the claims in the order given (--only), so a long claim named first starts first.
+            int next = -1;
+            var workers = Enumerable.Range(0, parallel).Select(_ => Task.Run(() =>
             {
-                slots.Wait();
-                try { Done(i, RunChild(claim, childArgs, log)); }
-                finally { slots.Release(); }
+                for (int i; (i = Interlocked.Increment(ref next)) < chosen.Count;) Done(i, RunChild(chosen[i], childArgs, log));
             })).ToArray();
-            try { Task.WaitAll(tasks); }
+            try { Task.WaitAll(workers); }
             catch (AggregateException e) when (e.InnerExceptions.Count > 0)
             {
                 throw new InvalidOperationException(string.Join("\n", e.InnerExceptions.Select(x => x.Message)));
