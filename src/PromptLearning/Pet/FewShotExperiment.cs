@@ -59,6 +59,8 @@ public sealed record FewShotConfig
         Distillation = new TrainerConfig { MaxSteps = 80, BatchSize = 16, LearningRate = 1e-3, WarmupRatio = 0.1, EvalEvery = 0, LogEvery = 1000 },
         Generations = 1,
         ClassifierMaxLength = 96,
+        // One model per PVP with training seed 1, as `plearn pet` (--models-per-pvp 1) and notebook 01 number them.
+        Seeds = [1],
     };
     /// <summary>Supervised baseline: steps, batch, learning rate (same step budget as one PVP model by default).</summary>
     public TrainerConfig FineTune { get; init; } = new() { MaxSteps = 40, BatchSize = 4, LearningRate = 1e-4, WarmupRatio = 0.1, EvalEvery = 0, LogEvery = 1000 };
