@@ -225,16 +225,19 @@ public static class PaperClaims
     /// <summary>The default seeds.</summary>
     public static readonly IReadOnlyList<int> DefaultSeeds = [0, 1, 2];
 
-    /// <summary>Every claim, in report order.</summary>
+    /// <summary>
+    /// Every claim, in the order (a) to (f); <c>plearn claims --parallel</c> starts them in this order, so the
+    /// longest (PET, two tasks) starts first.
+    /// </summary>
     public static IReadOnlyList<ClaimDefinition> All { get; } =
     [
+        new("pet", "PET beats zero-shot and supervised fine-tuning with 32 examples", (seeds, o, log) =>
+        {
+            var c = o.Tiny ? PetFewShotConfig.Tiny : new PetFewShotConfig();
+            return PetFewShot(seeds, o.MaskedLm is { } m ? c with { Model = m } : c, log);
+        }),
         new("prefix", "prefix tuning conditions GPT-2 on the table (table-to-text)",
             (seeds, o, log) => PrefixTableToText(seeds, Causal(o.Tiny ? PrefixTableToTextConfig.Tiny : new(), o), log)),
-        new("input-prompts", "input-level soft prompts (prompt tuning, P-tuning) learn the aspect task", (seeds, o, log) =>
-        {
-            var c = o.Tiny ? InputPromptsConfig.Tiny : new InputPromptsConfig();
-            return InputPrompts(seeds, o.MaskedLm is { } m ? c with { Model = m } : c, log);
-        }),
         new("prefix-length", "a longer prefix is better up to a point (table-to-text)", (seeds, o, log) =>
         {
             var c = o.Tiny ? PrefixLengthConfig.Tiny : new PrefixLengthConfig();
@@ -245,15 +248,15 @@ public static class PaperClaims
             var c = o.Tiny ? PrefixInitConfig.Tiny : new PrefixInitConfig();
             return PrefixInit(seeds, c with { Base = Causal(c.Base, o) }, log);
         }),
-        new("pet", "PET beats zero-shot and supervised fine-tuning with 32 examples", (seeds, o, log) =>
-        {
-            var c = o.Tiny ? PetFewShotConfig.Tiny : new PetFewShotConfig();
-            return PetFewShot(seeds, o.MaskedLm is { } m ? c with { Model = m } : c, log);
-        }),
         new("p-tuning-v2", "deep prompts (P-tuning v2) come close to fine-tuning and beat prompt tuning", (seeds, o, log) =>
         {
             var c = o.Tiny ? DeepPromptsConfig.Tiny : new DeepPromptsConfig();
             return PTuningV2(seeds, o.MaskedLm is { } m ? c with { Model = m } : c, log);
+        }),
+        new("input-prompts", "input-level soft prompts (prompt tuning, P-tuning) learn the aspect task", (seeds, o, log) =>
+        {
+            var c = o.Tiny ? InputPromptsConfig.Tiny : new InputPromptsConfig();
+            return InputPrompts(seeds, o.MaskedLm is { } m ? c with { Model = m } : c, log);
         }),
     ];
 
