@@ -396,11 +396,15 @@ public static class PaperClaims
     /// <summary>
     /// Claim (d), Li and Liang 2021: in low-data settings a prefix initialised from real words'
     /// activations beats a random one. The bar is to measure it (at least 5 seeds, at most 50 pairs);
-    /// <see cref="ClaimReport.Finding"/> says whether the statement holds or is refuted here.
+    /// <see cref="ClaimReport.Finding"/> says whether the statement holds or is refuted here. Fewer seeds than
+    /// <see cref="PrefixInitConfig.MinSeeds"/> are extended with the next integers after the largest
+    /// (<c>plearn claims</c>' default 0,1,2 runs seeds 0-4).
     /// </summary>
     public static ClaimReport PrefixInit(IReadOnlyList<int> seeds, PrefixInitConfig? config = null, TextWriter? log = null)
     {
         config ??= new PrefixInitConfig();
+        if (seeds.Count == 0) throw new ArgumentException("no seeds given", nameof(seeds));
+        seeds = [.. seeds, .. Enumerable.Range(seeds.Max() + 1, Math.Max(0, config.MinSeeds - seeds.Count))];
         var b = config.Base;
         var clock = Stopwatch.StartNew();
         var full = TaskRegistry.Load(EmbeddedData.E2e, "train", root: b.DataRoot);

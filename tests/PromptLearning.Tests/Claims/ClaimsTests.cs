@@ -57,6 +57,10 @@ public class ClaimsTests
         var report = PaperClaims.PrefixInit([0, 1], PrefixInitConfig.Tiny);
         AssertReport(report, [0, 1]);
         Assert.Matches("holds|refuted", report.Finding);
+        // fewer seeds than the claim needs: the next ones after the largest are added
+        var extended = PaperClaims.PrefixInit([4], PrefixInitConfig.Tiny with { MinSeeds = 2 });
+        Assert.Equal(new[] { 4, 5 }, extended.Runs.Select(r => r.Seed));
+        Assert.True(extended.Checks[0].Holds);
     }
 
     [Fact]
