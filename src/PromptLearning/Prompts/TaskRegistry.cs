@@ -17,11 +17,11 @@ public static class TaskRegistry
     /// <summary>The task definition for <paramref name="name"/>.</summary>
     public static TaskDefinition Task(string name, string? root = null) => name switch
     {
-        EmbeddedData.Sentiment => Cloze(name, ["negative", "positive"], ["terrible", "great"], cloze: "{x} It was [MASK] ."),
-        EmbeddedData.Rating => Cloze(name, ["1", "2", "3", "4", "5"], ["terrible", "bad", "okay", "good", "great"], cloze: "{x} It was [MASK] ."),
-        EmbeddedData.Inference => Cloze(name, ["entailment", "contradiction", "neutral"], ["exactly", "no", "maybe"], input: "{a} [SEP] {b}", cloze: "{b:nopunct} ? [MASK] , {a}"),
+        EmbeddedData.Sentiment => Cloze(name, Verbalizer.Of(["negative", "positive"], ["terrible", "great"]), cloze: "{x} It was [MASK] ."),
+        EmbeddedData.Rating => Cloze(name, Verbalizer.Of(["1", "2", "3", "4", "5"], ["terrible", "bad", "okay", "good", "great"]), cloze: "{x} It was [MASK] ."),
+        EmbeddedData.Inference => Cloze(name, Verbalizer.Of(["entailment", "contradiction", "neutral"], ["exactly", "no", "maybe"]), input: "{a} [SEP] {b}", cloze: "{b:nopunct} ? [MASK] , {a}"),
         // the review-site layout of the corpus: a title, then an aspect heading before the text
-        EmbeddedData.Aspect => Cloze(name, ["food", "service", "price", "place"], AspectWords, input: "{a} [SEP] {b}", cloze: "{a} . [MASK] : {b}"),
+        EmbeddedData.Aspect => Cloze(name, Verbalizer.Of(["food", "service", "price", "place"], AspectWords), input: "{a} [SEP] {b}", cloze: "{a} . [MASK] : {b}"),
         EmbeddedData.Slots => new TaskDefinition { Name = name, Kind = TaskKind.Tagging, Labels = SlotTags(root) },
         EmbeddedData.E2e => new TaskDefinition { Name = name, Kind = TaskKind.Generation },
         EmbeddedData.Summarization => new TaskDefinition { Name = name, Kind = TaskKind.Generation },
@@ -35,15 +35,9 @@ public static class TaskRegistry
     public static readonly IReadOnlyList<IReadOnlyList<string>> AspectWords =
         [["food", "cooking"], ["service", "staff"], ["price", "value"], ["place", "atmosphere"]];
 
-    /// <summary>A classification task whose label <c>i</c> has the cloze word <paramref name="words"/>[i].</summary>
-    private static TaskDefinition Cloze(string name, string[] labels, string[] words, string cloze, string input = "{x}") =>
-        new() { Name = name, Kind = TaskKind.Classification, Labels = labels, Verbalizer = Verbalizer.Of(labels, words), Input = input, Cloze = cloze };
-
-    /// <summary>A classification task whose label <c>i</c> has the cloze words <paramref name="words"/>[i] (scored by their mean).</summary>
-    private static TaskDefinition Cloze(string name, string[] labels, IReadOnlyList<IReadOnlyList<string>> words, string cloze, string input = "{x}") =>
-        labels.Length == words.Count
-            ? new() { Name = name, Kind = TaskKind.Classification, Labels = labels, Verbalizer = new Verbalizer(labels.Zip(words)), Input = input, Cloze = cloze }
-            : throw new ArgumentException($"{words.Count} word lists for {labels.Length} labels of task '{name}'", nameof(words));
+    /// <summary>A classification task read through <paramref name="verbalizer"/> (its labels are the task's labels) at the cloze's mask.</summary>
+    private static TaskDefinition Cloze(string name, Verbalizer verbalizer, string cloze, string input = "{x}") =>
+        new() { Name = name, Kind = TaskKind.Classification, Labels = verbalizer.Labels, Verbalizer = verbalizer, Input = input, Cloze = cloze };
 
     /// <summary>
     /// A split of a task: "train", "dev", "test" (and "test-unseen" for e2e); <paramref name="shots"/> &gt; 0

@@ -45,7 +45,11 @@ public sealed class Verbalizer
 
     /// <summary>One word per label, <paramref name="words"/>[i] for <paramref name="labels"/>[i]; throws when the counts differ.</summary>
     public static Verbalizer Of(IReadOnlyList<string> labels, IReadOnlyList<string> words) =>
-        labels.Count == words.Count ? new(labels.Select((l, i) => (l, (IReadOnlyList<string>)new[] { words[i] })))
+        Of(labels, words.Select(w => (IReadOnlyList<string>)[w]).ToList());
+
+    /// <summary>Label <c>i</c> gets the words <paramref name="words"/>[i] (scored by their mean); throws when the counts differ.</summary>
+    public static Verbalizer Of(IReadOnlyList<string> labels, IReadOnlyList<IReadOnlyList<string>> words) =>
+        labels.Count == words.Count ? new(labels.Zip(words))
             : throw new ArgumentException($"{words.Count} verbalizer words for {labels.Count} labels ({string.Join(", ", labels)})", nameof(words));
 
     /// <summary>The first word of each label, in label order (what a text-to-text model writes for the label).</summary>
