@@ -180,14 +180,24 @@ public sealed record DeepPromptsConfig
     public int TaggingShots { get; init; } = 100;
     /// <summary>Dev examples scored per task.</summary>
     public int DevLimit { get; init; } = 200;
-    /// <summary>Steps of every method.</summary>
+    /// <summary>Steps of fine-tuning, of prompt tuning and of P-tuning v2 on slot tagging (each converges within them).</summary>
     public int Steps { get; init; } = 100;
+    /// <summary>
+    /// Steps of P-tuning v2 on the classification task. Its deep prompts start as random keys and values in
+    /// every layer, which disturb the frozen features until training has moved them: on aspect (100 examples,
+    /// seed 0, length 40, rate 3e-2) it reached 75.0% dev accuracy after 400 steps and 80.0% after 600, with
+    /// the training loss still at 0.10 after 400 and 0.02 after 600; fine-tuning's loss is 0.001 after 100.
+    /// </summary>
+    public int DeepSteps { get; init; } = 600;
     /// <summary>Batch size of every method.</summary>
     public int BatchSize { get; init; } = 16;
-    /// <summary>Deep prompt length and learning rate on the classification task (notebook 04's settings).</summary>
-    public int Length { get; init; } = 20;
+    /// <summary>
+    /// Deep prompt length and learning rate on the classification task. On aspect (seed 0, 300 steps) length 20
+    /// at 1e-2 reached 64.5%, length 40 at 2e-2 73.5%, length 40 at 3e-2 76.0%, length 64 at 2e-2 69.0%.
+    /// </summary>
+    public int Length { get; init; } = 40;
     /// <inheritdoc cref="Length"/>
-    public double DeepLr { get; init; } = 1e-2;
+    public double DeepLr { get; init; } = 3e-2;
     /// <summary>Deep prompt length and learning rate on slot tagging.</summary>
     public int TagLength { get; init; } = 20;
     /// <inheritdoc cref="TagLength"/>
@@ -202,7 +212,7 @@ public sealed record DeepPromptsConfig
     public string? DataRoot { get; init; }
 
     /// <summary>A budget that only checks that the experiment runs (tests).</summary>
-    public static DeepPromptsConfig Tiny => new() { Shots = 8, TaggingShots = 4, DevLimit = 8, Steps = 2, BatchSize = 4, Length = 2, TagLength = 2, PromptLength = 2 };
+    public static DeepPromptsConfig Tiny => new() { Shots = 8, TaggingShots = 4, DevLimit = 8, Steps = 2, DeepSteps = 2, BatchSize = 4, Length = 2, TagLength = 2, PromptLength = 2 };
 }
 
 /// <summary>
@@ -600,14 +610,14 @@ public static class PaperClaims
         {
             log?.WriteLine($"[p-tuning-v2] seed {seed}");
             var values = new Dictionary<string, double>();
-            void Measure(string key, TaskSplit train, TaskSplit dev, int shots, string metric, PromptMethodConfig method)
+            void Measure(string key, TaskSplit train, TaskSplit dev, int shots, string metric, PromptMethodConfig method, int? steps = null)
             {
                 var examples = Draw(train, shots, seed);
                 using var model = PromptMethodFactory.Create(frozen.Model, frozen.Tokenizer, train.Task, method);
-                PromptTraining.Train(model, examples, config.Steps, seed, log, key);
+                PromptTraining.Train(model, examples, steps ?? config.Steps, seed, log, key);
                 values[key] = PromptEvaluation.Evaluate(model, dev)[metric];
             }
-            Measure($"{config.Task}_p_tuning_v2", cls, clsDev, config.Shots, "accuracy", new PTuningV2Config { Length = config.Length, LearningRate = config.DeepLr, BatchSize = config.BatchSize, Seed = seed });
+            Measure($"{config.Task}_p_tuning_v2", cls, clsDev, config.Shots, "accuracy", new PTuningV2Config { Length = config.Length, LearningRate = config.DeepLr, BatchSize = config.BatchSize, Seed = seed }, config.DeepSteps);
             Measure($"{config.Task}_finetune", cls, clsDev, config.Shots, "accuracy", new FineTuningConfig { LearningRate = config.FineTuneLr, BatchSize = config.BatchSize, Seed = seed });
             Measure($"{config.Task}_prompt_tuning", cls, clsDev, config.Shots, "accuracy", new PromptTuningConfig { Length = config.PromptLength, Init = PromptInit.Text, LearningRate = config.PromptLr, BatchSize = config.BatchSize, Seed = seed });
             Measure("slots_p_tuning_v2", tag, tagDev, config.TaggingShots, "span_f1", new PTuningV2Config { Length = config.TagLength, LearningRate = config.TagLr, BatchSize = config.BatchSize, Seed = seed });
