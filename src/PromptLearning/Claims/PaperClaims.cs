@@ -180,7 +180,11 @@ public sealed record DeepPromptsConfig
     public int TaggingShots { get; init; } = 100;
     /// <summary>Dev examples scored per task.</summary>
     public int DevLimit { get; init; } = 200;
-    /// <summary>Steps of fine-tuning, of prompt tuning and of P-tuning v2 on slot tagging (each converges within them).</summary>
+    /// <summary>
+    /// Steps of fine-tuning, of prompt tuning and of P-tuning v2 on slot tagging. Fine-tuning and slot tagging
+    /// converge within them (final training loss 0.001-0.025 on seeds 0-8); prompt tuning's cloze loss is still
+    /// 0.54-1.01 after them.
+    /// </summary>
     public int Steps { get; init; } = 100;
     /// <summary>
     /// Steps of P-tuning v2 on the classification task. Its deep prompts start as random keys and values in

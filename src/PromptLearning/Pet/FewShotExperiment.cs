@@ -76,6 +76,25 @@ public sealed record FewShotRun(string Task, string Method, int Size, int Seed, 
 {
     /// <summary>For a PET run, each trained PVP model's test accuracy with the index of its PVP; empty otherwise.</summary>
     public IReadOnlyList<(int Pvp, double Accuracy)> PvpModels { get; init; } = [];
+
+    /// <summary>The PET run of <paramref name="result"/> (<see cref="PetEnsemble.RunPet"/> with a test set and distillation).</summary>
+    public static FewShotRun Pet(string task, int size, int seed, PetRunResult result, double seconds) =>
+        new(task, FewShotMethods.Pet, size, seed, Tested(result, "PET").DistilledTestAccuracy!.Value, seconds,
+            string.Create(CultureInfo.InvariantCulture, $"ensemble {result.EnsembleTestAccuracy:F4}; PVP models {string.Join(" ", result.Models.Select(m => m.TestAccuracy?.ToString("F3", CultureInfo.InvariantCulture)))}"))
+        { PvpModels = result.Models.Select(m => (m.PvpIndex, m.TestAccuracy!.Value)).ToList() };
+
+    /// <summary>The iPET run of <paramref name="result"/> (<see cref="PetEnsemble.RunIPet"/> with a test set); <paramref name="seconds"/> includes generation 0.</summary>
+    public static FewShotRun IPet(string task, int size, int seed, PetRunResult result, double seconds)
+    {
+        int last = result.Models.Max(m => m.Generation);
+        return new(task, FewShotMethods.IPet, size, seed, Tested(result, "iPET").DistilledTestAccuracy!.Value, seconds,
+            string.Create(CultureInfo.InvariantCulture, $"ensemble {result.EnsembleTestAccuracy:F4}; last generation {last} train sizes {string.Join(" ", result.Models.Where(m => m.Generation == last).Select(m => m.TrainSize))}"));
+    }
+
+    private static PetRunResult Tested(PetRunResult result, string method) =>
+        result.DistilledTestAccuracy is null || result.Models.Any(m => m.TestAccuracy is null)
+            ? throw new ArgumentException($"{method} run: it has no test accuracies (run it with a test set and distillation)", nameof(result))
+            : result;
 }
 
 /// <summary>One point of a curve: mean and sample standard deviation of the runs' accuracies.</summary>
@@ -176,9 +195,14 @@ public static class FewShotExperiment
     /// <summary>
     /// Runs the curves. <paramref name="loadModel"/> returns a fresh copy of the pretrained MLM each
     /// call (every PVP model and classifier starts from it); <paramref name="log"/> gets progress lines.
+    /// <paramref name="measured"/>: PET and iPET runs already made with this configuration on the same subsets
+    /// (e.g. a notebook's walk-through of one subset, built with <see cref="FewShotRun.Pet"/> and
+    /// <see cref="FewShotRun.IPet"/>); where they hold every PVP-based method asked for on a (task, size, seed),
+    /// the experiment takes them instead of training that ensemble again. PET and iPET models train
+    /// deterministically, so this changes the time, not the numbers.
     /// </summary>
     public static FewShotResult Run(string modelName, Func<ILanguageModel> loadModel, TextTokenizer tokenizer, IReadOnlyList<PetTask> tasks,
-        FewShotConfig config, TextWriter? log = null, string? dataRoot = null)
+        FewShotConfig config, TextWriter? log = null, string? dataRoot = null, IReadOnlyList<FewShotRun>? measured = null)
     {
         foreach (var m in config.Methods)
             if (!FewShotMethods.All.Contains(m)) throw new ArgumentException($"unknown method '{m}' (known: {string.Join(", ", FewShotMethods.All)})");
@@ -209,22 +233,25 @@ public static class FewShotExperiment
                     var train = task.FewShot(size, seed, dataRoot);
                     log?.WriteLine($"-- {task.Name} n={size} seed={seed}");
                     bool pet = config.Methods.Contains(FewShotMethods.Pet), ipet = config.Methods.Contains(FewShotMethods.IPet);
-                    if (pet || ipet)
+                    var reused = (measured ?? []).Where(r => r.Task == task.Name && r.Size == size && r.Seed == seed
+                        && (pet && r.Method == FewShotMethods.Pet || ipet && r.Method == FewShotMethods.IPet)).ToList();
+                    if ((pet || ipet) && reused.Count == (pet ? 1 : 0) + (ipet ? 1 : 0))
+                    {
+                        runs.AddRange(reused);
+                        log?.WriteLine($"  {string.Join(" and ", reused.Select(r => r.Method))}: measured before, reused");
+                    }
+                    else if (pet || ipet)
                     {
                         var petConfig = config.Pet with { Seeds = config.Pet.Seeds.Select(s => s + 1000 * seed).ToList() };
                         var ensemble = new PetEnsemble(loadModel, pvps, petConfig, log);
                         var clock = Stopwatch.StartNew();
                         using var petResult = ensemble.RunPet(train, pool, test, distill: pet);
                         if (pet)
-                            runs.Add(new FewShotRun(task.Name, FewShotMethods.Pet, size, seed, petResult.DistilledTestAccuracy!.Value, clock.Elapsed.TotalSeconds,
-                                string.Create(ci, $"ensemble {petResult.EnsembleTestAccuracy:F4}; PVP models {string.Join(" ", petResult.Models.Select(m => m.TestAccuracy?.ToString("F3", ci)))}"))
-                            { PvpModels = petResult.Models.Select(m => (m.PvpIndex, m.TestAccuracy!.Value)).ToList() });
+                            runs.Add(FewShotRun.Pet(task.Name, size, seed, petResult, clock.Elapsed.TotalSeconds));
                         if (ipet)
                         {
                             using var ipetResult = ensemble.RunIPet(train, pool, test, petResult.Models);
-                            runs.Add(new FewShotRun(task.Name, FewShotMethods.IPet, size, seed, ipetResult.DistilledTestAccuracy!.Value,
-                                clock.Elapsed.TotalSeconds, // includes generation 0 (shared with PET)
-                                string.Create(ci, $"ensemble {ipetResult.EnsembleTestAccuracy:F4}; last generation {ipetResult.Models.Max(m => m.Generation)} train sizes {string.Join(" ", ipetResult.Models.Where(m => m.Generation == ipetResult.Models.Max(x => x.Generation)).Select(m => m.TrainSize))}")));
+                            runs.Add(FewShotRun.IPet(task.Name, size, seed, ipetResult, clock.Elapsed.TotalSeconds)); // includes generation 0 (shared with PET)
                         }
                     }
                     if (config.Methods.Contains(FewShotMethods.FineTune))

@@ -13,15 +13,14 @@ public class FewShotExperimentTests
 {
     public FewShotExperimentTests() => TorchSharpNative.EnsureLoaded();
 
-    [FixtureFact]
-    public void AllMethodsRunOnTheEmbeddedSentimentFilesAndWriteResults()
+    /// <summary>The fixture BERT, its tokenizer, a sentiment task its tiny vocabulary can verbalize and a tiny budget.</summary>
+    private static (BertForMaskedLM Source, TextTokenizer Tokenizer, PetTask Task, FewShotConfig Config) Setup()
     {
         var folder = HfFixtures.Model("bert");
         var config = ConfigFile.Read(Path.Combine(folder, "config.json"));
         var source = new BertForMaskedLM(config);
         StateDictLoader.Load(source.Module, Path.Combine(folder, "model.safetensors"), TiedWeights.OptionsFor(config.ModelType) with { TiedAliases = source.TiedWeights });
         var tokenizer = TokenizerFactory.FromFolder(folder);
-        using var copies = new ModelCopies(source);
 
         // The fixture vocabulary is tiny: a verbalizer it knows, inputs no longer than its positions.
         var words = PetFixtureTests.SingleTokenWords(tokenizer, 2);
@@ -31,9 +30,17 @@ public class FewShotExperimentTests
         var cfg = new FewShotConfig
         {
             Sizes = new[] { 10 }, Seeds = new[] { 0 }, PoolSize = 12, TestSize = 12, MaxLength = maxLength, PvpCount = 1,
-            Pet = new PetConfig { PvpTraining = new PvpTrainingConfig { Trainer = tiny, UnlabelledBatchSize = 2 }, Distillation = tiny, Generations = 1, ClassifierMaxLength = maxLength },
+            Pet = new PetConfig { PvpTraining = new PvpTrainingConfig { Trainer = tiny, UnlabelledBatchSize = 2 }, Distillation = tiny, Generations = 1, ClassifierMaxLength = maxLength, Seeds = [1] },
             FineTune = tiny,
         };
+        return (source, tokenizer, task, cfg);
+    }
+
+    [FixtureFact]
+    public void AllMethodsRunOnTheEmbeddedSentimentFilesAndWriteResults()
+    {
+        var (source, tokenizer, task, cfg) = Setup();
+        using var copies = new ModelCopies(source);
         var log = new StringWriter();
         var result = FewShotExperiment.Run("fixture-bert", copies.Create, tokenizer, new[] { task }, cfg, log);
 
@@ -51,5 +58,40 @@ public class FewShotExperimentTests
         }
         finally { Directory.Delete(dir, true); }
         Assert.Contains("sentiment", result.ToTable());
+    }
+
+    [FixtureFact]
+    public void PetAndIPetRunsMeasuredBeforeAreReusedAndEqualWhatTheExperimentTrains()
+    {
+        var (source, tokenizer, task, cfg) = Setup();
+        using var copies = new ModelCopies(source);
+        var trained = FewShotExperiment.Run("fixture-bert", copies.Create, tokenizer, new[] { task }, cfg);
+
+        // A walk-through of subset seed 0 as notebook 01 makes it: the same PVPs, subsets and seeds.
+        var pvps = task.BuildPvps(tokenizer, cfg.MaxLength, cfg.PvpCount);
+        var train = task.FewShot(10, 0);
+        var pool = task.Read(task.UnlabelledFile).Take(cfg.PoolSize).Select(e => e with { Label = -1 }).ToList();
+        var test = task.Read(task.TestFile).Take(cfg.TestSize).ToList();
+        var ensemble = new PetEnsemble(copies.Create, pvps, cfg.Pet);
+        using var pet = ensemble.RunPet(train, pool, test);
+        using var ipet = ensemble.RunIPet(train, pool, test, pet.Models);
+        FewShotRun[] measured = [FewShotRun.Pet(task.Name, 10, 0, pet, 1), FewShotRun.IPet(task.Name, 10, 0, ipet, 2)];
+        FewShotRun Trained(string method) => trained.Runs.Single(r => r.Method == method);
+        Assert.Equal(Trained(FewShotMethods.Pet).Accuracy, measured[0].Accuracy);
+        Assert.Equal(Trained(FewShotMethods.Pet).PvpModels, measured[0].PvpModels);
+        Assert.Equal(Trained(FewShotMethods.IPet).Accuracy, measured[1].Accuracy);
+
+        int before = copies.Created;
+        var log = new StringWriter();
+        var reused = FewShotExperiment.Run("fixture-bert", copies.Create, tokenizer, new[] { task }, cfg, log, measured: measured);
+        Assert.Equal(2, copies.Created - before);   // zero-shot and fine-tuning only
+        Assert.Contains("pet and ipet: measured before, reused", log.ToString());
+        Assert.Same(measured[0], reused.Runs.Single(r => r.Method == FewShotMethods.Pet));
+        Assert.Equal(trained.Points.Select(p => (p.Method, p.Mean)), reused.Points.Select(p => (p.Method, p.Mean)));
+
+        // Only PET measured while iPET is asked for too: the ensemble trains again.
+        before = copies.Created;
+        FewShotExperiment.Run("fixture-bert", copies.Create, tokenizer, new[] { task }, cfg, measured: [measured[0]]);
+        Assert.Equal(6, copies.Created - before);
     }
 }
