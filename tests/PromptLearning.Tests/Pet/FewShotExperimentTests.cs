@@ -94,4 +94,17 @@ public class FewShotExperimentTests
         FewShotExperiment.Run("fixture-bert", copies.Create, tokenizer, new[] { task }, cfg, measured: [measured[0]]);
         Assert.Equal(6, copies.Created - before);
     }
+
+    [FixtureFact]
+    public void ARunWithoutTestAccuraciesCannotBecomeAFewShotRun()
+    {
+        var (source, tokenizer, task, cfg) = Setup();
+        using var copies = new ModelCopies(source);
+        var pool = task.Read(task.UnlabelledFile).Take(cfg.PoolSize).Select(e => e with { Label = -1 }).ToList();
+        var ensemble = new PetEnsemble(copies.Create, task.BuildPvps(tokenizer, cfg.MaxLength, cfg.PvpCount), cfg.Pet);
+        using var untested = ensemble.RunPet(task.FewShot(10, 0), pool, test: null);
+        var e = Assert.Throws<ArgumentException>(() => FewShotRun.Pet(task.Name, 10, 0, untested, 1));
+        Assert.Contains("PET run: it has no test accuracies", e.Message);
+        Assert.Equal("result", e.ParamName);
+    }
 }
