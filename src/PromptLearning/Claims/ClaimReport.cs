@@ -43,7 +43,7 @@ public sealed record ClaimReport
     [JsonPropertyName("runs")] public required IReadOnlyList<ClaimRun> Runs { get; init; }
     /// <summary>The bars, checked on the means.</summary>
     [JsonPropertyName("checks")] public required IReadOnlyList<ClaimCheck> Checks { get; init; }
-    /// <summary>Wall time of the experiment.</summary>
+    /// <summary>Wall time of the experiment (summed over its processes when <c>plearn claims --parallel</c> ran its seeds apart).</summary>
     [JsonPropertyName("seconds")] public required double Seconds { get; init; }
     /// <summary>
     /// What the experiment found about the paper's statement when the bar is only to measure it

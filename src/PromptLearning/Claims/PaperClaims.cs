@@ -234,7 +234,21 @@ public sealed record DeepPromptsConfig
 public sealed record ClaimRunOptions(bool Tiny = false, string? MaskedLm = null, string? CausalLm = null);
 
 /// <summary>A claim that <c>plearn claims</c> can run: its id, title and experiment (seeds, options, log).</summary>
-public sealed record ClaimDefinition(string Id, string Title, Func<IReadOnlyList<int>, ClaimRunOptions, TextWriter?, ClaimReport> Run);
+/// <param name="Id">Short id (<c>plearn claims --only ID</c>).</param>
+/// <param name="Title">The claim in words.</param>
+/// <param name="Run">The experiment on the given seeds.</param>
+/// <param name="SecondsPerSeed">
+/// About how long one seed of the experiment takes on one thread (measured on 2 cores, default seeds);
+/// <c>plearn claims --parallel</c> starts the longest work first.
+/// </param>
+/// <param name="Report">
+/// The claim's verdict on per-seed runs gathered from several processes (model name, runs, options), so that
+/// <c>plearn claims --parallel</c> can run each seed in its own process; null for a claim whose seeds do not run
+/// apart (prefix-init adds seeds up to its minimum).
+/// </param>
+public sealed record ClaimDefinition(
+    string Id, string Title, Func<IReadOnlyList<int>, ClaimRunOptions, TextWriter?, ClaimReport> Run, double SecondsPerSeed,
+    Func<string, IReadOnlyList<ClaimRun>, ClaimRunOptions, ClaimReport>? Report);
 
 /// <summary>
 /// The papers' central claims as experiments on the embedded default, one function per claim (the
@@ -256,39 +270,56 @@ public static class PaperClaims
     public const int EvaluationExamples = 800;
 
     /// <summary>
-    /// Every claim, in the order (a) to (f); <c>plearn claims --parallel</c> starts them in this order, so the
-    /// longest (PET, two tasks) starts first.
+    /// Every claim, in the order (a) to (f). <c>plearn claims --parallel</c> runs each seed of a claim with a
+    /// <see cref="ClaimDefinition.Report"/> in its own process, the longest work first.
     /// </summary>
     public static IReadOnlyList<ClaimDefinition> All { get; } =
     [
-        new("pet", "PET beats zero-shot and supervised fine-tuning with 32 examples", (seeds, o, log) =>
-        {
-            var c = o.Tiny ? PetFewShotConfig.Tiny : new PetFewShotConfig();
-            return PetFewShot(seeds, o.MaskedLm is { } m ? c with { Model = m } : c, log);
-        }),
+        new("pet", "PET beats zero-shot and supervised fine-tuning with 32 examples",
+            (seeds, o, log) => PetFewShot(seeds, Pet(o), log),
+            SecondsPerSeed: 200, (model, runs, o) => PetReport(model, Pet(o).Size, Pet(o).Tasks, runs)),
         new("prefix", "prefix tuning conditions GPT-2 on the table (table-to-text)",
-            (seeds, o, log) => PrefixTableToText(seeds, Causal(o.Tiny ? PrefixTableToTextConfig.Tiny : new(), o), log)),
-        new("prefix-length", "a longer prefix is better up to a point (table-to-text)", (seeds, o, log) =>
-        {
-            var c = o.Tiny ? PrefixLengthConfig.Tiny : new PrefixLengthConfig();
-            return PrefixLength(seeds, c with { Base = Causal(c.Base, o) }, log);
-        }),
+            (seeds, o, log) => PrefixTableToText(seeds, Causal(o.Tiny ? PrefixTableToTextConfig.Tiny : new(), o), log),
+            SecondsPerSeed: 16, (model, runs, _) => PrefixTableToTextReport(model, runs)),
+        new("prefix-length", "a longer prefix is better up to a point (table-to-text)",
+            (seeds, o, log) => PrefixLength(seeds, PrefixLengths(o), log),
+            SecondsPerSeed: 28, (model, runs, o) => PrefixLengthReport(model, PrefixLengths(o).Lengths, runs)),
         new("prefix-init", "real-word prefix initialisation helps with little data", (seeds, o, log) =>
         {
             var c = o.Tiny ? PrefixInitConfig.Tiny : new PrefixInitConfig();
             return PrefixInit(seeds, c with { Base = Causal(c.Base, o) }, log);
-        }),
-        new("p-tuning-v2", "deep prompts (P-tuning v2) come close to fine-tuning and beat prompt tuning", (seeds, o, log) =>
-        {
-            var c = o.Tiny ? DeepPromptsConfig.Tiny : new DeepPromptsConfig();
-            return PTuningV2(seeds, o.MaskedLm is { } m ? c with { Model = m } : c, log);
-        }),
-        new("input-prompts", "input-level soft prompts (prompt tuning, P-tuning) learn the aspect task", (seeds, o, log) =>
-        {
-            var c = o.Tiny ? InputPromptsConfig.Tiny : new InputPromptsConfig();
-            return InputPrompts(seeds, o.MaskedLm is { } m ? c with { Model = m } : c, log);
-        }),
+        }, SecondsPerSeed: 27, Report: null),
+        new("p-tuning-v2", "deep prompts (P-tuning v2) come close to fine-tuning and beat prompt tuning",
+            (seeds, o, log) => PTuningV2(seeds, DeepPrompts(o), log),
+            SecondsPerSeed: 205, (model, runs, o) => PTuningV2Report(model, DeepPrompts(o).Task, runs)),
+        new("input-prompts", "input-level soft prompts (prompt tuning, P-tuning) learn the aspect task",
+            (seeds, o, log) => InputPrompts(seeds, InputPromptsFor(o), log),
+            SecondsPerSeed: 158, (model, runs, o) => InputPromptsReport(model, InputPromptsFor(o).Task, runs)),
     ];
+
+    private static PetFewShotConfig Pet(ClaimRunOptions o)
+    {
+        var c = o.Tiny ? PetFewShotConfig.Tiny : new PetFewShotConfig();
+        return o.MaskedLm is { } m ? c with { Model = m } : c;
+    }
+
+    private static PrefixLengthConfig PrefixLengths(ClaimRunOptions o)
+    {
+        var c = o.Tiny ? PrefixLengthConfig.Tiny : new PrefixLengthConfig();
+        return c with { Base = Causal(c.Base, o) };
+    }
+
+    private static DeepPromptsConfig DeepPrompts(ClaimRunOptions o)
+    {
+        var c = o.Tiny ? DeepPromptsConfig.Tiny : new DeepPromptsConfig();
+        return o.MaskedLm is { } m ? c with { Model = m } : c;
+    }
+
+    private static InputPromptsConfig InputPromptsFor(ClaimRunOptions o)
+    {
+        var c = o.Tiny ? InputPromptsConfig.Tiny : new InputPromptsConfig();
+        return o.MaskedLm is { } m ? c with { Model = m } : c;
+    }
 
     private static PrefixTableToTextConfig Causal(PrefixTableToTextConfig c, ClaimRunOptions o) => o.CausalLm is { } m ? c with { Model = m } : c;
 
@@ -407,17 +438,26 @@ public static class PaperClaims
             log?.WriteLine("  " + string.Join(", ", values.Select(v => $"{v.Key} {Num2(v.Value)}")));
             runs.Add(new ClaimRun(seed, values));
         }
+        return PrefixLengthReport(b.Model, config.Lengths, runs, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// Claim (c)'s verdict on per-seed runs with the values <c>length_L_dev_bleu</c> for each of <paramref name="lengths"/>
+    /// (fractions; 1 among them): at least 3 seeds, and the best length's mean at least length 1's + 3 BLEU.
+    /// </summary>
+    public static ClaimReport PrefixLengthReport(string model, IReadOnlyList<int> lengths, IReadOnlyList<ClaimRun> runs, double seconds = 0)
+    {
         var report = new ClaimReport
         {
-            Id = "prefix-length", Title = "a longer prefix is better up to a point (table-to-text)", Model = b.Model, Runs = runs, Checks = [], Seconds = clock.Elapsed.TotalSeconds,
+            Id = "prefix-length", Title = "a longer prefix is better up to a point (table-to-text)", Model = model, Runs = runs, Checks = [], Seconds = seconds,
         };
-        var best = config.Lengths.MaxBy(l => report.Mean($"length_{l}_dev_bleu"));
+        var best = lengths.MaxBy(l => report.Mean($"length_{l}_dev_bleu"));
         double bestBleu = 100 * report.Mean($"length_{best}_dev_bleu"), one = 100 * report.Mean("length_1_dev_bleu");
         return report with
         {
             Checks =
             [
-                new("measured over at least 3 seeds", $"{seeds.Count} seeds", seeds.Count >= 3),
+                new("measured over at least 3 seeds", $"{runs.Count} seeds", runs.Count >= 3),
                 new("best length's dev BLEU >= length 1's + 3", $"length {best}: {Num(bestBleu)} vs {Num(one)} + 3", bestBleu >= one + 3),
             ],
         };
@@ -552,7 +592,7 @@ public static class PaperClaims
     /// least zero-shot + 5 points and supervised fine-tuning + 10 points; no single trained PVP model
     /// is below its own zero-shot accuracy; iPET is not below PET by more than 1 point. Checked per task.
     /// Runs the few-shot experiment of notebook 01 and <c>plearn pet</c> (<see cref="FewShotExperiment.Run"/>)
-    /// at one size, then <see cref="PetReport"/>.
+    /// at one size, then <see cref="PetReport(FewShotResult, int, double)"/>.
     /// </summary>
     public static ClaimReport PetFewShot(IReadOnlyList<int> seeds, PetFewShotConfig? config = null, TextWriter? log = null)
     {
@@ -579,7 +619,6 @@ public static class PaperClaims
         var seeds = result.Runs.Where(r => r.Size == size).Select(r => r.Seed).Distinct().Order().ToList();
         if (seeds.Count == 0) throw new ArgumentException($"the experiment has no runs with {size} labelled examples", nameof(size));
         var runs = seeds.Select(seed => new ClaimRun(seed, new Dictionary<string, double>())).ToList();
-        var checks = new List<ClaimCheck>();
         foreach (var name in tasks)
         {
             var zeroShot = result.Runs.Where(r => r.Task == name && r.Method == FewShotMethods.ZeroShot).OrderBy(r => r.Seed).Select(r => r.Accuracy).ToList();
@@ -596,17 +635,32 @@ public static class PaperClaims
                 v[$"{name}_finetune"] = Run(FewShotMethods.FineTune, run.Seed).Accuracy;
                 v[$"{name}_pvp_minus_zero_shot_min"] = pet.PvpModels.Min(m => m.Accuracy - zeroShot[m.Pvp]);
             }
-            double Mean(string key) => 100 * runs.Average(r => r.Values[$"{name}_{key}"]);
+        }
+        return PetReport(result.Model, size, tasks, runs, seconds);
+    }
+
+    /// <summary>
+    /// Claim (a)'s verdict on per-seed runs with, for each of <paramref name="tasks"/>, the values <c>TASK_zero_shot</c>,
+    /// <c>TASK_pet</c>, <c>TASK_ipet</c>, <c>TASK_finetune</c> and <c>TASK_pvp_minus_zero_shot_min</c> (fractions), as
+    /// the overload on a few-shot experiment computes them; <c>plearn claims --parallel</c> merges per-seed processes with it.
+    /// </summary>
+    public static ClaimReport PetReport(string model, int size, IReadOnlyList<string> tasks, IReadOnlyList<ClaimRun> runs, double seconds = 0)
+    {
+        var report = new ClaimReport
+        {
+            Id = "pet", Title = $"PET beats zero-shot and supervised fine-tuning with {size} examples", Model = model, Runs = runs, Checks = [], Seconds = seconds,
+        };
+        var checks = new List<ClaimCheck>();
+        foreach (var name in tasks)
+        {
+            double Mean(string key) => 100 * report.Mean($"{name}_{key}");
             double z = Mean("zero_shot"), p2 = Mean("pet"), ip = Mean("ipet"), ft = Mean("finetune"), worst = Mean("pvp_minus_zero_shot_min");
             checks.Add(new($"{name}: PET >= zero-shot + 5 points", $"{Num(p2)} vs {Num(z)} + 5", p2 >= z + 5));
             checks.Add(new($"{name}: PET >= fine-tuning + 10 points", $"{Num(p2)} vs {Num(ft)} + 10", p2 >= ft + 10));
             checks.Add(new($"{name}: each trained PVP model >= its zero-shot", $"worst difference {Num(worst)} points", worst >= 0));
             checks.Add(new($"{name}: iPET >= PET - 1 point", $"{Num(ip)} vs {Num(p2)} - 1", ip >= p2 - 1));
         }
-        return new ClaimReport
-        {
-            Id = "pet", Title = $"PET beats zero-shot and supervised fine-tuning with {size} examples", Model = result.Model, Runs = runs, Checks = checks, Seconds = seconds,
-        };
+        return report with { Checks = checks };
     }
 
     private static string Num2(double v) => v.ToString("F3", CultureInfo.InvariantCulture);

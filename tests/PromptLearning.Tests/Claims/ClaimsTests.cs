@@ -108,6 +108,29 @@ public class ClaimsTests
         Assert.Contains(ids[0], e.Message);
     }
 
+    /// <summary>
+    /// <c>plearn claims --parallel</c> runs each seed of these claims in its own process and merges the runs with the
+    /// claim's <see cref="ClaimDefinition.Report"/>: the merged report must be the one a single run gives.
+    /// </summary>
+    [Theory]
+    [InlineData("pet")]
+    [InlineData("prefix")]
+    [InlineData("prefix-length")]
+    [InlineData("p-tuning-v2")]
+    [InlineData("input-prompts")]
+    public void SeedsRunApartMergeIntoTheReportOfOneRun(string id)
+    {
+        var claim = PaperClaims.ById(id);
+        var options = new ClaimRunOptions(Tiny: true);
+        var whole = claim.Run([0, 1], options, null);
+        var apart = new[] { 0, 1 }.Select(seed => claim.Run([seed], options, null)).ToList();
+        var merged = claim.Report!(apart[0].Model, apart.SelectMany(r => r.Runs).ToList(), options);
+        Assert.Equal(ClaimReport.ToJson([whole with { Seconds = 0 }]), ClaimReport.ToJson([merged]));
+    }
+
+    [Fact]
+    public void PrefixInitDoesNotRunItsSeedsApart() => Assert.Null(PaperClaims.ById("prefix-init").Report);
+
     [Theory]
     [InlineData("input-prompts", true)]
     [InlineData("pet", true)]
