@@ -238,7 +238,8 @@ public sealed record ClaimRunOptions(bool Tiny = false, string? MaskedLm = null,
 /// <param name="Title">The claim in words.</param>
 /// <param name="Run">The experiment on the given seeds.</param>
 /// <param name="SecondsPerSeed">
-/// About how long one seed of the experiment takes on one thread (measured on 2 cores, default seeds);
+/// About how long one seed of the experiment takes in its own process on one thread (measured with
+/// <c>plearn claims</c> on 2 cores, default seeds, 2026-12-02; prefix-init: its 78 s over the 3 seeds given);
 /// <c>plearn claims --parallel</c> starts the longest work first.
 /// </param>
 /// <param name="Report">
@@ -277,24 +278,24 @@ public static class PaperClaims
     [
         new("pet", "PET beats zero-shot and supervised fine-tuning with 32 examples",
             (seeds, o, log) => PetFewShot(seeds, Pet(o), log),
-            SecondsPerSeed: 200, (model, runs, o) => PetReport(model, Pet(o).Size, Pet(o).Tasks, runs)),
+            SecondsPerSeed: 270, (model, runs, o) => PetReport(model, Pet(o).Size, Pet(o).Tasks, runs)),
         new("prefix", "prefix tuning conditions GPT-2 on the table (table-to-text)",
             (seeds, o, log) => PrefixTableToText(seeds, Causal(o.Tiny ? PrefixTableToTextConfig.Tiny : new(), o), log),
-            SecondsPerSeed: 16, (model, runs, _) => PrefixTableToTextReport(model, runs)),
+            SecondsPerSeed: 22, (model, runs, _) => PrefixTableToTextReport(model, runs)),
         new("prefix-length", "a longer prefix is better up to a point (table-to-text)",
             (seeds, o, log) => PrefixLength(seeds, PrefixLengths(o), log),
-            SecondsPerSeed: 28, (model, runs, o) => PrefixLengthReport(model, PrefixLengths(o).Lengths, runs)),
+            SecondsPerSeed: 34, (model, runs, o) => PrefixLengthReport(model, PrefixLengths(o).Lengths, runs)),
         new("prefix-init", "real-word prefix initialisation helps with little data", (seeds, o, log) =>
         {
             var c = o.Tiny ? PrefixInitConfig.Tiny : new PrefixInitConfig();
             return PrefixInit(seeds, c with { Base = Causal(c.Base, o) }, log);
-        }, SecondsPerSeed: 27, Report: null),
+        }, SecondsPerSeed: 26, Report: null),
         new("p-tuning-v2", "deep prompts (P-tuning v2) come close to fine-tuning and beat prompt tuning",
             (seeds, o, log) => PTuningV2(seeds, DeepPrompts(o), log),
-            SecondsPerSeed: 205, (model, runs, o) => PTuningV2Report(model, DeepPrompts(o).Task, runs)),
+            SecondsPerSeed: 240, (model, runs, o) => PTuningV2Report(model, DeepPrompts(o).Task, runs)),
         new("input-prompts", "input-level soft prompts (prompt tuning, P-tuning) learn the aspect task",
             (seeds, o, log) => InputPrompts(seeds, InputPromptsFor(o), log),
-            SecondsPerSeed: 158, (model, runs, o) => InputPromptsReport(model, InputPromptsFor(o).Task, runs)),
+            SecondsPerSeed: 165, (model, runs, o) => InputPromptsReport(model, InputPromptsFor(o).Task, runs)),
     ];
 
     private static PetFewShotConfig Pet(ClaimRunOptions o)
