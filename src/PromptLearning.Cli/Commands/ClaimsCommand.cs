@@ -63,7 +63,14 @@ public sealed class ClaimsCommand : ICommand
                 AtomicFile.WriteText(Path.Combine(outDir, "claims.json"), ClaimReport.ToJson(reports.OfType<ClaimReport>().ToList()) + "\n");
             }
         }
-        parallel = Math.Min(parallel, chosen.Count);
+        // With --parallel: one process per seed for a claim that can merge its seeds' runs, one per claim otherwise;
+        // the workers take the longest work first. A single piece of work runs in this process with every thread.
+        var work = chosen.SelectMany((claim, i) => claim.Report is not null && seeds.Count > 1
+                ? seeds.Select(s => (Claim: i, Seeds: (IReadOnlyList<int>)[s]))
+                : [(Claim: i, Seeds: (IReadOnlyList<int>)seeds)])
+            .OrderByDescending(w => chosen[w.Claim].SecondsPerSeed * w.Seeds.Count)
+            .ToList();
+        parallel = Math.Min(parallel, work.Count);
         if (parallel <= 1)
         {
             TorchSharp.torch.set_num_threads(threads);
@@ -79,13 +86,6 @@ public sealed class ClaimsCommand : ICommand
             if (tiny) childArgs.Add("--tiny");
             if (options.MaskedLm is { } m) childArgs.AddRange(["--masked-lm", m]);
             if (options.CausalLm is { } c) childArgs.AddRange(["--causal-lm", c]);
-            // One process per seed for a claim that can merge its seeds' runs, one per claim otherwise; the workers
-            // take the longest work first.
-            var work = chosen.SelectMany((claim, i) => claim.Report is not null && seeds.Count > 1
-                    ? seeds.Select(s => (Claim: i, Seeds: (IReadOnlyList<int>)[s]))
-                    : [(Claim: i, Seeds: (IReadOnlyList<int>)seeds)])
-                .OrderByDescending(w => chosen[w.Claim].SecondsPerSeed * w.Seeds.Count)
-                .ToList();
             var parts = chosen.Select(_ => new List<ClaimReport>()).ToArray();
             void PartDone(int i, ClaimReport part)
             {
@@ -104,7 +104,7 @@ public sealed class ClaimsCommand : ICommand
                 Done(i, whole);
             }
             int next = -1;
-            var workers = Enumerable.Range(0, Math.Min(parallel, work.Count)).Select(_ => Task.Run(() =>
+            var workers = Enumerable.Range(0, parallel).Select(_ => Task.Run(() =>
             {
                 for (int k; (k = Interlocked.Increment(ref next)) < work.Count;)
                     PartDone(work[k].Claim, RunChild(chosen[work[k].Claim], work[k].Seeds, seeds.Count, childArgs, log));
