@@ -81,13 +81,13 @@ public class EmbeddedModelTests(ITestOutputHelper output)
     }
 
     [EmbeddedFact("gpt2-small")]
-    public void PromptTuningLearnsTableToText() => LowersTableToTextLoss(PromptMethods.PromptTuning, new PromptTuningConfig { Length = 10, BatchSize = 8 }, 60, 0.9);
+    public void PromptTuningLearnsTableToText() => LowersTableToTextLoss(PromptMethods.PromptTuning, new PromptTuningConfig { Length = 10, BatchSize = 8 }, 30, 0.9);
 
     [EmbeddedFact("gpt2-small")]
-    public void PTuningLearnsTableToText() => LowersTableToTextLoss(PromptMethods.PTuning, new PTuningConfig { LearningRate = 3e-3, BatchSize = 8 }, 60, 0.9);
+    public void PTuningLearnsTableToText() => LowersTableToTextLoss(PromptMethods.PTuning, new PTuningConfig { LearningRate = 3e-3, BatchSize = 8 }, 30, 0.9);
 
     [EmbeddedFact("gpt2-small")]
-    public void PrefixTuningLearnsTableToText() => LowersTableToTextLoss(PromptMethods.PrefixTuning, new PrefixTuningConfig { LearningRate = 5e-3, BatchSize = 8 }, 60, 0.9);
+    public void PrefixTuningLearnsTableToText() => LowersTableToTextLoss(PromptMethods.PrefixTuning, new PrefixTuningConfig { LearningRate = 5e-3, BatchSize = 8 }, 30, 0.9);
 
     [EmbeddedFact("bert-small")]
     public void PTuningV2LearnsAspects() => LearnsAspects(PromptMethods.PTuningV2, new PTuningV2Config { LearningRate = 1e-2 }, 60, 0.40);
