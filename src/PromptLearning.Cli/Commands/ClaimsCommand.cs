@@ -87,13 +87,14 @@ public sealed class ClaimsCommand : ICommand
             if (options.MaskedLm is { } m) childArgs.AddRange(["--masked-lm", m]);
             if (options.CausalLm is { } c) childArgs.AddRange(["--causal-lm", c]);
             var parts = chosen.Select(_ => new List<ClaimReport>()).ToArray();
+            var expected = chosen.Select((_, i) => work.Count(w => w.Claim == i)).ToArray();
             void PartDone(int i, ClaimReport part)
             {
                 ClaimReport? whole = null;
                 lock (parts)
                 {
                     parts[i].Add(part);
-                    if (parts[i].Count < work.Count(w => w.Claim == i)) return;
+                    if (parts[i].Count < expected[i]) return;
                     if (parts[i].Count == 1) whole = part;
                     else
                     {

@@ -277,46 +277,50 @@ public static class PaperClaims
     public static IReadOnlyList<ClaimDefinition> All { get; } =
     [
         new("pet", "PET beats zero-shot and supervised fine-tuning with 32 examples",
-            (seeds, o, log) => PetFewShot(seeds, Pet(o), log),
-            SecondsPerSeed: 270, (model, runs, o) => PetReport(model, Pet(o).Size, Pet(o).Tasks, runs)),
+            (seeds, o, log) => PetFewShot(seeds, PetConfigFor(o), log),
+            SecondsPerSeed: 270, (model, runs, o) => PetReport(model, PetConfigFor(o).Size, PetConfigFor(o).Tasks, runs)),
         new("prefix", "prefix tuning conditions GPT-2 on the table (table-to-text)",
             (seeds, o, log) => PrefixTableToText(seeds, Causal(o.Tiny ? PrefixTableToTextConfig.Tiny : new(), o), log),
             SecondsPerSeed: 22, (model, runs, _) => PrefixTableToTextReport(model, runs)),
         new("prefix-length", "a longer prefix is better up to a point (table-to-text)",
-            (seeds, o, log) => PrefixLength(seeds, PrefixLengths(o), log),
-            SecondsPerSeed: 34, (model, runs, o) => PrefixLengthReport(model, PrefixLengths(o).Lengths, runs)),
-        new("prefix-init", "real-word prefix initialisation helps with little data", (seeds, o, log) =>
-        {
-            var c = o.Tiny ? PrefixInitConfig.Tiny : new PrefixInitConfig();
-            return PrefixInit(seeds, c with { Base = Causal(c.Base, o) }, log);
-        }, SecondsPerSeed: 26, Report: null),
+            (seeds, o, log) => PrefixLength(seeds, PrefixLengthConfigFor(o), log),
+            SecondsPerSeed: 34, (model, runs, o) => PrefixLengthReport(model, PrefixLengthConfigFor(o).Lengths, runs)),
+        new("prefix-init", "real-word prefix initialisation helps with little data",
+            (seeds, o, log) => PrefixInit(seeds, PrefixInitConfigFor(o), log),
+            SecondsPerSeed: 26, Report: null),
         new("p-tuning-v2", "deep prompts (P-tuning v2) come close to fine-tuning and beat prompt tuning",
-            (seeds, o, log) => PTuningV2(seeds, DeepPrompts(o), log),
-            SecondsPerSeed: 240, (model, runs, o) => PTuningV2Report(model, DeepPrompts(o).Task, runs)),
+            (seeds, o, log) => PTuningV2(seeds, DeepPromptsConfigFor(o), log),
+            SecondsPerSeed: 240, (model, runs, o) => PTuningV2Report(model, DeepPromptsConfigFor(o).Task, runs)),
         new("input-prompts", "input-level soft prompts (prompt tuning, P-tuning) learn the aspect task",
-            (seeds, o, log) => InputPrompts(seeds, InputPromptsFor(o), log),
-            SecondsPerSeed: 165, (model, runs, o) => InputPromptsReport(model, InputPromptsFor(o).Task, runs)),
+            (seeds, o, log) => InputPrompts(seeds, InputPromptsConfigFor(o), log),
+            SecondsPerSeed: 165, (model, runs, o) => InputPromptsReport(model, InputPromptsConfigFor(o).Task, runs)),
     ];
 
-    private static PetFewShotConfig Pet(ClaimRunOptions o)
+    private static PetFewShotConfig PetConfigFor(ClaimRunOptions o)
     {
         var c = o.Tiny ? PetFewShotConfig.Tiny : new PetFewShotConfig();
         return o.MaskedLm is { } m ? c with { Model = m } : c;
     }
 
-    private static PrefixLengthConfig PrefixLengths(ClaimRunOptions o)
+    private static PrefixLengthConfig PrefixLengthConfigFor(ClaimRunOptions o)
     {
         var c = o.Tiny ? PrefixLengthConfig.Tiny : new PrefixLengthConfig();
         return c with { Base = Causal(c.Base, o) };
     }
 
-    private static DeepPromptsConfig DeepPrompts(ClaimRunOptions o)
+    private static PrefixInitConfig PrefixInitConfigFor(ClaimRunOptions o)
+    {
+        var c = o.Tiny ? PrefixInitConfig.Tiny : new PrefixInitConfig();
+        return c with { Base = Causal(c.Base, o) };
+    }
+
+    private static DeepPromptsConfig DeepPromptsConfigFor(ClaimRunOptions o)
     {
         var c = o.Tiny ? DeepPromptsConfig.Tiny : new DeepPromptsConfig();
         return o.MaskedLm is { } m ? c with { Model = m } : c;
     }
 
-    private static InputPromptsConfig InputPromptsFor(ClaimRunOptions o)
+    private static InputPromptsConfig InputPromptsConfigFor(ClaimRunOptions o)
     {
         var c = o.Tiny ? InputPromptsConfig.Tiny : new InputPromptsConfig();
         return o.MaskedLm is { } m ? c with { Model = m } : c;
