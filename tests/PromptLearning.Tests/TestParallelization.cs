@@ -3,8 +3,8 @@
 // Trainer seeds it and dropout draws from it (libtorch has no per-module dropout generator), so the
 // learning tests' dropout masks would depend on which other class runs at the same time. Parallel
 // runs also put the GC under enough pressure that a TorchSharp Scalar was once finalised while
-// libtorch still read it (AdamW.step in CI: "toDouble: Expected false to be true"), a TorchSharp
-// lifetime issue no change here removes. The suite takes about as long either way on two cores.
+// libtorch still read it (AdamW.step in CI: "toDouble: Expected false to be true"); src/ now holds
+// every scalar it passes to TorchSharp (src/PromptLearning/Native/Scalars.cs, src/BannedSymbols.txt). The suite takes about as long either way on two cores.
 // Moving dropout off the global generator is not a local change: every dropout site (BERT/GPT-2
 // layers, attention probabilities, heads, prefix dropout) would draw from a per-run generator, so every
 // training result and notebook number changes, and TrainerCheckpoint's resumable snapshots (e.g. the

@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using System.Diagnostics;
 using PromptLearning.Models;
 using PromptLearning.Tokenization;
@@ -216,7 +217,7 @@ public static class Pretrainer
         return Score(sequences, b =>
         {
             var batch = objective.Collate(b, tokenizer.PadTokenId, new Random(HeldOutSeed));
-            return LanguageModelingLoss.Score(model, batch with { InputIds = full_like(batch.InputIds, maskId) });
+            return LanguageModelingLoss.Score(model, batch with { InputIds = Scalars.With((long)maskId, s => full_like(batch.InputIds, s)) });
         }, batchSize);
     }
 

@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -41,7 +42,7 @@ public static class Activations
         using var inner = x.add(cube, Coefficient);
         using var scaled = inner.mul(SqrtTwoOverPi);
         using var t = scaled.tanh();
-        using var onePlus = t.add(One);
+        using var onePlus = t.Plus(One);
         return x.mul(onePlus).mul_(Half);
     }
 }

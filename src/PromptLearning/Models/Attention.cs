@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,7 +22,7 @@ internal static class Attention
         using var one = 1.0.ToScalar();
         using var min = MinValue(dtype).ToScalar();
         using var m = mask.to_type(dtype);
-        using var inv = m.neg().add_(one);
+        using var inv = m.neg().PlusInPlace(one);
         using var bias = inv.mul_(min);
         return bias.unsqueeze(1).unsqueeze(1);
     }
@@ -35,7 +36,8 @@ internal static class Attention
         using var ones = torch.ones(queries, keys, dtype: ScalarType.Bool, device: device);
         using var visible = ones.tril(keys - queries);
         using var zero = torch.zeros(1, dtype: dtype, device: device);
-        using var min = torch.full(1, MinValue(dtype), dtype: dtype, device: device);
+        using var minValue = MinValue(dtype).ToScalar();
+        using var min = torch.full(1, minValue, dtype: dtype, device: device);
         using var bias = torch.where(visible, zero, min);
         return bias.unsqueeze(0).unsqueeze(0);
     }
@@ -53,8 +55,8 @@ internal static class Attention
             return nn.functional.scaled_dot_product_attention(q, k, v, bias, training ? dropout : 0.0);
         using var kt = k.transpose(-1, -2);
         using var scores = matmul(q, kt);
-        scores.div_(Math.Sqrt(q.shape[^1]));
-        if (bias is not null) scores.add_(bias);
+        scores.DividedByInPlace(Math.Sqrt(q.shape[^1]));
+        if (bias is not null) scores.PlusInPlace(bias);
         using var probs = scores.softmax(-1);
         if (training && dropout > 0)
         {

@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using TorchSharp;
@@ -173,7 +174,7 @@ internal static class BartFeedForward
         var x = Activations.Apply(config.ActivationFunction, fc1.forward(hidden));
         x = nn.functional.dropout(x, config.ActivationDropout, training);
         x = nn.functional.dropout(fc2.forward(x), config.Dropout, training);
-        return norm.forward(x.add_(hidden)).MoveToOuterDisposeScope();
+        return norm.forward(x.PlusInPlace(hidden)).MoveToOuterDisposeScope();
     }
 }
 
@@ -207,7 +208,7 @@ public sealed class BartEncoderLayer : HfModule
     {
         using var scope = NewDisposeScope();
         var (attended, _) = SelfAttn.Forward(hidden, null, bias, prefix, cached: false);
-        var h = SelfAttnLayerNorm.forward(nn.functional.dropout(attended, _config.Dropout, training).add_(hidden));
+        var h = SelfAttnLayerNorm.forward(nn.functional.dropout(attended, _config.Dropout, training).PlusInPlace(hidden));
         return BartFeedForward.Forward(h, Fc1, Fc2, FinalLayerNorm, _config, training).MoveToOuterDisposeScope();
     }
 }
@@ -255,9 +256,9 @@ public sealed class BartDecoderLayer : HfModule
     {
         using var scope = NewDisposeScope();
         var (attended, self) = SelfAttn.Forward(hidden, null, selfBias, selfPast, cached: false);
-        var h = SelfAttnLayerNorm.forward(nn.functional.dropout(attended, _config.Dropout, training).add_(hidden));
+        var h = SelfAttnLayerNorm.forward(nn.functional.dropout(attended, _config.Dropout, training).PlusInPlace(hidden));
         var (crossed, cross) = EncoderAttn.Forward(h, encoder, crossBias, crossPast, crossCached);
-        h = EncoderAttnLayerNorm.forward(nn.functional.dropout(crossed, _config.Dropout, training).add_(h));
+        h = EncoderAttnLayerNorm.forward(nn.functional.dropout(crossed, _config.Dropout, training).PlusInPlace(h));
         var output = BartFeedForward.Forward(h, Fc1, Fc2, FinalLayerNorm, _config, training);
         output.MoveToOuterDisposeScope();
         foreach (var t in new[] { self.Key, self.Value, cross.Key, cross.Value }) t.MoveToOuterDisposeScope();
@@ -278,12 +279,12 @@ internal static class BartEmbedding
     {
         using var scope = NewDisposeScope();
         var x = embeds ?? shared.forward(ids!);
-        if (embeds is null && config.ScaleEmbedding) x = x.mul(Math.Sqrt(config.DModel));
+        if (embeds is null && config.ScaleEmbedding) x = x.Times(Math.Sqrt(config.DModel));
         long length = x.shape[1];
         if (past + length > config.MaxPositionEmbeddings)
             throw new ArgumentException($"{model}: positions up to {past + length - 1} (past {past} + length {length}) are past max_position_embeddings ({config.MaxPositionEmbeddings}).");
-        var pos = arange(past + PositionOffset, past + length + PositionOffset, dtype: ScalarType.Int64, device: x.device);
-        var h = norm.forward(x + positions.forward(pos).unsqueeze(0));
+        var pos = Scalars.Arange(past + PositionOffset, past + length + PositionOffset, device: x.device);
+        var h = norm.forward(x.Plus(positions.forward(pos).unsqueeze(0)));
         return nn.functional.dropout(h, config.Dropout, training).MoveToOuterDisposeScope();
     }
 }
@@ -375,7 +376,7 @@ public sealed class BartDecoder : HfModule
         var hidden = BartEmbedding.Forward(ids, embeds, past, _shared, EmbedPositions, LayernormEmbedding, _config, training, model);
         var selfBias = Attention.CausalBias(length, past + length, hidden.dtype, hidden.device);
         if (args.DecoderAttentionMask is not null)
-            selfBias = selfBias + Attention.PaddingBias(Seq2SeqChecks.Widen(args.DecoderAttentionMask, past, length), hidden.dtype);
+            selfBias = selfBias.Plus(Attention.PaddingBias(Seq2SeqChecks.Widen(args.DecoderAttentionMask, past, length), hidden.dtype));
         Tensor? crossBias = encoderMask is null ? null : Attention.PaddingBias(Seq2SeqChecks.Widen(encoderMask, crossPrefix, sourceLength), hidden.dtype);
 
         var states = args.OutputHiddenStates ? new List<Tensor> { hidden } : null;
@@ -516,7 +517,7 @@ public sealed class BartForConditionalGeneration : HfModule, ISeq2SeqModel
         Tensor? logits = null, loss = null;
         if (!args.SkipLmHead)
         {
-            logits = nn.functional.linear(decoder, _lmHead?.weight ?? _model.Shared.weight!).add_(FinalLogitsBias);
+            logits = nn.functional.linear(decoder, _lmHead?.weight ?? _model.Shared.weight!).PlusInPlace(FinalLogitsBias);
             if (args.Labels is not null)
             {
                 Seq2SeqChecks.Labels(args.Labels, logits.shape[0], logits.shape[1], nameof(BartForConditionalGeneration));

@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -46,14 +47,15 @@ public sealed class BertEmbeddings : HfModule
     public Tensor DefaultPositionIds(Tensor? inputIds, long batch, long length, long pastLength, Device device)
     {
         if (!_config.IsRoberta)
-            return arange(pastLength, pastLength + length, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(batch, length);
+            return Scalars.Arange(pastLength, pastLength + length, device: device).unsqueeze(0).expand(batch, length);
         long pad = RobertaPaddingIdx(_config);
         if (inputIds is null)
-            return arange(pad + 1, pad + 1 + length, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(batch, length);
-        using var mask = inputIds.ne(pad).to_type(ScalarType.Int64);
-        using var cum = mask.cumsum(1).add_(pastLength);
+            return Scalars.Arange(pad + 1, pad + 1 + length, device: device).unsqueeze(0).expand(batch, length);
+        using var padId = pad.ToScalar();
+        using var mask = inputIds.ne(padId).to_type(ScalarType.Int64);
+        using var cum = mask.cumsum(1).PlusInPlace(pastLength);
         using var inc = cum.mul_(mask);
-        return inc.add(pad);
+        return inc.Plus(pad);
     }
 
     /// <summary>[B, L] ids or [B, L, H] embeddings -> [B, L, H].</summary>
@@ -67,8 +69,8 @@ public sealed class BertEmbeddings : HfModule
         if (maxPos >= _config.MaxPositionEmbeddings)
             throw new ArgumentException($"Position id {maxPos} is past max_position_embeddings ({_config.MaxPositionEmbeddings}): sequence (with past length {pastLength}) too long.");
         tokenTypeIds ??= zeros(batch, length, dtype: ScalarType.Int64, device: embeds.device);
-        var x = embeds + TokenTypeEmbeddings.forward(tokenTypeIds);
-        x = x.add_(PositionEmbeddings.forward(positionIds));
+        var x = embeds.Plus(TokenTypeEmbeddings.forward(tokenTypeIds));
+        x = x.PlusInPlace(PositionEmbeddings.forward(positionIds));
         x = _dropout.forward(LayerNorm.forward(x));
         return x.MoveToOuterDisposeScope();
     }
@@ -135,7 +137,7 @@ public sealed class BertSelfOutput : HfModule
     {
         using var scope = NewDisposeScope();
         var x = _dropout.forward(Dense.forward(hidden));
-        return LayerNorm.forward(x.add_(input)).MoveToOuterDisposeScope();
+        return LayerNorm.forward(x.PlusInPlace(input)).MoveToOuterDisposeScope();
     }
 }
 
@@ -202,7 +204,7 @@ public sealed class BertOutput : HfModule
     {
         using var scope = NewDisposeScope();
         var x = _dropout.forward(Dense.forward(hidden));
-        return LayerNorm.forward(x.add_(input)).MoveToOuterDisposeScope();
+        return LayerNorm.forward(x.PlusInPlace(input)).MoveToOuterDisposeScope();
     }
 }
 

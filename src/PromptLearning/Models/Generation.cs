@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using static TorchSharp.torch;
 
 namespace PromptLearning.Models;
@@ -134,8 +135,8 @@ public static class Generation
             var next = logits.argmax(-1);
             if (eos is not null)
             {
-                next = where(unfinished, next, full_like(next, pad));
-                unfinished = unfinished.logical_and(next.ne(eos.Value));
+                next = where(unfinished, next, Scalars.With(pad, s => full_like(next, s)));
+                unfinished = unfinished.logical_and(Scalars.With((long)eos.Value, s => next.ne(s)));
             }
             state.Append(next, null);
             if (eos is not null && !unfinished.any().item<bool>()) break;
@@ -198,7 +199,7 @@ public static class Generation
                 vocab = logits.shape[^1];
                 var logProbs = logits.log_softmax(-1);
                 if (config.ForcedEosTokenId is int forced && step == config.MaxNewTokens - 1) ForceToken(logProbs, forced);
-                var next = logProbs.add_(beamScores.unsqueeze(1)).view(batch, beams * vocab);
+                var next = logProbs.PlusInPlace(beamScores.unsqueeze(1)).view(batch, beams * vocab);
                 var (topScores, topIds) = next.topk(candidates, 1);
                 scoreArr = topScores.contiguous().cpu().data<float>().ToArray();
                 idArr = topIds.contiguous().cpu().data<long>().ToArray();
@@ -281,7 +282,7 @@ public static class Generation
     /// <summary>HF's <c>ForcedEOSTokenLogitsProcessor</c> on scores [rows, V], in place: <paramref name="token"/> 0, every other -inf.</summary>
     static void ForceToken(Tensor scores, int token)
     {
-        scores.fill_(double.NegativeInfinity);
+        Scalars.With(double.NegativeInfinity, s => scores.fill_(s));
         scores[.., token] = tensor(0f, dtype: scores.dtype, device: scores.device);
     }
 
@@ -385,7 +386,7 @@ public static class Generation
         {
             using var scope = NewDisposeScope();
             var input = _useCache ? _input : Sequences;
-            var positions = _mask.cumsum(-1).sub_(1).masked_fill_(_mask.eq(0), 1);
+            var positions = _mask.cumsum(-1).sub_(Scalars.One).masked_fill_(_mask.eq(Scalars.Zero), Scalars.One);
             positions = positions[.., (int)(positions.shape[1] - input.shape[1])..];
             var output = _model.Forward(new ForwardArgs
             {

@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -134,8 +135,8 @@ public sealed class GPT2Block : HfModule
     {
         using var scope = NewDisposeScope();
         var (attended, present) = Attn.Forward(Ln1.forward(hidden), bias, past);
-        var h = attended.add_(hidden);
-        var output = Mlp.Forward(Ln2.forward(h)).add_(h);
+        var h = attended.PlusInPlace(hidden);
+        var output = Mlp.Forward(Ln2.forward(h)).PlusInPlace(h);
         output.MoveToOuterDisposeScope();
         present.Key.MoveToOuterDisposeScope();
         present.Value.MoveToOuterDisposeScope();
@@ -180,17 +181,17 @@ public sealed class GPT2Model : HfModule
         long past = shape.PastLength;
         var embeds = args.InputsEmbeds ?? Wte.forward(args.InputIds!);
         var device = embeds.device;
-        var positions = args.PositionIds ?? arange(past, past + shape.Length, dtype: ScalarType.Int64, device: device).unsqueeze(0);
+        var positions = args.PositionIds ?? Scalars.Arange(past, past + shape.Length, device: device).unsqueeze(0);
         long maxPos = positions.numel() == 0 ? -1 : positions.max().item<long>();
         if (maxPos >= Config.MaxPositionEmbeddings)
             throw new ArgumentException($"GPT2Model: position id {maxPos} (past {past} + length {shape.Length}) is past n_positions ({Config.MaxPositionEmbeddings}).");
-        var hidden = embeds + Wpe.forward(positions);
-        if (args.TokenTypeIds is not null) hidden = hidden.add_(Wte.forward(args.TokenTypeIds));
+        var hidden = embeds.Plus(Wpe.forward(positions));
+        if (args.TokenTypeIds is not null) hidden = hidden.PlusInPlace(Wte.forward(args.TokenTypeIds));
         hidden = _drop.forward(hidden);
 
         var bias = Attention.CausalBias(shape.Length, past + shape.Length, hidden.dtype, device);
         if (args.AttentionMask is not null)
-            bias = bias + Attention.PaddingBias(ForwardChecks.FullMask(args.AttentionMask, shape), hidden.dtype);
+            bias = bias.Plus(Attention.PaddingBias(ForwardChecks.FullMask(args.AttentionMask, shape), hidden.dtype));
 
         var states = args.OutputHiddenStates ? new List<Tensor>() : null;
         var presents = args.UseCache ? new List<KeyValue>() : null;

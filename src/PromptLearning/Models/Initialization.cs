@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -27,7 +28,7 @@ internal static class Initialization
                     emb.weight!.normal_(0, std);
                     break;
                 case LayerNorm ln:
-                    ln.weight?.fill_(1.0);
+                    ln.weight?.fill_(Scalars.One);
                     ln.bias?.zero_();
                     break;
             }
@@ -42,7 +43,7 @@ internal static class Initialization
     public static void ResetWithGenerator(nn.Module module, Generator generator)
     {
         using var _ = no_grad();
-        static void Uniform(Tensor t, double bound, Generator g) => t.copy_(rand(t.shape, generator: g).mul_(2 * bound).sub_(bound));
+        static void Uniform(Tensor t, double bound, Generator g) => t.copy_(rand(t.shape, generator: g).TimesInPlace(2 * bound).PlusInPlace(-bound));
         foreach (var (_, m) in module.named_modules())
         {
             switch (m)

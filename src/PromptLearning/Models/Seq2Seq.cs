@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using PromptLearning.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -135,7 +136,9 @@ public static class Seq2Seq
         var shifted = zeros_like(labels, dtype: ScalarType.Int64);
         shifted[.., 0] = tensor(decoderStartTokenId, device: labels.device);
         if (labels.shape[1] > 1) shifted[.., 1..] = labels[.., ..^1];
-        return shifted.masked_fill_(shifted.eq(LossLabels.IgnoreIndex), padTokenId).MoveToOuterDisposeScope();
+        using var ignored = ((long)LossLabels.IgnoreIndex).ToScalar();
+        using var pad = padTokenId.ToScalar();
+        return shifted.masked_fill_(shifted.eq(ignored), pad).MoveToOuterDisposeScope();
     }
 
     /// <summary>Mean cross-entropy of logits [B, T, V] against labels [B, T], -100 ignored (as <c>transformers</c>), computed in float32.</summary>

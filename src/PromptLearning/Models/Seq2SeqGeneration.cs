@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using static TorchSharp.torch;
 
 namespace PromptLearning.Models;
@@ -74,7 +75,7 @@ public static class Seq2SeqGeneration
             long batch = encoder.shape[0], source = encoder.shape[1];
             var mask = input.AttentionMask is { } m ? m[.., (int)(m.shape[1] - source)..].to_type(ScalarType.Int64) : null;
             var decoderStart = input.DecoderInputIds?.to_type(ScalarType.Int64).clone()
-                ?? full(batch, 1, model.DecoderStartTokenId, dtype: ScalarType.Int64, device: encoder.device);
+                ?? Scalars.With((long)model.DecoderStartTokenId, s => full(batch, 1, s, dtype: ScalarType.Int64, device: encoder.device));
             if (decoderStart.dim() != 2 || decoderStart.shape[0] != batch || decoderStart.shape[1] == 0)
                 throw new ArgumentException($"Seq2SeqGeneration: DecoderInputIds must be [{batch}, length > 0], got [{string.Join(", ", decoderStart.shape)}].");
             var decoderPrefix = Expand(input.DecoderPrefix, batch, beams, "DecoderPrefix");

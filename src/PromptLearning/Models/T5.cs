@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -24,8 +25,8 @@ public sealed class T5LayerNorm : HfModule
     public Tensor Forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var variance = x.to_type(ScalarType.Float32).square().mean(new long[] { -1 }, keepdim: true);
-        var normed = x * variance.add_(_eps).rsqrt_();
+        var variance = x.to_type(ScalarType.Float32).Squared().mean(new long[] { -1 }, keepdim: true);
+        var normed = x * variance.PlusInPlace(_eps).rsqrt_();
         if (Weight.dtype is ScalarType.Float16 or ScalarType.BFloat16) normed = normed.to_type(Weight.dtype);
         return (Weight * normed).MoveToOuterDisposeScope();
     }
@@ -95,7 +96,7 @@ public sealed class T5LayerFF : HfModule
     public Tensor Forward(Tensor hidden)
     {
         using var scope = NewDisposeScope();
-        return (hidden + _dropout.forward(_dense.Forward(_norm.Forward(hidden)))).MoveToOuterDisposeScope();
+        return hidden.Plus(_dropout.forward(_dense.Forward(_norm.Forward(hidden)))).MoveToOuterDisposeScope();
     }
 }
 
@@ -152,16 +153,17 @@ public sealed class T5Attention : HfModule
         if (bidirectional)
         {
             numBuckets /= 2;
-            buckets = buckets + position.gt(0).to_type(ScalarType.Int64) * numBuckets;
+            buckets = buckets.Plus(position.gt(Scalars.Zero).to_type(ScalarType.Int64).Times((long)numBuckets));
             position = position.abs();
         }
-        else position = position.clamp_max(0).neg();
+        else position = position.clamp_max(Scalars.Zero).neg();
         int maxExact = numBuckets / 2;
-        var isSmall = position.lt(maxExact);
-        var large = position.to_type(ScalarType.Float32).div(maxExact).log_()
-            .div_(Math.Log((double)maxDistance / maxExact)).mul_(numBuckets - maxExact)
-            .to_type(ScalarType.Int64).add_(maxExact).clamp_max_(numBuckets - 1);
-        return buckets.add_(where(isSmall, position, large)).MoveToOuterDisposeScope();
+        var isSmall = Scalars.With((long)maxExact, s => position.lt(s));
+        var large = position.to_type(ScalarType.Float32).DividedBy(maxExact).log_()
+            .DividedByInPlace(Math.Log((double)maxDistance / maxExact)).TimesInPlace(numBuckets - maxExact)
+            .to_type(ScalarType.Int64).PlusInPlace((long)maxExact);
+        Scalars.With((long)(numBuckets - 1), s => large.clamp_max_(s));
+        return buckets.PlusInPlace(where(isSmall, position, large)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -173,8 +175,8 @@ public sealed class T5Attention : HfModule
     {
         if (_relativeAttentionBias is null) throw new InvalidOperationException("Only a T5Attention with relative_attention_bias (block 0's self-attention) computes the position bias.");
         using var scope = NewDisposeScope();
-        var context = arange(queryStart, queryStart + queries, dtype: ScalarType.Int64, device: device).unsqueeze(1);
-        var memory = arange(0, keys, dtype: ScalarType.Int64, device: device).unsqueeze(0);
+        var context = Scalars.Arange(queryStart, queryStart + queries, device: device).unsqueeze(1);
+        var memory = Scalars.Arange(keys, device: device).unsqueeze(0);
         var buckets = RelativePositionBucket(memory - context, _bidirectional, _numBuckets, _maxDistance);
         return _relativeAttentionBias.forward(buckets).permute(2, 0, 1).unsqueeze(0).MoveToOuterDisposeScope();
     }
@@ -194,7 +196,7 @@ public sealed class T5Attention : HfModule
         using var scope = NewDisposeScope();
         var q = Attention.SplitHeads(_q.forward(hidden), _heads);
         var scores = matmul(q, keyValue.Key.transpose(-1, -2));
-        if (bias is not null) scores = scores.add_(bias);
+        if (bias is not null) scores = scores.PlusInPlace(bias);
         var probs = scores.to_type(ScalarType.Float32).softmax(-1).to_type(scores.dtype);
         if (training && _dropout > 0) probs = nn.functional.dropout(probs, _dropout, true);
         return _o.forward(Attention.MergeHeads(matmul(probs, keyValue.Value))).MoveToOuterDisposeScope();
@@ -225,7 +227,7 @@ public sealed class T5LayerSelfAttention : HfModule
         var normed = _norm.Forward(hidden);
         var kv = SelfAttention.Project(normed);
         if (past is not null) kv = new KeyValue(cat(new[] { past.Key, kv.Key }, 2), cat(new[] { past.Value, kv.Value }, 2));
-        var output = (hidden + _dropout.forward(SelfAttention.Attend(normed, kv, bias))).MoveToOuterDisposeScope();
+        var output = hidden.Plus(_dropout.forward(SelfAttention.Attend(normed, kv, bias))).MoveToOuterDisposeScope();
         kv.Key.MoveToOuterDisposeScope();
         kv.Value.MoveToOuterDisposeScope();
         return (output, kv);
@@ -264,7 +266,7 @@ public sealed class T5LayerCrossAttention : HfModule
             kv = EncDecAttention.Project(encoderHidden);
             if (past is not null) kv = new KeyValue(cat(new[] { past.Key, kv.Key }, 2), cat(new[] { past.Value, kv.Value }, 2));
         }
-        var output = (hidden + _dropout.forward(EncDecAttention.Attend(_norm.Forward(hidden), kv, bias))).MoveToOuterDisposeScope();
+        var output = hidden.Plus(_dropout.forward(EncDecAttention.Attend(_norm.Forward(hidden), kv, bias))).MoveToOuterDisposeScope();
         kv.Key.MoveToOuterDisposeScope();
         kv.Value.MoveToOuterDisposeScope();
         return (output, kv);
@@ -338,8 +340,8 @@ public sealed class T5Stack : HfModule
         var device = embeds.device;
         var dtype = embeds.dtype;
         var bias = Block[0].SelfAttention.SelfAttention.ComputeBias(pastLength, length, pastLength + length, device).to_type(dtype);
-        if (IsDecoder) bias = bias + Attention.CausalBias(length, pastLength + length, dtype, device);
-        if (mask is not null) bias = bias + Attention.PaddingBias(Seq2SeqChecks.Widen(mask, pastLength, length), dtype);
+        if (IsDecoder) bias = bias.Plus(Attention.CausalBias(length, pastLength + length, dtype, device));
+        if (mask is not null) bias = bias.Plus(Attention.PaddingBias(Seq2SeqChecks.Widen(mask, pastLength, length), dtype));
 
         Tensor? crossBias = null;
         if (IsDecoder && crossMask is not null)
@@ -526,7 +528,7 @@ public sealed class T5ForConditionalGeneration : T5Model, ISeq2SeqModel
     protected override Tensor? Head(Tensor decoderHidden)
     {
         if (_lmHead is not null) return _lmHead.forward(decoderHidden);
-        using var scaled = decoderHidden * Math.Pow(Config.DModel, -0.5);
+        using var scaled = decoderHidden.Times(Math.Pow(Config.DModel, -0.5));
         return nn.functional.linear(scaled, Shared.weight!);
     }
 
@@ -551,7 +553,7 @@ public sealed class T5ForConditionalGeneration : T5Model, ISeq2SeqModel
                 "wo" => f / Math.Sqrt(c.DFf),
                 _ => double.NaN,
             };
-            if (double.IsNaN(std)) p.fill_(f);
+            if (double.IsNaN(std)) Scalars.With(f, s => p.fill_(s));
             else p.normal_(0, std);
         }
     }

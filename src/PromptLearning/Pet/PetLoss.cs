@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using PromptLearning.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -36,8 +37,8 @@ public static class PetLoss
     {
         using var scope = NewDisposeScope();
         var correct = labelScores.gather(1, labels.unsqueeze(1));                      // [B, 1]
-        var wrong = 1 - F.one_hot(labels, labelScores.shape[1]).to_type(labelScores.dtype); // [B, C]
-        var hinge = (labelScores - correct + margin).clamp_min(0) * wrong;
+        var wrong = F.one_hot(labels, labelScores.shape[1]).to_type(labelScores.dtype).SubtractedFrom(1.0); // [B, C]
+        var hinge = (labelScores - correct).Plus(margin).clamp_min(Scalars.Zero) * wrong;
         return hinge.sum(1).mean().MoveToOuterDisposeScope();
     }
 
@@ -52,7 +53,7 @@ public static class PetLoss
     public static Tensor Combine(Tensor ce, Tensor? mlm, double alpha = DefaultAlpha)
     {
         if (alpha is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be in [0, 1]");
-        return mlm is null ? ce.alias() : ce * (1 - alpha) + mlm * alpha;
+        return mlm is null ? ce.alias() : ce.Times(1 - alpha).Plus(mlm.Times(alpha));
     }
 
     /// <summary>
@@ -63,10 +64,10 @@ public static class PetLoss
     {
         if (!(temperature > 0)) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "temperature must be > 0");
         using var scope = NewDisposeScope();
-        var logStudent = F.log_softmax(studentLogits / temperature, 1);
-        var logTeacher = F.log_softmax(teacherLogits.detach() / temperature, 1);
+        var logStudent = F.log_softmax(studentLogits.DividedBy(temperature), 1);
+        var logTeacher = F.log_softmax(teacherLogits.detach().DividedBy(temperature), 1);
         var kl = (logTeacher.exp() * (logTeacher - logStudent)).sum(1).mean();
-        return (kl * (temperature * temperature)).MoveToOuterDisposeScope();
+        return kl.Times(temperature * temperature).MoveToOuterDisposeScope();
     }
 
     /// <summary>Softmax of <paramref name="logits"/> [N, C] at temperature <paramref name="temperature"/> (the soft labels).</summary>

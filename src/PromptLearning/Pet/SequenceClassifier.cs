@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using PromptLearning.Models;
 using PromptLearning.Prompts;
 using PromptLearning.Tokenization;
@@ -47,7 +48,7 @@ public sealed class SequenceClassifier : nn.Module
     {
         using var scope = NewDisposeScope();
         var output = Backbone.Forward(new ForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, TokenTypeIds = batch.TokenTypeIds, SkipLmHead = true });
-        var rows = arange(batch.Count, dtype: ScalarType.Int64, device: batch.InputIds.device);
+        var rows = Scalars.Arange(batch.Count, device: batch.InputIds.device);
         return classifier.Scores(output, batch, rows).MoveToOuterDisposeScope();
     }
 

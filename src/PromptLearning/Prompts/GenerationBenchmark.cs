@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using System.Diagnostics;
 using PromptLearning.Models;
 using PromptLearning.Tokenization;
@@ -53,8 +54,8 @@ public static class GenerationBenchmark
         var ids = tensor(encoded.SelectMany(e => e.Take(length)).Select(i => (long)i).ToArray(), new long[] { batch, length }, device: device);
         using var generator = new Generator(0);
         var prefix = Enumerable.Range(0, c.NumHiddenLayers).Select(_ => new KeyValue(
-            randn(1, c.NumAttentionHeads, prefixLength, c.HeadDim, generator: generator).mul_(0.1).to(device),
-            randn(1, c.NumAttentionHeads, prefixLength, c.HeadDim, generator: generator).mul_(0.1).to(device))).ToList();
+            randn(1, c.NumAttentionHeads, prefixLength, c.HeadDim, generator: generator).TimesInPlace(0.1).to(device),
+            randn(1, c.NumAttentionHeads, prefixLength, c.HeadDim, generator: generator).TimesInPlace(0.1).to(device))).ToList();
         var settings = new[] { ("greedy", 1, true), ("greedy", 1, false), ($"beam {beams}", beams, true), ($"beam {beams}", beams, false) };
         if (model is nn.Module m) m.eval();
         double Time((string Name, int Beams, bool Cache) s)

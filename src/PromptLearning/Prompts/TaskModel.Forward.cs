@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using PromptLearning.Models;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -42,13 +43,13 @@ public partial class TaskModel
                 off += e.shape[0];
             }
             var table = tables.Count == 1 ? tables[0] : cat(tables, 0);
-            var isSlot = batch.Slots.ge(0);
+            var isSlot = batch.Slots.ge(Scalars.Zero);
             var rowOffset = tensor(offsets, device: device).index_select(0, batch.TaskIds).unsqueeze(1);
-            var index = where(isSlot, batch.Slots + rowOffset, zeros_like(batch.Slots)).flatten();
+            var index = where(isSlot, batch.Slots.Plus(rowOffset), zeros_like(batch.Slots)).flatten();
             var rows = table.index_select(0, index).view(B, L, -1);
             embeds = where(isSlot.unsqueeze(-1), rows.to_type(embeds.dtype), embeds);
         }
-        else if (batch.Slots.ge(0).any().item<bool>())
+        else if (batch.Slots.ge(Scalars.Zero).any().item<bool>())
             throw new ArgumentException("batch has virtual-token slots but none of its tasks has an input prompt");
 
         // Key/value prefixes in every layer.
@@ -90,10 +91,10 @@ public partial class TaskModel
                 var pick = tensor(slotOf, device: device).index_select(0, batch.TaskIds);
                 kv = all.index_select(0, pick).permute(1, 2, 0, 3, 4, 5);
                 var n = tensor(lengths, device: device).index_select(0, batch.TaskIds); // [B]
-                prefixMask = arange(P, device: device).unsqueeze(0).lt(n.unsqueeze(1)).to_type(mask.dtype);
+                prefixMask = Scalars.Arange(P, device: device).unsqueeze(0).lt(n.unsqueeze(1)).to_type(mask.dtype);
                 positions = c.IsRoberta
-                    ? (batch.AttentionMask.cumsum(1) + n.unsqueeze(1)) * batch.AttentionMask + (c.PadTokenId ?? 1)
-                    : arange(L, device: device).unsqueeze(0) + n.unsqueeze(1);
+                    ? (batch.AttentionMask.cumsum(1).Plus(n.unsqueeze(1)) * batch.AttentionMask).Plus((long)(c.PadTokenId ?? 1))
+                    : Scalars.Arange(L, device: device).unsqueeze(0).Plus(n.unsqueeze(1));
             }
             kv = PrefixDropout(kv, batch);
             var list = new List<KeyValue>(layers);

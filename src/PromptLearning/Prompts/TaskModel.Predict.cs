@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using PromptLearning.Models;
 using static TorchSharp.torch;
 
@@ -28,8 +29,8 @@ public partial class TaskModel
             var rows = RowsOf(batch, t);
             var head = tasks[t].Head;
             var loss = head.Loss(head.Scores(output, batch, rows), labels.index_select(0, rows));
-            var weighted = loss * (rows.shape[0] / (double)batch.Count);
-            total = total is null ? weighted : total + weighted;
+            var weighted = loss.Times(rows.shape[0] / (double)batch.Count);
+            total = total is null ? weighted : total.Plus(weighted);
         }
         return total!;
     }

@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -85,12 +86,14 @@ public sealed class Adafactor : IDisposable
             var rms = _config.AdafactorScaleParameter ? Rms(p).item<float>() : 1.0;
             var lr = StepSize(learningRate, t, rms);
 
-            var sq = grad.square().add_(Eps1);
+            using var decay2 = beta2t.ToScalar();
+            using var keep2 = (1 - beta2t).ToScalar();
+            var sq = grad.Squared().PlusInPlace(Eps1);
             Tensor update;
             if (s.Row is not null)
             {
-                s.Row.mul_(beta2t).add_(sq.mean(new long[] { -1 }), alpha: 1 - beta2t);
-                s.Col!.mul_(beta2t).add_(sq.mean(new long[] { -2 }), alpha: 1 - beta2t);
+                s.Row.mul_(decay2).add_(sq.mean(new long[] { -1 }), keep2);
+                s.Col!.mul_(decay2).add_(sq.mean(new long[] { -2 }), keep2);
                 // V ~ R C / sum(R): rsqrt of the row factor normalised by its mean, times rsqrt of the column factor.
                 var r = s.Row.div(s.Row.mean(new long[] { -1 }, keepdim: true)).rsqrt_().unsqueeze(-1);
                 var c = s.Col.unsqueeze(-2).rsqrt();
@@ -98,23 +101,25 @@ public sealed class Adafactor : IDisposable
             }
             else
             {
-                s.Full!.mul_(beta2t).add_(sq, alpha: 1 - beta2t);
+                s.Full!.mul_(decay2).add_(sq, keep2);
                 update = s.Full.rsqrt().mul_(grad);
             }
-            update.div_((Rms(update) / _config.AdafactorClipThreshold).clamp_min_(1.0));
-            update.mul_(lr);
+            update.div_(Rms(update).DividedByInPlace(_config.AdafactorClipThreshold).clamp_min_(Scalars.One));
+            update.TimesInPlace(lr);
             if (s.Momentum is not null)
             {
                 var b1 = _config.AdafactorBeta1!.Value;
-                s.Momentum.mul_(b1).add_(update, alpha: 1 - b1);
+                using var decay1 = b1.ToScalar();
+                using var keep1 = (1 - b1).ToScalar();
+                s.Momentum.mul_(decay1).add_(update, keep1);
                 update = s.Momentum;
             }
-            if (s.DecayWeights && _config.WeightDecay > 0) p.add_(p, alpha: -_config.WeightDecay * lr);
+            if (s.DecayWeights && _config.WeightDecay > 0) Scalars.With(-_config.WeightDecay * lr, alpha => p.add_(p, alpha));
             p.sub_(update.to_type(p.dtype));
         }
     }
 
-    private static Tensor Rms(Tensor x) => x.norm() / Math.Sqrt(x.numel());
+    private static Tensor Rms(Tensor x) => x.norm().DividedByInPlace(Math.Sqrt(x.numel()));
 
     /// <summary>Clears the parameters' gradients.</summary>
     public void ZeroGrad()

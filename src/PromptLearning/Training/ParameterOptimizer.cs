@@ -5,8 +5,8 @@ namespace PromptLearning.Training;
 
 /// <summary>
 /// The optimizer behind a <see cref="Trainer{TExample}"/>: one update of all its parameters at a
-/// learning rate chosen per step by the schedule. Wraps TorchSharp's AdamW or this library's
-/// <see cref="Adafactor"/>.
+/// learning rate chosen per step by the schedule. Wraps TorchSharp's AdamW (its update rewritten with
+/// held scalars: <see cref="HeldScalarAdamW"/>) or this library's <see cref="Adafactor"/>.
 /// </summary>
 public abstract class ParameterOptimizer : IDisposable
 {
@@ -42,7 +42,7 @@ public abstract class ParameterOptimizer : IDisposable
 
     private sealed class AdamWOptimizer : ParameterOptimizer
     {
-        private readonly AdamW _adam;
+        private readonly HeldScalarAdamW _adam;
         private readonly List<Parameter> _all;
 
         public AdamWOptimizer(TrainerConfig c, List<Parameter> decay, List<Parameter> noDecay)
@@ -50,14 +50,14 @@ public abstract class ParameterOptimizer : IDisposable
             var groups = new List<AdamW.ParamGroup>();
             if (decay.Count > 0) groups.Add(new AdamW.ParamGroup(decay, c.LearningRate, c.Beta1, c.Beta2, c.Epsilon, c.WeightDecay, false, false));
             if (noDecay.Count > 0) groups.Add(new AdamW.ParamGroup(noDecay, c.LearningRate, c.Beta1, c.Beta2, c.Epsilon, 0.0, false, false));
-            _adam = torch.optim.AdamW(groups, c.LearningRate, c.Beta1, c.Beta2, c.Epsilon, c.WeightDecay);
+            _adam = new HeldScalarAdamW(groups, c.LearningRate, c.Beta1, c.Beta2, c.Epsilon, c.WeightDecay);
             _all = decay.Concat(noDecay).ToList();
         }
 
         public override void Step(double learningRate)
         {
             foreach (var g in _adam.ParamGroups) g.LearningRate = learningRate;
-            _adam.step();
+            _adam.Update();
         }
 
         public override void ZeroGrad() => _adam.zero_grad();

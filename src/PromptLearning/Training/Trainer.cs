@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using System.Diagnostics;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -271,7 +272,7 @@ public sealed class Trainer<TExample>
         using var scope = torch.NewDisposeScope();
         double sum = 0;
         foreach (var p in parameters)
-            if (p.grad is { } g) sum += g.square().sum().item<float>();
+            if (p.grad is { } g) sum += g.Squared().sum().item<float>();
         return Math.Sqrt(sum);
     }
 

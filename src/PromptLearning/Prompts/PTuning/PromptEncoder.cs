@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using PromptLearning.Models;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -49,7 +50,7 @@ public sealed class PromptEncoder : InputPrompt
 
     public override Tensor Embeddings()
     {
-        using var ids = arange(_length, device: embedding.weight!.device);
+        using var ids = Scalars.Arange(_length, device: embedding.weight!.device);
         var x = embedding.forward(ids);
         if (lstm_head is not null)
         {

@@ -1,4 +1,6 @@
 using PromptLearning.Models;
+using PromptLearning.Native;
+using PromptLearning.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -43,7 +45,7 @@ public sealed class PrefixEncoder : PrefixPrompt
         }
         else
         {
-            prefix = new Parameter(randn(new long[] { layers, 2, heads, length, headDim }, generator: generator) * initStd);
+            prefix = new Parameter(randn(new long[] { layers, 2, heads, length, headDim }, generator: generator).Times(initStd));
         }
         RegisterComponents();
         if (reparameterize) Initialization.ResetWithGenerator(this, generator);
@@ -54,7 +56,7 @@ public sealed class PrefixEncoder : PrefixPrompt
     public override Tensor KeyValues()
     {
         if (prefix is not null) return prefix;
-        using var ids = arange(_length, device: embedding!.weight!.device);
+        using var ids = Scalars.Arange(_length, device: embedding!.weight!.device);
         var flat = trans!.forward(embedding.forward(ids)); // [n, layers*2*hidden]
         return flat.view(_length, _layers, 2, _heads, _headDim).permute(1, 2, 3, 0, 4);
     }
@@ -77,7 +79,7 @@ public sealed class PrefixEncoder : PrefixPrompt
         }
         // fitted where the MLP is (the CPU while the model is built), whatever device the backbone gave the target on
         var goal = target.detach().to(embedding!.weight!.device);
-        using var opt = optim.Adam(trans!.parameters(), learningRate);
+        using var opt = HeldScalarAdamW.Adam(trans!.parameters(), learningRate);
         double mse = double.NaN;
         for (int i = 0; i < steps; i++)
         {
@@ -85,7 +87,7 @@ public sealed class PrefixEncoder : PrefixPrompt
             opt.zero_grad();
             var loss = nn.functional.mse_loss(KeyValues(), goal);
             loss.backward();
-            opt.step();
+            opt.Update();
             mse = loss.item<float>();
         }
         foreach (var p in parameters()) p.grad?.zero_();

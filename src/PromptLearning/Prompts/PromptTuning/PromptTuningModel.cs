@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using PromptLearning.Models;
 using PromptLearning.Tokenization;
 using static TorchSharp.torch;
@@ -40,7 +41,7 @@ public sealed class PromptTuningModel : TaskModel
         switch (config.Init)
         {
             case PromptInit.RandomUniform:
-                return (rand(new long[] { n, h }, generator: gen) * 2 - 1) * config.UniformRange;
+                return rand(new long[] { n, h }, generator: gen).TimesInPlace(2.0).PlusInPlace(-1.0).TimesInPlace(config.UniformRange);
             case PromptInit.SampledVocab:
                 return embed(SampleVocabulary(tokenizer, n, config.Seed));
             case PromptInit.ClassLabels:

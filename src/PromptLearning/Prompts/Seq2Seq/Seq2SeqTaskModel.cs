@@ -1,3 +1,4 @@
+using PromptLearning.Native;
 using PromptLearning.Models;
 using PromptLearning.Prompts.Baselines;
 using PromptLearning.Prompts.PrefixTuning;
@@ -128,7 +129,7 @@ public sealed class Seq2SeqTaskModel : nn.Module
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        return backbone.EmbedTokens(tensor(ids, device: Devices.Of(backbone.Module)).unsqueeze(0))[0].mul(backbone.Dimensions.EmbeddingScale).detach().clone().MoveToOuterDisposeScope();
+        return backbone.EmbedTokens(tensor(ids, device: Devices.Of(backbone.Module)).unsqueeze(0))[0].Times(backbone.Dimensions.EmbeddingScale).detach().clone().MoveToOuterDisposeScope();
     }
 
     /// <summary>Train/eval mode for the prompts and the backbone (dropout).</summary>
@@ -276,7 +277,7 @@ public sealed class Seq2SeqTaskModel : nn.Module
         var mask = batch.AttentionMask.index_select(0, idx);
         if (taskOf.Any(t => tasks[t].InputPrompt is not null))
         {
-            var tokens = Backbone.EmbedTokens(ids).mul(Backbone.Dimensions.EmbeddingScale);
+            var tokens = Backbone.EmbedTokens(ids).Times(Backbone.Dimensions.EmbeddingScale);
             var lengths = rows.Select((r, i) => tasks[taskOf[i]].InputLength + batch.SourceLengths[r]).ToArray();
             int width = lengths.Max();
             embeds = stack(rows.Select((r, i) =>
@@ -285,7 +286,7 @@ public sealed class Seq2SeqTaskModel : nn.Module
                 if (tasks[taskOf[i]].InputPrompt is { } prompt) row = cat([prompt.Embeddings().to_type(row.dtype), row], 0);
                 return F.pad(row, [0, 0, 0, width - lengths[i]]);
             }).ToList(), 0);
-            mask = arange(width, device: device).unsqueeze(0).lt(tensor(lengths, device: device).unsqueeze(1)).to_type(mask.dtype);
+            mask = Scalars.Arange(width, device: device).unsqueeze(0).lt(tensor(lengths, device: device).unsqueeze(1)).to_type(mask.dtype);
         }
         var (prefix, prefixMask) = Prefixes(taskOf, PrefixSets.Encoder);
         return (new Seq2SeqForwardArgs
@@ -321,7 +322,7 @@ public sealed class Seq2SeqTaskModel : nn.Module
             var keep = tensor(rates.Select(r => (float)(1 - r)).ToArray(), device: device).to_type(kv.dtype).view(1, 1, -1, 1, 1, 1);
             kv = kv * bernoulli(keep.expand(kv.shape)).div_(keep);
         }
-        var mask = arange(p, device: device).unsqueeze(0).ge(tensor(lengths, device: device).neg().add(p).unsqueeze(1)).to_type(ScalarType.Int64);
+        var mask = Scalars.Arange(p, device: device).unsqueeze(0).ge(tensor(lengths, device: device).neg().Plus(p).unsqueeze(1)).to_type(ScalarType.Int64);
         return (Enumerable.Range(0, layout.Layers).Select(l => new KeyValue(kv[l, 0], kv[l, 1])).ToList(), mask);
     }
 
