@@ -293,7 +293,7 @@ public static class PaperClaims
     [
         new("pet", "PET beats zero-shot and supervised fine-tuning with 32 examples",
             (seeds, o, log) => PetFewShot(seeds, PetConfigFor(o), log),
-            SecondsPerSeed: 270, (model, runs, o) => PetReport(model, PetConfigFor(o).Size, PetConfigFor(o).Tasks, runs)),
+            SecondsPerSeed: 300, (model, runs, o) => PetReport(model, PetConfigFor(o).Size, PetConfigFor(o).Tasks, runs)),
         new("prefix", "prefix tuning conditions GPT-2 on the table (table-to-text)",
             (seeds, o, log) => PrefixTableToText(seeds, Causal(o.Tiny ? PrefixTableToTextConfig.Tiny : new(), o), log),
             SecondsPerSeed: 22, (model, runs, _) => PrefixTableToTextReport(model, runs)),
