@@ -21,9 +21,6 @@ public static class Scalars
     /// <summary>0, held for the process.</summary>
     public static readonly Scalar Zero = 0L.ToScalar();
 
-    /// <summary>-1, held for the process: the alpha of a subtraction written as an addition.</summary>
-    public static readonly Scalar MinusOne = (-1L).ToScalar();
-
     /// <summary><c>a + b</c>.</summary>
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);
 

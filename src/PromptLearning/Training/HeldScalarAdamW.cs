@@ -27,6 +27,8 @@ internal sealed class HeldScalarAdamW(IEnumerable<AdamW.ParamGroup> groups, doub
     public Tensor Update(Func<Tensor>? closure = null) => _step<AdamW.ParamGroup>(group =>
     {
         var options = (AdamW.Options)group.Options;
+        if (options.amsgrad == true || options.maximize == true)
+            throw new NotSupportedException("HeldScalarAdamW: a parameter group asks for amsgrad or maximize, which this update does not implement");
         double b1 = options.beta1!.Value, b2 = options.beta2!.Value, rate = options.LearningRate!.Value, decay = options.weight_decay!.Value;
         using var keep = (1 - rate * decay).ToScalar();
         using var beta1Scalar = b1.ToScalar();
