@@ -47,7 +47,7 @@ public static class LanguageModelingLoss
             var vocab = output.Logits!.shape[^1];
             var embeddings = model.EmbedTokens(Scalars.Arange(vocab, device: batch.InputIds.device));
             var scores = nn.functional.linear(output.EncoderLastHiddenState, embeddings);
-            var targets = Scalars.With((long)LossLabels.IgnoreIndex, ignored => batch.InputIds.masked_fill(batch.AttentionMask.eq(Scalars.Zero), ignored));
+            var targets = batch.InputIds.masked_fill(batch.AttentionMask.eq(Scalars.Zero), LossLabels.IgnoreIndexScalar);
             var encoderLoss = nn.functional.cross_entropy(scores.reshape(-1, vocab), targets.reshape(-1), ignore_index: LossLabels.IgnoreIndex);
             loss = loss.Plus(encoderLoss.Times(encoderTokenWeight));
         }
@@ -66,7 +66,7 @@ public static class LanguageModelingLoss
     private static (double LossSum, long Count, long Correct) Counts(Tensor logits, Tensor labels)
     {
         var loss = nn.functional.cross_entropy(logits, labels, ignore_index: LossLabels.IgnoreIndex, reduction: nn.Reduction.Sum);
-        var valid = Scalars.With((long)LossLabels.IgnoreIndex, ignored => labels.ne(ignored));
+        var valid = labels.ne(LossLabels.IgnoreIndexScalar);
         var correct = logits.argmax(-1).eq(labels).logical_and(valid).sum();
         return (loss.item<float>(), valid.sum().item<long>(), correct.item<long>());
     }
@@ -79,7 +79,7 @@ public static class LanguageModelingLoss
             // Only the labelled (~15%) positions need the vocabulary-sized head: same loss, far less work.
             var output = bert.Forward(new ForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, SkipLmHead = true });
             var flat = labels.reshape(-1);
-            var positions = Scalars.With((long)LossLabels.IgnoreIndex, ignored => flat.ne(ignored)).nonzero().squeeze(1);
+            var positions = flat.ne(LossLabels.IgnoreIndexScalar).nonzero().squeeze(1);
             var hidden = output.LastHiddenState.reshape(-1, output.LastHiddenState.shape[^1]).index_select(0, positions);
             var scores = bert.LMHead.Forward(hidden, bert.Encoder.Embeddings.WordEmbeddings.weight!);
             return (scores, flat.index_select(0, positions));

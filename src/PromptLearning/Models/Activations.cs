@@ -10,7 +10,7 @@ public static class Activations
     // Scalars held for the process: an implicit double -> Scalar per call is left to the finalizer, which
     // may free it while native code still reads it (see Attention.PaddingBias).
     static readonly Scalar SqrtTwoOverPi = Math.Sqrt(2.0 / Math.PI).ToScalar();
-    static readonly Scalar Three = 3.0.ToScalar(), Coefficient = 0.044715.ToScalar(), One = 1.0.ToScalar(), Half = 0.5.ToScalar();
+    static readonly Scalar Three = 3.0.ToScalar(), Coefficient = 0.044715.ToScalar(), Half = 0.5.ToScalar();
 
     /// <summary>
     /// Applies <paramref name="name"/>: <c>gelu</c> (exact, erf), <c>gelu_new</c> / <c>gelu_pytorch_tanh</c>
@@ -42,7 +42,7 @@ public static class Activations
         using var inner = x.add(cube, Coefficient);
         using var scaled = inner.mul(SqrtTwoOverPi);
         using var t = scaled.tanh();
-        using var onePlus = t.Plus(One);
+        using var onePlus = t.Plus(Scalars.One);
         return x.mul(onePlus).mul_(Half);
     }
 }

@@ -16,13 +16,10 @@ internal static class Attention
     /// </summary>
     public static Tensor PaddingBias(Tensor mask, ScalarType dtype)
     {
-        // Explicit scalars, disposed after use: an implicit double -> Scalar is left to the finalizer,
-        // which may free it while native code still reads it (suspected cause of an intermittent
-        // "toFloat" error on this hot path).
-        using var one = 1.0.ToScalar();
+        // An explicit scalar, disposed after use (see Scalars).
         using var min = MinValue(dtype).ToScalar();
         using var m = mask.to_type(dtype);
-        using var inv = m.neg().PlusInPlace(one);
+        using var inv = m.SubtractedFrom(1.0);
         using var bias = inv.mul_(min);
         return bias.unsqueeze(1).unsqueeze(1);
     }

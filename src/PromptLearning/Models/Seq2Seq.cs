@@ -1,4 +1,3 @@
-using PromptLearning.Native;
 using PromptLearning.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -136,9 +135,8 @@ public static class Seq2Seq
         var shifted = zeros_like(labels, dtype: ScalarType.Int64);
         shifted[.., 0] = tensor(decoderStartTokenId, device: labels.device);
         if (labels.shape[1] > 1) shifted[.., 1..] = labels[.., ..^1];
-        using var ignored = ((long)LossLabels.IgnoreIndex).ToScalar();
         using var pad = padTokenId.ToScalar();
-        return shifted.masked_fill_(shifted.eq(ignored), pad).MoveToOuterDisposeScope();
+        return shifted.masked_fill_(shifted.eq(LossLabels.IgnoreIndexScalar), pad).MoveToOuterDisposeScope();
     }
 
     /// <summary>Mean cross-entropy of logits [B, T, V] against labels [B, T], -100 ignored (as <c>transformers</c>), computed in float32.</summary>

@@ -293,7 +293,7 @@ public sealed class LanguageModelHead : PromptHead
         var (shifted, next) = Shift(logits, labels);
         var tokenLoss = F.cross_entropy(shifted.reshape(-1, shifted.shape[2]), next.reshape(-1),
             ignore_index: LossLabels.IgnoreIndex, reduction: nn.Reduction.None).view(next.shape);
-        return tokenLoss.sum(1) / Scalars.With((long)LossLabels.IgnoreIndex, s => next.ne(s)).sum(1);
+        return tokenLoss.sum(1) / next.ne(LossLabels.IgnoreIndexScalar).sum(1);
     }
 
     /// <summary>Position t's logits predict the token at t + 1: logits without the last position, labels without the first.</summary>

@@ -1,3 +1,5 @@
+using TorchSharp;
+
 namespace PromptLearning.Training;
 
 /// <summary>Label values shared by every loss of the library.</summary>
@@ -9,4 +11,7 @@ public static class LossLabels
     /// and generation labels all use it.
     /// </summary>
     public const long IgnoreIndex = -100;
+
+    /// <summary><see cref="IgnoreIndex"/> as a TorchSharp scalar held for the process (for <c>ne</c>, <c>masked_fill</c>; see <see cref="Native.Scalars"/>).</summary>
+    public static readonly Scalar IgnoreIndexScalar = IgnoreIndex.ToScalar();
 }

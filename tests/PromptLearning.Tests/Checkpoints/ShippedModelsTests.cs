@@ -10,12 +10,7 @@ public sealed class ShippedModelsTests
 {
     public ShippedModelsTests() => TorchSharpNative.EnsureLoaded();
 
-    static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Notebooks.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new DirectoryNotFoundException("Repository root (Notebooks.sln) not found above the test binaries.");
-    }
+    static string RepoRoot() => TestPaths.RepoRoot();
 
     public static TheoryData<string> Folders()
     {

@@ -7,14 +7,10 @@ namespace PromptLearning.Tests.Native;
 
 public class ScalarsTests
 {
-    static readonly string BannedSymbolsPath = Path.Combine(RepoRoot(), "src", "BannedSymbols.txt");
+    static readonly string BannedSymbolsPath = Path.Combine(TestPaths.RepoRoot(), "src", "BannedSymbols.txt");
 
-    static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Notebooks.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new DirectoryNotFoundException("no Notebooks.sln above " + AppContext.BaseDirectory);
-    }
+    // One IL scan of TorchSharp.dll for both tests that read it.
+    static readonly Lazy<SortedSet<string>> Reaching = new(() => ImplicitScalarReach.PublicMethods(typeof(Scalar).Assembly));
 
     /// <summary>
     /// Every public TorchSharp method whose IL reaches an implicit number-to-Scalar conversion (directly, by a
@@ -29,7 +25,7 @@ public class ScalarsTests
             .Where(l => l.StartsWith("M:", StringComparison.Ordinal))
             .Select(l => l.Split(';')[0].Trim())
             .ToHashSet(StringComparer.Ordinal);
-        var reaching = ImplicitScalarReach.PublicMethods(typeof(Scalar).Assembly);
+        var reaching = Reaching.Value;
         Assert.Contains("M:TorchSharp.torch.Tensor.add_(TorchSharp.torch.Tensor)", reaching);
         Assert.Contains("M:TorchSharp.Scalar.op_Implicit(System.Double)~TorchSharp.Scalar", reaching);
         Assert.Contains("M:TorchSharp.Modules.AdamW.step(System.Func{TorchSharp.torch.Tensor})", reaching);
@@ -41,7 +37,7 @@ public class ScalarsTests
     [Fact]
     public void TensorTimesTensorIsNotReported()
     {
-        var reaching = ImplicitScalarReach.PublicMethods(typeof(Scalar).Assembly);
+        var reaching = Reaching.Value;
         Assert.DoesNotContain("M:TorchSharp.torch.Tensor.op_Multiply(TorchSharp.torch.Tensor,TorchSharp.torch.Tensor)", reaching);
         Assert.DoesNotContain("M:TorchSharp.torch.Tensor.mul_(TorchSharp.Scalar)", reaching);
     }

@@ -14,12 +14,7 @@ public class ShippedModelTests
         set_num_threads(1);
     }
 
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Notebooks.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new DirectoryNotFoundException("repository root (Notebooks.sln) not found above " + AppContext.BaseDirectory);
-    }
+    private static string RepoRoot() => TestPaths.RepoRoot();
 
     private static string Model(string name) => Path.Combine(RepoRoot(), "data", "models", name);
 
