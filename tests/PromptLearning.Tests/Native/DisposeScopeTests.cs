@@ -21,10 +21,10 @@ namespace PromptLearning.Tests.Native;
 /// never disposed is freed by the finalizer thread, possibly while libtorch still reads it (the hazard of
 /// session 16's crash, there with a scalar); inside a scope, the scope holds it. TorchSharp counts tensors made
 /// and disposed outside scopes on this thread (<see cref="DisposeScopeManager.Statistics"/>): for every method's
-/// training (<see cref="Trainer{T}"/>, optimizer state included) and evaluation (scoring, tagging, generation; decoder-only and encoder-decoder),
-/// and for PET's PVP training with the auxiliary MLM loss, cloze scoring, classifier fine-tuning, distillation and
-/// prediction, no more may be made outside a scope than are disposed there (a result moved out of its scope and
-/// disposed by the caller counts as disposed only). Building a model is not measured: TorchSharp's own module
+/// training (<see cref="Trainer{T}"/>, optimizer state included) and evaluation (scoring, tagging, generation;
+/// decoder-only and encoder-decoder), and for PET's PVP training with the auxiliary MLM loss, cloze scoring,
+/// classifier fine-tuning, distillation and prediction, no more may be made outside a scope than are disposed
+/// there (a result moved out of its scope and disposed by the caller counts as disposed only). Building a model is not measured: TorchSharp's own module
 /// constructors leave tensors to the finalizer, reachable while the module lives.
 /// </summary>
 public class DisposeScopeTests
