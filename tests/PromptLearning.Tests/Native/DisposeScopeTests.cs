@@ -35,7 +35,7 @@ public class DisposeScopeTests
         set_num_threads(1);
     }
 
-    private static PretrainedModel Embedded(string name) => Pretrained.Load(Path.Combine(EmbeddedData.FindRoot()!, "models", name));
+    private static PretrainedModel Embedded(string name) => Pretrained.Load(EmbeddedData.File("models", name));
 
     /// <summary>Runs <paramref name="work"/> and fails with <paramref name="what"/> if it left tensors made outside a scope undisposed.</summary>
     private static void LeavesNothingToTheFinalizer(string what, Action work)
@@ -88,7 +88,7 @@ public class DisposeScopeTests
     [MemberData(nameof(Seq2SeqMethods))]
     public void EncoderDecoderTrainingAndEvaluationLeaveNothingToTheFinalizer(string method)
     {
-        using var backbone = Pretrained.LoadSeq2Seq(Path.Combine(EmbeddedData.FindRoot()!, "models", "bart-small"));
+        using var backbone = Pretrained.LoadSeq2Seq(EmbeddedData.File("models", "bart-small"));
         var train = TaskRegistry.Load(EmbeddedData.Summarization, "train");
         var dev = TaskRegistry.Load(EmbeddedData.Summarization, "validation").Take(2);
         PromptMethodConfig config = method switch
