@@ -62,8 +62,18 @@ public static partial class NotebookCheck
         return problems;
     }
 
-    /// <summary>The problems of one executed notebook (empty when it passes).</summary>
-    public static List<string> Problems(NotebookDocument executed)
+    /// <summary>
+    /// What a quick run's settings table prints (<c>PromptLearning.Display.QuickRun</c>): its outputs are no
+    /// results, so the markdown's numbers are not compared with them.
+    /// </summary>
+    public const string QuickRunMarker = "QUICK RUN (PLEARN_QUICK_RUN=1";
+
+    /// <summary>
+    /// The problems of one executed notebook (empty when it passes). <paramref name="quickRun"/>: the notebook
+    /// was executed as a quick run (a tiny budget), so the numbers its markdown quotes are not looked for in
+    /// its outputs; without it, the outputs of a quick run are a problem (they are not the notebook's results).
+    /// </summary>
+    public static List<string> Problems(NotebookDocument executed, bool quickRun = false)
     {
         var problems = new List<string>();
         foreach (var cell in executed.Cells.Where(c => c.CellType == "code" && c.Source.Trim().Length > 0))
@@ -77,9 +87,12 @@ public static partial class NotebookCheck
             if (drawsChart && !hasChart) problems.Add($"{where}: draws a chart but holds none");
         }
         var outputText = OutputText(executed);
-        foreach (var cell in executed.Cells.Where(c => c.CellType == "markdown"))
-            foreach (var n in MissingNumbers(cell.Source, outputText))
-                problems.Add($"{executed.Path}: cell {cell.Number} (markdown) quotes {n}, which no output shows");
+        if (!quickRun && outputText.Contains(QuickRunMarker, StringComparison.Ordinal))
+            problems.Add($"{executed.Path}: executed as a quick run (PLEARN_QUICK_RUN=1): its numbers are no results; check it with --quick-run");
+        if (!quickRun)
+            foreach (var cell in executed.Cells.Where(c => c.CellType == "markdown"))
+                foreach (var n in MissingNumbers(cell.Source, outputText))
+                    problems.Add($"{executed.Path}: cell {cell.Number} (markdown) quotes {n}, which no output shows");
         problems.AddRange(StyleProblems(executed));
         if (!executed.Cells.Any(c => c.CellType == "code" && c.Outputs is { Count: > 0 }))
             problems.Add($"{executed.Path}: no code cell has outputs (was it executed?)");

@@ -27,9 +27,11 @@ public sealed class NotebooksCommand : ICommand
         "                  pack PromptLearning and PromptLearning.Display into artifacts/packages (what VS Code notebooks load) when their sources changed\n" +
         "       plearn notebooks export <files or folders> [--out DIR]\n" +
         "  --out DIR       where the .cs file-based apps go (default artifacts/notebooks-cs); run one with `dotnet run DIR/NAME.cs`\n" +
-        "       plearn notebooks check <executed notebooks or folders> [--readme README.md]\n" +
+        "       plearn notebooks check <executed notebooks or folders> [--readme README.md] [--quick-run]\n" +
         "                  exit 1 when a cell has an error output, a chart is missing, or a number quoted in the\n" +
-        "                  markdown (or in the README's notebook table, with --readme) is not in the outputs";
+        "                  markdown (or in the README's notebook table, with --readme) is not in the outputs\n" +
+        "  --quick-run     the notebooks ran as a quick run (PLEARN_QUICK_RUN=1: a tiny budget, as in CI's dotnet-repl\n" +
+        "                  pass): check errors and charts only, not the numbers";
 
     public int Run(string[] args)
     {
@@ -80,13 +82,15 @@ public sealed class NotebooksCommand : ICommand
 
     private static int Check(string[] args)
     {
-        var o = new Options(args);
+        var o = new Options(args, "quick-run");
         var readme = o.Get("readme");
+        var quickRun = o.Has("quick-run");
         o.RejectUnknown();
         if (o.Positional.Count == 0) throw new CliUsageException("no executed notebooks given.\n" + Usage);
+        if (quickRun && readme is not null) throw new CliUsageException("--readme compares numbers, which a quick run does not produce: drop --quick-run or --readme");
         var notebooks = NotebookBatch.Expand(o.Positional, null);
         if (notebooks.Count == 0) throw new CliUsageException($"no .ipynb notebooks found in {string.Join(", ", o.Positional)}");
-        var problems = notebooks.SelectMany(n => NotebookCheck.Problems(NotebookDocument.Load(n.Source))).ToList();
+        var problems = notebooks.SelectMany(n => NotebookCheck.Problems(NotebookDocument.Load(n.Source), quickRun)).ToList();
         if (readme is not null)
         {
             if (!File.Exists(readme)) throw new CliUsageException($"--readme {readme}: no such file");

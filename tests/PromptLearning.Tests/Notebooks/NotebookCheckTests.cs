@@ -58,6 +58,27 @@ public class NotebookCheckTests
     }
 
     [Fact]
+    public void AQuickRunIsCheckedForErrorsAndChartsButItsNumbersAreNoResults()
+    {
+        string caption;
+        Environment.SetEnvironmentVariable(PromptLearning.Display.QuickRun.Variable, "1");
+        try { caption = PromptLearning.Display.QuickRun.Caption("the embedded default"); }
+        finally { Environment.SetEnvironmentVariable(PromptLearning.Display.QuickRun.Variable, null); }
+        Assert.Equal("the embedded default", PromptLearning.Display.QuickRun.Caption("the embedded default"));
+        var nb = Notebook("HTML(Tables.Settings(config, QuickRun.Caption(\"the embedded default\")))");
+        nb["cells"]![0]!["outputs"] = new JsonArray(new JsonObject
+        {
+            ["output_type"] = "display_data", ["data"] = new JsonObject { ["text/html"] = $"<caption>{caption}</caption>" },
+        });
+        ((JsonArray)nb["cells"]!).Add(new JsonObject { ["cell_type"] = "markdown", ["metadata"] = new JsonObject(), ["source"] = "PET reaches 70.0%." });
+        var executed = Executed(nb);
+        var asResults = NotebookCheck.Problems(executed);
+        Assert.Contains(asResults, p => p.Contains("executed as a quick run"));
+        Assert.Contains(asResults, p => p.Contains("quotes 70.0"));
+        Assert.Empty(NotebookCheck.Problems(executed, quickRun: true));
+    }
+
+    [Fact]
     public void ReadmeTableNumbersComeFromTheExecutedNotebook()
     {
         var dir = TempDir();
