@@ -56,10 +56,25 @@ public class ShippedDataTests
         // each kind has a share of at least a fifth of its generation weight
         double Expected(string kind) => docs.Length * CorpusGenerator.KindWeights[Array.IndexOf(CorpusGenerator.Kinds, kind)] / CorpusGenerator.KindWeights.Sum() / 5;
         Assert.True(Share(@"Rating: [1-5]/5\.|[1-5] out of 5 stars\.|Stars: [1-5]/5\.") > Expected("review-site page"));
-        Assert.True(Share(@"^((Fact sheet|At a glance|Venue details|Key facts)\. Name: |name : [^|]+ \| )") > Expected("fact sheet"));
+        Assert.True(Share(@"((Fact sheet|At a glance|Venue details|Key facts)\. Name: [^.]+\.( [A-Z][a-z ]+: [^.]+\.)*|(Details|Listing|Facts|Venue details): name : [^|.]+( \| [^|.]+)*)$")
+                    > Expected("fact sheet"));
         Assert.True(Share(@" (Q|Question): .*\? (A|Answer): ") > Expected("questions and answers"));
         Assert.True(Share(@"In other words,|Put another way,|That is to say,|Paraphrase: |means the same as") > Expected("paraphrase"));
         Assert.True(Share(@"(Food|Cooking): .*(Service|Staff): ") > 0);
+    }
+
+    [Fact]
+    public void NoCorpusTableIsFollowedByText()
+    {
+        // A language model of the corpus must not learn table-to-text (prefix tuning's task) from it: a table,
+        // as a listing line or as "Name: ..." sentences, always ends its document.
+        foreach (var (doc, line) in File.ReadLines(Path.Combine(Root, "corpus", "train.txt")).Select((d, i) => (d, i + 1)))
+        {
+            int listing = doc.IndexOf("name : ", StringComparison.Ordinal), sheet = doc.IndexOf(" Name: ", StringComparison.Ordinal);
+            Assert.True(listing < 0 || !doc[listing..].Contains('.'), $"corpus/train.txt:{line}: text after a listing table");
+            Assert.True(sheet < 0 || System.Text.RegularExpressions.Regex.IsMatch(doc[sheet..], @"^( [A-Z][a-z ]+: [^.]+\.)+$"),
+                $"corpus/train.txt:{line}: text after a fact sheet");
+        }
     }
 
     [Fact]
