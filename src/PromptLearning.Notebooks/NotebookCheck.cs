@@ -87,12 +87,14 @@ public static partial class NotebookCheck
             if (drawsChart && !hasChart) problems.Add($"{where}: draws a chart but holds none");
         }
         var outputText = OutputText(executed);
-        if (!quickRun && outputText.Contains(QuickRunMarker, StringComparison.Ordinal))
-            problems.Add($"{executed.Path}: executed as a quick run (PLEARN_QUICK_RUN=1): its numbers are no results; check it with --quick-run");
         if (!quickRun)
+        {
+            if (outputText.Contains(QuickRunMarker, StringComparison.Ordinal))
+                problems.Add($"{executed.Path}: executed as a quick run (PLEARN_QUICK_RUN=1): its numbers are no results; check it with --quick-run");
             foreach (var cell in executed.Cells.Where(c => c.CellType == "markdown"))
                 foreach (var n in MissingNumbers(cell.Source, outputText))
                     problems.Add($"{executed.Path}: cell {cell.Number} (markdown) quotes {n}, which no output shows");
+        }
         problems.AddRange(StyleProblems(executed));
         if (!executed.Cells.Any(c => c.CellType == "code" && c.Outputs is { Count: > 0 }))
             problems.Add($"{executed.Path}: no code cell has outputs (was it executed?)");
