@@ -10,7 +10,14 @@ namespace PromptLearning.Prompts;
 /// </summary>
 public static class InferenceLoop
 {
-    /// <summary>Runs <paramref name="read"/> on each batch of <paramref name="examples"/> and concatenates its per-example results.</summary>
+    /// <summary>
+    /// Runs <paramref name="read"/> on each batch of <paramref name="examples"/> and returns its per-example results in
+    /// the examples' order. Batches are cut from the examples sorted by text length, so that each batch is padded to
+    /// little more than its own texts (reviews of 20 and of 90 tokens no longer share a batch padded to 90); the
+    /// model sees every example alone in its row, so the order changes no result beyond float rounding. With one
+    /// example per batch there is no padding to save and the examples go in their own order (in-context learning
+    /// draws each example's demonstrations as it reaches it).
+    /// </summary>
     public static T[] Run<T>(nn.Module module, IReadOnlyList<PromptExample> examples, int batchSize, Func<IReadOnlyList<PromptExample>, T[]> read)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "at least one example per batch");
@@ -18,20 +25,25 @@ public static class InferenceLoop
         module.eval();
         try
         {
-            var all = new List<T>(examples.Count);
-            for (int start = 0; start < examples.Count; start += batchSize)
+            var order = Enumerable.Range(0, examples.Count).ToArray();
+            if (batchSize > 1) order = order.OrderBy(i => TextLength(examples[i])).ToArray(); // stable
+            var all = new T[examples.Count];
+            for (int start = 0; start < order.Length; start += batchSize)
             {
                 using var scope = NewDisposeScope();
                 using var noGrad = no_grad();
-                var chunk = examples.Skip(start).Take(batchSize).ToList();
-                var got = read(chunk);
-                if (got.Length != chunk.Count) throw new InvalidOperationException($"a batch of {chunk.Count} examples gave {got.Length} results");
-                all.AddRange(got);
+                var rows = order.AsSpan(start, Math.Min(batchSize, order.Length - start)).ToArray();
+                var got = read(rows.Select(i => examples[i]).ToList());
+                if (got.Length != rows.Length) throw new InvalidOperationException($"a batch of {rows.Length} examples gave {got.Length} results");
+                for (int j = 0; j < rows.Length; j++) all[rows[j]] = got[j];
             }
-            return all.ToArray();
+            return all;
         }
         finally { module.train(wasTraining); }
     }
+
+    // The sort key of an example: its characters, a stand-in for its token count that needs no tokenizer.
+    private static int TextLength(PromptExample e) => e.A.Length + (e.B?.Length ?? 0);
 
     /// <summary>Score rows [N, C] (float32 on the CPU) from <paramref name="scores"/>, which gives [B, C] for a batch.</summary>
     public static float[,] Scores(nn.Module module, IReadOnlyList<PromptExample> examples, int batchSize, int classes, Func<IReadOnlyList<PromptExample>, Tensor> scores)

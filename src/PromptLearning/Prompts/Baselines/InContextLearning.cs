@@ -31,6 +31,7 @@ public static class InContextLearning
         var labelIds = tensor(words.Select(w => (long)tokenizer.Encode(" " + w)[0]).ToArray());
         var rng = new Random(seed);
         int maxPositions = causalLm.Config.MaxPositionEmbeddings;
+        // One example per batch: the loop keeps the examples' order, so each draws its demonstrations in turn.
         return InferenceLoop.Run<int>(causalLm.Module, examples, batchSize: 1, chunk =>
         {
             var e = chunk[0];
