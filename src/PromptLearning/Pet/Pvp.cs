@@ -122,11 +122,26 @@ public sealed class Pvp
     public PromptBatch EncodeReplaced(IReadOnlyList<PromptExample> examples, Func<int[], (int[] Ids, long[] Labels)> replace, Device? device = null) =>
         _builder.BuildReplaced(examples, replace, device, maskCount: 1);
 
-    /// <summary>The MLM's logits for a batch, [B, L, V].</summary>
+    /// <summary>The MLM's logits at every position of a batch, [B, L, V] (PET's auxiliary MLM loss).</summary>
     public static Tensor MlmLogits(ILanguageModel model, PromptBatch batch)
     {
         PretrainedHead.Require(model, "PET (pattern-verbalizer scoring)");
         return model.Forward(new ForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, TokenTypeIds = batch.TokenTypeIds }).Logits
+            ?? throw new InvalidOperationException("the model returned no LM logits; PET needs a masked-LM head");
+    }
+
+    /// <summary>
+    /// The MLM's logits at each example's masks, [B, k, V] (k = masks per example, in <see cref="PromptBatch.MaskSlots"/>
+    /// order), with the LM head run at the masks only (<see cref="ForwardArgs.LogitsPositions"/>): the vocabulary
+    /// projection at every position would be about a seventh of a small model's forward pass, for scores a cloze
+    /// never reads. <paramref name="inputIds"/> replaces the batch's ids (multi-token decoding fills masks in turn).
+    /// </summary>
+    private static Tensor MaskLogits(ILanguageModel model, PromptBatch batch, Tensor? inputIds = null)
+    {
+        PretrainedHead.Require(model, "PET (pattern-verbalizer scoring)");
+        var ids = inputIds ?? batch.InputIds;
+        using var positions = tensor(batch.MaskSlots.SelectMany(p => p).ToArray(), new long[] { batch.MaskSlots.Length, batch.MaskSlots[0].Length }, device: ids.device);
+        return model.Forward(new ForwardArgs { InputIds = ids, AttentionMask = batch.AttentionMask, TokenTypeIds = batch.TokenTypeIds, LogitsPositions = positions }).Logits
             ?? throw new InvalidOperationException("the model returned no LM logits; PET needs a masked-LM head");
     }
 
@@ -143,16 +158,15 @@ public sealed class Pvp
         {
             using var scope = NewDisposeScope();
             using var batch = EncodeBatch(examples, 1, Devices.Of(model.Module));
-            var logits = MlmLogits(model, batch);
-            return _head!.LabelScores(AtMasks(logits, batch.MaskSlots).squeeze(1)).MoveToOuterDisposeScope();
+            return _head!.LabelScores(MaskLogits(model, batch).squeeze(1)).MoveToOuterDisposeScope();
         }
         var wordScores = new Tensor?[NumLabels][];
         for (int l = 0; l < NumLabels; l++) wordScores[l] = new Tensor?[LabelTokenIds[l].Length];
         foreach (var k in LabelTokenIds.SelectMany(l => l.Select(w => w.Length)).Distinct())
         {
             using var batch = EncodeBatch(examples, k, Devices.Of(model.Module));
-            using var logits = MlmLogits(model, batch);
-            using var logp = AtMasks(logits, batch.MaskSlots).log_softmax(-1); // [B, k, V]
+            using var logits = MaskLogits(model, batch);
+            using var logp = logits.log_softmax(-1); // [B, k, V]
             for (int l = 0; l < NumLabels; l++)
                 for (int w = 0; w < LabelTokenIds[l].Length; w++)
                 {
@@ -184,7 +198,7 @@ public sealed class Pvp
         using var scope = NewDisposeScope();
         int k = MaxTokens;
         var batch = EncodeBatch(examples, k, Devices.Of(model.Module));
-        var logp = AtMasks(MlmLogits(model, batch), batch.MaskSlots).log_softmax(-1); // [B, k, V]
+        var logp = MaskLogits(model, batch).log_softmax(-1); // [B, k, V]
         long b = logp.shape[0];
         var perLabel = LabelTokenIds.Select(words => Reduce(torch.stack(words.Select(toks =>
         {
@@ -197,15 +211,6 @@ public sealed class Pvp
     }
 
     private Tensor Reduce(Tensor wordScores) => Verbalizer.Reduction == VerbalizerReduction.Sum ? wordScores.sum(1) : wordScores.mean(new long[] { 1 });
-
-    /// <summary>Logits at each example's mask positions: [B, k, V] (k = masks per example).</summary>
-    private static Tensor AtMasks(Tensor logits, long[][] maskPositions)
-    {
-        int b = maskPositions.Length, k = maskPositions[0].Length;
-        var flat = maskPositions.SelectMany(p => p).ToArray();
-        using var idx = tensor(flat, new long[] { b, k, 1 }, device: logits.device).expand(b, k, logits.shape[2]);
-        return logits.gather(1, idx);
-    }
 
     /// <summary>
     /// Label scores [N, C] for <paramref name="examples"/> with the model in eval mode and no gradient
@@ -255,7 +260,7 @@ public sealed class Pvp
         foreach (var k in LabelTokenIds.SelectMany(l => l.Select(w => w.Length)).Distinct())
         {
             using var batch = EncodeBatch(examples, k, Devices.Of(model.Module));
-            using var first = MlmLogits(model, batch);
+            using var first = MaskLogits(model, batch);
             for (int l = 0; l < NumLabels; l++)
                 for (int w = 0; w < LabelTokenIds[l].Length; w++)
                     if (LabelTokenIds[l][w].Length == k)
@@ -283,8 +288,8 @@ public sealed class Pvp
         for (int step = 0; step < k; step++)
         {
             using var scope = NewDisposeScope();
-            var logits = step == 0 ? firstLogits : model.Forward(new ForwardArgs { InputIds = tensor(ids, new long[] { b, len }, device: batch.InputIds.device), AttentionMask = batch.AttentionMask, TokenTypeIds = batch.TokenTypeIds }).Logits!;
-            var logp = AtMasks(logits, batch.MaskSlots).log_softmax(-1);  // [B, k, V]
+            var logits = step == 0 ? firstLogits : MaskLogits(model, batch, tensor(ids, new long[] { b, len }, device: batch.InputIds.device));
+            var logp = logits.log_softmax(-1);  // [B, k, V]
             var tok = tensor(tokens.Select(t => (long)t).ToArray(), device: logp.device).view(1, k, 1).expand(b, k, 1);
             var tokLogp = logp.gather(2, tok).squeeze(2).to_type(ScalarType.Float32).cpu().data<float>().ToArray(); // [B * k]
             for (int i = 0; i < b; i++)

@@ -38,10 +38,11 @@ internal sealed class TinyLm : nn.Module, ILanguageModel
     public ForwardOutput Forward(ForwardArgs args)
     {
         var h = args.InputsEmbeds ?? EmbedTokens(args.InputIds!);
-        if (!_contextual) return new ForwardOutput(h, args.SkipLmHead ? null : h + bias, null, null);
+        // The LM head sees the rows ForwardArgs.LogitsPositions names (all without it), as the real models' heads do.
+        if (!_contextual) return new ForwardOutput(h, args.SkipLmHead ? null : args.HeadInput(h) + bias, null, null);
         var mask = (args.AttentionMask ?? torch.ones(h.shape[0], h.shape[1], dtype: ScalarType.Int64)).unsqueeze(-1).to(h.dtype);
         var ctx = (h * mask).sum(1, keepdim: true) / mask.sum(1, keepdim: true);
         var hidden = h + ctx;
-        return new ForwardOutput(hidden, args.SkipLmHead ? null : hidden.matmul(table.t()) + bias, null, null);
+        return new ForwardOutput(hidden, args.SkipLmHead ? null : args.HeadInput(hidden).matmul(table.t()) + bias, null, null);
     }
 }
