@@ -55,7 +55,7 @@ public sealed record FewShotConfig
             UnlabelledBatchSize = 4,
         },
         // A fresh classifier head on the embedded models needs a larger rate than the paper's 1e-5 (at 1e-4 it stays at chance);
-        // 80 steps of 16 are 10 passes over the pool (notebook 01's budget).
+        // 80 steps of 16 are 10 passes over the pool (notebook 01 distils for 64 to fit its five minutes).
         Distillation = new TrainerConfig { MaxSteps = 80, BatchSize = 16, LearningRate = 1e-3, WarmupRatio = 0.1, EvalEvery = 0, LogEvery = 1000 },
         Generations = 1,
         ClassifierMaxLength = 96,
