@@ -68,8 +68,15 @@ public class ClaimsTests
         AssertReport(PaperClaims.PetFewShot([4], PetFewShotConfig.Tiny), [4]);
 
     [Fact]
-    public void PTuningV2RunsOnATinyBudget() =>
-        AssertReport(PaperClaims.PTuningV2([1], DeepPromptsConfig.Tiny), [1]);
+    public void PTuningV2RunsOnATinyBudget()
+    {
+        var log = new StringWriter();
+        AssertReport(PaperClaims.PTuningV2([1], DeepPromptsConfig.Tiny with { TaggingSteps = 3 }, log), [1]);
+        // slot tagging trains its own number of steps; the classification task keeps Steps and DeepSteps (2)
+        Assert.Contains("[slots_p_tuning_v2] 3 steps", log.ToString());
+        Assert.Contains("[slots_finetune] 3 steps", log.ToString());
+        Assert.Contains("[aspect_finetune] 2 steps", log.ToString());
+    }
 
     /// <summary>The report functions the notebooks call check each bar on the means of the runs they are given.</summary>
     [Fact]
