@@ -123,12 +123,7 @@ public sealed class Pvp
         _builder.BuildReplaced(examples, replace, device, maskCount: 1);
 
     /// <summary>The MLM's logits at every position of a batch, [B, L, V] (PET's auxiliary MLM loss).</summary>
-    public static Tensor MlmLogits(ILanguageModel model, PromptBatch batch)
-    {
-        PretrainedHead.Require(model, "PET (pattern-verbalizer scoring)");
-        return model.Forward(new ForwardArgs { InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, TokenTypeIds = batch.TokenTypeIds }).Logits
-            ?? throw new InvalidOperationException("the model returned no LM logits; PET needs a masked-LM head");
-    }
+    public static Tensor MlmLogits(ILanguageModel model, PromptBatch batch) => Logits(model, batch, batch.InputIds, positions: null);
 
     /// <summary>
     /// The MLM's logits at each example's masks, [B, k, V] (k = masks per example, in <see cref="PromptBatch.MaskSlots"/>
@@ -138,9 +133,15 @@ public sealed class Pvp
     /// </summary>
     private static Tensor MaskLogits(ILanguageModel model, PromptBatch batch, Tensor? inputIds = null)
     {
-        PretrainedHead.Require(model, "PET (pattern-verbalizer scoring)");
         var ids = inputIds ?? batch.InputIds;
         using var positions = tensor(batch.MaskSlots.SelectMany(p => p).ToArray(), new long[] { batch.MaskSlots.Length, batch.MaskSlots[0].Length }, device: ids.device);
+        return Logits(model, batch, ids, positions);
+    }
+
+    // One MLM forward pass over the batch's layout with ids; the LM head at every position or at positions only.
+    private static Tensor Logits(ILanguageModel model, PromptBatch batch, Tensor ids, Tensor? positions)
+    {
+        PretrainedHead.Require(model, "PET (pattern-verbalizer scoring)");
         return model.Forward(new ForwardArgs { InputIds = ids, AttentionMask = batch.AttentionMask, TokenTypeIds = batch.TokenTypeIds, LogitsPositions = positions }).Logits
             ?? throw new InvalidOperationException("the model returned no LM logits; PET needs a masked-LM head");
     }
