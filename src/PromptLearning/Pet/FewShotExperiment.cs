@@ -50,7 +50,7 @@ public sealed record FewShotConfig
     public PetConfig Pet { get; init; } = new()
     {
         // 40 steps of 8 labelled examples (the paper: 250 of 16 for RoBERTa-large): ten passes over 32 examples. With batches
-        // of 4 (five passes) rating's PVP models stayed near their patterns' zero-shot on some seeds (PET 30.1% on seeds
+        // of 4 (five passes) rating's PVP models stayed near their patterns' zero-shot on some seeds (PET 30.2% on seeds
         // 0-2 against 33.0% with 8); batches of 16 gave 30.8%.
         PvpTraining = new PvpTrainingConfig
         {
