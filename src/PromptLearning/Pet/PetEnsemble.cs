@@ -224,7 +224,10 @@ public sealed class PetEnsemble
     /// iPET's new training set: the gold <paramref name="train"/> plus <c>targetSize − |train|</c>
     /// pool examples labelled with the ensemble's argmax, per label in the gold set's label ratio,
     /// each label's examples drawn without replacement with probability proportional to the
-    /// ensemble's probability for that label (fewer when the pool runs short).
+    /// ensemble's probability for that label. As in PET's <c>generate_ipet_train_set</c>, when the ensemble
+    /// predicts a label for fewer pool examples than its quota, those examples are repeated until they cover
+    /// it, so the new set keeps the gold ratio (an example may then appear more than once); a label the
+    /// ensemble never predicts gets none.
     /// </summary>
     public static IReadOnlyList<PromptExample> GrowTrainingSet(IReadOnlyList<PromptExample> train, IReadOnlyList<PromptExample> unlabelled,
         float[,] ensembleLogits, int targetSize, Random rng)
@@ -244,7 +247,9 @@ public sealed class PetEnsemble
         foreach (var l in Enumerable.Range(0, c).OrderByDescending(l => exact[l] - quota[l]).Take(newCount - quota.Sum())) quota[l]++;
         for (int label = 0; label < c; label++)
         {
-            var candidates = Enumerable.Range(0, unlabelled.Count).Where(i => pred[i] == label).ToList();
+            var predicted = Enumerable.Range(0, unlabelled.Count).Where(i => pred[i] == label).ToList();
+            var candidates = new List<int>(predicted);
+            while (predicted.Count > 0 && candidates.Count < quota[label]) candidates.AddRange(predicted);
             var weights = candidates.Select(i => (double)probs[i, label]).ToList();
             for (int k = 0; k < quota[label] && candidates.Count > 0; k++)
             {

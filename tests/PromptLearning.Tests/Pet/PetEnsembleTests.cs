@@ -116,6 +116,28 @@ public class PetEnsembleTests
     }
 
     [Fact]
+    public void GrowTrainingSetRepeatsARareLabelsExamplesToKeepTheGoldRatio()
+    {
+        var train = Data(1, 10);
+        int goldPos = train.Count(e => e.Label == 1);
+        Assert.InRange(goldPos, 1, 9);
+        var pool = Data(2, 60).Select(e => e with { Label = -1 }).ToList();
+        var logits = new float[pool.Count, 2];
+        for (int i = 0; i < pool.Count; i++) logits[i, i < 3 ? 1 : 0] = 2f;  // the ensemble calls only 3 examples positive
+        var grown = PetEnsemble.GrowTrainingSet(train, pool, logits, 50, new Random(4));
+        var added = grown.Skip(10).ToList();
+        int wantPos = (int)Math.Round(40.0 * goldPos / 10);
+        Assert.InRange(added.Count(e => e.Label == 1), wantPos - 1, wantPos + 1);
+        Assert.Equal(50, grown.Count);
+        // Every positive is one of the three the ensemble called positive.
+        Assert.All(added.Where(e => e.Label == 1), e => Assert.InRange(pool.FindIndex(p => ReferenceEquals(p.A, e.A)), 0, 2));
+        // No pool example is drawn more often than its copies allow: ceil(quota / 3) times.
+        var perExample = added.Where(e => e.Label == 1)
+            .GroupBy(e => pool.FindIndex(p => ReferenceEquals(p.A, e.A))).Select(g => g.Count());
+        Assert.All(perExample, n => Assert.InRange(n, 1, (wantPos + 1 + 2) / 3));
+    }
+
+    [Fact]
     public void PetAndIPetRunEndToEndOnATinyModel()
     {
         var tok = PatternTests.Bert();
