@@ -23,7 +23,7 @@ public sealed class PretrainCommand : ICommand
     public string Summary => "pretrain a small BERT (MLM), GPT-2 (causal LM) or BART (text infilling) from a corpus into a HF model folder";
 
     private const string Usage = """
-        usage: plearn pretrain --arch bert|gpt2|bart --size small|base --corpus <folder|file> --out <folder>
+        usage: plearn pretrain --arch bert|gpt2|bart --size small|base|deep --corpus <folder|file> --out <folder>
                                [--steps 3000] [--seed 42] [--batch 32] [--lr 1e-3] [--max-length 128]
                                [--vocab-size 4000] [--warmup-ratio 0.05] [--weight-decay 0.01]
                                [--eval-every <steps/10>] [--log-every 50] [--threads 1] [--no-packing] [--mask-probability 0.15]

@@ -3,13 +3,13 @@ using PromptLearning.Models;
 namespace PromptLearning.Pretraining;
 
 /// <summary>
-/// The architectures of the shipped checkpoints: <c>bert</c>, <c>gpt2</c> or <c>bart</c> at size <c>small</c>
-/// or <c>base</c> (small enough to pretrain on two CPU cores and ship under 25 MB).
+/// The architectures of the shipped checkpoints: <c>bert</c>, <c>gpt2</c> or <c>bart</c> at size <c>small</c>,
+/// <c>base</c> or <c>deep</c> (small enough to pretrain on two CPU cores and ship under 25 MB).
 /// </summary>
 public static class ModelPresets
 {
     /// <summary>Known sizes.</summary>
-    public static readonly IReadOnlyList<string> Sizes = new[] { "small", "base" };
+    public static readonly IReadOnlyList<string> Sizes = new[] { "small", "base", "deep" };
 
     /// <summary>
     /// A BART config at <paramref name="size"/> as <c>facebook/bart-base</c>'s (gelu, dropout 0.1, no embedding scale,
@@ -34,6 +34,8 @@ public static class ModelPresets
     {
         "small" => (128, 4, 4),
         "base" => (256, 4, 4),
+        // twice base's depth at about its compute per token: 8 layers of 3 heads of 64 dimensions
+        "deep" => (192, 8, 3),
         _ => throw new ArgumentException($"--size must be one of {string.Join(", ", Sizes)}, not '{size}'"),
     };
 

@@ -47,6 +47,19 @@ public class PretrainerTests
         return (model, tok);
     }
 
+    [Fact]
+    public void DeepPresetHasTwiceBasesLayersAtAboutItsComputePerToken()
+    {
+        var b = ModelPresets.Create("bert", "base", 2000, 128, 0, null);
+        var d = ModelPresets.Create("bert", "deep", 2000, 128, 0, null);
+        Assert.Equal(2 * b.NumHiddenLayers, d.NumHiddenLayers);
+        Assert.Equal(b.HiddenSize / b.NumAttentionHeads, d.HiddenSize / d.NumAttentionHeads);
+        Assert.Equal(4 * d.HiddenSize, d.IntermediateSize);
+        // weights per token in the layers: 12 h^2 per layer (attention 4 h^2, feed-forward 8 h^2)
+        double ratio = (double)d.NumHiddenLayers * d.HiddenSize * d.HiddenSize / (b.NumHiddenLayers * b.HiddenSize * b.HiddenSize);
+        Assert.InRange(ratio, 1.0, 1.2);
+    }
+
     [Theory]
     [InlineData("bert")]
     [InlineData("gpt2")]
