@@ -4,8 +4,8 @@ namespace PromptLearning.Pretraining;
 
 /// <summary>
 /// The architectures of the shipped checkpoints: <c>bert</c>, <c>gpt2</c> or <c>bart</c> at size <c>small</c>
-/// or <c>base</c> (small enough to pretrain on two CPU cores and ship under 25 MB), and <c>deep</c>, not shipped
-/// yet (its unfinished run is <c>data/checkpoints/bert-deep</c>).
+/// or <c>base</c> (small enough to pretrain on two CPU cores and ship under 25 MB), and <c>deep</c> (twice base's
+/// depth at about its compute per token; shipped as <c>data/models/bert-deep</c>, the P-tuning v2 backbone).
 /// </summary>
 public static class ModelPresets
 {

@@ -21,6 +21,7 @@ public class ShippedModelTests
     [Theory]
     [InlineData("bert-small", "bert")]
     [InlineData("bert-base", "bert")]
+    [InlineData("bert-deep", "bert")]
     [InlineData("gpt2-small", "gpt2")]
     public void LoadsAsAHuggingFaceFolderWithinTheSizeLimit(string name, string modelType)
     {
