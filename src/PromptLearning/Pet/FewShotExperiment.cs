@@ -78,6 +78,17 @@ public sealed record FewShotRun(string Task, string Method, int Size, int Seed, 
     /// <summary>For a PET run, each trained PVP model's test accuracy with the index of its PVP; empty otherwise.</summary>
     public IReadOnlyList<(int Pvp, double Accuracy)> PvpModels { get; init; } = [];
 
+    /// <summary>
+    /// The zero-shot cloze run of PVP <paramref name="pvpIndex"/> (the index into the task's PVP list, stored as the
+    /// run's seed): <paramref name="pvp"/>'s accuracy on <paramref name="test"/> with <paramref name="model"/> untrained.
+    /// </summary>
+    public static FewShotRun ZeroShot(string task, int pvpIndex, Pvp pvp, ILanguageModel model, IReadOnlyList<PromptExample> test, int batchSize = 64)
+    {
+        var clock = Stopwatch.StartNew();
+        double accuracy = pvp.Accuracy(model, test, batchSize);
+        return new(task, FewShotMethods.ZeroShot, 0, pvpIndex, accuracy, clock.Elapsed.TotalSeconds, pvp.ToString());
+    }
+
     /// <summary>The PET run of <paramref name="result"/> (<see cref="PetEnsemble.RunPet"/> with a test set and distillation).</summary>
     public static FewShotRun Pet(string task, int size, int seed, PetRunResult result, double seconds) =>
         new(task, FewShotMethods.Pet, size, seed, Tested(result, "PET").DistilledTestAccuracy!.Value, seconds,
@@ -196,11 +207,12 @@ public static class FewShotExperiment
     /// <summary>
     /// Runs the curves. <paramref name="loadModel"/> returns a fresh copy of the pretrained MLM each
     /// call (every PVP model and classifier starts from it); <paramref name="log"/> gets progress lines.
-    /// <paramref name="measured"/>: PET and iPET runs already made with this configuration on the same subsets
-    /// (e.g. a notebook's walk-through of one subset, built with <see cref="FewShotRun.Pet"/> and
-    /// <see cref="FewShotRun.IPet"/>); where they hold every PVP-based method asked for on a (task, size, seed),
-    /// the experiment takes them instead of training that ensemble again. PET and iPET models train
-    /// deterministically, so this changes the time, not the numbers.
+    /// <paramref name="measured"/>: runs already made with this configuration on the same test slice and subsets
+    /// (e.g. a notebook's walk-through of one subset, built with <see cref="FewShotRun.ZeroShot"/>,
+    /// <see cref="FewShotRun.Pet"/> and <see cref="FewShotRun.IPet"/>); where they hold every PVP-based method asked
+    /// for on a (task, size, seed), the experiment takes them instead of training that ensemble again, and where
+    /// they hold a zero-shot run for each of the task's PVPs, it takes those instead of scoring the cloze again.
+    /// Scoring and training are deterministic, so this changes the time, not the numbers.
     /// </summary>
     public static FewShotResult Run(string modelName, Func<ILanguageModel> loadModel, TextTokenizer tokenizer, IReadOnlyList<PetTask> tasks,
         FewShotConfig config, TextWriter? log = null, string? dataRoot = null, IReadOnlyList<FewShotRun>? measured = null)
@@ -218,13 +230,16 @@ public static class FewShotExperiment
 
             if (config.Methods.Contains(FewShotMethods.ZeroShot))
             {
-                using var model = loadModel();
+                // Zero-shot runs measured before count when every PVP has one (same index and PVP).
+                var known = pvps.Select((p, i) => (measured ?? []).FirstOrDefault(r => r.Task == task.Name && r.Method == FewShotMethods.ZeroShot
+                    && r.Seed == i && r.Detail == p.ToString())).ToList();
+                bool reuse = known.All(r => r is not null);
+                using var model = reuse ? null : loadModel();
                 for (int p = 0; p < pvps.Count; p++)
                 {
-                    var clock = Stopwatch.StartNew();
-                    var acc = pvps[p].Accuracy(model, test, config.Pet.EvalBatchSize);
-                    runs.Add(new FewShotRun(task.Name, FewShotMethods.ZeroShot, 0, p, acc, clock.Elapsed.TotalSeconds, pvps[p].ToString()));
-                    log?.WriteLine(string.Create(ci, $"  zero-shot | {pvps[p]} | acc {acc:F4}"));
+                    var run = reuse ? known[p]! : FewShotRun.ZeroShot(task.Name, p, pvps[p], model!, test, config.Pet.EvalBatchSize);
+                    runs.Add(run);
+                    log?.WriteLine(string.Create(ci, $"  zero-shot | {pvps[p]} | acc {run.Accuracy:F4}{(reuse ? " (measured before, reused)" : "")}"));
                 }
             }
 

@@ -89,6 +89,23 @@ public class FewShotExperimentTests
         Assert.Same(measured[0], reused.Runs.Single(r => r.Method == FewShotMethods.Pet));
         Assert.Equal(trained.Points.Select(p => (p.Method, p.Mean)), reused.Points.Select(p => (p.Method, p.Mean)));
 
+        // The zero-shot scores measured too (as notebook 01's section 3 does): only fine-tuning loads a model.
+        FewShotRun[] zeroShot;
+        using (var untrained = copies.Create())
+            zeroShot = pvps.Select((p, i) => FewShotRun.ZeroShot(task.Name, i, p, untrained, test, cfg.Pet.EvalBatchSize)).ToArray();
+        Assert.Equal(trained.Runs.Where(r => r.Method == FewShotMethods.ZeroShot).Select(r => (r.Seed, r.Accuracy, r.Detail)),
+            zeroShot.Select(r => (r.Seed, r.Accuracy, r.Detail)));
+        before = copies.Created;
+        log = new StringWriter();
+        var all = FewShotExperiment.Run("fixture-bert", copies.Create, tokenizer, new[] { task }, cfg, log, measured: [.. zeroShot, .. measured]);
+        Assert.Equal(1, copies.Created - before);
+        Assert.Contains("(measured before, reused)", log.ToString());
+        Assert.Equal(trained.Points.Select(p => (p.Method, p.Mean)), all.Points.Select(p => (p.Method, p.Mean)));
+        // A zero-shot run of another PVP at the same index is not taken: the cloze is scored again.
+        before = copies.Created;
+        FewShotExperiment.Run("fixture-bert", copies.Create, tokenizer, new[] { task }, cfg, measured: [.. zeroShot.Select(z => z with { Detail = "another PVP" }), .. measured]);
+        Assert.Equal(2, copies.Created - before);
+
         // Only PET measured while iPET is asked for too: the ensemble trains again.
         before = copies.Created;
         FewShotExperiment.Run("fixture-bert", copies.Create, tokenizer, new[] { task }, cfg, measured: [measured[0]]);
