@@ -219,6 +219,7 @@ public static class FewShotExperiment
     {
         foreach (var m in config.Methods)
             if (!FewShotMethods.All.Contains(m)) throw new ArgumentException($"unknown method '{m}' (known: {string.Join(", ", FewShotMethods.All)})");
+        measured ??= [];
         var runs = new List<FewShotRun>();
         var ci = CultureInfo.InvariantCulture;
         foreach (var task in tasks)
@@ -231,7 +232,7 @@ public static class FewShotExperiment
             if (config.Methods.Contains(FewShotMethods.ZeroShot))
             {
                 // Zero-shot runs measured before count when every PVP has one (same index and PVP).
-                var known = pvps.Select((p, i) => (measured ?? []).FirstOrDefault(r => r.Task == task.Name && r.Method == FewShotMethods.ZeroShot
+                var known = pvps.Select((p, i) => measured.FirstOrDefault(r => r.Task == task.Name && r.Method == FewShotMethods.ZeroShot
                     && r.Seed == i && r.Detail == p.ToString())).ToList();
                 bool reuse = known.All(r => r is not null);
                 using var model = reuse ? null : loadModel();
@@ -249,7 +250,7 @@ public static class FewShotExperiment
                     var train = task.FewShot(size, seed, dataRoot);
                     log?.WriteLine($"-- {task.Name} n={size} seed={seed}");
                     bool pet = config.Methods.Contains(FewShotMethods.Pet), ipet = config.Methods.Contains(FewShotMethods.IPet);
-                    var reused = (measured ?? []).Where(r => r.Task == task.Name && r.Size == size && r.Seed == seed
+                    var reused = measured.Where(r => r.Task == task.Name && r.Size == size && r.Seed == seed
                         && (pet && r.Method == FewShotMethods.Pet || ipet && r.Method == FewShotMethods.IPet)).ToList();
                     if ((pet || ipet) && reused.Count == (pet ? 1 : 0) + (ipet ? 1 : 0))
                     {
