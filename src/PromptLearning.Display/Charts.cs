@@ -15,11 +15,11 @@ public sealed record Axis(string Title, string? Unit = null, bool Log = false)
 /// <summary>One line of a <see cref="Charts.LineChart"/>: y over x, with optional ± error bars.</summary>
 public sealed record Series(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y, IReadOnlyList<double>? YError = null)
 {
-    /// <summary>Mean ± (population) standard deviation over runs: <paramref name="runs"/>[i] holds the values measured at <paramref name="x"/>[i] (e.g. one per seed).</summary>
+    /// <summary>Mean ± sample standard deviation over runs (<see cref="Metrics.MeanStd"/>): <paramref name="runs"/>[i] holds the values measured at <paramref name="x"/>[i] (e.g. one per seed).</summary>
     public static Series MeanStd(string name, IReadOnlyList<double> x, IReadOnlyList<IReadOnlyList<double>> runs)
     {
         if (x.Count != runs.Count) throw new ArgumentException($"series '{name}': {x.Count} x values but {runs.Count} groups of runs.");
-        var stats = runs.Select((r, i) => r.Count > 0 ? Stats.MeanStd(r) : throw new ArgumentException($"series '{name}': no runs at x = {x[i]}.")).ToList();
+        var stats = runs.Select((r, i) => r.Count > 0 ? Metrics.MeanStd.Of(r) : throw new ArgumentException($"series '{name}': no runs at x = {x[i]}.")).ToList();
         return new Series(name, x, stats.Select(s => s.Mean).ToList(), stats.Select(s => s.Std).ToList());
     }
 }
@@ -29,18 +29,6 @@ public sealed record BarSeries(string Name, IReadOnlyList<double> Values, IReadO
 
 /// <summary>A labelled point of a <see cref="Charts.Scatter"/>; points with the same <paramref name="Group"/> share a colour and legend entry.</summary>
 public sealed record LabeledPoint(string Label, double X, double Y, string Group = "");
-
-/// <summary>Mean and standard deviation.</summary>
-public static class Stats
-{
-    /// <summary>Mean and population standard deviation of the values.</summary>
-    public static (double Mean, double Std) MeanStd(IReadOnlyCollection<double> values)
-    {
-        if (values.Count == 0) throw new ArgumentException("no values");
-        double mean = values.Average();
-        return (mean, Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / values.Count));
-    }
-}
 
 /// <summary>
 /// Plotly.NET charts for results: every chart has a title and labelled axes (with units).

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Data.Analysis;
+using PromptLearning.Metrics;
 
 namespace PromptLearning.Display;
 
@@ -43,8 +44,8 @@ public sealed class SeedResults
         throw new KeyNotFoundException($"no value of '{metric}' for '{setting}' on seed {seed} (seeds: {string.Join(", ", Seeds(setting))})");
     }
 
-    /// <summary>Mean and standard deviation over seeds (<see cref="Stats.MeanStd"/>).</summary>
-    public (double Mean, double Std) Summary(string setting, string metric) => Stats.MeanStd(Runs(setting, metric).ToList());
+    /// <summary>Mean and sample standard deviation over seeds.</summary>
+    public MeanStd Summary(string setting, string metric) => MeanStd.Of(Runs(setting, metric).ToList());
 
     /// <summary>Bars of <paramref name="metric"/>'s means over the seeds with the standard deviations as error bars, one per setting of <paramref name="settings"/>.</summary>
     public BarSeries Bars(string metric, IReadOnlyList<string> settings, string? name = null)

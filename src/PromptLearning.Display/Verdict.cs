@@ -1,4 +1,5 @@
 using System.Globalization;
+using PromptLearning.Metrics;
 
 namespace PromptLearning.Display;
 
@@ -24,8 +25,8 @@ public static class Verdict
     {
         if (aRuns.Count == 0 || bRuns.Count == 0)
             throw new ArgumentException($"comparison '{a}' vs '{b}': no runs for {(aRuns.Count == 0 ? a : b)}");
-        var (ma, sa) = Stats.MeanStd(aRuns);
-        var (mb, sb) = Stats.MeanStd(bRuns);
+        var (ma, sa) = MeanStd.Of(aRuns);
+        var (mb, sb) = MeanStd.Of(bRuns);
         double diff = (ma - mb) * scale, spread = Math.Max(sa, sb) * scale;
         string u = unit.Length == 0 ? "" : " " + unit;
         string D(double v) => v.ToString(format, CultureInfo.InvariantCulture);

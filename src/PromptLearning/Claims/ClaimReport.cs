@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using PromptLearning.Metrics;
 
 namespace PromptLearning.Claims;
 
@@ -65,9 +66,8 @@ public sealed record ClaimReport
 
     private static ClaimStat Stat(IReadOnlyList<double> values)
     {
-        double mean = values.Average();
-        double std = values.Count < 2 ? 0 : Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
-        return new ClaimStat(mean, std);
+        var s = MeanStd.Of(values);
+        return new ClaimStat(s.Mean, s.Std);
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };

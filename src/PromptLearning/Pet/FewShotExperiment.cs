@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using PromptLearning.Checkpoints;
+using PromptLearning.Metrics;
 using PromptLearning.Models;
 using PromptLearning.Tokenization;
 using PromptLearning.Training;
@@ -132,10 +133,8 @@ public sealed class FewShotResult
         Points = runs.GroupBy(r => (r.Task, r.Method, r.Size))
             .Select(g =>
             {
-                var xs = g.Select(r => r.Accuracy).ToList();
-                double mean = xs.Average();
-                double std = xs.Count > 1 ? Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / (xs.Count - 1)) : 0;
-                return new FewShotPoint(g.Key.Task, g.Key.Method, g.Key.Size, mean, std, xs.Count);
+                var stats = MeanStd.Of(g.Select(r => r.Accuracy).ToList());
+                return new FewShotPoint(g.Key.Task, g.Key.Method, g.Key.Size, stats.Mean, stats.Std, g.Count());
             }).ToList();
     }
 

@@ -15,11 +15,11 @@ public class DisplayTests
         Assert.Contains("no verdict", Verdict.Compare("MLP", [0.50], "table", [0.40], "points", scale: 100, format: "F1"));
         Assert.Contains("+10.0 points from 1 seed", Verdict.Compare("MLP", [0.50], "table", [0.40], "points", scale: 100, format: "F1"));
         Assert.Contains("no verdict", Verdict.Compare("a", [1, 2], "b", [5, 6]));
-        // three seeds, difference within the spread (std of a = 1.63)
+        // three seeds, difference within the spread (sample std of a = 2)
         var close = Verdict.Compare("a", [10, 12, 14], "b", [11, 11, 11], "BLEU");
-        Assert.StartsWith("a vs b: no difference at this budget (+1.00 BLEU, spread ±1.63 BLEU over 3 seeds)", close);
+        Assert.StartsWith("a vs b: no difference at this budget (+1.00 BLEU, spread ±2.00 BLEU over 3 seeds)", close);
         // three seeds, difference larger than the spread: the winner is named whichever side it is on
-        Assert.Equal("b beats a by 5.00 BLEU (spread ±1.63 BLEU over 3 seeds)", Verdict.Compare("a", [10, 12, 14], "b", [17, 17, 17], "BLEU"));
+        Assert.Equal("b beats a by 5.00 BLEU (spread ±2.00 BLEU over 3 seeds)", Verdict.Compare("a", [10, 12, 14], "b", [17, 17, 17], "BLEU"));
         var best = Verdict.Best("initialisation", [("random", [0.2, 0.3, 0.25]), ("labels", [0.6, 0.62, 0.61]), ("vocab", [0.4, 0.41, 0.42])], scale: 100, format: "F1");
         Assert.StartsWith("initialisation: highest mean labels (61.0); against the runner-up, labels beats vocab by 20.0", best);
         Assert.Throws<ArgumentException>(() => Verdict.Compare("a", [], "b", [1]));
@@ -31,7 +31,7 @@ public class DisplayTests
         var seeds = new IReadOnlyList<double>[] { [0.5, 0.7], [0.8, 0.8] };
         var series = Series.MeanStd("PET", [10, 100], seeds);
         Assert.Equal([0.6, 0.8], series.Y.Select(v => Math.Round(v, 10)));
-        Assert.Equal([0.1, 0.0], series.YError!.Select(v => Math.Round(v, 10)));
+        Assert.Equal([Math.Round(Math.Sqrt(0.02), 10), 0.0], series.YError!.Select(v => Math.Round(v, 10)));
         var html = Html(Charts.LineChart("Few-shot accuracy", new Axis("training examples", Log: true), new Axis("accuracy", "%"), series));
         Assert.Contains("Few-shot accuracy", html);
         Assert.Contains("training examples", html);

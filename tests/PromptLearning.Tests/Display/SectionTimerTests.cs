@@ -46,14 +46,14 @@ public class SeedResultsTests
         Assert.Equal(new[] { 10.0, 12.0, 14.0 }, r.Runs("prefix", "BLEU"));
         var (mean, std) = r.Summary("prefix", "BLEU");
         Assert.Equal(12.0, mean, 9);
-        Assert.Equal(Math.Sqrt(8.0 / 3), std, 9);
+        Assert.Equal(2.0, std, 9); // sample standard deviation (n - 1)
         var bars = r.Bars("BLEU", r.Settings);
         Assert.Equal(new[] { 12.0, 2.0 }, bars.Values);
-        Assert.Equal(Math.Sqrt(2.0 / 3), bars.Errors![1], 9);
+        Assert.Equal(1.0, bars.Errors![1], 9);
         var line = r.Line("BLEU", [(1, "untrained"), (10, "prefix")]);
         Assert.Equal(new[] { 2.0, 12.0 }, line.Y);
         var table = r.Table("BLEU", "ROUGE-L");
-        Assert.Equal("12.00 ± 1.63", table.Columns["BLEU (mean ± std)"][0]);
+        Assert.Equal("12.00 ± 2.00", table.Columns["BLEU (mean ± std)"][0]);
         Assert.Equal("-", table.Columns["ROUGE-L (mean ± std)"][1]);
         Assert.Throws<ArgumentException>(() => r.Add("prefix", 0, "BLEU", 1));
         Assert.Contains("nope", Assert.Throws<KeyNotFoundException>(() => r.Runs("nope", "BLEU")).Message);
