@@ -32,7 +32,7 @@ public sealed record PretrainingConfig
     /// position's input token through the shared embeddings (cross-entropy, padding ignored), added to the
     /// reconstruction loss; 0 = BART's objective alone. It keeps the encoder's positions apart: without it a small
     /// BART on this world's corpus turned every encoder position into the same vector within 50 steps (the decoder
-    /// read a bag of words through uniform cross-attention and learned to ignore its input); see the README.
+    /// read a bag of words through uniform cross-attention and learned to ignore its input); see data/models/README.md (bart-small).
     /// </summary>
     public double EncoderTokenLossWeight { get; init; }
     /// <summary>Masked LM: probability of choosing a token of a <see cref="SalientWords"/> word.</summary>
