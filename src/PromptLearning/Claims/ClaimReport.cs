@@ -14,11 +14,6 @@ public sealed record ClaimRun(
     [property: JsonPropertyName("seed")] int Seed,
     [property: JsonPropertyName("values")] IReadOnlyDictionary<string, double> Values);
 
-/// <summary>Mean and sample standard deviation of one metric over the seeds.</summary>
-public sealed record ClaimStat(
-    [property: JsonPropertyName("mean")] double Mean,
-    [property: JsonPropertyName("std")] double Std);
-
 /// <summary>One bar of a claim, checked on the means over seeds.</summary>
 /// <param name="Bar">The bar in words, e.g. "prefix dev BLEU >= 45".</param>
 /// <param name="Measured">The measured side, e.g. "38.2".</param>
@@ -54,8 +49,8 @@ public sealed record ClaimReport
 
     /// <summary>Mean and std of every metric over the runs.</summary>
     [JsonPropertyName("summary")]
-    public IReadOnlyDictionary<string, ClaimStat> Summary => Runs.SelectMany(r => r.Values.Keys).Distinct()
-        .ToDictionary(k => k, k => Stat(Runs.Select(r => r.Values[k]).ToList()));
+    public IReadOnlyDictionary<string, MeanStd> Summary => Runs.SelectMany(r => r.Values.Keys).Distinct()
+        .ToDictionary(k => k, k => MeanStd.Of(Runs.Select(r => r.Values[k]).ToList()));
 
     /// <summary>"holds" when every check holds, else "fails".</summary>
     [JsonPropertyName("verdict")] public string Verdict => Checks.All(c => c.Holds) ? "holds" : "fails";
@@ -63,12 +58,6 @@ public sealed record ClaimReport
     /// <summary>Mean of <paramref name="metric"/> over the runs; names the metric when a run lacks it.</summary>
     public double Mean(string metric) => Runs.Count == 0 ? double.NaN : Runs.Average(r =>
         r.Values.TryGetValue(metric, out var v) ? v : throw new KeyNotFoundException($"claim '{Id}': seed {r.Seed} has no value '{metric}'"));
-
-    private static ClaimStat Stat(IReadOnlyList<double> values)
-    {
-        var s = MeanStd.Of(values);
-        return new ClaimStat(s.Mean, s.Std);
-    }
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 

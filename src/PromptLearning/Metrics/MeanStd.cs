@@ -1,12 +1,17 @@
+using System.Text.Json.Serialization;
+
 namespace PromptLearning.Metrics;
 
 /// <summary>
 /// Mean and sample standard deviation (divided by n − 1; 0 for a single value) of repeated runs, e.g. one score per
-/// seed: the one spread that the few-shot curves, the claims, the notebooks' tables, charts and verdicts report.
+/// seed: the one spread that the few-shot curves, the claims (in their JSON as <c>mean</c> and <c>std</c>) and the
+/// notebooks' tables, charts and verdicts report.
 /// </summary>
 /// <param name="Mean">The mean of the values.</param>
 /// <param name="Std">Their sample standard deviation.</param>
-public readonly record struct MeanStd(double Mean, double Std)
+public readonly record struct MeanStd(
+    [property: JsonPropertyName("mean")] double Mean,
+    [property: JsonPropertyName("std")] double Std)
 {
     /// <summary>The mean and sample standard deviation of <paramref name="values"/> (at least one).</summary>
     public static MeanStd Of(IReadOnlyCollection<double> values)

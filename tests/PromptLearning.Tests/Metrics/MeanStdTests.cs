@@ -13,5 +13,7 @@ public class MeanStdTests
         var (mean, std) = MeanStd.Of([0.7]);
         Assert.Equal((0.7, 0.0), (mean, std));
         Assert.Throws<ArgumentException>(() => MeanStd.Of([]));
+        // the claims' JSON writes it as {"mean": .., "std": ..}
+        Assert.Equal("{\"mean\":12,\"std\":2}", System.Text.Json.JsonSerializer.Serialize(s));
     }
 }
