@@ -95,4 +95,20 @@ public static class PromptMethods
 
     /// <summary>The name <paramref name="method"/> stands for: <c>zeroshot</c> (the earlier spelling, still accepted) is <see cref="ZeroShot"/>; other names are returned as given.</summary>
     public static string Normalize(string method) => method == "zeroshot" ? ZeroShot : method;
+
+    /// <summary>
+    /// The method's name as a reader knows it, for tables, charts and verdicts (e.g. <c>ptuning</c> is
+    /// "P-tuning v1", <c>prefix</c> "prefix tuning"); a name the library does not know is returned as given.
+    /// </summary>
+    public static string DisplayName(string method) => Normalize(method) switch
+    {
+        PromptTuning => "prompt tuning",
+        PTuning => "P-tuning v1",
+        PrefixTuning => "prefix tuning",
+        PTuningV2 => "P-tuning v2",
+        FineTuning => "full fine-tuning",
+        HeadOnly => "head only",
+        ZeroShot => "zero-shot cloze",
+        _ => method,
+    };
 }

@@ -113,3 +113,18 @@ public class ZeroShotNameTests
         Assert.Equal(saved, PromptMethodConfig.FromJson(System.Text.Json.JsonDocument.Parse(saved.ToJson()).RootElement));
     }
 }
+
+/// <summary>Every method the library knows has a reader's name, distinct from the others; unknown names pass through.</summary>
+public class MethodDisplayNameTests
+{
+    [Fact]
+    public void EveryKnownMethodHasItsOwnDisplayName()
+    {
+        var names = PromptMethods.All.Select(PromptMethods.DisplayName).ToList();
+        Assert.Equal(names.Count, names.Distinct().Count());
+        Assert.All(PromptMethods.All, m => Assert.NotEqual(m, PromptMethods.DisplayName(m)));
+        Assert.Equal("P-tuning v1", PromptMethods.DisplayName(PromptMethods.PTuning));
+        Assert.Equal(PromptMethods.DisplayName(PromptMethods.ZeroShot), PromptMethods.DisplayName("zeroshot"));
+        Assert.Equal("my-method", PromptMethods.DisplayName("my-method"));
+    }
+}
