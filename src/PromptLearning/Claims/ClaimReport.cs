@@ -89,8 +89,10 @@ public sealed record ClaimReport
         {
             var time = r.Seconds > 0 ? string.Create(ci, $", {r.Seconds:F0} s") : "";
             sb.AppendLine(ci, $"[{r.Id}] {r.Title}: {r.Verdict.ToUpperInvariant()} ({r.Model}, seeds {string.Join(",", r.Runs.Select(x => x.Seed))}{time})");
+            // Per-seed values are rounded (Math.Round) before printing, as the notebooks' tables round them: F3
+            // alone prints 630/800 = 0.7875 as 0.787, because the double nearest 0.7875 lies just below it.
             foreach (var (metric, s) in r.Summary)
-                sb.AppendLine(ci, $"    {metric,-28} {s.Mean,8:F3} ± {s.Std:F3}   per seed: {string.Join(", ", r.Runs.Select(x => x.Values[metric].ToString("F3", ci)))}");
+                sb.AppendLine(ci, $"    {metric,-28} {s.Mean,8:F3} ± {s.Std:F3}   per seed: {string.Join(", ", r.Runs.Select(x => Math.Round(x.Values[metric], 3).ToString("F3", ci)))}");
             foreach (var c in r.Checks)
                 sb.AppendLine(ci, $"    {(c.Holds ? "ok  " : "FAIL")} {c.Bar}: {c.Measured}");
             if (r.Finding is not null) sb.AppendLine(ci, $"    finding: {r.Finding}");

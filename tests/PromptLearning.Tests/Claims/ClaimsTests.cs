@@ -153,3 +153,21 @@ public class ClaimsTests
         Assert.Contains(Path.GetFileName(missing), e.Message);
     }
 }
+
+/// <summary>The text table prints per-seed values rounded as the notebooks' tables round them.</summary>
+public class ClaimTableTests
+{
+    [Fact]
+    public void PerSeedValuesAreRoundedNotTruncatedByTheirBinaryForm()
+    {
+        var report = new ClaimReport
+        {
+            Id = "demo", Title = "demo claim", Model = "none", Seconds = 0,
+            Runs = [new ClaimRun(0, new Dictionary<string, double> { ["acc"] = 630.0 / 800 }),
+                    new ClaimRun(1, new Dictionary<string, double> { ["acc"] = 0.5 })],
+            Checks = [new ClaimCheck("acc >= 0.6", "0.644", true)],
+        };
+        Assert.Equal("0.787", (630.0 / 800).ToString("F3", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("per seed: 0.788, 0.500", ClaimReport.ToTable([report]));
+    }
+}
