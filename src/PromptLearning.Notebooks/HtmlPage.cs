@@ -20,13 +20,7 @@ public static partial class HtmlPage
         "var require = requirejs;\n";
 
     /// <summary>Writes the page atomically.</summary>
-    public static void Write(NotebookDocument notebook, string path)
-    {
-        var temp = path + "." + Environment.ProcessId + ".tmp";
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        File.WriteAllText(temp, Render(notebook), new UTF8Encoding(false));
-        File.Move(temp, path, overwrite: true);
-    }
+    public static void Write(NotebookDocument notebook, string path) => AtomicWrite.Text(path, Render(notebook));
 
     /// <summary>The page's HTML.</summary>
     public static string Render(NotebookDocument notebook)

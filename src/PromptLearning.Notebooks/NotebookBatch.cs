@@ -66,6 +66,7 @@ public static class NotebookBatch
             Directory.CreateDirectory(Path.GetDirectoryName(output)!);
             runner.Save(output);
             HtmlPage.Write(notebook, Path.ChangeExtension(output, ".html"));
+            foreach (var problem in MarkdownPage.Write(notebook, Path.ChangeExtension(output, ".md"))) own.WriteLine(problem);
             if (!result.Succeeded) own.WriteLine(result.Message);
             var status = result.Succeeded ? "ok" : result.TimedOut ? "TIMED OUT" : "FAILED";
             own.WriteLine($"== {relative}: {status} in {clock.Elapsed.TotalSeconds:F1} s -> {output}");

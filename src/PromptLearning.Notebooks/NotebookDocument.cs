@@ -90,14 +90,7 @@ public sealed class NotebookDocument
     public string ToJson() => _root.ToJsonString(WriteOptions) + "\n";
 
     /// <summary>Writes the notebook atomically (temp file, then move).</summary>
-    public void Save(string path)
-    {
-        var full = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        var temp = full + "." + Environment.ProcessId + ".tmp";
-        File.WriteAllText(temp, ToJson(), new UTF8Encoding(false));
-        File.Move(temp, full, overwrite: true);
-    }
+    public void Save(string path) => AtomicWrite.Text(path, ToJson());
 }
 
 /// <summary>One cell of a <see cref="NotebookDocument"/>, a view over its JSON object.</summary>

@@ -7,16 +7,18 @@ namespace PromptLearning.Cli.Commands;
 /// executes Polyglot C# notebooks headless in the real .NET Interactive kernel (see
 /// src/PromptLearning.Notebooks) and writes each executed notebook plus a standalone HTML page whose
 /// charts render offline. <c>plearn notebooks export &lt;files or folders&gt; [--out DIR]</c>: writes
-/// each notebook as a .NET file-based app (<c>dotnet run name.cs</c>).
+/// each notebook as a .NET file-based app (<c>dotnet run name.cs</c>). <c>plearn notebooks markdown &lt;executed
+/// notebooks or folders&gt; [--out DIR]</c>: writes each as a Markdown page with its charts as PNG images
+/// (what GitHub shows; <c>run</c> writes these pages too).
 /// </summary>
 public sealed class NotebooksCommand : ICommand
 {
     public string Name => "notebooks";
-    public string Summary => "run notebooks in the .NET Interactive kernel, check executed ones, or export them as file-based apps: notebooks run|check|export <files|folders>";
+    public string Summary => "run notebooks in the .NET Interactive kernel, check executed ones, or export them as file-based apps or Markdown pages: notebooks run|check|export|markdown <files|folders>";
 
     private const string Usage =
         "usage: plearn notebooks run <files or folders> [--out DIR] [--in-place] [--timeout SECONDS] [--parallel N] [--no-pack] [--echo]\n" +
-        "  --out DIR       where executed notebooks and their .html pages go (default artifacts/notebooks)\n" +
+        "  --out DIR       where executed notebooks and their .html and .md pages go (default artifacts/notebooks)\n" +
         "  --in-place      overwrite the source notebooks instead (pages go beside them)\n" +
         "  --timeout S     time limit per notebook in seconds (default 900; 0 = none)\n" +
         "  --parallel N    notebooks run at once, each in its own kernel with one torch thread (default: 2 on a\n" +
@@ -27,6 +29,9 @@ public sealed class NotebooksCommand : ICommand
         "                  pack PromptLearning and PromptLearning.Display into artifacts/packages (what VS Code notebooks load) when their sources changed\n" +
         "       plearn notebooks export <files or folders> [--out DIR]\n" +
         "  --out DIR       where the .cs file-based apps go (default artifacts/notebooks-cs); run one with `dotnet run DIR/NAME.cs`\n" +
+        "       plearn notebooks markdown <executed notebooks or folders> [--out DIR]\n" +
+        "                  write NAME.md with each chart as a PNG in NAME_files/ (GitHub shows these, not the interactive\n" +
+        "                  charts); beside each notebook unless --out; exit 1 when a chart could not be drawn\n" +
         "       plearn notebooks check <executed notebooks or folders> [--readme README.md] [--quick-run]\n" +
         "                  exit 1 when a cell has an error output, a chart is missing, or a number quoted in the\n" +
         "                  markdown (or in the README's notebook table, with --readme) is not in the outputs\n" +
@@ -40,6 +45,7 @@ public sealed class NotebooksCommand : ICommand
         {
             "run" => RunNotebooks(args[1..]),
             "export" => Export(args[1..]),
+            "markdown" => Markdown(args[1..]),
             "check" => Check(args[1..]),
             "pack" => Pack(args[1..]),
             _ => throw new CliUsageException($"unknown sub-command '{args[0]}'.\n{Usage}"),
@@ -100,6 +106,26 @@ public sealed class NotebooksCommand : ICommand
         foreach (var p in problems) Console.WriteLine(p);
         Console.WriteLine(problems.Count == 0 ? $"{notebooks.Count} notebook(s) checked: no errors, every chart present" : $"{problems.Count} problem(s)");
         return problems.Count == 0 ? 0 : 1;
+    }
+
+    private static int Markdown(string[] args)
+    {
+        var o = new Options(args);
+        var outDir = o.Get("out");
+        o.RejectUnknown();
+        if (o.Positional.Count == 0) throw new CliUsageException("no executed notebooks given.\n" + Usage);
+        var notebooks = NotebookBatch.Expand(o.Positional, null);
+        if (notebooks.Count == 0) throw new CliUsageException($"no .ipynb notebooks found in {string.Join(", ", o.Positional)}");
+        int problems = 0;
+        foreach (var n in notebooks)
+        {
+            var page = outDir is null ? Path.ChangeExtension(n.Source, ".md") : Path.Combine(outDir, Path.ChangeExtension(n.Relative, ".md"));
+            var missing = MarkdownPage.Write(NotebookDocument.Load(n.Source), page);
+            foreach (var p in missing) Console.WriteLine(p);
+            problems += missing.Count;
+            Console.WriteLine($"{n.Source} -> {page}");
+        }
+        return problems == 0 ? 0 : 1;
     }
 
     private static int Export(string[] args)
