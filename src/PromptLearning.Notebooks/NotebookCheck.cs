@@ -6,7 +6,8 @@ namespace PromptLearning.Notebooks;
 /// <summary>
 /// Checks executed notebooks (from <c>plearn notebooks run</c> or from <c>dotnet-repl</c>): every code
 /// cell ran, none has an <c>error</c> output, every cell that draws a chart (its source calls
-/// <c>Charts.</c> or <c>Chart.</c>) holds a rendered Plotly chart, and every result quoted in the
+/// <c>Charts.</c> or <c>Chart.</c>) holds a rendered Plotly chart that <see cref="ChartImage"/> can also draw as
+/// a PNG (the Markdown page's copy), and every result quoted in the
 /// markdown (a decimal number such as 84.2 or a percentage such as 70%, outside <c>`code`</c> and
 /// <c>$math$</c>, where settings belong) appears in the notebook's outputs, and every code cell is short
 /// enough to read in class (see <see cref="StyleProblems"/>). Returns one line per problem.
@@ -83,8 +84,11 @@ public static partial class NotebookCheck
             foreach (var error in outputs.Where(o => o["output_type"]?.GetValue<string>() == "error"))
                 problems.Add($"{where}: error output: {FirstLine(error["evalue"]?.ToString() ?? "")}");
             bool drawsChart = DrawsChartUnconditionally(cell.Source);
-            bool hasChart = outputs.Any(o => o["data"]?["text/html"] is { } h && Text(h).Contains("Plotly.newPlot", StringComparison.Ordinal));
-            if (drawsChart && !hasChart) problems.Add($"{where}: draws a chart but holds none");
+            var charts = outputs.Select(o => o["data"]?["text/html"] is { } h ? Text(h) : "").Where(ChartImage.IsChart).ToList();
+            if (drawsChart && charts.Count == 0) problems.Add($"{where}: draws a chart but holds none");
+            foreach (var chart in charts)
+                if (ChartImage.TryRender(chart, out var problem, out var title) is null)
+                    problems.Add($"{where}: chart \"{title}\" has no PNG copy for the Markdown page: {problem}");
         }
         var outputText = OutputText(executed);
         if (!quickRun)

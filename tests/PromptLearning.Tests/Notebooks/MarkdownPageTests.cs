@@ -119,6 +119,18 @@ public class MarkdownPageTests
         }
     }
 
+    [Fact]
+    public void TheCheckReportsAChartWithoutAPngCopy()
+    {
+        var nb = Notebook("Charts.PieChart(...)");
+        var pie = "[{\"type\":\"pie\",\"labels\":[\"a\",\"b\"],\"values\":[1,2]}]";
+        nb["cells"]![0]!["outputs"] = new JsonArray(new JsonObject { ["output_type"] = "display_data", ["data"] = new JsonObject { ["text/html"] = ChartHtml(pie, Layout) } });
+        var path = Path.Combine(TempDir(), "pie.ipynb");
+        File.WriteAllText(path, nb.ToJsonString());
+        var problems = NotebookCheck.Problems(NotebookDocument.Load(path), quickRun: true);
+        Assert.Contains(problems, p => p.Contains("cell 1") && p.Contains("\"Accuracy\" has no PNG copy") && p.Contains("pie"));
+    }
+
     private static List<string?> Images(string folder) =>
         Directory.Exists(folder) ? Directory.GetFiles(folder).Select(Path.GetFileName).Order().ToList() : [];
 
