@@ -61,7 +61,7 @@ public static partial class ChartImage
             if (bars.Count > 0 && lines.Count > 0) { problem = "bars and lines in one figure are not drawn"; return null; }
 
             int colour = 0;
-            if (bars.Count > 0) DrawBars(plot, bars, logX, logY);
+            if (bars.Count > 0) DrawBars(plot, bars, logX, logY, width);
             foreach (var trace in lines) DrawScatter(plot, trace, plot.Add.Palette.GetColor(colour++), logX, logY);
             if (logX) LogTicks(plot.Axes.Bottom, lines.Concat(bars.Where(b => Str(b["orientation"]) == "h")), "x");
             if (logY) LogTicks(plot.Axes.Left, lines.Concat(bars.Where(b => Str(b["orientation"]) != "h")), "y");
@@ -108,7 +108,7 @@ public static partial class ChartImage
             }
     }
 
-    private static void DrawBars(Plot plot, List<JsonObject> traces, bool logX, bool logY)
+    private static void DrawBars(Plot plot, List<JsonObject> traces, bool logX, bool logY, int width)
     {
         bool horizontal = Str(traces[0]["orientation"]) == "h";
         // Categories are the category axis' values in the order they first appear (Plotly's order).
@@ -117,7 +117,7 @@ public static partial class ChartImage
             foreach (var c in Categories(t[horizontal ? "y" : "x"]))
                 if (!categories.Contains(c)) categories.Add(c);
         bool logValue = horizontal ? logX : logY;
-        double width = 0.8 / traces.Count;
+        double barWidth = 0.8 / traces.Count;
         var all = new List<Bar>();
         for (int s = 0; s < traces.Count; s++)
         {
@@ -128,19 +128,21 @@ public static partial class ChartImage
             var color = plot.Add.Palette.GetColor(s);
             for (int i = 0; i < Math.Min(cats.Count, values.Length); i++)
             {
-                double position = categories.IndexOf(cats[i]) + (s - (traces.Count - 1) / 2.0) * width;
+                double position = categories.IndexOf(cats[i]) + (s - (traces.Count - 1) / 2.0) * barWidth;
                 all.Add(new Bar
                 {
                     Position = position, Value = Axis(values[i], logValue), ValueBase = logValue ? LogBase(traces) : 0,
                     Error = errors is null ? 0 : LogErrors([values[i]], [errors[i]], logValue)[0],
-                    FillColor = color, Size = width * 0.95,
+                    FillColor = color, Size = barWidth * 0.95,
                 });
             }
             if (traces.Count > 1) plot.Legend.ManualItems.Add(new LegendItem { LabelText = Str(t["name"]) ?? "", FillColor = color });
         }
         var barPlot = plot.Add.Bars(all);
         barPlot.Horizontal = horizontal;
-        var ticks = categories.Select((c, i) => new Tick(i, horizontal ? c : Wrap(c, 14))).ToArray();
+        // Labels under vertical bars wrap to the width of their category (about 7 pixels a character).
+        int chars = Math.Max(10, (int)(0.85 * width / categories.Count / 7));
+        var ticks = categories.Select((c, i) => new Tick(i, horizontal ? c : Wrap(c, chars))).ToArray();
         var axis = horizontal ? (IAxis)plot.Axes.Left : plot.Axes.Bottom;
         axis.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
     }
