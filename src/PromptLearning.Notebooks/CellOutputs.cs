@@ -21,6 +21,17 @@ public sealed class CellOutputs
         public List<string>? Traceback;
     }
 
+    /// <summary>
+    /// The text of an nbformat "multiline string" (a string, or a list of strings to join: <c>source</c>,
+    /// a stream's <c>text</c>, a mime value in <c>data</c>); "" for anything else.
+    /// </summary>
+    public static string Text(JsonNode? node) => node switch
+    {
+        JsonArray a => string.Concat(a.Select(l => l?.GetValue<string>() ?? "")),
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        _ => "",
+    };
+
     private readonly List<Output> _outputs = new();
     private readonly object _gate = new();
 

@@ -38,7 +38,7 @@ public static partial class HtmlPage
                 switch (o["output_type"]?.GetValue<string>())
                 {
                     case "stream":
-                        body.Append($"<pre class=\"{o["name"]}\">").Append(WebUtility.HtmlEncode(Text(o["text"]))).Append("</pre>");
+                        body.Append($"<pre class=\"{o["name"]}\">").Append(WebUtility.HtmlEncode(CellOutputs.Text(o["text"]))).Append("</pre>");
                         break;
                     case "error":
                         body.Append("<pre class=\"error\">").Append(WebUtility.HtmlEncode($"{o["ename"]}: {o["evalue"]}")).Append("</pre>");
@@ -46,12 +46,12 @@ public static partial class HtmlPage
                     case "display_data" or "execute_result" when o["data"] is JsonObject data:
                         if (data["text/html"] is { } html)
                         {
-                            var h = Text(html);
+                            var h = CellOutputs.Text(html);
                             if (h.Contains("Plotly.newPlot", StringComparison.Ordinal) && PlotlyVersion().Match(h) is { Success: true } m) plotlyVersion ??= m.Groups[1].Value;
                             body.Append("<div class=\"html\">").Append(h).Append("</div>");
                         }
-                        else if (data["image/png"] is { } png) body.Append($"<img src=\"data:image/png;base64,{Text(png).Trim()}\"/>");
-                        else if (data["text/plain"] is { } plain) body.Append("<pre class=\"result\">").Append(WebUtility.HtmlEncode(Text(plain))).Append("</pre>");
+                        else if (data["image/png"] is { } png) body.Append($"<img src=\"data:image/png;base64,{CellOutputs.Text(png).Trim()}\"/>");
+                        else if (data["text/plain"] is { } plain) body.Append("<pre class=\"result\">").Append(WebUtility.HtmlEncode(CellOutputs.Text(plain))).Append("</pre>");
                         break;
                 }
             }
@@ -71,12 +71,6 @@ public static partial class HtmlPage
         return page.ToString();
     }
 
-    private static string Text(JsonNode? node) => node switch
-    {
-        JsonArray a => string.Concat(a.Select(l => l?.GetValue<string>() ?? "")),
-        JsonValue v => v.GetValue<string>(),
-        _ => "",
-    };
 
     /// <summary>
     /// The plotly.js build a chart references (<c>plotly-2.28.0.min</c> in Plotly.NET.Interactive's

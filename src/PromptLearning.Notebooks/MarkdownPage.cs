@@ -35,7 +35,7 @@ public static partial class MarkdownPage
                 switch (o["output_type"]?.GetValue<string>())
                 {
                     case "stream":
-                        Fenced(page, Text(o["text"]));
+                        Fenced(page, CellOutputs.Text(o["text"]));
                         break;
                     case "error":
                         Fenced(page, $"{o["ename"]}: {o["evalue"]}");
@@ -43,7 +43,7 @@ public static partial class MarkdownPage
                     case "display_data" or "execute_result" when o["data"] is JsonObject data:
                         if (data["text/html"] is { } htmlNode)
                         {
-                            var html = Text(htmlNode);
+                            var html = CellOutputs.Text(htmlNode);
                             if (ChartImage.IsChart(html))
                             {
                                 chart++;
@@ -61,7 +61,7 @@ public static partial class MarkdownPage
                             }
                             else page.Append(StaticHtml(html)).Append("\n\n");
                         }
-                        else if (data["text/plain"] is { } plain) Fenced(page, Text(plain));
+                        else if (data["text/plain"] is { } plain) Fenced(page, CellOutputs.Text(plain));
                         break;
                 }
             }
@@ -88,12 +88,6 @@ public static partial class MarkdownPage
 
     private static string Escape(string title) => title.Replace("[", "\\[").Replace("]", "\\]");
 
-    private static string Text(JsonNode? node) => node switch
-    {
-        JsonArray a => string.Concat(a.Select(l => l?.GetValue<string>() ?? "")),
-        JsonValue v => v.GetValue<string>(),
-        _ => "",
-    };
 
     [GeneratedRegex(@"<(style|script)\b[^>]*>.*?</\1\s*>", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
     private static partial Regex StyleOrScript();

@@ -36,8 +36,8 @@ public static partial class NotebookCheck
         var sb = new System.Text.StringBuilder();
         foreach (var o in executed.Cells.SelectMany(c => c.Outputs ?? []).OfType<JsonObject>())
         {
-            if (o["text"] is { } t) sb.Append(Text(t)).Append('\n');
-            if (o["data"] is JsonObject data) foreach (var (_, v) in data) if (v is not null) sb.Append(Text(v)).Append('\n');
+            if (o["text"] is { } t) sb.Append(CellOutputs.Text(t)).Append('\n');
+            if (o["data"] is JsonObject data) foreach (var (_, v) in data) if (v is not null) sb.Append(CellOutputs.Text(v)).Append('\n');
         }
         return sb.ToString();
     }
@@ -84,7 +84,7 @@ public static partial class NotebookCheck
             foreach (var error in outputs.Where(o => o["output_type"]?.GetValue<string>() == "error"))
                 problems.Add($"{where}: error output: {FirstLine(error["evalue"]?.ToString() ?? "")}");
             bool drawsChart = DrawsChartUnconditionally(cell.Source);
-            var charts = outputs.Select(o => o["data"]?["text/html"] is { } h ? Text(h) : "").Where(ChartImage.IsChart).ToList();
+            var charts = outputs.Select(o => o["data"]?["text/html"] is { } h ? CellOutputs.Text(h) : "").Where(ChartImage.IsChart).ToList();
             if (drawsChart && charts.Count == 0) problems.Add($"{where}: draws a chart but holds none");
             foreach (var chart in charts)
                 if (ChartImage.TryRender(chart, out var problem, out var title) is null)
@@ -144,7 +144,6 @@ public static partial class NotebookCheck
                 or Microsoft.CodeAnalysis.CSharp.Syntax.SwitchSectionSyntax or Microsoft.CodeAnalysis.CSharp.Syntax.ConditionalExpressionSyntax));
     }
 
-    private static string Text(JsonNode node) => node is JsonArray a ? string.Concat(a.Select(l => l?.GetValue<string>())) : node.GetValue<string>();
 
     private static string FirstLine(string s) => s.Split('\n')[0].Trim();
 }
