@@ -84,8 +84,9 @@ public static partial class ChartImage
 
     private static void DrawScatter(Plot plot, JsonObject trace, Color color, bool logX, bool logY)
     {
+        var values = Numbers(trace["y"], "y");
         var xs = Numbers(trace["x"], "x").Select(x => Axis(x, logX)).ToArray();
-        var ys = Numbers(trace["y"], "y").Select(y => Axis(y, logY)).ToArray();
+        var ys = values.Select(y => Axis(y, logY)).ToArray();
         if (xs.Length != ys.Length) throw new FormatException($"trace '{Str(trace["name"])}': {xs.Length} x values but {ys.Length} y values");
         string mode = Str(trace["mode"]) ?? "lines+markers";
         var scatter = plot.Add.Scatter(xs, ys, color);
@@ -94,7 +95,7 @@ public static partial class ChartImage
         scatter.MarkerSize = mode.Contains("markers", StringComparison.Ordinal) ? 7 : 0;
         if (Errors(trace) is { } errors)
         {
-            var bars = plot.Add.ErrorBar(xs, ys, LogErrors(Numbers(trace["y"], "y"), errors, logY));
+            var bars = plot.Add.ErrorBar(xs, ys, LogErrors(values, errors, logY));
             bars.Color = color;
         }
         if (mode.Contains("text", StringComparison.Ordinal) && trace["text"] is JsonArray texts)
@@ -117,6 +118,7 @@ public static partial class ChartImage
             foreach (var c in Categories(t[horizontal ? "y" : "x"]))
                 if (!categories.Contains(c)) categories.Add(c);
         bool logValue = horizontal ? logX : logY;
+        double valueBase = logValue ? LogBase(traces) : 0;
         double barWidth = 0.8 / traces.Count;
         var all = new List<Bar>();
         for (int s = 0; s < traces.Count; s++)
@@ -124,15 +126,15 @@ public static partial class ChartImage
             var t = traces[s];
             var cats = Categories(t[horizontal ? "y" : "x"]).ToList();
             var values = Numbers(t[horizontal ? "x" : "y"], horizontal ? "x" : "y");
-            var errors = Errors(t);
+            var errors = Errors(t) is { } e ? LogErrors(values, e, logValue) : null;
             var color = plot.Add.Palette.GetColor(s);
             for (int i = 0; i < Math.Min(cats.Count, values.Length); i++)
             {
                 double position = categories.IndexOf(cats[i]) + (s - (traces.Count - 1) / 2.0) * barWidth;
                 all.Add(new Bar
                 {
-                    Position = position, Value = Axis(values[i], logValue), ValueBase = logValue ? LogBase(traces) : 0,
-                    Error = errors is null ? 0 : LogErrors([values[i]], [errors[i]], logValue)[0],
+                    Position = position, Value = Axis(values[i], logValue), ValueBase = valueBase,
+                    Error = errors is not null && i < errors.Length ? errors[i] : 0,
                     FillColor = color, Size = barWidth * 0.95,
                 });
             }

@@ -47,7 +47,7 @@ public static partial class HtmlPage
                         if (data["text/html"] is { } html)
                         {
                             var h = CellOutputs.Text(html);
-                            if (h.Contains("Plotly.newPlot", StringComparison.Ordinal) && PlotlyVersion().Match(h) is { Success: true } m) plotlyVersion ??= m.Groups[1].Value;
+                            if (ChartImage.IsChart(h) && PlotlyVersion().Match(h) is { Success: true } m) plotlyVersion ??= m.Groups[1].Value;
                             body.Append("<div class=\"html\">").Append(h).Append("</div>");
                         }
                         else if (data["image/png"] is { } png) body.Append($"<img src=\"data:image/png;base64,{CellOutputs.Text(png).Trim()}\"/>");

@@ -144,6 +144,5 @@ public static partial class NotebookCheck
                 or Microsoft.CodeAnalysis.CSharp.Syntax.SwitchSectionSyntax or Microsoft.CodeAnalysis.CSharp.Syntax.ConditionalExpressionSyntax));
     }
 
-
     private static string FirstLine(string s) => s.Split('\n')[0].Trim();
 }
