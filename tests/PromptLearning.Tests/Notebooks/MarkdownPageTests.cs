@@ -138,3 +138,27 @@ public class MarkdownPageTests
     public void LongCategoryLabelsWrapAtSpaces() =>
         Assert.Equal("untrained\nprefix", ChartImage.Wrap("untrained prefix", 14));
 }
+
+/// <summary>nbformat's multiline strings, as every reader of outputs in the Notebooks project reads them.</summary>
+public class CellOutputTextTests
+{
+    [Fact]
+    public void StringsAndListsOfLinesAreTextAnythingElseIsEmpty()
+    {
+        Assert.Equal("a\nb", CellOutputs.Text(JsonNode.Parse("\"a\\nb\"")));
+        Assert.Equal("a\nb", CellOutputs.Text(JsonNode.Parse("[\"a\\n\", \"b\"]")));
+        Assert.Equal("", CellOutputs.Text(JsonNode.Parse("{\"x\": 1}")));   // e.g. an application/json value
+        Assert.Equal("", CellOutputs.Text(JsonNode.Parse("3")));
+        Assert.Equal("", CellOutputs.Text(null));
+    }
+
+    [Fact]
+    public void TheCheckReadsNonStringMimeValuesWithoutFailing()
+    {
+        var nb = NotebookFixtures.Notebook("1");
+        nb["cells"]![0]!["outputs"] = new JsonArray(new JsonObject { ["output_type"] = "display_data", ["data"] = new JsonObject { ["application/json"] = new JsonObject { ["x"] = 1 }, ["text/plain"] = "1" } });
+        var path = Path.Combine(NotebookFixtures.TempDir(), "json.ipynb");
+        File.WriteAllText(path, nb.ToJsonString());
+        Assert.Empty(NotebookCheck.Problems(NotebookDocument.Load(path), quickRun: true));
+    }
+}
