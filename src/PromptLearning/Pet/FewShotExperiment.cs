@@ -78,6 +78,11 @@ public sealed record FewShotRun(string Task, string Method, int Size, int Seed, 
 {
     /// <summary>For a PET run, each trained PVP model's test accuracy with the index of its PVP; empty otherwise.</summary>
     public IReadOnlyList<(int Pvp, double Accuracy)> PvpModels { get; init; } = [];
+    /// <summary>
+    /// For a PET or iPET run, the test accuracy of the ensemble that was distilled (PET: its PVP models; iPET: its
+    /// last generation), so that what distillation adds or loses can be told from what the ensemble reached; null otherwise.
+    /// </summary>
+    public double? EnsembleAccuracy { get; init; }
 
     /// <summary>
     /// The zero-shot cloze run of PVP <paramref name="pvpIndex"/> (the index into the task's PVP list, stored as the
@@ -94,14 +99,15 @@ public sealed record FewShotRun(string Task, string Method, int Size, int Seed, 
     public static FewShotRun Pet(string task, int size, int seed, PetRunResult result, double seconds) =>
         new(task, FewShotMethods.Pet, size, seed, Tested(result, "PET").DistilledTestAccuracy!.Value, seconds,
             string.Create(CultureInfo.InvariantCulture, $"ensemble {result.EnsembleTestAccuracy:F4}; PVP models {string.Join(" ", result.Models.Select(m => m.TestAccuracy?.ToString("F3", CultureInfo.InvariantCulture)))}"))
-        { PvpModels = result.Models.Select(m => (m.PvpIndex, m.TestAccuracy!.Value)).ToList() };
+        { PvpModels = result.Models.Select(m => (m.PvpIndex, m.TestAccuracy!.Value)).ToList(), EnsembleAccuracy = result.EnsembleTestAccuracy };
 
     /// <summary>The iPET run of <paramref name="result"/> (<see cref="PetEnsemble.RunIPet"/> with a test set); <paramref name="seconds"/> includes generation 0.</summary>
     public static FewShotRun IPet(string task, int size, int seed, PetRunResult result, double seconds)
     {
         int last = result.Models.Max(m => m.Generation);
         return new(task, FewShotMethods.IPet, size, seed, Tested(result, "iPET").DistilledTestAccuracy!.Value, seconds,
-            string.Create(CultureInfo.InvariantCulture, $"ensemble {result.EnsembleTestAccuracy:F4}; last generation {last} train sizes {string.Join(" ", result.Models.Where(m => m.Generation == last).Select(m => m.TrainSize))}"));
+            string.Create(CultureInfo.InvariantCulture, $"ensemble {result.EnsembleTestAccuracy:F4}; last generation {last} train sizes {string.Join(" ", result.Models.Where(m => m.Generation == last).Select(m => m.TrainSize))}"))
+        { EnsembleAccuracy = result.EnsembleTestAccuracy };
     }
 
     private static PetRunResult Tested(PetRunResult result, string method) =>

@@ -64,8 +64,15 @@ public class ClaimsTests
     }
 
     [Fact]
-    public void PetFewShotRunsOnATinyBudget() =>
-        AssertReport(PaperClaims.PetFewShot([4], PetFewShotConfig.Tiny), [4]);
+    public void PetFewShotRunsOnATinyBudget()
+    {
+        var report = PaperClaims.PetFewShot([4], PetFewShotConfig.Tiny);
+        AssertReport(report, [4]);
+        // The ensembles PET and iPET distilled are reported beside the classifiers, with no bar of their own.
+        Assert.Contains("rating_pet_ensemble", report.Runs[0].Values.Keys);
+        Assert.Contains("rating_ipet_ensemble", report.Runs[0].Values.Keys);
+        Assert.DoesNotContain(report.Checks, c => c.Bar.Contains("ensemble"));
+    }
 
     [Fact]
     public void PTuningV2RunsOnATinyBudget()

@@ -80,6 +80,9 @@ public class FewShotExperimentTests
         Assert.Equal(Trained(FewShotMethods.Pet).Accuracy, measured[0].Accuracy);
         Assert.Equal(Trained(FewShotMethods.Pet).PvpModels, measured[0].PvpModels);
         Assert.Equal(Trained(FewShotMethods.IPet).Accuracy, measured[1].Accuracy);
+        Assert.Equal(pet.EnsembleTestAccuracy, measured[0].EnsembleAccuracy);
+        Assert.Equal(ipet.EnsembleTestAccuracy, measured[1].EnsembleAccuracy);
+        Assert.Equal(Trained(FewShotMethods.IPet).EnsembleAccuracy, measured[1].EnsembleAccuracy);
 
         int before = copies.Created;
         var log = new StringWriter();
