@@ -22,6 +22,7 @@ public class ShippedModelTests
     [InlineData("bert-small", "bert")]
     [InlineData("bert-base", "bert")]
     [InlineData("bert-deep", "bert")]
+    [InlineData("bert-reviews", "bert")]
     [InlineData("gpt2-small", "gpt2")]
     public void LoadsAsAHuggingFaceFolderWithinTheSizeLimit(string name, string modelType)
     {
@@ -83,6 +84,21 @@ public class ShippedModelTests
         var test = PromptLearning.Pet.PetTask.Aspect.Read(PromptLearning.Pet.PetTask.Aspect.TestFile, data);
         double majority = test.GroupBy(e => e.Label).Max(g => g.Count()) / (double)test.Count;
         Assert.True(score.Accuracy >= majority + 0.15, $"zero-shot aspect accuracy {score.Accuracy:P1} vs majority class {majority:P1} + 15 points");
+    }
+
+    /// <summary>
+    /// bert-reviews, the PET claim's backbone on rating: its card's zero-shot rating score (the task's first PVP, every
+    /// test example) is what the checkpoint gives, and the cloze reads a review's verdict well above chance (5 labels).
+    /// </summary>
+    [Fact]
+    public void BertReviewsZeroShotRatingScoreInTheCardIsReproduced()
+    {
+        var folder = Model("bert-reviews");
+        using var loaded = Pretrained.Load(folder);
+        var score = ZeroShotCloze.Score(loaded.Model, loaded.Tokenizer, "rating", Path.Combine(RepoRoot(), "data"));
+        var readme = File.ReadAllText(Path.Combine(folder, "README.md"));
+        Assert.Contains($"| rating | `{score.Pattern}` | {score.Verbalizer} | {score.Examples:N0} | {score.Accuracy.ToString("P1", System.Globalization.CultureInfo.InvariantCulture)} |", readme);
+        Assert.True(score.Accuracy >= 0.2 + 0.1, $"zero-shot rating accuracy {score.Accuracy:P1} vs chance 20% + 10 points");
     }
 
     [Fact]
