@@ -1,5 +1,6 @@
 using System.Text.Json;
 using PromptLearning.Claims;
+using PromptLearning.Data;
 using PromptLearning.Native;
 using static TorchSharp.torch;
 
@@ -72,6 +73,19 @@ public class ClaimsTests
         Assert.Contains("rating_pet_ensemble", report.Runs[0].Values.Keys);
         Assert.Contains("rating_ipet_ensemble", report.Runs[0].Values.Keys);
         Assert.DoesNotContain(report.Checks, c => c.Bar.Contains("ensemble"));
+    }
+
+    /// <summary>Each task of the PET claim runs on its own backbone (with its own tokenizer), and the report names both.</summary>
+    [Fact]
+    public void PetFewShotRunsEachTaskOnItsOwnModel()
+    {
+        var config = PetFewShotConfig.Tiny with { Tasks = [new(EmbeddedData.Rating, "bert-small"), new(EmbeddedData.Aspect, "bert-base")] };
+        var report = PaperClaims.PetFewShot([1], config);
+        AssertReport(report, [1]);
+        Assert.Equal("rating: bert-small, aspect: bert-base", report.Model);
+        Assert.Contains("rating_pet", report.Runs[0].Values.Keys);
+        Assert.Contains("aspect_pet", report.Runs[0].Values.Keys);
+        Assert.Equal(8, report.Checks.Count);
     }
 
     [Fact]
