@@ -155,8 +155,8 @@ public sealed record PetFewShotConfig
     /// The 5-way rating task and one more whose zero-shot accuracy is at most 75%, each with its backbone. Rating runs
     /// on <c>bert-reviews</c>, <c>bert-base</c> adapted to the world's reviews by continued pretraining on the reviews
     /// with a verdict sentence (Gururangan et al. 2020's task-adaptive pretraining; data/models/bert-reviews/README.md);
-    /// aspect on <c>bert-base</c>, as since session 25. On <c>bert-base</c> rating's bars hold on average but with
-    /// margins under a point (each of four bar-triples misses with a chance of 29-39%); on <c>bert-reviews</c> aspect's
+    /// aspect on <c>bert-base</c>, as before session 33. On <c>bert-base</c> rating's bars hold on average but three of
+    /// them by under a point (a triple of seeds misses each with a chance of 29-39%); on <c>bert-reviews</c> aspect's
     /// "PET >= fine-tuning + 10" holds on average by 1.2 points and misses on seeds 3-5 by 0.3 (its fine-tuning gains
     /// more from the adaptation than PET): src/PromptLearning/Claims/README.md.
     /// </summary>
