@@ -654,6 +654,8 @@ public static class PaperClaims
     public static ClaimReport PetFewShot(IReadOnlyList<int> seeds, PetFewShotConfig? config = null, TextWriter? log = null)
     {
         config ??= new PetFewShotConfig();
+        if (config.Tasks.GroupBy(t => t.Task).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException($"PetFewShotConfig.Tasks lists task '{twice.Key}' more than once (models: {string.Join(", ", twice.Select(t => t.Model))}); give each task one model", nameof(config));
         var clock = Stopwatch.StartNew();
         var experiment = config.Experiment with { Sizes = [config.Size], Seeds = seeds, Methods = FewShotMethods.All };
         var runs = new List<FewShotRun>();

@@ -86,6 +86,10 @@ public class ClaimsTests
         Assert.Contains("rating_pet", report.Runs[0].Values.Keys);
         Assert.Contains("aspect_pet", report.Runs[0].Values.Keys);
         Assert.Equal(8, report.Checks.Count);
+        var twice = PetFewShotConfig.Tiny with { Tasks = [new(EmbeddedData.Rating, "bert-small"), new(EmbeddedData.Rating, "bert-base")] };
+        var e = Assert.Throws<ArgumentException>(() => PaperClaims.PetFewShot([1], twice));
+        Assert.Contains("'rating'", e.Message);
+        Assert.Contains("PetFewShotConfig.Tasks", e.Message);
     }
 
     [Fact]

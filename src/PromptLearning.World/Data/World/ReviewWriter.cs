@@ -273,8 +273,8 @@ public static class ReviewWriter
     /// where a 3-star visit is often called "good" and a 4-star one "great": 1 star is "terrible" 40% of the time
     /// and "bad" 60%, 2 stars "bad" or "okay", 3 "okay" 40% or "good" 60%, 4 "good" 30% or "great" 70%, 5 "great".
     /// So the verdict word tells the stars only up to a level, and a few labelled reviews show which way: what
-    /// PET's rating PVPs learn from 32 examples (session 32; until then each level had its own word, with a
-    /// neighbour's in 12% of reviews, and the cloze had nothing to learn there).
+    /// PET's rating PVPs learn from 32 examples (since session 33, after session 32's experiment; until then each level
+    /// had its own word, with a neighbour's in 12% of reviews, and the cloze had nothing to learn there).
     /// </summary>
     private static readonly double[][] VerdictLevelByStars =
     [
